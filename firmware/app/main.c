@@ -1,0 +1,189 @@
+/* vigil firmware: announces itself, then serves the host over the framed serial link. */
+#include <string.h>
+
+#include "board.h"
+#include "link.h"
+#include "protocol/crc32.h"
+#include "sample_queue.h"
+
+#ifndef VIGIL_FW_VERSION
+#define VIGIL_FW_VERSION "0.0.0"
+#endif
+#ifndef VIGIL_BUILD_ID
+#define VIGIL_BUILD_ID "unknown"
+#endif
+
+typedef struct app {
+    link_t link;
+    sample_queue_t samples;
+    uint32_t next_index[VIGIL_SAMPLE_CHANNELS];
+    bool index_known[VIGIL_SAMPLE_CHANNELS];
+    bool hold_samples; /* host asked to pause consumption (to test flow control) */
+    uint8_t reply[VIGIL_FRAME_MAX_PAYLOAD];
+} app_t;
+
+static size_t put_str(uint8_t *p, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > VIGIL_STRING_MAX) {
+        n = VIGIL_STRING_MAX;
+    }
+    p[0] = (uint8_t)n;
+    memcpy(p + 1, s, n);
+    return n + 1;
+}
+
+static void send_hello(app_t *app)
+{
+    uint8_t *p = app->reply;
+    size_t n = 0;
+    p[n++] = VIGIL_PROTOCOL_VERSION;
+    put_u32(p + n, board_boot_id());
+    n += 4;
+    n += put_str(p + n, board_name());
+    n += put_str(p + n, VIGIL_FW_VERSION);
+    n += put_str(p + n, VIGIL_BUILD_ID);
+    put_u16(p + n, VIGIL_ACCEL_RATE_HZ);
+    put_u16(p + n + 2, VIGIL_PPG_RATE_HZ);
+    put_u16(p + n + 4, VIGIL_FRAME_MAX_PAYLOAD);
+    put_u16(p + n + 6, VIGIL_SAMPLE_SLOTS);
+    put_u32(p + n + 8, board_ticks_per_second());
+    n += 12;
+    p[n++] = 0; /* models: none carried yet */
+    link_send(&app->link, VIGIL_MSG_HELLO, p, (uint16_t)n);
+}
+
+static void send_stats(app_t *app)
+{
+    uint32_t *s = app->link.stats;
+    s[VIGIL_STAT_SAMPLE_QUEUE_HIGH_WATER] = app->samples.high_water;
+    s[VIGIL_STAT_SAMPLE_QUEUE_SLOTS] = VIGIL_SAMPLE_SLOTS;
+    s[VIGIL_STAT_STACK_HIGH_WATER] = (uint32_t)board_stack_high_water();
+    s[VIGIL_STAT_STACK_SIZE] = (uint32_t)board_stack_size();
+    s[VIGIL_STAT_UPTIME_MS] = board_millis();
+    for (size_t i = 0; i < VIGIL_STAT_COUNT; i++) {
+        put_u32(app->reply + 4 * i, s[i]);
+    }
+    link_send(&app->link, VIGIL_MSG_STATS, app->reply, (uint16_t)(4 * VIGIL_STAT_COUNT));
+}
+
+static void send_error(app_t *app, vigil_error_code_t code, const frame_t *frame)
+{
+    uint8_t p[4];
+    p[0] = (uint8_t)code;
+    p[1] = frame->type;
+    put_u16(p + 2, frame->seq);
+    link_send(&app->link, VIGIL_MSG_ERROR, p, sizeof p);
+}
+
+static void accept_samples(app_t *app, const frame_t *frame)
+{
+    uint32_t *s = app->link.stats;
+    if (frame->len < VIGIL_SAMPLE_HEADER_SIZE || (frame->len - VIGIL_SAMPLE_HEADER_SIZE) % 2u) {
+        s[VIGIL_STAT_BAD_PAYLOADS]++;
+        send_error(app, VIGIL_ERR_BAD_PAYLOAD, frame);
+        return;
+    }
+    uint8_t channel = frame->payload[0];
+    if (channel >= VIGIL_SAMPLE_CHANNELS) {
+        s[VIGIL_STAT_BAD_PAYLOADS]++;
+        send_error(app, VIGIL_ERR_BAD_CHANNEL, frame);
+        return;
+    }
+    if (!sample_queue_push(&app->samples, frame->payload, frame->len)) {
+        s[VIGIL_STAT_SAMPLE_OVERFLOWS]++;
+        send_error(app, VIGIL_ERR_NO_CREDIT, frame);
+        return;
+    }
+    uint32_t count = (frame->len - VIGIL_SAMPLE_HEADER_SIZE) / 2u;
+    uint32_t first = get_u32(frame->payload + 2);
+    if (app->index_known[channel] && first != app->next_index[channel]) {
+        s[VIGIL_STAT_SAMPLE_INDEX_GAPS]++;
+    }
+    app->index_known[channel] = true;
+    app->next_index[channel] = first + count;
+    s[VIGIL_STAT_SAMPLE_FRAMES_RX]++;
+    s[VIGIL_STAT_SAMPLES_RX] += count;
+}
+
+/* Process one queued sample frame and hand its slot back to the host as credit.
+ * Returns whether there was one. */
+static bool consume_samples(app_t *app)
+{
+    const sample_slot_t *slot = sample_queue_peek(&app->samples);
+    if (!slot || app->hold_samples) {
+        return false;
+    }
+    uint32_t *s = app->link.stats;
+    s[VIGIL_STAT_SAMPLE_CRC] = crc32_update(s[VIGIL_STAT_SAMPLE_CRC], slot->payload, 1);
+    s[VIGIL_STAT_SAMPLE_CRC] = crc32_update(s[VIGIL_STAT_SAMPLE_CRC], slot->payload + VIGIL_SAMPLE_HEADER_SIZE,
+                                            slot->len - VIGIL_SAMPLE_HEADER_SIZE);
+    sample_queue_pop(&app->samples);
+    s[VIGIL_STAT_SAMPLE_FRAMES_CONSUMED]++;
+    uint8_t credit[6];
+    put_u32(credit, s[VIGIL_STAT_SAMPLE_FRAMES_CONSUMED]);
+    put_u16(credit + 4, VIGIL_SAMPLE_SLOTS);
+    link_send(&app->link, VIGIL_MSG_CREDIT, credit, sizeof credit);
+    return true;
+}
+
+static void on_frame(void *ctx, const frame_t *frame)
+{
+    app_t *app = ctx;
+    switch (frame->type) {
+    case VIGIL_MSG_HELLO_REQ:
+        send_hello(app);
+        break;
+    case VIGIL_MSG_PING:
+        if (frame->len > VIGIL_PING_MAX) {
+            app->link.stats[VIGIL_STAT_BAD_PAYLOADS]++;
+            send_error(app, VIGIL_ERR_BAD_PAYLOAD, frame);
+            break;
+        }
+        put_u32(app->reply, board_millis());
+        memcpy(app->reply + 4, frame->payload, frame->len);
+        link_send(&app->link, VIGIL_MSG_PONG, app->reply, (uint16_t)(4u + frame->len));
+        break;
+    case VIGIL_MSG_ECHO:
+        link_send(&app->link, VIGIL_MSG_ECHO_REPLY, frame->payload, frame->len);
+        break;
+    case VIGIL_MSG_SAMPLES:
+        accept_samples(app, frame);
+        break;
+    case VIGIL_MSG_STATS_REQ:
+        send_stats(app);
+        break;
+    case VIGIL_MSG_SAMPLES_HOLD:
+        if (frame->len != 1) {
+            app->link.stats[VIGIL_STAT_BAD_PAYLOADS]++;
+            send_error(app, VIGIL_ERR_BAD_PAYLOAD, frame);
+            break;
+        }
+        app->hold_samples = frame->payload[0] != 0;
+        break;
+    case VIGIL_MSG_RESET:
+        board_reset();
+    default:
+        app->link.stats[VIGIL_STAT_UNKNOWN_TYPES]++;
+        send_error(app, VIGIL_ERR_UNKNOWN_TYPE, frame);
+        break;
+    }
+}
+
+int app_main(void)
+{
+    static app_t app; /* static: the app's buffers belong in RAM's data, not on the stack */
+    board_init();
+    link_init(&app.link);
+    sample_queue_init(&app.samples);
+    memset(app.index_known, 0, sizeof app.index_known);
+    app.hold_samples = false;
+    send_hello(&app);
+    for (;;) {
+        size_t received = link_poll(&app.link, on_frame, &app);
+        bool consumed = consume_samples(&app);
+        if (received == 0 && !consumed) {
+            board_idle();
+        }
+    }
+}

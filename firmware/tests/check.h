@@ -1,0 +1,29 @@
+/* A minimal test harness for the C core: each test file exposes run_<kernel>_tests(),
+ * test_runner.c calls them and prints pytest-style totals. */
+#ifndef VIGIL_CHECK_H
+#define VIGIL_CHECK_H
+
+#include <stdio.h>
+
+typedef struct check_totals {
+    unsigned passed;
+    unsigned failed;
+} check_totals_t;
+
+#define CHECK(totals, cond, ...)                                                                                     \
+    do {                                                                                                             \
+        if (cond) {                                                                                                  \
+            (totals)->passed++;                                                                                      \
+        } else {                                                                                                     \
+            (totals)->failed++;                                                                                      \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                              \
+            printf(__VA_ARGS__);                                                                                     \
+            printf("\n");                                                                                            \
+        }                                                                                                            \
+    } while (0)
+
+void run_cobs_tests(check_totals_t *t);
+void run_crc32_tests(check_totals_t *t);
+void run_frame_tests(check_totals_t *t);
+
+#endif

@@ -1,0 +1,32 @@
+/* C core tests, built by `pio run -e ctest` and run by tests/test_c_core.py. */
+#include <string.h>
+
+#include "check.h"
+
+typedef struct suite {
+    const char *name;
+    void (*run)(check_totals_t *t);
+} suite_t;
+
+static const suite_t SUITES[] = {
+    {"cobs", run_cobs_tests},
+    {"crc32", run_crc32_tests},
+    {"frame", run_frame_tests},
+};
+
+int main(int argc, char **argv)
+{
+    check_totals_t all = {0, 0};
+    for (size_t i = 0; i < sizeof SUITES / sizeof SUITES[0]; i++) {
+        if (argc > 1 && strcmp(argv[1], SUITES[i].name) != 0) {
+            continue;
+        }
+        check_totals_t t = {0, 0};
+        SUITES[i].run(&t);
+        printf("%-8s %u checks passed, %u failed\n", SUITES[i].name, t.passed, t.failed);
+        all.passed += t.passed;
+        all.failed += t.failed;
+    }
+    printf("%u passed, %u failed\n", all.passed, all.failed);
+    return all.failed ? 1 : 0;
+}

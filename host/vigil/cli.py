@@ -1,0 +1,346 @@
+"""The `vigil` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from vigil import __version__
+from vigil.device import board as boards
+from vigil.device import flash, linkcheck
+from vigil.device import protocol as p
+from vigil.device.link import Link
+from vigil.errors import VigilError
+from vigil.monitor import JsonlLog, MonitorTotals, event_record
+
+console = Console(stderr=True)
+BOARD_CHOICE = click.Choice(sorted(boards.BOARDS))
+
+
+class VigilGroup(click.Group):
+    """Turns VigilError into one clear line (and exit status 1) instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except VigilError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def progress_bar(enabled: bool) -> Progress | nullcontext:
+    if not enabled:
+        return nullcontext()
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    )
+
+
+def tracker(bar: Progress | nullcontext | None, description: str, total: int) -> Callable[[int], None] | None:
+    if not isinstance(bar, Progress):
+        return None
+    task = bar.add_task(description, total=total)
+    return lambda done: bar.update(task, completed=done)
+
+
+@click.group(cls=VigilGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="vigil")
+def cli() -> None:
+    """vigil: on-device sleep and stress monitoring, proven bit-exact against Python twins.
+
+    \b
+    Boards on this machine:  vigil board start --board vwrist   (prints the serial port)
+    Talk to a device:        vigil ping --port /dev/pts/N
+    Log what it streams:     vigil monitor --port /dev/pts/N --out night.jsonl
+    Prove the link:          vigil linktest --port /dev/pts/N
+    """
+
+
+# ---------------------------------------------------------------- boards
+
+
+@cli.group()
+def board() -> None:
+    """Start, stop and list the boards that run on this machine (native, vwrist).
+
+    \b
+    native  the firmware as a host program; its serial port is a pseudo-terminal
+    vwrist  the virtual wrist board: the Cortex-M4F firmware on QEMU mps2-an386
+    """
+
+
+@board.command("start")
+@click.option("--board", "name", type=BOARD_CHOICE, default="vwrist", show_default=True, help="Which board.")
+@click.option("--no-build", is_flag=True, help="Do not (re)build the firmware, even if a source changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the board's record as JSON.")
+def board_start(name: str, no_build: bool, as_json: bool) -> None:
+    """Build the firmware if needed, start the board in the background and print its
+    serial port. It runs until `vigil board stop`."""
+    proc, started = boards.start_detached(name, build=not no_build)
+    if as_json:
+        emit_json({**proc.__dict__, "started_now": started})
+    else:
+        if not started:
+            console.print(f"[yellow]{name} was already running[/] (pid {proc.pid})")
+        click.echo(proc.port)
+
+
+@board.command("stop")
+@click.option("--board", "name", type=BOARD_CHOICE, default=None, help="Only this board (default: all).")
+def board_stop(name: str | None) -> None:
+    """Stop boards started with `vigil board start`."""
+    stopped = boards.stop_detached(name)
+    for proc in stopped:
+        console.print(f"stopped {proc.board} (pid {proc.pid}, {proc.port})")
+    if not stopped:
+        console.print("no board was running")
+
+
+@board.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def board_list(as_json: bool) -> None:
+    """The boards running in the background."""
+    running = boards.running_detached()
+    if as_json:
+        emit_json([proc.__dict__ for proc in running])
+        return
+    for proc in running:
+        click.echo(f"{proc.board}\t{proc.port}\tpid {proc.pid}")
+
+
+@cli.command()
+@click.option("-e", "--environment", "env", required=True, help="PlatformIO environment: vwrist, native or a real board.")
+@click.option("--port", default=None, help="Upload port for a real board.")
+def flash_cmd(env: str, port: str | None) -> None:
+    """Build and start a board: vwrist and native start here in the background (like
+    `vigil board start`); any other environment is built and uploaded by PlatformIO."""
+    if env in boards.BOARDS:
+        flash.build(env)
+        proc, _ = boards.start_detached(env, build=False)
+        click.echo(proc.port)
+    else:
+        flash.upload(env, port)
+
+
+flash_cmd.name = "flash"
+
+
+# ---------------------------------------------------------------- talking to a device
+
+
+@cli.command()
+@click.option("--port", required=True, help="Serial port of the device (e.g. /dev/pts/3, /dev/ttyACM0).")
+@click.option("--count", default=3, show_default=True, help="Pings to send.")
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for each answer.")
+@click.option("--json", "as_json", is_flag=True, help="Print HELLO and timings as JSON.")
+def ping(port: str, count: int, timeout: float, as_json: bool) -> None:
+    """Ask a device who it is (HELLO) and measure round trips (PING/PONG)."""
+    with Link.open(port) as link:
+        hello = link.request_hello(timeout=timeout)
+        rtts = [link.ping(nonce=f"ping{i}".encode(), timeout=timeout)[1] for i in range(count)]
+    summary = {
+        "port": port,
+        "hello": hello.as_dict(),
+        "round_trip_ms": [round(1000 * r, 3) for r in rtts],
+        "link": link.counters.as_dict(),
+    }
+    if as_json:
+        emit_json(summary)
+        return
+    table = Table(title=f"{hello.board} on {port}", show_header=False)
+    for key, value in hello.as_dict().items():
+        table.add_row(key, str(value))
+    table.add_row("round trip", ", ".join(f"{1000 * r:.2f} ms" for r in rtts))
+    Console().print(table)
+
+
+def monitor_view(totals: MonitorTotals, started: float, port: str, log: JsonlLog) -> Table:
+    table = Table(title=f"vigil monitor — {port} → {log.path}", show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for name, n in sorted(totals.by_type.items()):
+        table.add_row(name, str(n))
+    table.add_row("[red]link errors[/]", str(totals.errors))
+    table.add_row("records logged", str(log.records))
+    table.add_row("elapsed", f"{time.monotonic() - started:.1f} s")
+    if totals.last:
+        last = ", ".join(f"{k}={v}" for k, v in totals.last.items() if k not in ("t", "port"))
+        table.caption = f"last: {last[:150]}"
+    return table
+
+
+@cli.command()
+@click.option("--port", required=True, help="Serial port of the device.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="JSON Lines log (appended).")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: until Ctrl-C).")
+@click.option("--stats-every", type=float, default=0.0, help="Also request device STATS every S seconds (0: never).")
+@click.option("--no-hello", is_flag=True, help="Do not ask the device to announce itself first.")
+@click.option("--quiet", is_flag=True, help="No live view; only the log and a final line.")
+def monitor(port: str, out: Path, duration: float | None, stats_every: float, no_hello: bool, quiet: bool) -> None:
+    """Show what the device streams, live, and log every frame and link error to OUT.
+
+    Each record is one JSON line, flushed as it arrives, so a crash loses at most the
+    line being written (read_log skips such a partial last line). Link errors (CRC,
+    framing) and reboots are logged as records too."""
+    totals = MonitorTotals()
+    started = time.monotonic()
+    with JsonlLog(out) as log, Link.open(port) as link:
+
+        def on_event(event: Any) -> None:
+            record = event_record(event, port)
+            log.write(record)
+            totals.add(record)
+
+        link.listeners.append(on_event)
+        if not no_hello:
+            link.request_hello()
+        live = Live(monitor_view(totals, started, port, log), console=console, refresh_per_second=4) if not quiet else nullcontext()
+        next_stats = time.monotonic()
+        try:
+            with live:
+                while duration is None or time.monotonic() - started < duration:
+                    if stats_every and time.monotonic() >= next_stats:
+                        link.send(p.MsgType.STATS_REQ)
+                        next_stats = time.monotonic() + stats_every
+                    link.drain()
+                    if isinstance(live, Live):
+                        live.update(monitor_view(totals, started, port, log))
+                    time.sleep(0.1)
+        except KeyboardInterrupt:
+            pass
+    console.print(f"{log.records} records logged to {out}; link errors {totals.errors}; reboots {link.counters.reboots}")
+
+
+# ---------------------------------------------------------------- link proofs
+
+
+def run_linktest(link: Link, echo: int, replay_bytes: int, faults: int, show_progress: bool) -> dict:
+    hello = link.request_hello()
+    report: dict[str, Any] = {"hello": hello.as_dict()}
+    with progress_bar(show_progress) as bar:
+        if echo:
+            report["echo"] = linkcheck.as_dict(linkcheck.echo_test(link, echo, progress=tracker(bar, "echo", echo)))
+        if replay_bytes:
+            n_frames = len(linkcheck.sample_frames(replay_bytes))
+            result = linkcheck.replay_test(link, replay_bytes, progress=tracker(bar, "replay", n_frames))
+            report["replay"] = linkcheck.as_dict(result)
+    if faults:
+        report["faults"] = linkcheck.as_dict(linkcheck.fault_test(link, faults))
+    report["device_stats"] = link.stats()
+    report["host_link"] = link.counters.as_dict()
+    report["ok"] = all(report[k]["ok"] for k in ("echo", "replay", "faults") if k in report)
+    return report
+
+
+def print_linktest(report: dict) -> None:
+    table = Table(title=f"link test — {report['hello']['board']} (boot {report['hello']['boot_id']})")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("figures")
+    mark = {True: "[green]pass[/]", False: "[red]FAIL[/]"}
+    if "echo" in report:
+        e = report["echo"]
+        table.add_row(
+            "echo",
+            mark[e["ok"]],
+            f"{e['replies']}/{e['frames']} replies in order, {e['mismatched']} mismatched, "
+            f"{e['round_trips_per_second']:.0f} round trips/s",
+        )
+    if "replay" in report:
+        r = report["replay"]
+        table.add_row(
+            "sample replay",
+            mark[r["ok"]],
+            f"{r['bytes'] / 1e6:.2f} MB in {r['frames']} frames, {r['bytes'] / max(r['seconds'], 1e-9) / 1e3:.0f} kB/s; "
+            f"device counted {r['device_samples']} samples, CRC {'match' if r['crc_device'] == r['crc_expected'] else 'DIFFERS'}, "
+            f"{r['overflows']} overflows, queue high water {r['queue_high_water']}/{r['queue_slots']}",
+        )
+    if "faults" in report:
+        f = report["faults"]
+        errs = ", ".join(f"{k} {v}" for k, v in f["device_errors"].items() if v)
+        table.add_row(
+            "injected faults",
+            mark[f["ok"]],
+            f"{f['rounds']} damaged frames → device counted {errs}; gaps {f['device_gaps']} (predicted "
+            f"{f['predicted_gaps']}); {f['foreign_replies']} damaged frames delivered",
+        )
+    s = report["device_stats"]
+    table.add_row(
+        "device",
+        "",
+        f"stack high water {s['stack_high_water']} of {s['stack_size']} B, uptime {s['uptime_ms']} ms, "
+        f"{s['frames_rx']} frames in / {s['frames_tx']} out",
+    )
+    Console().print(table)
+    click.echo("link test: " + ("PASSED" if report["ok"] else "FAILED"))
+
+
+def linktest_options(f: Callable) -> Callable:
+    f = click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")(f)
+    f = click.option("--faults", default=120, show_default=True, help="Damaged frames to inject (0: skip).")(f)
+    f = click.option("--replay-bytes", default=1_000_000, show_default=True, help="Sample bytes to replay (0: skip).")(f)
+    f = click.option("--echo", default=10_000, show_default=True, help="Echo frames to send (0: skip).")(f)
+    return f
+
+
+@cli.command()
+@click.option("--port", required=True, help="Serial port of the device.")
+@linktest_options
+def linktest(port: str, echo: int, replay_bytes: int, faults: int, as_json: bool) -> None:
+    """Prove the link loses nothing: echo frames (all back, in order), replay samples under
+    flow control (device CRC equals ours), inject faults (each counted, none delivered).
+    Exit status 1 if any check fails."""
+    with Link.open(port) as link:
+        report = run_linktest(link, echo, replay_bytes, faults, show_progress=not as_json and sys.stderr.isatty())
+    emit_json(report) if as_json else print_linktest(report)
+    if not report["ok"]:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--board", "name", type=BOARD_CHOICE, default="vwrist", show_default=True, help="Board to run on.")
+@linktest_options
+def demo(name: str, echo: int, replay_bytes: int, faults: int, as_json: bool) -> None:
+    """The built-in demo: build the firmware, boot the board, prove the link end to end,
+    stop the board. (`make demo` runs this.)"""
+    console.print(f"[bold]vigil demo[/] — building and booting the {name} board")
+    with boards.running_board(name) as proc:
+        console.print(f"{name} is up on {proc.port} (pid {proc.pid})")
+        with Link.open(proc.port) as link:
+            report = run_linktest(link, echo, replay_bytes, faults, show_progress=not as_json and sys.stderr.isatty())
+            report["reset"] = demo_reset(link)
+    report["ok"] = report["ok"] and report["reset"]["ok"]
+    emit_json(report) if as_json else print_linktest(report)
+    if not as_json:
+        r = report["reset"]
+        click.echo(f"reset: boot id {r['before']} → {r['after']}, host counted {r['reboots']} reboot")
+    if not report["ok"]:
+        sys.exit(1)
+
+
+def demo_reset(link: Link) -> dict:
+    before = link.hello.boot_id if link.hello else 0
+    after = link.reset().boot_id
+    return {"before": f"{before:08x}", "after": f"{after:08x}", "reboots": link.counters.reboots,
+            "ok": after != before and link.counters.reboots == 1}  # fmt: skip
+
+
+def main() -> None:
+    cli(prog_name="vigil")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""Starting and stopping boards that run on this machine: `native` (the firmware as a host
+program on a pseudo-terminal) and `vwrist` (the firmware on QEMU's mps2-an386 Cortex-M4F).
+
+Two lifetimes:
+- ``running_board(...)``: a context manager for tests and one-shot commands; the board is
+  killed on exit, on Ctrl-C, and (PR_SET_PDEATHSIG) if this process dies.
+- ``start_detached(...)`` / ``stop_detached(...)``: `vigil board start|stop`; the board
+  outlives the command and is recorded in the state directory.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator
+
+from vigil.device import flash
+from vigil.errors import BoardError
+from vigil.project import state_dir
+
+PORT_WAIT_S = 20.0
+STOP_WAIT_S = 5.0
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    name: str
+    env: str  # PlatformIO environment
+    artifact: str  # file in .pio/build/<env>/
+    port_pattern: str  # regex with one group: the serial port path, in the board's output
+    description: str
+
+    def artifact_path(self) -> Path:
+        return flash.build_dir(self.env) / self.artifact
+
+    def command(self) -> list[str]:
+        path = str(self.artifact_path())
+        if self.name == "vwrist":
+            return [
+                "qemu-system-arm",
+                "-M", "mps2-an386",
+                "-cpu", "cortex-m4",
+                "-display", "none",
+                "-monitor", "none",
+                "-serial", "pty",
+                "-icount", "shift=0",  # 1 instruction = 1 ns virtual time: deterministic timings
+                "-semihosting-config", "enable=on,target=native",  # fault handlers exit QEMU
+                "-kernel", path,
+            ]  # fmt: skip
+        return [path]
+
+
+BOARDS: dict[str, BoardSpec] = {
+    "native": BoardSpec(
+        "native", "native", "program", r"vigil-native: serial on (/dev/pts/\d+)", "the firmware as a host program"
+    ),
+    "vwrist": BoardSpec(
+        "vwrist",
+        "vwrist",
+        "firmware.elf",
+        r"char device redirected to (/dev/pts/\d+)",
+        "Cortex-M4F on QEMU mps2-an386",
+    ),
+}
+
+
+@dataclass
+class BoardProcess:
+    board: str
+    pid: int
+    port: str
+    log: str
+    artifact: str
+    started: float
+
+    def alive(self) -> bool:
+        return _pid_runs(self.pid, self.artifact)
+
+
+def spec(board: str) -> BoardSpec:
+    try:
+        return BOARDS[board]
+    except KeyError:
+        raise BoardError(f"unknown board {board!r}: choose one of {', '.join(BOARDS)}") from None
+
+
+def prepare(board: str, build: bool = True) -> BoardSpec:
+    """Build the board's firmware if a source changed (or it was never built)."""
+    s = spec(board)
+    if build and flash.sources_newer_than(s.artifact_path()):
+        flash.build(s.env)
+    if not s.artifact_path().exists():
+        raise BoardError(
+            f"{board} firmware not built ({s.artifact_path()} missing): run `pio run -e {s.env}` or drop --no-build"
+        )
+    return s
+
+
+def _set_pdeathsig() -> None:
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _launch(s: BoardSpec, log: Path, detach: bool) -> BoardProcess:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        try:
+            proc = subprocess.Popen(
+                s.command(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: Ctrl-C is ours to handle, kill takes all
+                preexec_fn=None if detach else _set_pdeathsig,
+            )
+        except FileNotFoundError as exc:
+            raise BoardError(f"cannot start the {s.name} board: {exc.filename} not found (run `make setup`)") from exc
+    deadline = time.monotonic() + PORT_WAIT_S
+    pattern = re.compile(s.port_pattern)
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        match = pattern.search(text)
+        if match:
+            return BoardProcess(s.name, proc.pid, match.group(1), str(log), str(s.artifact_path()), time.time())
+        if proc.poll() is not None:
+            raise BoardError(f"the {s.name} board exited at start (status {proc.returncode}): {text.strip()[-300:]}")
+        time.sleep(0.02)
+    _terminate(proc.pid)
+    raise BoardError(f"the {s.name} board printed no serial port within {PORT_WAIT_S:g} s (log: {log})")
+
+
+def _pid_runs(pid: int, artifact: str) -> bool:
+    """Whether pid is alive and still the board we started (not a recycled pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    if stat.rsplit(")", 1)[-1].split()[0] == "Z":
+        return False
+    return artifact.encode() in cmdline
+
+
+def _terminate(pid: int) -> None:
+    for sig, wait in ((signal.SIGTERM, STOP_WAIT_S), (signal.SIGKILL, STOP_WAIT_S)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # not our child: watch /proc instead
+                done = 0 if Path(f"/proc/{pid}").exists() and not _zombie(pid) else pid
+            if done:
+                return
+            time.sleep(0.02)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@contextmanager
+def running_board(board: str, build: bool = True) -> Iterator[BoardProcess]:
+    """Start a board for the duration of a ``with`` block; it never outlives it."""
+    s = prepare(board, build)
+    log = state_dir() / "logs" / f"{board}-{os.getpid()}-{time.monotonic_ns()}.log"
+    proc = _launch(s, log, detach=False)
+    try:
+        yield proc
+    finally:
+        _terminate(proc.pid)
+        log.unlink(missing_ok=True)
+
+
+def _record(board: str) -> Path:
+    return state_dir() / "boards" / f"{board}.json"
+
+
+def running_detached() -> list[BoardProcess]:
+    """Boards started with `vigil board start` that still run; stale records are removed."""
+    out = []
+    for path in sorted((state_dir() / "boards").glob("*.json")):
+        try:
+            proc = BoardProcess(**json.loads(path.read_text()))
+        except (ValueError, TypeError):
+            path.unlink(missing_ok=True)
+            continue
+        if proc.alive():
+            out.append(proc)
+        else:
+            path.unlink(missing_ok=True)
+    return out
+
+
+def start_detached(board: str, build: bool = True) -> tuple[BoardProcess, bool]:
+    """Start a board in the background, or return the one already running. The flag says
+    whether it was started now."""
+    for proc in running_detached():
+        if proc.board == board:
+            return proc, False
+    s = prepare(board, build)
+    proc = _launch(s, state_dir() / "logs" / f"{board}.log", detach=True)
+    record = _record(board)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(asdict(proc), indent=1))
+    return proc, True
+
+
+def stop_detached(board: str | None = None) -> list[BoardProcess]:
+    """Stop background boards (all, or the one named); returns those stopped."""
+    stopped = []
+    for proc in running_detached():
+        if board is None or proc.board == board:
+            _terminate(proc.pid)
+            _record(proc.board).unlink(missing_ok=True)
+            stopped.append(proc)
+    return stopped

@@ -1,0 +1,55 @@
+"""Firmware builds through PlatformIO (`pio run -e ENV`), and uploads to real boards."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+from vigil.errors import BoardError
+from vigil.project import project_root
+
+SOURCE_SUFFIXES = {".c", ".h", ".ld", ".py", ".json", ".ini", ".S", ".s"}
+
+
+def pio_command() -> list[str]:
+    if importlib.util.find_spec("platformio") is None:
+        raise BoardError("PlatformIO is not installed in this Python: run `make setup` (or `pip install platformio`)")
+    return [sys.executable, "-m", "platformio"]
+
+
+def build_dir(env: str) -> Path:
+    return project_root() / ".pio" / "build" / env
+
+
+def sources_newer_than(artifact: Path) -> bool:
+    """Whether any firmware source or platformio.ini changed after ``artifact`` was built."""
+    if not artifact.exists():
+        return True
+    built = artifact.stat().st_mtime
+    root = project_root()
+    paths = [root / "platformio.ini", *(q for q in (root / "firmware").rglob("*") if q.suffix in SOURCE_SUFFIXES)]
+    return any(q.stat().st_mtime > built for q in paths if q.is_file())
+
+
+def build(env: str, verbose: bool = False) -> str:
+    """Run `pio run -e env`; returns its output. Raises BoardError with the compiler's
+    complaint when the build fails."""
+    cmd = [*pio_command(), "run", "-e", env]
+    proc = subprocess.run(cmd, cwd=project_root(), capture_output=not verbose, text=True)
+    if proc.returncode != 0:
+        output = (proc.stdout or "") + (proc.stderr or "")
+        errors = [line for line in output.splitlines() if "error" in line.lower()]
+        detail = "; ".join(errors[:3]) or output.strip().splitlines()[-1:] or ["see `pio run -e " + env + "`"]
+        raise BoardError(f"firmware build for {env} failed: {detail if isinstance(detail, str) else detail[0]}")
+    return proc.stdout or ""
+
+
+def upload(env: str, port: str | None = None) -> None:
+    """Build and upload to a real board (needs PlatformIO's registry for its platform)."""
+    cmd = [*pio_command(), "run", "-e", env, "-t", "upload"]
+    if port:
+        cmd += ["--upload-port", port]
+    if subprocess.run(cmd, cwd=project_root()).returncode != 0:
+        raise BoardError(f"upload to {env} failed (see PlatformIO's output above)")

@@ -1,0 +1,401 @@
+"""The vigil serial protocol: frame codec and message payloads.
+
+This module is the one source of the protocol's constants: the C header
+``firmware/core/protocol/vigil_protocol.h`` is generated from it
+(``python -m vigil.device.codegen``) and a test checks the committed header.
+
+Wire format (little endian), see ``docs/protocol.md``::
+
+    raw   = version:u8 type:u8 seq:u16 len:u16 payload[len] crc32:u32
+    wire  = COBS(raw) 0x00
+
+The CRC is CRC-32/ISO-HDLC (``zlib.crc32``) over everything before it.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Iterator
+
+from cobs import cobs
+
+PROTOCOL_VERSION = 1
+HEADER_SIZE = 6
+CRC_SIZE = 4
+MAX_PAYLOAD = 512
+MAX_RAW = HEADER_SIZE + MAX_PAYLOAD + CRC_SIZE
+# COBS adds one byte per 254 and one at the start; the delimiter is extra.
+MAX_ENCODED = MAX_RAW + MAX_RAW // 254 + 1
+DELIMITER = 0x00
+
+# Device configuration announced in HELLO; shared with the firmware through the generated header.
+SAMPLE_SLOTS = 4  # sample frames the device can hold before the host must wait for credit
+SAMPLE_CHANNELS = 8
+ACCEL_RATE_HZ = 50
+PPG_RATE_HZ = 64
+STRING_MAX = 32  # longest string field in HELLO
+MODEL_HASH_SIZE = 16
+MODELS_MAX = 8
+PING_MAX = 32
+
+
+class MsgType(IntEnum):
+    """Frame types. Host-to-device below 0x80, device-to-host from 0x80."""
+
+    HELLO_REQ = 0x01
+    PING = 0x02
+    ECHO = 0x03
+    SAMPLES = 0x04
+    STATS_REQ = 0x05
+    RESET = 0x06
+    SAMPLES_HOLD = 0x07
+    HELLO = 0x81
+    PONG = 0x82
+    ECHO_REPLY = 0x83
+    CREDIT = 0x84
+    STATS = 0x85
+    ERROR = 0x8F
+
+
+class ErrorCode(IntEnum):
+    """Codes of an ERROR frame: why the device refused a well-formed frame."""
+
+    UNKNOWN_TYPE = 1
+    BAD_PAYLOAD = 2
+    NO_CREDIT = 3
+    BAD_CHANNEL = 4
+
+
+# Order is the wire order of the STATS payload (u32 each). Append only: hosts read what they know.
+STATS_FIELDS: tuple[tuple[str, str], ...] = (
+    ("frames_rx", "valid frames received"),
+    ("frames_tx", "frames sent"),
+    ("bytes_rx", "bytes received on the serial port"),
+    ("crc_errors", "frames whose CRC did not match"),
+    ("framing_errors", "invalid COBS, too short, or length field not matching"),
+    ("oversize_errors", "frames longer than the receive buffer (dropped until the next delimiter)"),
+    ("version_errors", "frames of another protocol version"),
+    ("seq_gaps", "host frames missing according to sequence numbers"),
+    ("unknown_types", "frames of a type the device does not know"),
+    ("bad_payloads", "frames whose payload did not fit their type"),
+    ("samples_rx", "samples accepted"),
+    ("sample_frames_rx", "sample frames accepted"),
+    ("sample_frames_consumed", "sample frames processed (cumulative credit)"),
+    ("sample_overflows", "sample frames refused for lack of credit"),
+    ("sample_index_gaps", "sample frames whose first index did not follow the previous one"),
+    ("sample_crc", "CRC-32 over channel byte + sample bytes of every consumed frame, in order"),
+    ("sample_queue_high_water", "most sample slots ever in use"),
+    ("sample_queue_slots", "sample slots available"),
+    ("stack_high_water", "deepest stack use in bytes (0: unknown)"),
+    ("stack_size", "stack size in bytes (0: unknown)"),
+    ("uptime_ms", "milliseconds since boot"),
+)
+
+
+class ProtocolError(ValueError):
+    """A frame that is not valid; ``kind`` says which counter it belongs to."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Frame:
+    type: int
+    seq: int
+    payload: bytes = b""
+    version: int = PROTOCOL_VERSION
+
+    @property
+    def name(self) -> str:
+        try:
+            return MsgType(self.type).name
+        except ValueError:
+            return f"0x{self.type:02X}"
+
+
+def crc32(data: bytes) -> int:
+    return zlib.crc32(data) & 0xFFFFFFFF
+
+
+def pack_raw(frame: Frame) -> bytes:
+    if len(frame.payload) > MAX_PAYLOAD:
+        raise ValueError(f"payload of {len(frame.payload)} bytes exceeds {MAX_PAYLOAD}")
+    head = struct.pack("<BBHH", frame.version, frame.type, frame.seq & 0xFFFF, len(frame.payload))
+    body = head + frame.payload
+    return body + struct.pack("<I", crc32(body))
+
+
+def encode(frame: Frame) -> bytes:
+    """Frame -> bytes on the wire, delimiter included."""
+    return cobs.encode(pack_raw(frame)) + bytes([DELIMITER])
+
+
+def unpack_raw(raw: bytes) -> Frame:
+    if len(raw) < HEADER_SIZE + CRC_SIZE:
+        raise ProtocolError("framing", f"frame of {len(raw)} bytes is shorter than {HEADER_SIZE + CRC_SIZE}")
+    version, mtype, seq, length = struct.unpack_from("<BBHH", raw)
+    if length != len(raw) - HEADER_SIZE - CRC_SIZE:
+        raise ProtocolError("framing", f"length field {length} but {len(raw) - HEADER_SIZE - CRC_SIZE} payload bytes")
+    (crc,) = struct.unpack_from("<I", raw, len(raw) - CRC_SIZE)
+    if crc != crc32(raw[:-CRC_SIZE]):
+        raise ProtocolError("crc", "CRC mismatch")
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError("version", f"protocol version {version}, expected {PROTOCOL_VERSION}")
+    return Frame(mtype, seq, bytes(raw[HEADER_SIZE:-CRC_SIZE]), version)
+
+
+def decode(encoded: bytes) -> Frame:
+    """One encoded frame (without its delimiter) -> Frame, or ProtocolError."""
+    if len(encoded) > MAX_ENCODED:
+        raise ProtocolError("oversize", f"{len(encoded)} encoded bytes exceed {MAX_ENCODED}")
+    try:
+        raw = cobs.decode(encoded)
+    except cobs.DecodeError as exc:
+        raise ProtocolError("framing", f"invalid COBS: {exc}") from exc
+    return unpack_raw(raw)
+
+
+@dataclass
+class StreamDecoder:
+    """Splits a byte stream at delimiters and decodes each frame.
+
+    Errors never stop the stream: each is counted under its kind and decoding
+    resumes at the next delimiter, as the firmware's decoder does.
+    """
+
+    errors: dict[str, int] = field(default_factory=lambda: {"crc": 0, "framing": 0, "oversize": 0, "version": 0})
+    _buf: bytearray = field(default_factory=bytearray)
+    _overflow: bool = False
+
+    def feed(self, data: bytes) -> Iterator[Frame | ProtocolError]:
+        for byte in data:
+            if byte != DELIMITER:
+                if len(self._buf) < MAX_ENCODED:
+                    self._buf.append(byte)
+                else:
+                    self._overflow = True
+                continue
+            chunk, overflow = bytes(self._buf), self._overflow
+            self._buf.clear()
+            self._overflow = False
+            if overflow:
+                err = ProtocolError("oversize", f"frame longer than {MAX_ENCODED} encoded bytes")
+            elif not chunk:
+                continue  # back-to-back delimiters are idle fill, not errors
+            else:
+                try:
+                    yield decode(chunk)
+                    continue
+                except ProtocolError as exc:
+                    err = exc
+            self.errors[err.kind] += 1
+            yield err
+
+
+# ---------------------------------------------------------------- payloads
+
+
+def _pack_str(text: str) -> bytes:
+    data = text.encode()
+    if len(data) > STRING_MAX:
+        raise ValueError(f"string {text!r} longer than {STRING_MAX} bytes")
+    return bytes([len(data)]) + data
+
+
+class _Reader:
+    def __init__(self, data: bytes, what: str) -> None:
+        self.data, self.pos, self.what = data, 0, what
+
+    def take(self, fmt: str) -> tuple:
+        size = struct.calcsize(fmt)
+        if self.pos + size > len(self.data):
+            raise ProtocolError("payload", f"{self.what} payload too short ({len(self.data)} bytes)")
+        values = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += size
+        return values
+
+    def string(self) -> str:
+        (n,) = self.take("<B")
+        (raw,) = self.take(f"<{n}s")
+        return raw.decode(errors="replace")
+
+    def rest(self) -> bytes:
+        out = self.data[self.pos :]
+        self.pos = len(self.data)
+        return out
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    hash: bytes  # first MODEL_HASH_SIZE bytes of the model file's SHA-256
+
+
+@dataclass(frozen=True)
+class Hello:
+    protocol_version: int
+    boot_id: int
+    board: str
+    firmware_version: str
+    build_id: str
+    accel_rate_hz: int
+    ppg_rate_hz: int
+    max_payload: int
+    sample_slots: int
+    ticks_per_second: int
+    models: tuple[ModelInfo, ...] = ()
+
+    def pack(self) -> bytes:
+        out = struct.pack("<BI", self.protocol_version, self.boot_id)
+        out += _pack_str(self.board) + _pack_str(self.firmware_version) + _pack_str(self.build_id)
+        out += struct.pack(
+            "<HHHHIB",
+            self.accel_rate_hz,
+            self.ppg_rate_hz,
+            self.max_payload,
+            self.sample_slots,
+            self.ticks_per_second,
+            len(self.models),
+        )
+        for model in self.models:
+            out += _pack_str(model.name) + model.hash[:MODEL_HASH_SIZE].ljust(MODEL_HASH_SIZE, b"\0")
+        return out
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> Hello:
+        r = _Reader(payload, "HELLO")
+        version, boot_id = r.take("<BI")
+        board, fw, build = r.string(), r.string(), r.string()
+        accel, ppg, max_payload, slots, tps, n_models = r.take("<HHHHIB")
+        models = []
+        for _ in range(n_models):
+            name = r.string()
+            (digest,) = r.take(f"<{MODEL_HASH_SIZE}s")
+            models.append(ModelInfo(name, digest))
+        return cls(version, boot_id, board, fw, build, accel, ppg, max_payload, slots, tps, tuple(models))
+
+    def as_dict(self) -> dict:
+        d = self.__dict__.copy()
+        d["boot_id"] = f"{self.boot_id:08x}"
+        d["models"] = [{"name": m.name, "hash": m.hash.hex()} for m in self.models]
+        return d
+
+
+@dataclass(frozen=True)
+class Samples:
+    channel: int
+    first_index: int
+    samples: tuple[int, ...]
+
+    HEADER = struct.Struct("<BBI")
+    MAX_SAMPLES = (MAX_PAYLOAD - HEADER.size) // 2
+
+    def pack(self) -> bytes:
+        if len(self.samples) > self.MAX_SAMPLES:
+            raise ValueError(f"{len(self.samples)} samples exceed {self.MAX_SAMPLES} per frame")
+        return self.HEADER.pack(self.channel, 0, self.first_index) + struct.pack(
+            f"<{len(self.samples)}h", *self.samples
+        )
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> Samples:
+        if len(payload) < cls.HEADER.size or (len(payload) - cls.HEADER.size) % 2:
+            raise ProtocolError("payload", f"SAMPLES payload of {len(payload)} bytes")
+        channel, _flags, first = cls.HEADER.unpack_from(payload)
+        n = (len(payload) - cls.HEADER.size) // 2
+        return cls(channel, first, struct.unpack_from(f"<{n}h", payload, cls.HEADER.size))
+
+
+@dataclass(frozen=True)
+class Credit:
+    sample_frames_consumed: int
+    sample_slots: int
+
+    FORMAT = struct.Struct("<IH")
+
+    def pack(self) -> bytes:
+        return self.FORMAT.pack(self.sample_frames_consumed, self.sample_slots)
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> Credit:
+        r = _Reader(payload, "CREDIT")
+        return cls(*r.take(cls.FORMAT.format))
+
+
+@dataclass(frozen=True)
+class Pong:
+    device_ms: int
+    echo: bytes
+
+    def pack(self) -> bytes:
+        return struct.pack("<I", self.device_ms) + self.echo
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> Pong:
+        r = _Reader(payload, "PONG")
+        (ms,) = r.take("<I")
+        return cls(ms, r.rest())
+
+
+@dataclass(frozen=True)
+class ErrorReport:
+    code: int
+    offending_type: int
+    offending_seq: int
+
+    FORMAT = struct.Struct("<BBH")
+
+    def pack(self) -> bytes:
+        return self.FORMAT.pack(self.code, self.offending_type, self.offending_seq)
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> ErrorReport:
+        return cls(*_Reader(payload, "ERROR").take(cls.FORMAT.format))
+
+    @property
+    def code_name(self) -> str:
+        try:
+            return ErrorCode(self.code).name
+        except ValueError:
+            return str(self.code)
+
+
+def pack_stats(values: dict[str, int]) -> bytes:
+    return struct.pack(f"<{len(STATS_FIELDS)}I", *(values.get(name, 0) for name, _ in STATS_FIELDS))
+
+
+def unpack_stats(payload: bytes) -> dict[str, int]:
+    """STATS payload -> {field: value}; fields unknown to this host are kept as ``field_N``."""
+    if len(payload) % 4:
+        raise ProtocolError("payload", f"STATS payload of {len(payload)} bytes is not a multiple of 4")
+    values = struct.unpack(f"<{len(payload) // 4}I", payload)
+    names = [name for name, _ in STATS_FIELDS]
+    return {(names[i] if i < len(names) else f"field_{i}"): v for i, v in enumerate(values)}
+
+
+def describe(frame: Frame) -> dict:
+    """A JSON-ready view of a frame's content, for logs and --json output."""
+    out: dict = {"type": frame.name, "seq": frame.seq}
+    try:
+        if frame.type == MsgType.HELLO:
+            out.update(Hello.unpack(frame.payload).as_dict())
+        elif frame.type == MsgType.STATS:
+            out.update(unpack_stats(frame.payload))
+        elif frame.type == MsgType.CREDIT:
+            out.update(Credit.unpack(frame.payload).__dict__)
+        elif frame.type == MsgType.PONG:
+            pong = Pong.unpack(frame.payload)
+            out.update(device_ms=pong.device_ms, echo=pong.echo.hex())
+        elif frame.type == MsgType.ERROR:
+            err = ErrorReport.unpack(frame.payload)
+            out.update(code=err.code_name, offending_type=err.offending_type, offending_seq=err.offending_seq)
+        else:
+            out["payload"] = frame.payload.hex()
+    except ProtocolError as exc:
+        out.update(payload=frame.payload.hex(), error=str(exc))
+    return out

@@ -1,0 +1,13 @@
+"""Errors a user can act on. The CLI prints them as one line, without a traceback."""
+
+
+class VigilError(Exception):
+    """Base class: the message says what went wrong and what to do."""
+
+
+class LinkError(VigilError):
+    """The serial link failed: no such port, no answer, the device broke the protocol."""
+
+
+class BoardError(VigilError):
+    """A board could not be built, started, found or stopped."""

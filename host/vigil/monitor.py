@@ -1,0 +1,111 @@
+"""`vigil monitor`: a live view of what the device streams, and a durable log of it.
+
+The log is JSON Lines, one record per frame or link event, each written and flushed
+as it arrives (and fsync'ed at least once a second), so a crash loses at most the line
+being written; ``read_log`` detects such a partial last line and skips it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from vigil.device import protocol as p
+from vigil.device.link import LinkEvent
+from vigil.errors import VigilError
+
+FSYNC_INTERVAL_S = 1.0
+
+
+class LogFormatError(VigilError):
+    """A monitor log line that is not a JSON record (and not a partial last line)."""
+
+
+@dataclass
+class JsonlLog:
+    """Appends one JSON record per line; flushed per record."""
+
+    path: Path
+    _file: IO[str] | None = None
+    _last_sync: float = 0.0
+    records: int = 0
+
+    def __enter__(self) -> JsonlLog:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "a", encoding="utf-8")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+
+    def write(self, record: dict) -> None:
+        assert self._file is not None, "use JsonlLog as a context manager"
+        self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self._file.flush()
+        self.records += 1
+        now = time.monotonic()
+        if now - self._last_sync >= FSYNC_INTERVAL_S:
+            os.fsync(self._file.fileno())
+            self._last_sync = now
+
+
+def event_record(event: LinkEvent, port: str) -> dict:
+    record: dict = {"t": round(time.time(), 6), "port": port}
+    if event.frame is not None:
+        record.update(p.describe(event.frame))
+    else:
+        assert event.error is not None
+        record.update(event="link_error", kind=event.error.kind, detail=str(event.error))
+    return record
+
+
+@dataclass
+class LogReadResult:
+    records: list[dict] = field(default_factory=list)
+    partial_last_line: bool = False
+
+
+def read_log(path: str | Path) -> LogReadResult:
+    """Read a monitor log. A partly written last line (crash mid-write) is skipped and
+    flagged; any other bad line is an error naming the file and line."""
+    result = LogReadResult()
+    path = Path(path)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = f.readlines()
+    for number, line in enumerate(lines, start=1):
+        last = number == len(lines)
+        try:
+            if not line.endswith("\n"):
+                raise ValueError("no end of line")
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            if last:
+                result.partial_last_line = True
+                break
+            raise LogFormatError(f"{path}:{number}: expected one JSON object per line ({exc})") from None
+        result.records.append(record)
+    return result
+
+
+@dataclass
+class MonitorTotals:
+    by_type: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    last: dict | None = None
+
+    def add(self, record: dict) -> None:
+        if record.get("event") == "link_error":
+            self.errors += 1
+        else:
+            self.by_type[record["type"]] = self.by_type.get(record["type"], 0) + 1
+        self.last = record
