@@ -1,0 +1,44 @@
+"""Shared fixtures: boards are built once per session and always stopped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from vigil.device import board as boards
+from vigil.device.link import Link
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", params=["native", "vwrist"])
+def board(request: pytest.FixtureRequest) -> Iterator[boards.BoardProcess]:
+    """Each board in turn, running for the whole session."""
+    with boards.running_board(request.param) as proc:
+        yield proc
+
+
+@pytest.fixture()
+def link(board: boards.BoardProcess) -> Iterator[Link]:
+    """A fresh host session on the board (HELLO exchanged)."""
+    with Link.open(board.port) as lnk:
+        lnk.request_hello()
+        yield lnk
+
+
+def qemu_processes() -> list[int]:
+    """Pids of QEMU processes running a vigil firmware."""
+    out = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"qemu-system-arm" in cmd and b".pio/build/vwrist" in cmd:
+            out.append(int(proc.name))
+    return out

@@ -1,0 +1,122 @@
+"""The command line as a user runs it: real processes, real boards, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, qemu_processes
+from vigil.monitor import read_log
+
+
+def vigil(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "vigil.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, text: str) -> None:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert text in lines[0]
+
+
+def test_ping_on_a_missing_port_is_one_line() -> None:
+    assert_one_line_error(vigil("ping", "--port", "/dev/pts/424242"), "no such serial port")
+
+
+def test_board_not_built_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "firmware").mkdir()
+    (tmp_path / "platformio.ini").write_text("")
+    proc = vigil("board", "start", "--board", "vwrist", "--no-build", env={"VIGIL_ROOT": str(tmp_path)})
+    assert_one_line_error(proc, "vwrist firmware not built")
+
+
+def test_unknown_board_is_refused() -> None:
+    proc = vigil("board", "start", "--board", "esp32")
+    assert proc.returncode == 2 and "Invalid value for '--board'" in proc.stderr
+
+
+@pytest.mark.board
+@pytest.mark.parametrize("name", ["native", "vwrist"])
+def test_board_start_ping_monitor_stop(name: str, tmp_path: Path) -> None:
+    env = {"VIGIL_STATE_DIR": str(tmp_path / "state")}
+    start = vigil("board", "start", "--board", name, env=env)
+    assert start.returncode == 0, start.stderr
+    port = start.stdout.strip()
+    assert port.startswith("/dev/pts/")
+    try:
+        again = vigil("board", "start", "--board", name, env=env)
+        assert again.stdout.strip() == port and "already running" in again.stderr
+
+        ping = vigil("ping", "--port", port, "--json", "--count", "2", env=env)
+        assert ping.returncode == 0, ping.stderr
+        info = json.loads(ping.stdout)
+        assert info["hello"]["board"] == name
+        assert set(info["hello"]) >= {"boot_id", "firmware_version", "build_id", "accel_rate_hz", "ppg_rate_hz", "models"}
+        assert len(info["round_trip_ms"]) == 2
+
+        log = tmp_path / "mon.jsonl"
+        mon = vigil("monitor", "--port", port, "--out", str(log), "--duration", "1.5", "--stats-every", "0.4",
+                    "--quiet", env=env)  # fmt: skip
+        assert mon.returncode == 0, mon.stderr
+        records = read_log(log).records
+        types = [r.get("type") for r in records]
+        assert types[0] == "HELLO" and types.count("STATS") >= 2
+        assert all("t" in r for r in records)
+    finally:
+        stop = vigil("board", "stop", env=env)
+    assert stop.returncode == 0 and f"stopped {name}" in stop.stderr
+    assert vigil("board", "list", "--json", env=env).stdout.strip() == "[]"
+    if name == "vwrist":
+        assert qemu_processes() == []
+
+
+@pytest.mark.board
+def test_linktest_json_on_native() -> None:
+    script = "from vigil.device.board import running_board\nimport subprocess, sys\n" \
+             "with running_board('native') as b:\n" \
+             "    sys.exit(subprocess.run([sys.executable, '-m', 'vigil.cli', 'linktest', '--port', b.port, '--json'," \
+             " '--echo', '300', '--replay-bytes', '30000', '--faults', '12']).returncode)\n"  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["ok"] and report["echo"]["replies"] == 300 and report["faults"]["foreign_replies"] == 0
+
+
+@pytest.mark.board
+def test_qemu_dies_with_its_parent() -> None:
+    """A test run killed with SIGKILL (no cleanup code runs) leaves no QEMU behind."""
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from vigil.device.board import running_board
+        with running_board('vwrist') as b:
+            print(b.pid, flush=True)
+            time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    qemu_pid = int(proc.stdout.readline())
+    assert qemu_pid in qemu_processes()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while qemu_pid in qemu_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert qemu_pid not in qemu_processes()
