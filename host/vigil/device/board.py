@@ -29,6 +29,7 @@ from vigil.project import state_dir
 PORT_WAIT_S = 20.0
 STOP_WAIT_S = 5.0
 PR_SET_PDEATHSIG = 1
+VWRIST_BOOT_SEED_ADDR = 0x2000000C  # firmware/boards/vwrist/vwrist.h: the boot record's host_seed
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class BoardSpec:
     def command(self) -> list[str]:
         path = str(self.artifact_path())
         if self.name == "vwrist":
+            # Every QEMU process would otherwise replay the same sequence of boot ids; the
+            # firmware mixes this seed word (re-applied on each reset) into them.
+            seed = int.from_bytes(os.urandom(4), "little")
             return [
                 "qemu-system-arm",
                 "-M", "mps2-an386",
@@ -54,6 +58,7 @@ class BoardSpec:
                 "-serial", "pty",
                 "-icount", "shift=0",  # 1 instruction = 1 ns virtual time: deterministic timings
                 "-semihosting-config", "enable=on,target=native",  # fault handlers exit QEMU
+                "-device", f"loader,addr={VWRIST_BOOT_SEED_ADDR:#x},data={seed:#x},data-len=4",
                 "-kernel", path,
             ]  # fmt: skip
         return [path]

@@ -1,0 +1,274 @@
+/*
+ * vwrist startup: vector table, Reset_Handler, fault handling, semihosting exit.
+ *
+ * Written in C (plus a few lines of inline assembly) instead of the usual
+ * startup_*.s so the whole port is readable in one language and builds with
+ * the same flags as the rest of the firmware.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vwrist.h"
+
+/* app_main (board.h) is the firmware; this port only brings the chip up and calls it. */
+#include "board.h"
+void Reset_Handler(void) __attribute__((noreturn));
+void vwrist_fault(uint32_t exc, uint32_t pc, uint32_t lr, uint32_t sp)
+    __attribute__((noreturn, used));
+static void fault_entry(void);
+
+/* ARM semihosting (ARM IHI 0056 / DUI0471): operation numbers and the
+ * reason code that QEMU maps to a normal application exit. */
+#define SEMIHOST_SYS_EXIT 0x18u
+#define SEMIHOST_SYS_EXIT_EXTENDED 0x20u
+#define SEMIHOST_ADP_STOPPED_APPLICATION_EXIT 0x20026u
+
+/* Room for "vwrist FAULT" + eight "name=xxxxxxxx" fields + framing. */
+#define VWRIST_FAULT_MSG_MAX 192u
+#define VWRIST_HEX_DIGITS 8u
+
+/* --------------------------------------------------------------------------
+ * Vector table
+ *
+ * Every exception the port does not handle on purpose (NMI, faults, SVC,
+ * PendSV, DebugMon, unused IRQs) goes to fault_entry: on this board any of
+ * them is a bug, and it must end the QEMU process with a failing status
+ * instead of hanging a test run.
+ * -------------------------------------------------------------------------- */
+void NMI_Handler(void) __attribute__((weak, alias("fault_entry")));
+void HardFault_Handler(void) __attribute__((weak, alias("fault_entry")));
+void MemManage_Handler(void) __attribute__((weak, alias("fault_entry")));
+void BusFault_Handler(void) __attribute__((weak, alias("fault_entry")));
+void UsageFault_Handler(void) __attribute__((weak, alias("fault_entry")));
+void SVC_Handler(void) __attribute__((weak, alias("fault_entry")));
+void DebugMon_Handler(void) __attribute__((weak, alias("fault_entry")));
+void PendSV_Handler(void) __attribute__((weak, alias("fault_entry")));
+void UARTTX0_Handler(void) __attribute__((weak, alias("fault_entry")));
+void Default_IRQHandler(void) __attribute__((weak, alias("fault_entry")));
+
+/* The first entry is a stack address, the rest are code addresses; a union
+ * keeps both without casting an object pointer to a function pointer. */
+typedef union {
+    void (*handler)(void);
+    uint32_t *stack_top;
+} vector_entry_t;
+
+#define VWRIST_NUM_SYSTEM_VECTORS 16u
+
+__attribute__((section(".isr_vector"), used))
+const vector_entry_t vwrist_vector_table[VWRIST_NUM_SYSTEM_VECTORS + VWRIST_NUM_IRQS] = {
+    [0] = {.stack_top = __stack_top},
+    [1] = {.handler = Reset_Handler},
+    [2] = {.handler = NMI_Handler},
+    [3] = {.handler = HardFault_Handler},
+    [4] = {.handler = MemManage_Handler},
+    [5] = {.handler = BusFault_Handler},
+    [6] = {.handler = UsageFault_Handler},
+    /* 7..10 reserved (0) */
+    [11] = {.handler = SVC_Handler},
+    [12] = {.handler = DebugMon_Handler},
+    /* 13 reserved */
+    [14] = {.handler = PendSV_Handler},
+    [15] = {.handler = SysTick_Handler},
+
+    [VWRIST_NUM_SYSTEM_VECTORS + VWRIST_IRQ_UART0_RX] = {.handler = UARTRX0_Handler},
+    [VWRIST_NUM_SYSTEM_VECTORS + VWRIST_IRQ_UART0_TX] = {.handler = UARTTX0_Handler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 2] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 3] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 4] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 5] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 6] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 7] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 8] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 9] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 10] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 11] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 12] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 13] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 14] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 15] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 16] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 17] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 18] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 19] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 20] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 21] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 22] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 23] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 24] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 25] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 26] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 27] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 28] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 29] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 30] = {.handler = Default_IRQHandler},
+    [VWRIST_NUM_SYSTEM_VECTORS + 31] = {.handler = Default_IRQHandler},
+};
+
+_Static_assert(VWRIST_NUM_IRQS == 32u, "vector table lists exactly 32 IRQ entries");
+
+/* Constructor tables; vigil's C has none today, but a library might. */
+typedef void (*init_fn_t)(void);
+extern init_fn_t __preinit_array_start[], __preinit_array_end[];
+extern init_fn_t __init_array_start[], __init_array_end[];
+
+/* --------------------------------------------------------------------------
+ * Reset
+ * -------------------------------------------------------------------------- */
+void Reset_Handler(void)
+{
+    /* FPU access first: with -mfloat-abi=hard the compiler may use FP
+     * registers in any function (even memcpy-like code), and touching them
+     * while CP10/CP11 are off is a UsageFault (NOCP). */
+    SCB_CPACR |= SCB_CPACR_CP10_CP11_FULL;
+    __asm volatile("dsb\n\tisb" ::: "memory");
+
+    /* QEMU resets VTOR to 0 where our table already is; setting it anyway
+     * keeps the port correct if the image is ever linked elsewhere. */
+    SCB_VTOR = (uint32_t)(uintptr_t)__isr_vector_start;
+
+    /* Paint the free stack, from its bottom up to (not including) the
+     * current SP: everything at and above SP is this function's own frame.
+     * Volatile stores stop GCC from turning the loop into a memset() call,
+     * whose frame would sit in the very words being painted. */
+    {
+        uintptr_t sp;
+        __asm volatile("mov %0, sp" : "=r"(sp));
+        for (volatile uint32_t *p = __stack_bottom; (uintptr_t)p < sp; ++p) {
+            *p = VWRIST_STACK_PAINT;
+        }
+    }
+
+    /* .data: copy its initial image from flash. */
+    {
+        const uint32_t *src = __data_load;
+        for (uint32_t *dst = __data_start; dst < __data_end; ++dst, ++src) {
+            *dst = *src;
+        }
+    }
+    /* .bss: zero. (.noinit is left alone on purpose.) */
+    for (uint32_t *dst = __bss_start; dst < __bss_end; ++dst) {
+        *dst = 0u;
+    }
+
+    /* Faults: divide-by-zero traps (the native build would SIGFPE, so both
+     * boards agree), and MemManage/BusFault/UsageFault get their own vector
+     * so the report names the real cause instead of an escalated HardFault. */
+    SCB_CCR |= SCB_CCR_DIV_0_TRP;
+    SCB_SHCSR |= SCB_SHCSR_MEMFAULTENA | SCB_SHCSR_BUSFAULTENA | SCB_SHCSR_USGFAULTENA;
+
+    /* Stack guard (see VWRIST_STACK_GUARD_BYTES). The linker aligns
+     * __stack_bottom to 32 bytes as the MPU requires. */
+    MPU_RNR = 0u;
+    MPU_RBAR = (uint32_t)(uintptr_t)__stack_bottom;
+    MPU_RASR = MPU_RASR_XN | MPU_RASR_AP_RO | MPU_RASR_C | MPU_RASR_B |
+               MPU_RASR_SIZE(VWRIST_STACK_GUARD_LOG2) | MPU_RASR_ENABLE;
+    MPU_CTRL = MPU_CTRL_PRIVDEFENA | MPU_CTRL_ENABLE;
+    __asm volatile("dsb\n\tisb" ::: "memory");
+
+    for (init_fn_t *fn = __preinit_array_start; fn < __preinit_array_end; ++fn) {
+        (*fn)();
+    }
+    for (init_fn_t *fn = __init_array_start; fn < __init_array_end; ++fn) {
+        (*fn)();
+    }
+
+    int status = app_main();
+    vwrist_exit((uint32_t)status);
+}
+
+/* --------------------------------------------------------------------------
+ * Semihosting exit
+ * -------------------------------------------------------------------------- */
+void vwrist_exit(uint32_t status)
+{
+    /* SYS_EXIT_EXTENDED carries the status on AArch32; plain SYS_EXIT would
+     * only distinguish "application exit" (0) from anything else (1). */
+    static volatile uint32_t block[2];
+    block[0] = SEMIHOST_ADP_STOPPED_APPLICATION_EXIT;
+    block[1] = status;
+
+    register uint32_t r0 __asm("r0") = SEMIHOST_SYS_EXIT_EXTENDED;
+    register uint32_t r1 __asm("r1") = (uint32_t)(uintptr_t)block;
+    __asm volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+
+    /* Only reached if the host ignored the request (old semihosting
+     * implementations): try the basic call, then park. */
+    r0 = SEMIHOST_SYS_EXIT;
+    r1 = (status == 0u) ? SEMIHOST_ADP_STOPPED_APPLICATION_EXIT : 0u;
+    __asm volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+    for (;;) {
+        __asm volatile("wfi");
+    }
+}
+
+/* --------------------------------------------------------------------------
+ * Faults
+ *
+ * fault_entry grabs the faulting PC/LR from the exception frame, then moves
+ * SP back to the top of the stack before calling C: if the fault was a stack
+ * overflow, the handler's own pushes would fault again and lock the core up.
+ * The frame is read before SP moves because the C code may overwrite it.
+ * -------------------------------------------------------------------------- */
+__attribute__((naked)) static void fault_entry(void)
+{
+    __asm volatile(
+        "tst    lr, #4                       \n\t"
+        "ite    eq                           \n\t"
+        "mrseq  r3, msp                      \n\t"
+        "mrsne  r3, psp                      \n\t"
+        "ldr    r1, [r3, #24]                \n\t" /* stacked PC */
+        "ldr    r2, [r3, #20]                \n\t" /* stacked LR */
+        "mrs    r0, ipsr                     \n\t"
+        "movw   ip, #:lower16:__stack_top    \n\t"
+        "movt   ip, #:upper16:__stack_top    \n\t"
+        "mov    sp, ip                       \n\t"
+        "b      vwrist_fault                 \n\t");
+}
+
+static size_t put_str(char *buf, size_t pos, const char *s)
+{
+    while (*s != '\0' && pos < VWRIST_FAULT_MSG_MAX) {
+        buf[pos++] = *s++;
+    }
+    return pos;
+}
+
+static size_t put_hex(char *buf, size_t pos, const char *name, uint32_t value)
+{
+    static const char digits[] = "0123456789abcdef";
+    pos = put_str(buf, pos, name);
+    for (unsigned i = 0; i < VWRIST_HEX_DIGITS && pos < VWRIST_FAULT_MSG_MAX; ++i) {
+        buf[pos++] = digits[(value >> (4u * (VWRIST_HEX_DIGITS - 1u - i))) & 0xFu];
+    }
+    return pos;
+}
+
+void vwrist_fault(uint32_t exc, uint32_t pc, uint32_t lr, uint32_t sp)
+{
+    /* A fault inside this function (e.g. semihosting disabled, so BKPT
+     * itself faults) must not recurse forever. */
+    static volatile uint32_t depth;
+    if (depth++ == 0u) {
+        char msg[VWRIST_FAULT_MSG_MAX];
+        size_t n = 0;
+        /* Leading and trailing 0x00 make the host's COBS framing treat the
+         * text as one bad frame (counted) instead of corrupting a good one. */
+        msg[n++] = '\0';
+        n = put_str(msg, n, "vwrist FAULT");
+        n = put_hex(msg, n, " exc=", exc);
+        n = put_hex(msg, n, " pc=", pc);
+        n = put_hex(msg, n, " lr=", lr);
+        n = put_hex(msg, n, " sp=", sp);
+        n = put_hex(msg, n, " cfsr=", SCB_CFSR);
+        n = put_hex(msg, n, " hfsr=", SCB_HFSR);
+        n = put_hex(msg, n, " mmfar=", SCB_MMFAR);
+        n = put_hex(msg, n, " bfar=", SCB_BFAR);
+        n = put_str(msg, n, "\n");
+        if (n < VWRIST_FAULT_MSG_MAX) {
+            msg[n++] = '\0';
+        }
+        vwrist_panic_write((const uint8_t *)msg, n);
+    }
+    vwrist_exit(VWRIST_EXIT_FAULT_BASE + (exc & 0x1FFu));
+}

@@ -1,0 +1,132 @@
+/*
+ * vwrist port-internal definitions: shared by startup_vwrist.c and board_vwrist.c,
+ * never included by the core or the app (they only see board.h).
+ *
+ * Register addresses are spelled out here instead of pulling in CMSIS so the
+ * port builds with nothing but arm-none-eabi-gcc + newlib.
+ */
+#ifndef VWRIST_H
+#define VWRIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* QEMU mps2.c: SYSCLK_FRQ drives the CPU ("cpuclk") and so SysTick with
+ * CLKSOURCE=1; "refclk" (CLKSOURCE=0) is only 1 MHz. */
+#define VWRIST_SYSCLK_HZ 25000000u
+
+/* External IRQ numbers (NVIC lines) on mps2-an385/an386, from QEMU mps2.c:
+ * each CMSDK UART has an RX line and TX = RX + 1; the overflow lines of
+ * UART0..2 are ORed into one. */
+#define VWRIST_IRQ_UART0_RX 0u
+#define VWRIST_IRQ_UART0_TX 1u
+#define VWRIST_IRQ_UART1_RX 2u
+#define VWRIST_IRQ_UART1_TX 3u
+#define VWRIST_IRQ_UART2_RX 4u
+#define VWRIST_IRQ_UART2_TX 5u
+#define VWRIST_IRQ_TIMER0 8u
+#define VWRIST_IRQ_TIMER1 9u
+#define VWRIST_IRQ_DUALTIMER 10u
+#define VWRIST_IRQ_UART_OVF 12u
+#define VWRIST_IRQ_ETHERNET 13u
+#define VWRIST_IRQ_UART3_RX 18u
+#define VWRIST_IRQ_UART3_TX 19u
+#define VWRIST_IRQ_UART4_RX 20u
+#define VWRIST_IRQ_UART4_TX 21u
+#define VWRIST_NUM_IRQS 32u /* QEMU sets num-irq = 32 for an385/an386 */
+
+/* Cortex-M4 system control space. */
+#define VWRIST_REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
+
+#define SYST_CSR VWRIST_REG32(0xE000E010u)
+#define SYST_RVR VWRIST_REG32(0xE000E014u)
+#define SYST_CVR VWRIST_REG32(0xE000E018u)
+#define SYST_CSR_ENABLE (1u << 0)
+#define SYST_CSR_TICKINT (1u << 1)
+#define SYST_CSR_CLKSOURCE (1u << 2) /* 1 = processor clock */
+
+#define NVIC_ISER0 VWRIST_REG32(0xE000E100u)
+#define NVIC_ICER0 VWRIST_REG32(0xE000E180u)
+#define NVIC_ISPR0 VWRIST_REG32(0xE000E200u)
+#define NVIC_ICPR0 VWRIST_REG32(0xE000E280u)
+
+#define SCB_VTOR VWRIST_REG32(0xE000ED08u)
+#define SCB_AIRCR VWRIST_REG32(0xE000ED0Cu)
+#define SCB_AIRCR_VECTKEY (0x05FAu << 16)
+#define SCB_AIRCR_PRIGROUP_MASK (7u << 8)
+#define SCB_AIRCR_SYSRESETREQ (1u << 2)
+#define SCB_CCR VWRIST_REG32(0xE000ED14u)
+#define SCB_CCR_DIV_0_TRP (1u << 4)
+#define SCB_SHCSR VWRIST_REG32(0xE000ED24u)
+#define SCB_SHCSR_MEMFAULTENA (1u << 16)
+#define SCB_SHCSR_BUSFAULTENA (1u << 17)
+#define SCB_SHCSR_USGFAULTENA (1u << 18)
+#define SCB_CFSR VWRIST_REG32(0xE000ED28u)
+#define SCB_HFSR VWRIST_REG32(0xE000ED2Cu)
+#define SCB_MMFAR VWRIST_REG32(0xE000ED34u)
+#define SCB_BFAR VWRIST_REG32(0xE000ED38u)
+#define SCB_CPACR VWRIST_REG32(0xE000ED88u)
+
+#define MPU_CTRL VWRIST_REG32(0xE000ED94u)
+#define MPU_RNR VWRIST_REG32(0xE000ED98u)
+#define MPU_RBAR VWRIST_REG32(0xE000ED9Cu)
+#define MPU_RASR VWRIST_REG32(0xE000EDA0u)
+#define MPU_CTRL_ENABLE (1u << 0)
+#define MPU_CTRL_PRIVDEFENA (1u << 2) /* default map for everything not in a region */
+#define MPU_RASR_ENABLE (1u << 0)
+#define MPU_RASR_SIZE(log2_bytes) (((log2_bytes) - 1u) << 1)
+#define MPU_RASR_AP_RO (6u << 24) /* read-only for privileged and unprivileged */
+#define MPU_RASR_XN (1u << 28)
+#define MPU_RASR_C (1u << 17)
+#define MPU_RASR_B (1u << 16)
+#define SCB_CPACR_CP10_CP11_FULL (0xFu << 20)
+
+/* Linker script symbols (vwrist.ld). Only their addresses are meaningful. */
+extern uint32_t __data_start[], __data_end[], __data_load[];
+extern uint32_t __bss_start[], __bss_end[];
+extern uint32_t __stack_bottom[], __stack_top[];
+extern uint32_t __isr_vector_start[];
+
+/* Read-only MPU region at the bottom of the stack: a push into it is a
+ * MemManage fault (exit status 132) instead of silent corruption of the RAM
+ * below. 32 bytes is the smallest MPU region; it catches frames that grow
+ * into it, not a single frame larger than the guard that jumps over it.
+ * Read-only rather than no-access so the fault handler may still read an
+ * exception frame that landed there. */
+#define VWRIST_STACK_GUARD_LOG2 5u
+#define VWRIST_STACK_GUARD_BYTES (1u << VWRIST_STACK_GUARD_LOG2)
+
+/* Word written over the whole free stack at boot; the deepest word that no
+ * longer holds it marks the high-water line. */
+#define VWRIST_STACK_PAINT 0xC0FFEE5Au
+
+/* Process exit statuses seen by whoever runs QEMU: main's return value as is,
+ * a fault as 128 + exception number (3 = HardFault, 16 + n = IRQ n) so that a
+ * crash is never mistaken for a clean exit. */
+#define VWRIST_EXIT_FAULT_BASE 128u
+
+/* End the QEMU process via ARM semihosting (needs -semihosting-config
+ * enable=on,target=native). Falls back to a WFI loop if it returns. */
+void vwrist_exit(uint32_t status) __attribute__((noreturn));
+
+/* Best-effort bytes on UART0 for fatal paths; bounded, never blocks forever. */
+void vwrist_panic_write(const uint8_t *buf, size_t len);
+
+/* Boot record, first thing in RAM (0x20000000, section .noinit.vwrist_boot):
+ * survives guest resets because QEMU keeps RAM and Reset_Handler does not
+ * clear .noinit. The launcher may preset host_seed on every reset with
+ *   -device loader,addr=0x2000000c,data=<u32>,data-len=4
+ * so that separate QEMU processes do not repeat the same boot ids. */
+typedef struct {
+    uint32_t magic;       /* VWRIST_BOOT_MAGIC once initialised */
+    uint32_t count;       /* boots since this QEMU process started */
+    uint32_t count_check; /* ~count: a torn or stray record is not trusted */
+    uint32_t host_seed;   /* 0 unless preset by the launcher */
+} vwrist_boot_record_t;
+#define VWRIST_BOOT_SEED_ADDR 0x2000000Cu
+extern vwrist_boot_record_t vwrist_boot_record;
+
+void SysTick_Handler(void);
+void UARTRX0_Handler(void);
+
+#endif /* VWRIST_H */
