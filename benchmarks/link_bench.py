@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import subprocess
@@ -28,6 +29,16 @@ def firmware_size(env: str) -> dict[str, int]:
     return {"text": text, "data": data, "bss": bss, "flash": text + data, "ram": data + bss}
 
 
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    return f"{platform.machine()} {model}, {os.cpu_count()} cores, QEMU {qemu_version()}"
+
+
+def qemu_version() -> str:
+    out = subprocess.run(["qemu-system-arm", "--version"], capture_output=True, text=True).stdout
+    return out.split()[3] if out else "?"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--board", default="vwrist", choices=sorted(boards.BOARDS))
@@ -37,8 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     result: dict = {
-        "machine": f"{platform.node()} {platform.machine()}, {platform.processor() or 'cpu'}, "
-        f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores",
+        "machine": machine(),
         "date": time.strftime("%Y-%m-%d"),
         "board": args.board,
     }
