@@ -42,3 +42,18 @@ def qemu_processes() -> list[int]:
         if b"qemu-system-arm" in cmd and b".pio/build/vwrist" in cmd:
             out.append(int(proc.name))
     return out
+
+
+@pytest.fixture(scope="session")
+def ctest_program() -> Path:
+    """The C core test program (firmware/tests), built with PlatformIO's `ctest` env.
+    $VIGIL_CTEST_PROGRAM points at another build of it (for quick local iterations)."""
+    import os
+
+    from vigil.device import flash
+
+    override = os.environ.get("VIGIL_CTEST_PROGRAM")
+    if override:
+        return Path(override)
+    flash.build("ctest")
+    return flash.build_dir("ctest") / "program"

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import pytest
 
-from vigil.device import protocol_codegen
+# Every module that writes committed files: each has generated_files() -> {path: text}.
+GENERATORS = ["vigil.device.protocol_codegen", "vigil.dsp.codegen"]
+
+FILES = [(path, text) for name in GENERATORS for path, text in importlib.import_module(name).generated_files().items()]
 
 
-@pytest.mark.parametrize("path,text", list(protocol_codegen.generated_files().items()), ids=lambda x: str(x)[-40:])
-def test_committed_file_matches_generator(path, text) -> None:
-    assert path.exists(), f"{path} missing: run python -m vigil.device.protocol_codegen"
-    assert path.read_text() == text, f"{path} is stale or edited by hand: run python -m vigil.device.protocol_codegen"
+@pytest.mark.parametrize("path,text", FILES, ids=lambda x: str(x)[-40:] if isinstance(x, Path) else "")
+def test_committed_file_matches_generator(path: Path, text: str) -> None:
+    assert path.exists(), f"{path} missing: run the generator named in its first line"
+    assert path.read_text() == text, f"{path} is stale or edited by hand: run the generator named in its first line"

@@ -1,4 +1,6 @@
-/* C core tests, built by `pio run -e ctest` and run by tests/test_c_core.py. */
+/* C core tests, built by `pio run -e ctest` and run by tests/test_c_core.py.
+ *     program [SUITE]          run the unit tests (all, or one suite)
+ *     program harness NAME     run a kernel harness on stdin/stdout (tests/test_dsp_*.py) */
 #include <string.h>
 
 #include "check.h"
@@ -12,10 +14,31 @@ static const suite_t SUITES[] = {
     {"cobs", run_cobs_tests},
     {"crc32", run_crc32_tests},
     {"frame", run_frame_tests},
+    {"accel", run_accel_tests},
+    {"ppg", run_ppg_tests},
+};
+
+typedef struct harness {
+    const char *name;
+    int (*run)(FILE *in, FILE *out);
+} harness_t;
+
+static const harness_t HARNESSES[] = {
+    {"accel", harness_accel},
+    {"ppg", harness_ppg},
 };
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "harness") == 0) {
+        for (size_t i = 0; i < sizeof HARNESSES / sizeof HARNESSES[0]; i++) {
+            if (strcmp(argv[2], HARNESSES[i].name) == 0) {
+                return HARNESSES[i].run(stdin, stdout);
+            }
+        }
+        fprintf(stderr, "no harness %s\n", argv[2]);
+        return 2;
+    }
     check_totals_t all = {0, 0};
     for (size_t i = 0; i < sizeof SUITES / sizeof SUITES[0]; i++) {
         if (argc > 1 && strcmp(argv[1], SUITES[i].name) != 0) {

@@ -196,12 +196,14 @@ def generated_files() -> dict[Path, str]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def write_or_check(files: dict[Path, str], argv: list[str] | None = None) -> int:
+    """The command line shared by every generator: rewrite stale files, or with --check
+    only report them (exit 1)."""
+    parser = argparse.ArgumentParser(description="Write (or --check) generated files.")
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 if a file differs")
     args = parser.parse_args(argv)
     stale = []
-    for path, text in generated_files().items():
+    for path, text in files.items():
         current = path.read_text() if path.exists() else None
         if current == text:
             continue
@@ -212,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         print(f"{'stale' if args.check else 'wrote'}: {path.relative_to(repo_root())}")
     return 1 if (args.check and stale) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return write_or_check(generated_files(), argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Integer-exact Python twins of the firmware's fixed-point signal processing."""
