@@ -27,11 +27,13 @@ void run_crc32_tests(check_totals_t *t);
 void run_frame_tests(check_totals_t *t);
 void run_accel_tests(check_totals_t *t); /* test_accel.c */
 void run_ppg_tests(check_totals_t *t);   /* test_ppg.c */
+void run_epoch_image_tests(check_totals_t *t);
 
 /* Harnesses: read a binary request on `in`, write the kernel's outputs on `out`, for the
  * Python tests that compare C and twin on many signals (tests/test_dsp_*.py).
  * Return 0 on success. */
 int harness_accel(FILE *in, FILE *out); /* test_accel.c */
 int harness_ppg(FILE *in, FILE *out);   /* test_ppg.c */
+int harness_epoch_image(FILE *in, FILE *out);
 
 #endif

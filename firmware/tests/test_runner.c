@@ -16,6 +16,7 @@ static const suite_t SUITES[] = {
     {"frame", run_frame_tests},
     {"accel", run_accel_tests},
     {"ppg", run_ppg_tests},
+    {"epoch_image", run_epoch_image_tests},
 };
 
 typedef struct harness {
@@ -26,6 +27,7 @@ typedef struct harness {
 static const harness_t HARNESSES[] = {
     {"accel", harness_accel},
     {"ppg", harness_ppg},
+    {"epoch_image", harness_epoch_image},
 };
 
 int main(int argc, char **argv)
@@ -46,7 +48,7 @@ int main(int argc, char **argv)
         }
         check_totals_t t = {0, 0};
         SUITES[i].run(&t);
-        printf("%-8s %u checks passed, %u failed\n", SUITES[i].name, t.passed, t.failed);
+        printf("%-12s %u checks passed, %u failed\n", SUITES[i].name, t.passed, t.failed);
         all.passed += t.passed;
         all.failed += t.failed;
     }

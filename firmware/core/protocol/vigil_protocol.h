@@ -18,6 +18,10 @@
 #define VIGIL_MODEL_HASH_SIZE 16u
 #define VIGIL_MODELS_MAX 8u
 #define VIGIL_PING_MAX 32u
+#define VIGIL_TRACE_PPG_MAX 64u
+#define VIGIL_CONFIG_FLAG_TRACE 1u
+#define VIGIL_CONFIG_OK 0u
+#define VIGIL_CONFIG_UNSUPPORTED_RATE 1u
 
 typedef enum vigil_msg_type {
     VIGIL_MSG_HELLO_REQ = 0x01,
@@ -27,12 +31,22 @@ typedef enum vigil_msg_type {
     VIGIL_MSG_STATS_REQ = 0x05,
     VIGIL_MSG_RESET = 0x06,
     VIGIL_MSG_SAMPLES_HOLD = 0x07,
+    VIGIL_MSG_CONFIG = 0x08,
+    VIGIL_MSG_COST_REQ = 0x09,
     VIGIL_MSG_HELLO = 0x81,
     VIGIL_MSG_PONG = 0x82,
     VIGIL_MSG_ECHO_REPLY = 0x83,
     VIGIL_MSG_CREDIT = 0x84,
     VIGIL_MSG_STATS = 0x85,
+    VIGIL_MSG_CONFIG_ACK = 0x86,
+    VIGIL_MSG_COST = 0x87,
     VIGIL_MSG_ERROR = 0x8F,
+    VIGIL_MSG_SPEC_COLUMN = 0x90,
+    VIGIL_MSG_EPOCH_IMAGE = 0x91,
+    VIGIL_MSG_BEAT = 0x92,
+    VIGIL_MSG_HRV = 0x93,
+    VIGIL_MSG_TRACE_DERIV = 0x94,
+    VIGIL_MSG_TRACE_PPG = 0x95,
 } vigil_msg_type_t;
 
 typedef enum vigil_error_code {
@@ -41,6 +55,21 @@ typedef enum vigil_error_code {
     VIGIL_ERR_NO_CREDIT = 3,
     VIGIL_ERR_BAD_CHANNEL = 4,
 } vigil_error_code_t;
+
+typedef enum vigil_channel {
+    VIGIL_CHANNEL_ACCEL = 0,
+    VIGIL_CHANNEL_PPG = 1,
+} vigil_channel_t;
+
+typedef enum vigil_stage {
+    VIGIL_STAGE_ACCEL_DERIVATIVE = 1,
+    VIGIL_STAGE_STFT = 2,
+    VIGIL_STAGE_EPOCH_IMAGE = 3,
+    VIGIL_STAGE_PPG_FILTER = 4,
+    VIGIL_STAGE_PPG_BEATS = 5,
+    VIGIL_STAGE_HRV = 6,
+    VIGIL_STAGE_COUNT = 6,
+} vigil_stage_t;
 
 /* STATS payload: one u32 per field, in this order. */
 typedef enum vigil_stat {

@@ -52,12 +52,23 @@ class MsgType(IntEnum):
     STATS_REQ = 0x05
     RESET = 0x06
     SAMPLES_HOLD = 0x07
+    CONFIG = 0x08
+    COST_REQ = 0x09
     HELLO = 0x81
     PONG = 0x82
     ECHO_REPLY = 0x83
     CREDIT = 0x84
     STATS = 0x85
+    CONFIG_ACK = 0x86
+    COST = 0x87
     ERROR = 0x8F
+    # DSP outputs (see docs/protocol.md, "Signal processing outputs")
+    SPEC_COLUMN = 0x90
+    EPOCH_IMAGE = 0x91
+    BEAT = 0x92
+    HRV = 0x93
+    TRACE_DERIV = 0x94
+    TRACE_PPG = 0x95
 
 
 class ErrorCode(IntEnum):
@@ -67,6 +78,30 @@ class ErrorCode(IntEnum):
     BAD_PAYLOAD = 2
     NO_CREDIT = 3
     BAD_CHANNEL = 4
+
+
+class Channel(IntEnum):
+    """SAMPLES channels. ACCEL carries x, y, z interleaved (first_index counts xyz triplets)."""
+
+    ACCEL = 0
+    PPG = 1
+
+
+class Stage(IntEnum):
+    """Device processing stages whose cost COST reports."""
+
+    ACCEL_DERIVATIVE = 1  # magnitude (isqrt) + first difference
+    STFT = 2  # window, FFT, log power, int8 column
+    EPOCH_IMAGE = 3  # column ring -> epoch image CRC
+    PPG_FILTER = 4  # band-pass biquads
+    PPG_BEATS = 5  # beat detector
+    HRV = 6  # IBIs, artifact rejection, segment features
+
+
+CONFIG_FLAG_TRACE = 0x01  # also stream intermediate signals (TRACE_DERIV, TRACE_PPG) for verification
+CONFIG_OK = 0
+CONFIG_UNSUPPORTED_RATE = 1
+TRACE_PPG_MAX = 64  # filtered PPG values per TRACE_PPG frame (int32 each)
 
 
 # Order is the wire order of the STATS payload (u32 each). Append only: hosts read what they know.
@@ -365,6 +400,98 @@ class ErrorReport:
             return str(self.code)
 
 
+@dataclass(frozen=True)
+class Config:
+    ppg_rate_hz: int
+    flags: int = CONFIG_FLAG_TRACE
+
+    FORMAT = struct.Struct("<HB")
+
+    def pack(self) -> bytes:
+        return self.FORMAT.pack(self.ppg_rate_hz, self.flags)
+
+
+@dataclass(frozen=True)
+class ConfigAck:
+    ppg_rate_hz: int
+    flags: int
+    status: int
+
+    FORMAT = struct.Struct("<HBB")
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> ConfigAck:
+        return cls(*_Reader(payload, "CONFIG_ACK").take(cls.FORMAT.format))
+
+
+@dataclass(frozen=True)
+class StageCost:
+    stage: int
+    calls: int
+    ticks: int
+    samples: int  # signal samples the stage consumed (per channel sample, not per value)
+
+
+def unpack_cost(payload: bytes) -> list[StageCost]:
+    r = _Reader(payload, "COST")
+    (n,) = r.take("<B")
+    return [StageCost(*r.take("<BIQI")) for _ in range(n)]
+
+
+@dataclass(frozen=True)
+class SpecColumn:
+    index: int
+    values: bytes  # int8 per bin
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> SpecColumn:
+        r = _Reader(payload, "SPEC_COLUMN")
+        (index,) = r.take("<I")
+        return cls(index, r.rest())
+
+
+@dataclass(frozen=True)
+class EpochImage:
+    epoch: int
+    first_column: int
+    frames: int
+    bins: int
+    crc: int
+
+    FORMAT = struct.Struct("<IiHHI")
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> EpochImage:
+        return cls(*_Reader(payload, "EPOCH_IMAGE").take(cls.FORMAT.format))
+
+
+@dataclass(frozen=True)
+class Trace:
+    """TRACE_DERIV (int16 values) or TRACE_PPG (int32 values) from sample first_index on."""
+
+    first_index: int
+    values: tuple[int, ...]
+
+    @classmethod
+    def unpack(cls, payload: bytes, width: int) -> Trace:
+        r = _Reader(payload, "TRACE")
+        (first,) = r.take("<I")
+        rest = r.rest()
+        if len(rest) % width:
+            raise ProtocolError("payload", f"TRACE payload of {len(payload)} bytes")
+        code = {2: "h", 4: "i"}[width]
+        return cls(first, struct.unpack(f"<{len(rest) // width}{code}", rest))
+
+
+HRV_FORMAT = struct.Struct("<IBBHHH6i")
+HRV_FIELDS = ("segment", "valid", "flags", "n_beats", "n_ibis", "n_rejected",
+              "avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20")  # fmt: skip
+
+
+def unpack_hrv(payload: bytes) -> dict[str, int]:
+    return dict(zip(HRV_FIELDS, _Reader(payload, "HRV").take(HRV_FORMAT.format)))
+
+
 def pack_stats(values: dict[str, int]) -> bytes:
     return struct.pack(f"<{len(STATS_FIELDS)}I", *(values.get(name, 0) for name, _ in STATS_FIELDS))
 
@@ -391,6 +518,22 @@ def describe(frame: Frame) -> dict:
         elif frame.type == MsgType.PONG:
             pong = Pong.unpack(frame.payload)
             out.update(device_ms=pong.device_ms, echo=pong.echo.hex())
+        elif frame.type == MsgType.SPEC_COLUMN:
+            col = SpecColumn.unpack(frame.payload)
+            out.update(index=col.index, values=list(struct.unpack(f"<{len(col.values)}b", col.values)))
+        elif frame.type == MsgType.EPOCH_IMAGE:
+            out.update(EpochImage.unpack(frame.payload).__dict__)
+        elif frame.type == MsgType.BEAT:
+            out["index"] = _Reader(frame.payload, "BEAT").take("<I")[0]
+        elif frame.type == MsgType.HRV:
+            out.update(unpack_hrv(frame.payload))
+        elif frame.type in (MsgType.TRACE_DERIV, MsgType.TRACE_PPG):
+            trace = Trace.unpack(frame.payload, 2 if frame.type == MsgType.TRACE_DERIV else 4)
+            out.update(first_index=trace.first_index, values=list(trace.values))
+        elif frame.type == MsgType.CONFIG_ACK:
+            out.update(ConfigAck.unpack(frame.payload).__dict__)
+        elif frame.type == MsgType.COST:
+            out["stages"] = [c.__dict__ for c in unpack_cost(frame.payload)]
         elif frame.type == MsgType.ERROR:
             err = ErrorReport.unpack(frame.payload)
             out.update(code=err.code_name, offending_type=err.offending_type, offending_seq=err.offending_seq)

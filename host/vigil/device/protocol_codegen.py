@@ -45,13 +45,21 @@ def protocol_header() -> str:
         "MODEL_HASH_SIZE": p.MODEL_HASH_SIZE,
         "MODELS_MAX": p.MODELS_MAX,
         "PING_MAX": p.PING_MAX,
+        "TRACE_PPG_MAX": p.TRACE_PPG_MAX,
+        "CONFIG_FLAG_TRACE": p.CONFIG_FLAG_TRACE,
+        "CONFIG_OK": p.CONFIG_OK,
+        "CONFIG_UNSUPPORTED_RATE": p.CONFIG_UNSUPPORTED_RATE,
     }
     lines += [f"#define VIGIL_{name} {value}u" for name, value in consts.items()]
     lines += ["", "typedef enum vigil_msg_type {"]
     lines += [f"    VIGIL_MSG_{m.name} = 0x{m.value:02X}," for m in p.MsgType]
     lines += ["} vigil_msg_type_t;", "", "typedef enum vigil_error_code {"]
     lines += [f"    VIGIL_ERR_{e.name} = {e.value}," for e in p.ErrorCode]
-    lines += ["} vigil_error_code_t;", "", "/* STATS payload: one u32 per field, in this order. */", "typedef enum vigil_stat {"]
+    lines += ["} vigil_error_code_t;", "", "typedef enum vigil_channel {"]
+    lines += [f"    VIGIL_CHANNEL_{c.name} = {c.value}," for c in p.Channel]
+    lines += ["} vigil_channel_t;", "", "typedef enum vigil_stage {"]
+    lines += [f"    VIGIL_STAGE_{st.name} = {st.value}," for st in p.Stage]
+    lines += [f"    VIGIL_STAGE_COUNT = {len(p.Stage)},", "} vigil_stage_t;", "", "/* STATS payload: one u32 per field, in this order. */", "typedef enum vigil_stat {"]
     lines += [f"    VIGIL_STAT_{name.upper()}, /* {doc} */" for name, doc in p.STATS_FIELDS]
     lines += ["    VIGIL_STAT_COUNT", "} vigil_stat_t;", "", "#endif /* VIGIL_PROTOCOL_H */", ""]
     return "\n".join(lines)

@@ -1,0 +1,192 @@
+"""`vigil verify`: every device output against its Python twin, integer for integer.
+
+Stages compared (each in windows, so a mismatch names where it is):
+- accel_derivative: per 30-s epoch of samples, index = sample
+- stft_columns: per column, index = frequency bin
+- epoch_image: per epoch (first column and CRC of the whole int8 image)
+- ppg_filtered: per 60-s segment of samples, index = sample
+- ppg_beats: per segment, index = beat number within the segment
+- hrv_features: per segment, index = feature name
+A missing or extra output is a mismatch too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vigil.data.recording import Recording
+from vigil.dsp import accel as accel_twin
+from vigil.dsp import config as dsp
+from vigil.dsp import ppg as ppg_twin
+from vigil.dsp import stft as stft_twin
+from vigil.dsp.epoch_image import epoch_images
+from vigil.replay import VIRTUAL_INSTRUCTIONS_PER_SECOND, DeviceOutputs
+from vigil.device import protocol as p
+
+STAGES = ("accel_derivative", "stft_columns", "epoch_image", "ppg_filtered", "ppg_beats", "hrv_features")
+
+
+@dataclass
+class Mismatch:
+    stage: str
+    window: int
+    index: Any
+    device: Any
+    twin: Any
+
+    def __str__(self) -> str:
+        return f"{self.stage}: window {self.window}, index {self.index}: device {self.device}, twin {self.twin}"
+
+
+@dataclass
+class StageResult:
+    windows: int = 0
+    mismatches: int = 0
+    first: Mismatch | None = None
+
+    def add(self, mismatch: Mismatch | None) -> None:
+        self.windows += 1
+        if mismatch is not None:
+            self.mismatches += 1
+            if self.first is None:
+                self.first = mismatch
+
+
+@dataclass
+class TwinOutputs:
+    deriv: np.ndarray
+    columns: np.ndarray
+    images: list
+    ppg_filtered: np.ndarray
+    beats: np.ndarray
+    hrv: list[dict[str, int]]
+
+
+def twin_outputs(rec: Recording, ppg_rate_hz: int) -> TwinOutputs:
+    deriv = accel_twin.derivative(accel_twin.magnitude(rec.accel))
+    columns = stft_twin.stft_columns(deriv)
+    if len(rec.ppg):
+        filtered, beats, segments = ppg_twin.ppg_chain(rec.ppg, ppg_rate_hz)
+        hrv = [seg.as_wire() for seg in segments]
+    else:
+        filtered, beats, hrv = np.zeros(0, np.int64), np.zeros(0, np.int64), []
+    return TwinOutputs(deriv, columns, epoch_images(columns), np.asarray(filtered), np.asarray(beats), hrv)
+
+
+def _compare_series(result: StageResult, stage: str, device: np.ndarray, twin: np.ndarray, window: int) -> None:
+    n_windows = max(-(-max(len(device), len(twin)) // window), 0)
+    for w in range(n_windows):
+        d, t = device[w * window : (w + 1) * window], twin[w * window : (w + 1) * window]
+        mismatch = None
+        diff = np.nonzero(d[: len(t)] != t[: len(d)])[0]
+        if len(diff):
+            i = int(diff[0])
+            mismatch = Mismatch(stage, w, w * window + i, int(d[i]), int(t[i]))
+        elif len(d) != len(t):
+            i = w * window + min(len(d), len(t))
+            mismatch = Mismatch(stage, w, i, "missing" if len(d) < len(t) else "extra", len(t) - len(d))
+        result.add(mismatch)
+
+
+def compare(device: DeviceOutputs, twin: TwinOutputs, ppg_rate_hz: int) -> dict[str, StageResult]:
+    results = {stage: StageResult() for stage in STAGES}
+    _compare_series(results["accel_derivative"], "accel_derivative", device.deriv_array(), twin.deriv, dsp.EPOCH_SAMPLES)
+
+    dev_cols = {c.index: np.frombuffer(c.values, dtype=np.int8) for c in device.columns}
+    for j in range(max(len(twin.columns), max(dev_cols, default=-1) + 1)):
+        got = dev_cols.get(j)
+        mismatch = None
+        if got is None or j >= len(twin.columns):
+            mismatch = Mismatch("stft_columns", j, None, "missing" if got is None else "extra", None)
+        else:
+            diff = np.nonzero(got != twin.columns[j])[0]
+            if len(diff):
+                b = int(diff[0])
+                mismatch = Mismatch("stft_columns", j, b, int(got[b]), int(twin.columns[j][b]))
+        results["stft_columns"].add(mismatch)
+
+    dev_images = {img.epoch: img for img in device.images}
+    for k in range(max(len(twin.images), max(dev_images, default=-1) + 1)):
+        got = dev_images.get(k)
+        want = twin.images[k] if k < len(twin.images) else None
+        mismatch = None
+        if got is None or want is None:
+            mismatch = Mismatch("epoch_image", k, None, "missing" if got is None else "extra", None)
+        elif (got.first_column, got.crc) != (want.first_column, want.crc):
+            mismatch = Mismatch("epoch_image", k, "crc", f"{got.first_column}/{got.crc:08x}", f"{want.first_column}/{want.crc:08x}")
+        results["epoch_image"].add(mismatch)
+
+    segment = dsp.SEGMENT_S * ppg_rate_hz
+    _compare_series(results["ppg_filtered"], "ppg_filtered", device.ppg_filtered_array(), twin.ppg_filtered, segment)
+
+    dev_beats, twin_beats = np.asarray(device.beats, dtype=np.int64), np.asarray(twin.beats, dtype=np.int64)
+    n_seg = int(max(dev_beats.max(initial=-1), twin_beats.max(initial=-1)) // segment + 1)
+    for s in range(n_seg):
+        d = dev_beats[(dev_beats // segment) == s]
+        t = twin_beats[(twin_beats // segment) == s]
+        mismatch = None
+        diff = np.nonzero(d[: len(t)] != t[: len(d)])[0]
+        if len(diff):
+            i = int(diff[0])
+            mismatch = Mismatch("ppg_beats", s, i, int(d[i]), int(t[i]))
+        elif len(d) != len(t):
+            mismatch = Mismatch("ppg_beats", s, min(len(d), len(t)), f"{len(d)} beats", f"{len(t)} beats")
+        results["ppg_beats"].add(mismatch)
+
+    dev_hrv = {h["segment"]: h for h in device.hrv}
+    for s in range(max(len(twin.hrv), max(dev_hrv, default=-1) + 1)):
+        got = dev_hrv.get(s)
+        want = twin.hrv[s] if s < len(twin.hrv) else None
+        mismatch = None
+        if got is None or want is None:
+            mismatch = Mismatch("hrv_features", s, None, "missing" if got is None else "extra", None)
+        else:
+            for name in p.HRV_FIELDS:
+                if got[name] != want[name]:
+                    mismatch = Mismatch("hrv_features", s, name, got[name], want[name])
+                    break
+        results["hrv_features"].add(mismatch)
+    return results
+
+
+STAGE_RATES = {
+    p.Stage.ACCEL_DERIVATIVE: "accel",
+    p.Stage.STFT: "accel",
+    p.Stage.EPOCH_IMAGE: "accel",
+    p.Stage.PPG_FILTER: "ppg",
+    p.Stage.PPG_BEATS: "ppg",
+    p.Stage.HRV: "ppg",
+}
+
+
+def cost_table(costs: list[p.StageCost], rec: Recording, ppg_rate_hz: int, ticks_per_second: int, board: str) -> dict:
+    """Per stage: ticks, and on the virtual board instructions per second of signal."""
+    seconds = {"accel": len(rec.accel) / rec.accel_rate_hz, "ppg": len(rec.ppg) / ppg_rate_hz if len(rec.ppg) else 0.0}
+    per_tick = VIRTUAL_INSTRUCTIONS_PER_SECOND / ticks_per_second if board == "vwrist" else None
+    out: dict[str, Any] = {}
+    total = 0.0
+    for c in costs:
+        name = p.Stage(c.stage).name.lower()
+        sig = seconds[STAGE_RATES[p.Stage(c.stage)]]
+        entry: dict[str, Any] = {"calls": c.calls, "ticks": c.ticks, "samples": c.samples}
+        if per_tick is not None:
+            entry["instructions"] = round(c.ticks * per_tick)
+            entry["instructions_per_second_of_signal"] = round(c.ticks * per_tick / sig) if sig else 0
+            total += entry["instructions_per_second_of_signal"]
+        out[name] = entry
+    if per_tick is not None:
+        out["total_instructions_per_second_of_signal"] = round(total)
+    return out
+
+
+def summary(results: dict[str, StageResult]) -> dict[str, Any]:
+    first = next((r.first for r in results.values() if r.first is not None), None)
+    return {
+        "ok": all(r.mismatches == 0 for r in results.values()),
+        "stages": {name: {"windows": r.windows, "mismatches": r.mismatches, "first_mismatch": str(r.first) if r.first else None}
+                   for name, r in results.items()},  # fmt: skip
+        "first_mismatch": None if first is None else {"stage": first.stage, "window": first.window, "index": first.index,
+                                                       "device": first.device, "twin": first.twin},  # fmt: skip
+    }
