@@ -85,7 +85,9 @@ def test_missing_port_is_one_clear_error() -> None:
 def test_credit_stall_is_reported(fake: FakeDevice) -> None:
     with Link.open(fake.path) as link:
         link.hello = p.Hello.unpack(hello(3))
+        # The device's answer to the STATS_REQ that starts every replay: 0 frames consumed so far.
+        fake.send(p.Frame(p.MsgType.STATS, 0, p.pack_stats({"sample_frames_consumed": 0})))
         frames = [p.Samples(0, i, (1, 2, 3)) for i in range(6)]
         with pytest.raises(LinkError, match="no credit from the device"):
             link.send_samples(frames, timeout=0.3)
-        assert link.counters.frames_tx == 4  # exactly the slots the device announced
+        assert link.counters.frames_tx == 1 + 4  # STATS_REQ, then exactly the slots the device announced

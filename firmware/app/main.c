@@ -1,10 +1,13 @@
 /* vigil firmware: announces itself, then serves the host over the framed serial link. */
 #include <string.h>
 
+#include "accel_task.h"
 #include "board.h"
 #include "link.h"
+#include "ppg_task.h"
 #include "protocol/crc32.h"
 #include "sample_queue.h"
+#include "stage_cost.h"
 
 #ifndef VIGIL_FW_VERSION
 #define VIGIL_FW_VERSION "0.0.0"
@@ -13,8 +16,18 @@
 #define VIGIL_BUILD_ID "unknown"
 #endif
 
+/* int16 values one SAMPLES frame can carry. */
+#define APP_SAMPLE_VALUES_MAX ((VIGIL_FRAME_MAX_PAYLOAD - VIGIL_SAMPLE_HEADER_SIZE) / 2u)
+#define APP_DEFAULT_PPG_RATE_HZ VIGIL_PPG_RATE_HZ
+#define APP_COST_ENTRY_SIZE 17u /* stage u8, calls u32, ticks u64, samples u32 */
+
 typedef struct app {
     link_t link;
+    accel_task_t accel;
+    ppg_task_t ppg;
+    stage_costs_t costs;
+    uint8_t config_flags;
+    int16_t values[APP_SAMPLE_VALUES_MAX];
     sample_queue_t samples;
     uint32_t next_index[VIGIL_SAMPLE_CHANNELS];
     bool index_known[VIGIL_SAMPLE_CHANNELS];
@@ -90,12 +103,18 @@ static void accept_samples(app_t *app, const frame_t *frame)
         send_error(app, VIGIL_ERR_BAD_CHANNEL, frame);
         return;
     }
+    if (channel == VIGIL_CHANNEL_ACCEL && ((frame->len - VIGIL_SAMPLE_HEADER_SIZE) / 2u) % 3u) {
+        s[VIGIL_STAT_BAD_PAYLOADS]++; /* accelerometer samples come as whole xyz triplets */
+        send_error(app, VIGIL_ERR_BAD_PAYLOAD, frame);
+        return;
+    }
     if (!sample_queue_push(&app->samples, frame->payload, frame->len)) {
         s[VIGIL_STAT_SAMPLE_OVERFLOWS]++;
         send_error(app, VIGIL_ERR_NO_CREDIT, frame);
         return;
     }
-    uint32_t count = (frame->len - VIGIL_SAMPLE_HEADER_SIZE) / 2u;
+    uint32_t values = (frame->len - VIGIL_SAMPLE_HEADER_SIZE) / 2u;
+    uint32_t count = channel == VIGIL_CHANNEL_ACCEL ? values / 3u : values;
     uint32_t first = get_u32(frame->payload + 2);
     if (app->index_known[channel] && first != app->next_index[channel]) {
         s[VIGIL_STAT_SAMPLE_INDEX_GAPS]++;
@@ -118,6 +137,16 @@ static bool consume_samples(app_t *app)
     s[VIGIL_STAT_SAMPLE_CRC] = crc32_update(s[VIGIL_STAT_SAMPLE_CRC], slot->payload, 1);
     s[VIGIL_STAT_SAMPLE_CRC] = crc32_update(s[VIGIL_STAT_SAMPLE_CRC], slot->payload + VIGIL_SAMPLE_HEADER_SIZE,
                                             slot->len - VIGIL_SAMPLE_HEADER_SIZE);
+    size_t n_values = (slot->len - VIGIL_SAMPLE_HEADER_SIZE) / 2u;
+    for (size_t i = 0; i < n_values; i++) {
+        app->values[i] = (int16_t)get_u16(slot->payload + VIGIL_SAMPLE_HEADER_SIZE + 2 * i);
+    }
+    bool trace = (app->config_flags & VIGIL_CONFIG_FLAG_TRACE) != 0;
+    if (slot->payload[0] == VIGIL_CHANNEL_ACCEL) {
+        accel_task_process(&app->accel, app->values, n_values / 3u, trace, &app->link, &app->costs);
+    } else if (slot->payload[0] == VIGIL_CHANNEL_PPG) {
+        ppg_task_process(&app->ppg, app->values, n_values, trace, &app->link, &app->costs);
+    }
     sample_queue_pop(&app->samples);
     s[VIGIL_STAT_SAMPLE_FRAMES_CONSUMED]++;
     uint8_t credit[6];
@@ -125,6 +154,52 @@ static bool consume_samples(app_t *app)
     put_u16(credit + 4, VIGIL_SAMPLE_SLOTS);
     link_send(&app->link, VIGIL_MSG_CREDIT, credit, sizeof credit);
     return true;
+}
+
+/* A new session of signal processing: every pipeline and sample index starts again. */
+static bool configure(app_t *app, uint16_t ppg_rate_hz, uint8_t flags)
+{
+    if (!ppg_task_init(&app->ppg, ppg_rate_hz)) {
+        return false;
+    }
+    accel_task_init(&app->accel);
+    memset(&app->costs, 0, sizeof app->costs);
+    memset(app->index_known, 0, sizeof app->index_known);
+    app->config_flags = flags;
+    return true;
+}
+
+static void on_config(app_t *app, const frame_t *frame)
+{
+    if (frame->len != 3) {
+        app->link.stats[VIGIL_STAT_BAD_PAYLOADS]++;
+        send_error(app, VIGIL_ERR_BAD_PAYLOAD, frame);
+        return;
+    }
+    uint16_t rate = get_u16(frame->payload);
+    bool ok = configure(app, rate, frame->payload[2]);
+    uint8_t ack[4];
+    put_u16(ack, app->ppg.rate_hz);
+    ack[2] = app->config_flags;
+    ack[3] = ok ? VIGIL_CONFIG_OK : VIGIL_CONFIG_UNSUPPORTED_RATE;
+    link_send(&app->link, VIGIL_MSG_CONFIG_ACK, ack, sizeof ack);
+}
+
+static void send_cost(app_t *app)
+{
+    uint8_t *p = app->reply;
+    p[0] = VIGIL_STAGE_COUNT;
+    size_t n = 1;
+    for (uint8_t st = 1; st <= VIGIL_STAGE_COUNT; st++) {
+        const stage_cost_t *c = &app->costs.stage[st];
+        p[n] = st;
+        put_u32(p + n + 1, c->calls);
+        put_u32(p + n + 5, (uint32_t)c->ticks);
+        put_u32(p + n + 9, (uint32_t)(c->ticks >> 32));
+        put_u32(p + n + 13, c->samples);
+        n += APP_COST_ENTRY_SIZE;
+    }
+    link_send(&app->link, VIGIL_MSG_COST, p, (uint16_t)n);
 }
 
 static void on_frame(void *ctx, const frame_t *frame)
@@ -161,6 +236,12 @@ static void on_frame(void *ctx, const frame_t *frame)
         }
         app->hold_samples = frame->payload[0] != 0;
         break;
+    case VIGIL_MSG_CONFIG:
+        on_config(app, frame);
+        break;
+    case VIGIL_MSG_COST_REQ:
+        send_cost(app);
+        break;
     case VIGIL_MSG_RESET:
         board_reset();
     default:
@@ -176,8 +257,8 @@ int app_main(void)
     board_init();
     link_init(&app.link);
     sample_queue_init(&app.samples);
-    memset(app.index_known, 0, sizeof app.index_known);
     app.hold_samples = false;
+    configure(&app, APP_DEFAULT_PPG_RATE_HZ, 0);
     send_hello(&app);
     for (;;) {
         size_t received = link_poll(&app.link, on_frame, &app);

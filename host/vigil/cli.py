@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vigil import __version__
+from vigil.data.convert import convert
 from vigil.device import board as boards
 from vigil.device import flash, linkcheck
 from vigil.device import protocol as p
@@ -336,6 +337,93 @@ def demo_reset(link: Link) -> dict:
     after = link.reset().boot_id
     return {"before": f"{before:08x}", "after": f"{after:08x}", "reboots": link.counters.reboots,
             "ok": after != before and link.counters.reboots == 1}  # fmt: skip
+
+
+# ---------------------------------------------------------------- recordings through the device
+
+
+def _load_recording(path: Path) -> Any:
+    from vigil.data.recording import Recording
+
+    return Recording.load(path)
+
+
+def _replay_with_progress(link: Link, rec: Any, show: bool) -> Any:
+    from vigil import replay as replay_mod
+
+    frames = len(replay_mod.sample_frames(rec))
+    with progress_bar(show) as bar:
+        return replay_mod.replay(link, rec, progress=tracker(bar, "replay", frames))
+
+
+@cli.command()
+@click.option("--port", required=True, help="Serial port of the device.")
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Recording (.vrec, see `vigil convert`).")  # fmt: skip
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also log every frame the device sends as JSON Lines.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+def replay(port: str, input_path: Path, out: Path | None, as_json: bool) -> None:
+    """Stream a recording into the device (flow controlled: nothing is lost at any link
+    speed) and collect what it computes: spectrogram columns, epoch images, beats, HRV."""
+    rec = _load_recording(input_path)
+    with Link.open(port) as link, (JsonlLog(out) if out else nullcontext()) as log:
+        if log is not None:
+            link.listeners.append(lambda event: log.write(event_record(event, port)))
+        hello = link.request_hello()
+        outputs = _replay_with_progress(link, rec, show=not as_json and sys.stderr.isatty())
+    result = {
+        "board": hello.board,
+        "columns": len(outputs.columns),
+        "epoch_images": len(outputs.images),
+        "beats": len(outputs.beats),
+        "hrv_segments": len(outputs.hrv),
+        "device_errors": [e.code_name for e in outputs.errors],
+    }
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(", ".join(f"{k} {v}" for k, v in result.items()))
+
+
+@cli.command()
+@click.option("--port", required=True, help="Serial port of the device.")
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Recording (.vrec, see `vigil convert`).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Per stage: windows compared and mismatches, and costs.")
+def verify(port: str, input_path: Path, as_json: bool) -> None:
+    """Replay a recording into the device and prove every output equals the Python twin,
+    integer for integer. Exit status 0 only when every window of every stage matches;
+    otherwise the first differing window, stage and index are named."""
+    from vigil import verify as verify_mod
+
+    rec = _load_recording(input_path)
+    with Link.open(port) as link:
+        hello = link.request_hello()
+        outputs = _replay_with_progress(link, rec, show=not as_json and sys.stderr.isatty())
+    rate = outputs.config.ppg_rate_hz if outputs.config else p.PPG_RATE_HZ
+    results = verify_mod.compare(outputs, verify_mod.twin_outputs(rec, rate), rate)
+    report = verify_mod.summary(results)
+    report["board"] = hello.board
+    report["recording"] = str(input_path)
+    report["cost"] = verify_mod.cost_table(outputs.cost, rec, rate, hello.ticks_per_second, hello.board)
+    if as_json:
+        emit_json(report)
+    else:
+        table = Table(title=f"verify {input_path.name} on {hello.board}")
+        for col in ("stage", "windows", "mismatches", "first mismatch"):
+            table.add_column(col)
+        for name, r in report["stages"].items():
+            table.add_row(name, str(r["windows"]), str(r["mismatches"]), r["first_mismatch"] or "")
+        Console().print(table)
+        if "total_instructions_per_second_of_signal" in report["cost"]:
+            click.echo(f"DSP cost: {report['cost']['total_instructions_per_second_of_signal']:,} instructions per second of signal")
+        click.echo("verify: " + ("all outputs bit-exact" if report["ok"] else "MISMATCH"))
+    if not report["ok"]:
+        sys.exit(1)
+
+
+cli.add_command(convert)
 
 
 def main() -> None:

@@ -11,3 +11,8 @@ class LinkError(VigilError):
 
 class BoardError(VigilError):
     """A board could not be built, started, found or stopped."""
+
+
+class RecordingFormatError(VigilError):
+    """A recording or a source file for `vigil convert` is malformed. For text sources the
+    message starts with ``FILE:LINE:`` and says what was expected there."""

@@ -69,7 +69,7 @@ def twin_outputs(rec: Recording, ppg_rate_hz: int) -> TwinOutputs:
     columns = stft_twin.stft_columns(deriv)
     if len(rec.ppg):
         filtered, beats, segments = ppg_twin.ppg_chain(rec.ppg, ppg_rate_hz)
-        hrv = [seg.as_wire() for seg in segments]
+        hrv = [{name: int(getattr(seg, name)) for name in p.HRV_FIELDS} for seg in segments]
     else:
         filtered, beats, hrv = np.zeros(0, np.int64), np.zeros(0, np.int64), []
     return TwinOutputs(deriv, columns, epoch_images(columns), np.asarray(filtered), np.asarray(beats), hrv)

@@ -283,7 +283,11 @@ class Link:
         device has slots (HELLO's ``sample_slots``), whatever the link's speed. Returns the
         number of frames sent."""
         hello = self.hello or self.request_hello()
-        base = self.credit_consumed
+        # The device counts consumed frames since its boot, across host sessions: ask it
+        # where it stands rather than trusting what this session has seen so far.
+        base = self.stats(timeout)["sample_frames_consumed"]
+        with self._credit_changed:
+            self.credit_consumed = base
         sent = 0
         for frame in frames:
             self.wait_credit(base + sent + 1 - hello.sample_slots, timeout)

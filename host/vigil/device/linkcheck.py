@@ -87,8 +87,13 @@ class ReplayResult:
         )
 
 
+# The link proofs use channels the firmware carries but does not process (the signal
+# channels 0 and 1 feed the DSP, which wants real signals and whole xyz triplets).
+RAW_CHANNEL_BASE = 2
+
+
 def sample_frames(total_bytes: int, channels: int = 3, seed: int = 1) -> list[p.Samples]:
-    """Random int16 sample frames, round-robin over ``channels``, about ``total_bytes`` of samples."""
+    """Random int16 sample frames, round-robin over ``channels`` raw channels, about ``total_bytes`` of samples."""
     rng = np.random.default_rng(seed)
     per_frame = p.Samples.MAX_SAMPLES
     n_frames = -(-total_bytes // (2 * per_frame))
@@ -97,7 +102,7 @@ def sample_frames(total_bytes: int, channels: int = 3, seed: int = 1) -> list[p.
     frames = []
     for k in range(n_frames):
         ch = k % channels
-        frames.append(p.Samples(ch, index[ch], tuple(int(v) for v in data[k])))
+        frames.append(p.Samples(RAW_CHANNEL_BASE + ch, index[ch], tuple(int(v) for v in data[k])))
         index[ch] += per_frame
     return frames
 

@@ -1,0 +1,72 @@
+#include "ppg_task.h"
+
+bool ppg_task_init(ppg_task_t *t, uint16_t rate_hz)
+{
+    ppg_pipeline_t fresh;
+    if (!ppg_pipeline_init(&fresh, rate_hz)) {
+        return false;
+    }
+    t->pipe = fresh;
+    t->rate_hz = rate_hz;
+    t->next_sample = 0;
+    return true;
+}
+
+static void send_trace(ppg_task_t *t, size_t n, link_t *link)
+{
+    put_u32(t->out, t->next_sample);
+    for (size_t i = 0; i < n; i++) {
+        put_u32(t->out + 4 + 4 * i, (uint32_t)t->filtered[i]);
+    }
+    link_send(link, VIGIL_MSG_TRACE_PPG, t->out, (uint16_t)(4 + 4 * n));
+}
+
+static void send_hrv(ppg_task_t *t, const hrv_features_t *f, link_t *link)
+{
+    uint8_t *p = t->out;
+    put_u32(p, f->segment);
+    p[4] = f->valid;
+    p[5] = f->flags;
+    put_u16(p + 6, f->n_beats);
+    put_u16(p + 8, f->n_ibis);
+    put_u16(p + 10, f->n_rejected);
+    const int32_t values[6] = {f->avhr, f->avrr, f->sdrr, f->rmssd, f->pnn50, f->pnn20};
+    for (size_t i = 0; i < 6; i++) {
+        put_u32(p + 12 + 4 * i, (uint32_t)values[i]);
+    }
+    link_send(link, VIGIL_MSG_HRV, p, 36);
+}
+
+static void process_step(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs)
+{
+    uint64_t began = stage_begin();
+    ppg_filter(&t->pipe, raw, n, t->filtered);
+    stage_end(costs, VIGIL_STAGE_PPG_FILTER, began, (uint32_t)n);
+    if (trace) {
+        send_trace(t, n, link);
+    }
+    t->next_sample += (uint32_t)n;
+
+    began = stage_begin();
+    size_t n_beats = ppg_detect_beats(&t->pipe, t->filtered, n, t->beats, PPG_MAX_BEATS(PPG_TASK_STEP));
+    stage_end(costs, VIGIL_STAGE_PPG_BEATS, began, (uint32_t)n);
+    for (size_t b = 0; b < n_beats; b++) {
+        put_u32(t->out, t->beats[b]);
+        link_send(link, VIGIL_MSG_BEAT, t->out, 4);
+    }
+
+    began = stage_begin();
+    size_t n_seg = ppg_segments(&t->pipe, raw, n, t->beats, n_beats, t->segments, PPG_MAX_SEGMENTS(PPG_TASK_STEP));
+    stage_end(costs, VIGIL_STAGE_HRV, began, (uint32_t)n);
+    for (size_t s = 0; s < n_seg; s++) {
+        send_hrv(t, &t->segments[s], link);
+    }
+}
+
+void ppg_task_process(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs)
+{
+    for (size_t done = 0; done < n; done += PPG_TASK_STEP) {
+        size_t step = n - done < PPG_TASK_STEP ? n - done : PPG_TASK_STEP;
+        process_step(t, raw + done, step, trace, link, costs);
+    }
+}

@@ -1,0 +1,55 @@
+/* Time-domain HRV features of one 60-s segment, in integers. Twin: vigil.dsp.hrv.hrv_features.
+ *
+ * Accumulated from the segment's accepted IBIs x_i (samples, n of them) and the successive
+ * differences d_j of adjacent accepted IBIs (m of them); fs is the sampling rate in Hz.
+ * Units and rounding (all exact integer arithmetic, 64-bit, once per segment):
+ *   avrr  mean IBI,              0.01 ms:  round(100000 * sum(x) / (fs * n))
+ *   avhr  60000 / mean IBI,      0.01 bpm: round(6000 * fs * n / sum(x))   (so avhr * avrr ~ 6e8,
+ *                                          the dataset's AVHR x AVRR = 60000 ms)
+ *   sdrr  sample SD (n - 1),     0.01 ms:  floor(sqrt((n sum(x^2) - sum(x)^2) * 10^10 / (fs^2 n (n-1))))
+ *   rmssd sqrt(mean d^2),        0.01 ms:  floor(sqrt(sum(d^2) * 10^10 / (fs^2 m)))
+ *   pnn50, pnn20  share of |d| > 50 ms / > 20 ms (|d| * 1000 > 50 * fs), 0.01 %: round(10000 * count / m)
+ * round() is half up; the integer square root is exact (isqrt_u64), floor(sqrt(floor(v))) =
+ * floor(sqrt(v)). Bounds: x <= 2 s * fs <= 256, n <= 205, so every product fits in uint64. */
+#ifndef VIGIL_HRV_FEATURES_H
+#define VIGIL_HRV_FEATURES_H
+
+#include <stdint.h>
+
+/* Reasons a segment is invalid (hrv_features_t.flags); valid == (flags == 0). */
+#define HRV_FLAG_TOO_FEW_BEATS 0x01u /* fewer than PPG_MIN_IBIS accepted IBIs or PPG_MIN_DIFFS differences */
+#define HRV_FLAG_FLAT 0x02u          /* the raw signal held one value for >= 2 s */
+#define HRV_FLAG_CLIPPED 0x04u       /* >= 1 % of the samples on a plateau at the segment's max or min */
+#define HRV_FLAG_REJECTS 0x08u       /* more than PPG_MAX_REJECT_PCT % of the IBIs rejected */
+
+typedef struct hrv_features {
+    uint32_t segment; /* segment s covers samples [s * 60 * fs, (s + 1) * 60 * fs) */
+    uint8_t valid;    /* 1 when flags == 0; otherwise every feature below is 0 */
+    uint8_t flags;    /* HRV_FLAG_* */
+    uint16_t n_beats; /* beats whose peak lies in the segment */
+    uint16_t n_ibis;  /* accepted IBIs ending in the segment */
+    uint16_t n_rejected;
+    int32_t avhr;  /* 0.01 bpm */
+    int32_t avrr;  /* 0.01 ms */
+    int32_t sdrr;  /* 0.01 ms */
+    int32_t rmssd; /* 0.01 ms */
+    int32_t pnn50; /* 0.01 % */
+    int32_t pnn20; /* 0.01 % */
+} hrv_features_t;
+
+typedef struct hrv_accum {
+    uint16_t n_beats, n_ibis, n_rejected, n_diffs;
+    uint16_t nn50, nn20;
+    uint32_t sum;    /* sum of accepted IBIs, samples */
+    uint32_t sum_sq; /* sum of their squares (< 205 * 256^2) */
+    uint32_t sum_d2; /* sum of squared successive differences */
+} hrv_accum_t;
+
+void hrv_accum_reset(hrv_accum_t *a);
+void hrv_accum_ibi(hrv_accum_t *a, uint16_t ibi);                     /* an accepted IBI */
+void hrv_accum_diff(hrv_accum_t *a, int32_t diff, uint16_t fs_hz);    /* a successive difference */
+
+/* Fills the feature fields of out (not segment/valid/flags) from a, for n >= 2 and m >= 1. */
+void hrv_features_compute(const hrv_accum_t *a, uint16_t fs_hz, hrv_features_t *out);
+
+#endif

@@ -1,0 +1,63 @@
+#include "dsp/ibi_filter.h"
+
+void ibi_filter_init(ibi_filter_t *f, const ibi_params_t *prm)
+{
+    *f = (ibi_filter_t){0};
+    f->prm = *prm;
+}
+
+static uint16_t history_median(const ibi_filter_t *f)
+{
+    uint16_t v[IBI_HISTORY];
+    const unsigned k = f->hist_n;
+    for (unsigned i = 0; i < k; i++) {
+        v[i] = f->history[i];
+    }
+    for (unsigned i = 1; i < k; i++) { /* insertion sort of at most 5 values, once per beat */
+        const uint16_t x = v[i];
+        unsigned j = i;
+        while (j > 0 && v[j - 1] > x) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+    return v[k / 2u];
+}
+
+ibi_result_t ibi_filter_push(ibi_filter_t *f, uint32_t beat)
+{
+    ibi_result_t r = {IBI_NONE, 0, false, 0};
+    if (!f->have_beat) {
+        f->have_beat = true;
+        f->last_beat = beat;
+        return r;
+    }
+    const uint32_t span = beat - f->last_beat;
+    f->last_beat = beat;
+    r.ibi = span > UINT16_MAX ? UINT16_MAX : (uint16_t)span;
+    if (span < f->prm.ibi_min || span > f->prm.ibi_max) {
+        r.verdict = IBI_REJECT_RANGE;
+    } else {
+        r.verdict = IBI_REJECT_CHANGE;
+        if (f->hist_n >= IBI_MIN_HISTORY) {
+            const uint32_t ref = history_median(f);
+            const uint32_t dev = span > ref ? span - ref : ref - span;
+            if (100u * dev <= (uint32_t)f->prm.change_pct * ref) {
+                r.verdict = IBI_ACCEPT;
+            }
+        }
+        f->history[f->hist_next] = r.ibi;
+        f->hist_next = (uint8_t)((f->hist_next + 1u) % IBI_HISTORY);
+        if (f->hist_n < IBI_HISTORY) {
+            f->hist_n++;
+        }
+    }
+    if (r.verdict == IBI_ACCEPT && f->prev_accepted) {
+        r.has_diff = true;
+        r.diff = (int32_t)r.ibi - (int32_t)f->prev_ibi;
+    }
+    f->prev_accepted = r.verdict == IBI_ACCEPT;
+    f->prev_ibi = r.ibi;
+    return r;
+}

@@ -1,0 +1,57 @@
+/* Inter-beat intervals with artifact rejection. Twin: vigil.dsp.hrv.IbiFilter.
+ *
+ * IBIs are kept in samples (exact differences of beat indices); milliseconds only appear in the
+ * features. For each beat after the first, the IBI to the previous beat is:
+ *   - REJECT_RANGE  if it is outside [ibi_min, ibi_max] (300 ms .. 2000 ms, i.e. 200 .. 30 bpm);
+ *   - REJECT_CHANGE if fewer than IBI_MIN_HISTORY in-range IBIs have been seen (no reference yet), or
+ *                   if 100 * |ibi - ref| > change_pct * ref, where ref is the median (element
+ *                   [k/2] of the k sorted values, k <= IBI_HISTORY) of the last IBI_HISTORY in-range
+ *                   IBIs, rejected ones included, so that the reference follows a real change of
+ *                   heart rate within three beats and one artifact cannot drag it;
+ *   - ACCEPT        otherwise.
+ * A successive difference (for RMSSD, pNN) exists only between two adjacent accepted IBIs. */
+#ifndef VIGIL_IBI_FILTER_H
+#define VIGIL_IBI_FILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define IBI_HISTORY 5u
+#define IBI_MIN_HISTORY 3u
+
+typedef enum ibi_verdict {
+    IBI_NONE = 0,      /* the first beat: no interval yet */
+    IBI_ACCEPT,
+    IBI_REJECT_RANGE,
+    IBI_REJECT_CHANGE,
+} ibi_verdict_t;
+
+typedef struct ibi_params {
+    uint16_t ibi_min;    /* samples */
+    uint16_t ibi_max;    /* samples */
+    uint16_t change_pct; /* successive-change limit, percent of the reference */
+} ibi_params_t;
+
+typedef struct ibi_filter {
+    ibi_params_t prm;
+    uint16_t history[IBI_HISTORY]; /* ring of the last in-range IBIs */
+    uint8_t hist_n, hist_next;
+    bool have_beat;
+    bool prev_accepted; /* the previous IBI was accepted */
+    uint32_t last_beat;
+    uint16_t prev_ibi;
+} ibi_filter_t;
+
+typedef struct ibi_result {
+    ibi_verdict_t verdict;
+    uint16_t ibi;   /* samples (0 for IBI_NONE; saturated at 65535) */
+    bool has_diff;  /* this and the previous IBI are both accepted and adjacent */
+    int32_t diff;   /* ibi - previous ibi, samples */
+} ibi_result_t;
+
+void ibi_filter_init(ibi_filter_t *f, const ibi_params_t *prm);
+
+/* The next beat (absolute sample index, increasing). */
+ibi_result_t ibi_filter_push(ibi_filter_t *f, uint32_t beat);
+
+#endif

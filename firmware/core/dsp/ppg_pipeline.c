@@ -1,0 +1,137 @@
+#include "dsp/ppg_pipeline.h"
+
+#include "dsp/dsp_config.h"
+
+bool ppg_pipeline_init(ppg_pipeline_t *p, uint16_t fs_hz)
+{
+    const ppg_rate_table_t *table = NULL;
+    for (unsigned k = 0; k < PPG_RATE_COUNT; k++) {
+        if (PPG_RATE_TABLES[k].fs_hz == fs_hz) {
+            table = &PPG_RATE_TABLES[k];
+        }
+    }
+    if (table == NULL) {
+        return false;
+    }
+    *p = (ppg_pipeline_t){0};
+    p->table = table;
+    p->segment_len = DSP_SEGMENT_S * (uint32_t)fs_hz;
+    biquad_cascade_q30_init(&p->bq, PPG_BIQUAD_SECTIONS, table->sos_q30, p->bq_state);
+    const beat_terma_params_t det = {
+        .fs_hz = fs_hz,
+        .w1 = (uint16_t)table->w1,
+        .w2 = (uint16_t)table->w2,
+        .block_max = (uint16_t)table->block_max,
+        .alpha_q16 = table->alpha_q16,
+    };
+    beat_detect_terma_init(&p->det, &det);
+    const ibi_params_t ibi = {
+        .ibi_min = (uint16_t)table->ibi_min,
+        .ibi_max = (uint16_t)table->ibi_max,
+        .change_pct = PPG_IBI_CHANGE_PCT,
+    };
+    ibi_filter_init(&p->ibi, &ibi);
+    ppg_quality_reset(&p->quality);
+    hrv_accum_reset(&p->acc);
+    return true;
+}
+
+void ppg_filter(ppg_pipeline_t *p, const int16_t *raw, size_t n, int32_t *filtered)
+{
+    if (n == 0) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        filtered[i] = (int32_t)raw[i] * (1 << PPG_FILT_SHIFT);
+    }
+    if (!p->primed) {
+        p->primed = true;
+        biquad_cascade_q30_prime_dc(&p->bq, filtered[0]);
+    }
+    biquad_cascade_q30(&p->bq, filtered, filtered, n);
+}
+
+size_t ppg_detect_beats(ppg_pipeline_t *p, const int32_t *filtered, size_t n, uint32_t *beats, size_t max_beats)
+{
+    return beat_detect_terma(&p->det, filtered, n, beats, max_beats);
+}
+
+static void add_beat(ppg_pipeline_t *p, uint32_t beat)
+{
+    hrv_accum_t *a = &p->acc;
+    a->n_beats++;
+    const ibi_result_t r = ibi_filter_push(&p->ibi, beat);
+    if (r.verdict == IBI_ACCEPT) {
+        hrv_accum_ibi(a, r.ibi);
+        if (r.has_diff) {
+            hrv_accum_diff(a, r.diff, p->table->fs_hz);
+        }
+    } else if (r.verdict != IBI_NONE) {
+        a->n_rejected++;
+    }
+}
+
+static hrv_features_t finish_segment(const ppg_pipeline_t *p)
+{
+    const hrv_accum_t *a = &p->acc;
+    hrv_features_t f = {0};
+    f.segment = p->seg;
+    f.flags = p->q_flags[p->seg & 1u];
+    if (a->n_ibis < PPG_MIN_IBIS || a->n_diffs < PPG_MIN_DIFFS) {
+        f.flags |= HRV_FLAG_TOO_FEW_BEATS;
+    }
+    if (100u * (uint32_t)a->n_rejected > PPG_MAX_REJECT_PCT * ((uint32_t)a->n_ibis + a->n_rejected)) {
+        f.flags |= HRV_FLAG_REJECTS;
+    }
+    f.n_beats = a->n_beats;
+    f.n_ibis = a->n_ibis;
+    f.n_rejected = a->n_rejected;
+    f.valid = f.flags == 0;
+    if (f.valid) {
+        hrv_features_compute(a, p->table->fs_hz, &f);
+    }
+    return f;
+}
+
+size_t ppg_segments(ppg_pipeline_t *p, const int16_t *raw, size_t n, const uint32_t *beats, size_t n_beats,
+                    hrv_features_t *out, size_t max_out)
+{
+    const uint32_t len = p->segment_len;
+    size_t i = 0, j = 0, k = 0;
+    for (;;) {
+        const uint32_t end = (p->seg + 1u) * len;
+        while (j < n_beats && beats[j] < end) {
+            add_beat(p, beats[j++]);
+        }
+        /* Raw quality runs at most one segment ahead of the features (two verdict slots); under the
+         * calling order above it never has to wait, since the detector is then as far as the raw. */
+        while (i < n && p->q_seg <= p->seg + 1u) {
+            const uint32_t q_end = (p->q_seg + 1u) * len;
+            const size_t room = q_end - p->q_pos;
+            const size_t take = n - i < room ? n - i : room;
+            ppg_quality_update(&p->quality, raw + i, take);
+            i += take;
+            p->q_pos += (uint32_t)take;
+            if (p->q_pos == q_end) {
+                p->q_flags[p->q_seg & 1u] = ppg_quality_flags(&p->quality, (uint16_t)p->table->flat_run,
+                                                              (uint16_t)p->table->clip_min);
+                ppg_quality_reset(&p->quality);
+                p->q_seg++;
+            }
+        }
+        const bool raw_done = p->q_seg > p->seg;
+        const bool beats_done = j < n_beats || p->det.t >= end + p->table->latency || p->q_seg > p->seg + 1u;
+        if (!(raw_done && beats_done)) {
+            break;
+        }
+        if (k < max_out) {
+            out[k++] = finish_segment(p);
+        } else {
+            p->segments_dropped++;
+        }
+        p->seg++;
+        hrv_accum_reset(&p->acc);
+    }
+    p->beats_dropped += (uint32_t)(n_beats - j);
+    return k;
+}

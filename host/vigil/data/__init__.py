@@ -1,0 +1,1 @@
+"""Recordings: the file format, loaders of real datasets, and synthetic generators."""

@@ -1,0 +1,204 @@
+"""Twin of the firmware's PPG stages 3 and 4 (``firmware/core/dsp/ibi_filter.c``, ``ppg_quality.c``,
+``hrv_features.c``, driven by ``ppg_segments`` in ``ppg_pipeline.c``): IBIs with artifact rejection,
+raw-signal quality and time-domain HRV features per 60-s segment, the same integers exactly.
+
+Units (``HrvFeatures``): avhr 0.01 bpm, avrr/sdrr/rmssd 0.01 ms, pnn50/pnn20 0.01 %; ``as_dict()``
+gives them in bpm, ms and % as the proposal's dataset has them (AVHR = 60000 / AVRR).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import IntEnum, IntFlag
+
+import numpy as np
+
+from vigil.dsp import ppg_tables as tables
+from vigil.dsp.isqrt import isqrt
+
+
+class Flag(IntFlag):
+    """Reasons a segment is invalid (``HRV_FLAG_*``)."""
+
+    TOO_FEW_BEATS = 0x01
+    FLAT = 0x02
+    CLIPPED = 0x04
+    REJECTS = 0x08
+
+
+class Verdict(IntEnum):
+    NONE = 0
+    ACCEPT = 1
+    REJECT_RANGE = 2
+    REJECT_CHANGE = 3
+
+
+@dataclass(frozen=True)
+class HrvFeatures:
+    """Mirror of ``hrv_features_t``."""
+
+    segment: int
+    valid: int
+    flags: int
+    n_beats: int
+    n_ibis: int
+    n_rejected: int
+    avhr: int  # 0.01 bpm
+    avrr: int  # 0.01 ms
+    sdrr: int  # 0.01 ms
+    rmssd: int  # 0.01 ms
+    pnn50: int  # 0.01 %
+    pnn20: int  # 0.01 %
+
+    def as_dict(self) -> dict[str, object]:
+        """The raw integers plus the features in physical units (bpm, ms, %) and the flag names."""
+        d: dict[str, object] = asdict(self)
+        d.update(
+            AVHR=self.avhr / 100,
+            AVRR=self.avrr / 100,
+            SDRR=self.sdrr / 100,
+            RMSSD=self.rmssd / 100,
+            pNN50=self.pnn50 / 100,
+            pNN20=self.pnn20 / 100,
+            reasons=[f.name for f in Flag if self.flags & f],
+        )
+        return d
+
+
+@dataclass(frozen=True)
+class IbiResult:
+    verdict: Verdict
+    ibi: int  # samples
+    diff: int | None  # ibi - previous ibi when both are accepted and adjacent
+
+
+class IbiFilter:
+    """``ibi_filter_t``: range rule, then the successive-change rule against the median of the last
+    IBI_HISTORY in-range IBIs (see ibi_filter.h)."""
+
+    def __init__(self, fs: int) -> None:
+        t = tables.rate_table(fs)
+        self.ibi_min, self.ibi_max = t.ibi_min, t.ibi_max
+        self.history: list[int] = []  # oldest first, at most IBI_HISTORY
+        self.last_beat: int | None = None
+        self.prev_accepted = False
+        self.prev_ibi = 0
+
+    def push(self, beat: int) -> IbiResult:
+        if self.last_beat is None:
+            self.last_beat = beat
+            return IbiResult(Verdict.NONE, 0, None)
+        span = (beat - self.last_beat) & 0xFFFFFFFF
+        self.last_beat = beat
+        ibi = min(span, 0xFFFF)
+        if span < self.ibi_min or span > self.ibi_max:
+            verdict = Verdict.REJECT_RANGE
+        else:
+            verdict = Verdict.REJECT_CHANGE
+            if len(self.history) >= tables.IBI_MIN_HISTORY:
+                ref = sorted(self.history)[len(self.history) // 2]
+                if 100 * abs(span - ref) <= tables.IBI_CHANGE_PCT * ref:
+                    verdict = Verdict.ACCEPT
+            self.history = (self.history + [ibi])[-tables.IBI_HISTORY :]
+        diff = ibi - self.prev_ibi if verdict == Verdict.ACCEPT and self.prev_accepted else None
+        self.prev_accepted = verdict == Verdict.ACCEPT
+        self.prev_ibi = ibi
+        return IbiResult(verdict, ibi, diff)
+
+
+def ibi_verdicts(beats: np.ndarray, fs: int) -> list[IbiResult]:
+    """The IBI filter's result for every beat of a stream, in order (the first is NONE)."""
+    f = IbiFilter(fs)
+    return [f.push(int(b)) for b in beats]
+
+
+def segment_quality(raw: np.ndarray, fs: int) -> int:
+    """FLAT | CLIPPED of one segment's raw samples (``ppg_quality_flags``)."""
+    t = tables.rate_table(fs)
+    x = np.asarray(raw, dtype=np.int64)
+    if len(x) == 0:
+        return 0
+    flags = 0
+    change = np.flatnonzero(np.diff(x) != 0)
+    bounds = np.concatenate([[-1], change, [len(x) - 1]])
+    if int(np.diff(bounds).max()) >= t.flat_run:
+        flags |= Flag.FLAT
+    hi, lo = x.max(), x.min()
+    plateau = int(np.sum((x[1:] == hi) & (x[:-1] == hi)) + np.sum((x[1:] == lo) & (x[:-1] == lo)))
+    if hi > lo and plateau >= t.clip_min:
+        flags |= Flag.CLIPPED
+    return flags
+
+
+def _round_div(num: int, den: int) -> int:
+    return (2 * num + den) // (2 * den)
+
+
+def hrv_features(ibis: list[int], diffs: list[int], fs: int) -> dict[str, int]:
+    """The six features of ``hrv_features_compute`` from accepted IBIs and successive differences
+    (samples); needs len(ibis) >= 2 and len(diffs) >= 1."""
+    n, m = len(ibis), len(diffs)
+    s, s2 = sum(ibis), sum(x * x for x in ibis)
+    d2 = sum(d * d for d in diffs)
+    nn50 = sum(1 for d in diffs if abs(d) * 1000 > tables.PNN_HIGH_MS * fs)
+    nn20 = sum(1 for d in diffs if abs(d) * 1000 > tables.PNN_LOW_MS * fs)
+    ten10 = 10**10
+    return {
+        "avhr": _round_div(6000 * fs * n, s),
+        "avrr": _round_div(100000 * s, fs * n),
+        "sdrr": int(isqrt(np.uint64((n * s2 - s * s) * ten10 // (fs * fs * n * (n - 1))))),
+        "rmssd": int(isqrt(np.uint64(d2 * ten10 // (fs * fs * m)))),
+        "pnn50": _round_div(10000 * nn50, m),
+        "pnn20": _round_div(10000 * nn20, m),
+    }
+
+
+def segments_completed(beats: np.ndarray, n_samples: int, fs: int) -> int:
+    """How many segments ``ppg_segments`` has output after a whole stream of n_samples: each one whose
+    samples are all in and whose beats are all known (a later beat exists, or the detector has run
+    `latency` samples past its end)."""
+    t = tables.rate_table(fs)
+    last_beat = int(beats[-1]) if len(beats) else -1
+    s = 0
+    while (s + 1) * t.segment_len <= n_samples:
+        end = (s + 1) * t.segment_len
+        if not (last_beat >= end or n_samples >= end + t.latency):
+            break
+        s += 1
+    return s
+
+
+def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int) -> list[HrvFeatures]:
+    """Stages 3 + 4 over a whole stream: the features of every completed segment."""
+    t = tables.rate_table(fs)
+    beats = np.asarray(beats, dtype=np.int64)
+    raw = np.asarray(raw, dtype=np.int16)
+    results = ibi_verdicts(beats, fs)
+    seg_of_beat = beats // t.segment_len
+    out = []
+    for s in range(segments_completed(beats, len(raw), fs)):
+        idx = np.flatnonzero(seg_of_beat == s)
+        res = [results[i] for i in idx]
+        ibis = [r.ibi for r in res if r.verdict == Verdict.ACCEPT]
+        diffs = [r.diff for r in res if r.diff is not None]
+        rejected = sum(1 for r in res if r.verdict in (Verdict.REJECT_RANGE, Verdict.REJECT_CHANGE))
+        flags = segment_quality(raw[s * t.segment_len : (s + 1) * t.segment_len], fs)
+        if len(ibis) < tables.MIN_IBIS or len(diffs) < tables.MIN_DIFFS:
+            flags |= Flag.TOO_FEW_BEATS
+        if 100 * rejected > tables.MAX_REJECT_PCT * (len(ibis) + rejected):
+            flags |= Flag.REJECTS
+        feats = dict.fromkeys(("avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20"), 0)
+        if flags == 0:
+            feats = hrv_features(ibis, diffs, fs)
+        out.append(
+            HrvFeatures(
+                segment=s,
+                valid=int(flags == 0),
+                flags=int(flags),
+                n_beats=len(idx),
+                n_ibis=len(ibis),
+                n_rejected=rejected,
+                **feats,
+            )
+        )
+    return out

@@ -1,0 +1,121 @@
+"""Device vs twin, end to end: recordings replayed into the native build and the virtual
+wrist board; every output of every stage must equal the Python twin."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, SHARED_DATA
+from vigil import verify as verify_mod
+from vigil.data.recording import Recording
+from vigil.data.synthetic_accel import synthetic_accel
+from vigil.data.synthetic_ppg import synthetic_ppg
+from vigil.device import protocol as p
+from vigil.device.link import Link
+from vigil.replay import replay
+
+pytestmark = pytest.mark.board
+
+
+def session(seconds: float, ppg_rate: int, seed: int) -> Recording:
+    accel = synthetic_accel(seconds, seed=seed)
+    ppg, _beats = synthetic_ppg(seconds, ppg_rate, seed=seed)
+    return Recording.from_arrays(accel=accel, ppg=ppg, ppg_rate_hz=ppg_rate, source={"kind": "synthetic", "seed": seed})
+
+
+def verify_on(link: Link, rec: Recording) -> tuple[dict, dict]:
+    outputs = replay(link, rec)
+    rate = outputs.config.ppg_rate_hz
+    results = verify_mod.compare(outputs, verify_mod.twin_outputs(rec, rate), rate)
+    report = verify_mod.summary(results)
+    assert not outputs.errors, outputs.errors
+    cost = verify_mod.cost_table(outputs.cost, rec, rate, link.hello.ticks_per_second, link.hello.board)
+    return report, cost
+
+
+def assert_bit_exact(report: dict, expect_windows: dict[str, int] | None = None) -> None:
+    assert report["ok"], report["first_mismatch"]
+    for name, stage in report["stages"].items():
+        assert stage["mismatches"] == 0, (name, stage)
+        if expect_windows and name in expect_windows:
+            assert stage["windows"] >= expect_windows[name], (name, stage)
+
+
+def test_synthetic_session_is_bit_exact(link: Link) -> None:
+    rec = session(8 * 60, 64, seed=3)
+    report, cost = verify_on(link, rec)
+    # 8 minutes: 16 epochs (images for those whose 93-s window has ended), 8 PPG segments (the
+    # last one's features would need a beat after the end of the stream, so 7 come out).
+    assert_bit_exact(report, {"accel_derivative": 16, "stft_columns": 370, "epoch_image": 13, "ppg_filtered": 8,
+                              "ppg_beats": 8, "hrv_features": 7})  # fmt: skip
+    assert cost["stft"]["calls"] > 0 and cost["ppg_filter"]["samples"] == len(rec.ppg)
+    if link.hello.board == "vwrist":
+        assert cost["total_instructions_per_second_of_signal"] > 0
+
+
+@pytest.mark.parametrize("rate", [100, 128])
+def test_other_ppg_rates_are_bit_exact(link: Link, rate: int) -> None:
+    report, _ = verify_on(link, session(150, rate, seed=rate))
+    assert_bit_exact(report, {"ppg_filtered": 3, "hrv_features": 2})
+
+
+def test_edge_signals_are_bit_exact(link: Link) -> None:
+    n_acc, rate = 50 * 100, 64
+    edges = {
+        "silence": (np.zeros((n_acc, 3), np.int16), np.zeros(rate * 100, np.int16)),
+        "full scale": (np.tile(np.array([[32767, -32768, 32767], [-32768, 32767, -32768]], np.int16), (n_acc // 2, 1)),
+                       np.tile(np.array([32767, -32768], np.int16), rate * 50)),
+        "spike": (np.zeros((n_acc, 3), np.int16), np.zeros(rate * 100, np.int16)),
+    }  # fmt: skip
+    edges["spike"][0][n_acc // 2] = (32767, 32767, 32767)
+    edges["spike"][1][rate * 50] = 32767
+    for name, (acc, ppg) in edges.items():
+        rec = Recording.from_arrays(accel=acc, ppg=ppg, ppg_rate_hz=rate, source={"kind": "synthetic", "case": name})
+        report, _ = verify_on(link, rec)
+        assert report["ok"], (name, report["first_mismatch"])
+
+
+def test_real_accelerometer_snippet_is_bit_exact(link: Link) -> None:
+    path = SHARED_DATA / "46343_acceleration_snippet.txt"
+    if not path.exists():
+        pytest.skip("../shared/data is absent")
+    from vigil.data.walch import load_walch
+
+    rec = load_walch(path)
+    report, _ = verify_on(link, rec)
+    assert_bit_exact(report, {"stft_columns": 300, "epoch_image": 10})
+
+
+def test_real_empatica_ppg_is_bit_exact(link: Link) -> None:
+    path = SHARED_DATA / "empatica_e4_sample"
+    if not path.exists():
+        pytest.skip("../shared/data is absent")
+    from vigil.data.empatica import load_empatica
+
+    rec = load_empatica(path)
+    report, _ = verify_on(link, rec)
+    assert_bit_exact(report, {"ppg_filtered": 2, "ppg_beats": 2})
+
+
+def test_verify_cli_json(board, tmp_path: Path) -> None:
+    rec_path = tmp_path / "s.vrec"
+    session(100, 64, seed=9).save(rec_path)
+    proc = subprocess.run([sys.executable, "-m", "vigil.cli", "verify", "--port", board.port, "--input", str(rec_path),
+                           "--json"], capture_output=True, text=True, cwd=ROOT, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["ok"] and report["board"] == board.board
+    assert set(report["stages"]) == set(verify_mod.STAGES)
+    assert all(set(s) >= {"windows", "mismatches"} for s in report["stages"].values())
+
+
+def test_unsupported_rate_is_refused(link: Link) -> None:
+    link.send(p.MsgType.CONFIG, p.Config(75).pack())
+    ack = p.ConfigAck.unpack(link.expect(p.MsgType.CONFIG_ACK).payload)
+    assert ack.status == p.CONFIG_UNSUPPORTED_RATE
