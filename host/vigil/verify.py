@@ -12,7 +12,7 @@ A missing or extra output is a mismatch too."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from vigil.dsp import stft as stft_twin
 from vigil.dsp.epoch_image import epoch_images
 from vigil.replay import VIRTUAL_INSTRUCTIONS_PER_SECOND, DeviceOutputs
 from vigil.device import protocol as p
+
+if TYPE_CHECKING:
+    from vigil.device.link import Link
 
 STAGES = ("accel_derivative", "stft_columns", "epoch_image", "ppg_filtered", "ppg_beats", "hrv_features")
 
@@ -190,3 +193,19 @@ def summary(results: dict[str, StageResult]) -> dict[str, Any]:
         "first_mismatch": None if first is None else {"stage": first.stage, "window": first.window, "index": first.index,
                                                        "device": first.device, "twin": first.twin},  # fmt: skip
     }
+
+
+def verify_recording(link: Link, rec: Recording, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Replay ``rec`` through the device on ``link`` and compare everything: the report of
+    `vigil verify --json`."""
+    from vigil.replay import replay
+
+    hello = link.hello or link.request_hello()
+    outputs = replay(link, rec, progress=progress)
+    rate = outputs.config.ppg_rate_hz if outputs.config else p.PPG_RATE_HZ
+    report = summary(compare(outputs, twin_outputs(rec, rate), rate))
+    report["board"] = hello.board
+    report["device_errors"] = [e.code_name for e in outputs.errors]
+    report["ok"] = report["ok"] and not outputs.errors
+    report["cost"] = cost_table(outputs.cost, rec, rate, hello.ticks_per_second, hello.board)
+    return report

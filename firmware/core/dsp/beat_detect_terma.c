@@ -1,6 +1,6 @@
 #include "dsp/beat_detect_terma.h"
 
-#define RING_MASK (TERMA_RING - 1u)
+#define RING_MASK (PPG_RING - 1u)
 
 #if (-1 >> 1) != -1
 #error beat_detect_terma needs arithmetic right shifts of negative values
@@ -15,11 +15,11 @@ void beat_detect_terma_init(beat_detect_terma_t *d, const beat_terma_params_t *p
 /* The amplitude gate: true when the candidate is a beat; updates R either way. */
 static bool amplitude_gate(beat_detect_terma_t *d, int32_t a)
 {
-    if (a <= 0 || (int64_t)a * TERMA_GATE_MUL < d->amp_ref) {
-        d->amp_ref -= d->amp_ref >> TERMA_AMP_SHIFT;
+    if (a <= 0 || (int64_t)a * PPG_GATE_MUL < d->amp_ref) {
+        d->amp_ref -= d->amp_ref >> PPG_AMP_SHIFT;
         return false;
     }
-    d->amp_ref = d->amp_ref == 0 ? a : (int32_t)(d->amp_ref + (((int64_t)a - d->amp_ref) >> TERMA_AMP_SHIFT));
+    d->amp_ref = d->amp_ref == 0 ? a : (int32_t)(d->amp_ref + (((int64_t)a - d->amp_ref) >> PPG_AMP_SHIFT));
     return true;
 }
 
@@ -28,9 +28,9 @@ static inline uint64_t energy(int32_t f)
     if (f <= 0) {
         return 0;
     }
-    uint32_t z = (uint32_t)f >> TERMA_DET_SHIFT;
-    if (z > TERMA_Z_MAX) {
-        z = TERMA_Z_MAX;
+    uint32_t z = (uint32_t)f >> PPG_DET_SHIFT;
+    if (z > PPG_Z_MAX) {
+        z = PPG_Z_MAX;
     }
     return (uint64_t)z * z;
 }
@@ -51,10 +51,10 @@ size_t beat_detect_terma(beat_detect_terma_t *d, const int32_t *filtered, size_t
         d->block_sum += y;
         if (++d->block_fill == d->prm.fs_hz) {
             d->q += d->block_sum - d->blocks[0];
-            for (unsigned k = 0; k + 1u < TERMA_ALPHA_BLOCKS; k++) {
+            for (unsigned k = 0; k + 1u < PPG_ALPHA_BLOCKS; k++) {
                 d->blocks[k] = d->blocks[k + 1u];
             }
-            d->blocks[TERMA_ALPHA_BLOCKS - 1u] = d->block_sum;
+            d->blocks[PPG_ALPHA_BLOCKS - 1u] = d->block_sum;
             d->block_sum = 0;
             d->block_fill = 0;
         }
@@ -62,7 +62,7 @@ size_t beat_detect_terma(beat_detect_terma_t *d, const int32_t *filtered, size_t
             continue; /* the first centre, c = 0, is evaluated at t = h2 */
         }
         const uint32_t c = t - h2;
-        const uint64_t alpha = ((d->q >> TERMA_ALPHA_PRE_SHIFT) * d->prm.alpha_q16) >> (16 - TERMA_ALPHA_PRE_SHIFT);
+        const uint64_t alpha = ((d->q >> PPG_ALPHA_PRE_SHIFT) * d->prm.alpha_q16) >> (16 - PPG_ALPHA_PRE_SHIFT);
         const bool b = d->s1 * w2 > d->s2 * w1 + alpha;
         const int32_t fc = d->ring[c & RING_MASK];
         if (b) {

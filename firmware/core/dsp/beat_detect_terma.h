@@ -2,10 +2,10 @@
  * et al. 2013, PLoS ONE 8(10): e76585), in integers. Twin: vigil.dsp.ppg.detect_beats.
  *
  * Input: band-passed PPG f[t] (int32, counts in Q12). Per sample:
- *     z[t] = min(max(f[t], 0) >> 8, Z_MAX)          clipped to the positive part, counts in Q4
+ *     z[t] = min(max(f[t], 0) >> 8, PPG_Z_MAX)      clipped to the positive part, counts in Q4
  *     y[t] = z[t]^2                                  energy, < 2^44 (uint64)
  *     S1(c) = sum y[c-h1 .. c+h1], S2(c) = sum y[c-h2 .. c+h2]   centred windows W1 = 2h1+1, W2 = 2h2+1
- *     Q(t)  = sum of y over the last ALPHA_BLOCKS complete one-second blocks (blocks [k*fs, (k+1)*fs))
+ *     Q(t)  = sum of y over the last PPG_ALPHA_BLOCKS complete one-second blocks ([k*fs, (k+1)*fs))
  *     B(c)  = S1(c) * W2 > S2(c) * W1 + (((Q(t) >> 8) * alpha_q16) >> 8)     evaluated at t = c + h2
  * i.e. MA_peak > MA_beat + beta * mean(y) with the paper's windows (111 ms, 667 ms) and beta = 0.02,
  * the mean taken over the last 4 s instead of the whole record so that it streams. Samples before
@@ -25,29 +25,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TERMA_RING 128u /* filtered samples kept: a power of two >= W2 + 1 */
-#define TERMA_ALPHA_BLOCKS 4u
-#define TERMA_DET_SHIFT 8
-#define TERMA_Z_MAX ((1u << 22) - 1u)
-#define TERMA_ALPHA_PRE_SHIFT 8
-#define TERMA_GATE_MUL 4  /* a beat's peak must reach 1/4 of the running beat amplitude */
-#define TERMA_AMP_SHIFT 3 /* the running amplitude moves 1/8 of the way per block */
+#include "dsp/ppg_tables.h" /* PPG_RING, PPG_DET_SHIFT, PPG_Z_MAX, PPG_ALPHA_*, PPG_GATE_MUL, PPG_AMP_SHIFT */
 
 typedef struct beat_terma_params {
     uint16_t fs_hz;     /* samples per energy block */
     uint16_t w1;        /* odd */
-    uint16_t w2;        /* odd, w2 + 1 <= TERMA_RING */
+    uint16_t w2;        /* odd, w2 + 1 <= PPG_RING */
     uint16_t block_max; /* samples */
     uint32_t alpha_q16;
 } beat_terma_params_t;
 
 typedef struct beat_detect_terma {
     beat_terma_params_t prm;
-    int32_t ring[TERMA_RING]; /* f[t - TERMA_RING + 1 .. t] */
+    int32_t ring[PPG_RING];   /* f[t - PPG_RING + 1 .. t] */
     uint32_t t;               /* samples processed so far (index of the next one) */
     uint64_t s1, s2;          /* window sums at the current centre */
     uint64_t block_sum;       /* energy of the current, incomplete one-second block */
-    uint64_t blocks[TERMA_ALPHA_BLOCKS]; /* the last complete blocks' energies, oldest first */
+    uint64_t blocks[PPG_ALPHA_BLOCKS]; /* the last complete blocks' energies, oldest first */
     uint64_t q;               /* sum of blocks[] */
     uint16_t block_fill;      /* samples in the current block */
     bool in_run;              /* B was true at the previous centre */

@@ -10,17 +10,14 @@
  *   rmssd sqrt(mean d^2),        0.01 ms:  floor(sqrt(sum(d^2) * 10^10 / (fs^2 m)))
  *   pnn50, pnn20  share of |d| > 50 ms / > 20 ms (|d| * 1000 > 50 * fs), 0.01 %: round(10000 * count / m)
  * round() is half up; the integer square root is exact (isqrt_u64), floor(sqrt(floor(v))) =
- * floor(sqrt(v)). Bounds: x <= 2 s * fs <= 256, n <= 205, so every product fits in uint64. */
+ * floor(sqrt(v)). Bounds: x in [ibi_min, ibi_max] (<= 256), n <= 206, so every product fits in uint64
+ * (vigil.dsp.ppg_tables checks it for each rate). */
 #ifndef VIGIL_HRV_FEATURES_H
 #define VIGIL_HRV_FEATURES_H
 
 #include <stdint.h>
 
-/* Reasons a segment is invalid (hrv_features_t.flags); valid == (flags == 0). */
-#define HRV_FLAG_TOO_FEW_BEATS 0x01u /* fewer than PPG_MIN_IBIS accepted IBIs or PPG_MIN_DIFFS differences */
-#define HRV_FLAG_FLAT 0x02u          /* the raw signal held one value for >= 2 s */
-#define HRV_FLAG_CLIPPED 0x04u       /* >= 1 % of the samples on a plateau at the segment's max or min */
-#define HRV_FLAG_REJECTS 0x08u       /* more than PPG_MAX_REJECT_PCT % of the IBIs rejected */
+#include "dsp/ppg_tables.h" /* HRV_FLAG_*: the reasons a segment is invalid */
 
 typedef struct hrv_features {
     uint32_t segment; /* segment s covers samples [s * 60 * fs, (s + 1) * 60 * fs) */

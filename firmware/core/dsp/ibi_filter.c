@@ -8,7 +8,7 @@ void ibi_filter_init(ibi_filter_t *f, const ibi_params_t *prm)
 
 static uint16_t history_median(const ibi_filter_t *f)
 {
-    uint16_t v[IBI_HISTORY];
+    uint16_t v[PPG_IBI_HISTORY];
     const unsigned k = f->hist_n;
     for (unsigned i = 0; i < k; i++) {
         v[i] = f->history[i];
@@ -40,7 +40,7 @@ ibi_result_t ibi_filter_push(ibi_filter_t *f, uint32_t beat)
         r.verdict = IBI_REJECT_RANGE;
     } else {
         r.verdict = IBI_REJECT_CHANGE;
-        if (f->hist_n >= IBI_MIN_HISTORY) {
+        if (f->hist_n >= PPG_IBI_MIN_HISTORY) {
             const uint32_t ref = history_median(f);
             const uint32_t dev = span > ref ? span - ref : ref - span;
             if (100u * dev <= (uint32_t)f->prm.change_pct * ref) {
@@ -48,8 +48,8 @@ ibi_result_t ibi_filter_push(ibi_filter_t *f, uint32_t beat)
             }
         }
         f->history[f->hist_next] = r.ibi;
-        f->hist_next = (uint8_t)((f->hist_next + 1u) % IBI_HISTORY);
-        if (f->hist_n < IBI_HISTORY) {
+        f->hist_next = (uint8_t)((f->hist_next + 1u) % PPG_IBI_HISTORY);
+        if (f->hist_n < PPG_IBI_HISTORY) {
             f->hist_n++;
         }
     }

@@ -3,9 +3,9 @@
  * IBIs are kept in samples (exact differences of beat indices); milliseconds only appear in the
  * features. For each beat after the first, the IBI to the previous beat is:
  *   - REJECT_RANGE  if it is outside [ibi_min, ibi_max] (300 ms .. 2000 ms, i.e. 200 .. 30 bpm);
- *   - REJECT_CHANGE if fewer than IBI_MIN_HISTORY in-range IBIs have been seen (no reference yet), or
+ *   - REJECT_CHANGE if fewer than PPG_IBI_MIN_HISTORY in-range IBIs have been seen (no reference yet), or
  *                   if 100 * |ibi - ref| > change_pct * ref, where ref is the median (element
- *                   [k/2] of the k sorted values, k <= IBI_HISTORY) of the last IBI_HISTORY in-range
+ *                   [k/2] of the k sorted values, k <= PPG_IBI_HISTORY) of the last PPG_IBI_HISTORY in-range
  *                   IBIs, rejected ones included, so that the reference follows a real change of
  *                   heart rate within three beats and one artifact cannot drag it;
  *   - ACCEPT        otherwise.
@@ -16,8 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define IBI_HISTORY 5u
-#define IBI_MIN_HISTORY 3u
+#include "dsp/ppg_tables.h" /* PPG_IBI_HISTORY, PPG_IBI_MIN_HISTORY */
 
 typedef enum ibi_verdict {
     IBI_NONE = 0,      /* the first beat: no interval yet */
@@ -34,7 +33,7 @@ typedef struct ibi_params {
 
 typedef struct ibi_filter {
     ibi_params_t prm;
-    uint16_t history[IBI_HISTORY]; /* ring of the last in-range IBIs */
+    uint16_t history[PPG_IBI_HISTORY]; /* ring of the last in-range IBIs */
     uint8_t hist_n, hist_next;
     bool have_beat;
     bool prev_accepted; /* the previous IBI was accepted */

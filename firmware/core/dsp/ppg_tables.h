@@ -16,7 +16,9 @@
 #define PPG_Z_MAX 4194303u /* clamp of z, so that z^2 < 2^44 */
 #define PPG_RING 128u /* detector ring of filtered samples (power of two >= W2 + 1) */
 #define PPG_ALPHA_BLOCKS 4u /* alpha from the mean energy of the last 4 one-second blocks */
-#define PPG_ALPHA_PRE_SHIFT 8u
+#define PPG_ALPHA_PRE_SHIFT 8u /* alpha = ((Q >> 8) * alpha_q16) >> 8 */
+#define PPG_GATE_MUL 4 /* a beat's peak must reach 1/4 of the running beat amplitude */
+#define PPG_AMP_SHIFT 3 /* the running amplitude moves 1/8 of the way per block */
 #define PPG_W1_MIN 7u /* the shortest TERMA peak window over all rates */
 #define PPG_LATENCY_MAX 170u
 #define PPG_IBI_HISTORY 5u
@@ -27,6 +29,12 @@
 #define PPG_MAX_REJECT_PCT 20u
 #define PPG_PNN_LOW_MS 20u
 #define PPG_PNN_HIGH_MS 50u
+
+/* Reasons a segment is invalid (hrv_features_t.flags); valid == (flags == 0). */
+#define HRV_FLAG_TOO_FEW_BEATS 0x01u /* fewer than 20 accepted IBIs or 10 successive differences */
+#define HRV_FLAG_FLAT 0x02u /* the raw signal held one value for >= 2 s */
+#define HRV_FLAG_CLIPPED 0x04u /* >= 1 % of the samples on plateaus at the segment's max or min */
+#define HRV_FLAG_REJECTS 0x08u /* more than 20 % of the IBIs rejected */
 
 #if DSP_PPG_RATE_COUNT != 3u || DSP_SEGMENT_S != 60u
 #error ppg_tables.h is stale: run `python -m vigil.dsp.ppg_tables`

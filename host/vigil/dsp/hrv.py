@@ -17,13 +17,8 @@ from vigil.dsp import ppg_tables as tables
 from vigil.dsp.isqrt import isqrt
 
 
-class Flag(IntFlag):
-    """Reasons a segment is invalid (``HRV_FLAG_*``)."""
-
-    TOO_FEW_BEATS = 0x01
-    FLAT = 0x02
-    CLIPPED = 0x04
-    REJECTS = 0x08
+Flag = IntFlag("Flag", {name: bit for name, (bit, _) in tables.FLAGS.items()}, module=__name__)
+Flag.__doc__ = "Reasons a segment is invalid (``HRV_FLAG_*``, from ppg_tables.FLAGS)."
 
 
 class Verdict(IntEnum):

@@ -104,19 +104,16 @@ def detect_beats(filtered: np.ndarray, fs: int) -> np.ndarray:
 
 class AmplitudeGate:
     """The detector's gate on candidate peaks (see beat_detect_terma.h): A must be > 0 and reach
-    1/GATE_MUL of the running beat amplitude R."""
-
-    GATE_MUL = 4
-    AMP_SHIFT = 3
+    1/GATE_MUL of the running beat amplitude R (ppg_tables.GATE_MUL, AMP_SHIFT)."""
 
     def __init__(self) -> None:
         self.ref = 0
 
     def passes(self, a: int) -> bool:
-        if a <= 0 or a * self.GATE_MUL < self.ref:
-            self.ref -= self.ref >> self.AMP_SHIFT
+        if a <= 0 or a * tables.GATE_MUL < self.ref:
+            self.ref -= self.ref >> tables.AMP_SHIFT
             return False
-        self.ref = a if self.ref == 0 else self.ref + ((a - self.ref) >> self.AMP_SHIFT)
+        self.ref = a if self.ref == 0 else self.ref + ((a - self.ref) >> tables.AMP_SHIFT)
         return True
 
 
