@@ -73,6 +73,9 @@ def test_edge_signals_are_bit_exact(link: Link) -> None:
                        np.tile(np.array([32767, -32768], np.int16), rate * 50)),
         "spike": (np.zeros((n_acc, 3), np.int16), np.zeros(rate * 100, np.int16)),
     }  # fmt: skip
+    rng = np.random.default_rng(12)
+    edges["random"] = (rng.integers(-32768, 32768, (n_acc, 3)).astype(np.int16),
+                       rng.integers(-32768, 32768, rate * 100).astype(np.int16))  # fmt: skip
     edges["spike"][0][n_acc // 2] = (32767, 32767, 32767)
     edges["spike"][1][rate * 50] = 32767
     for name, (acc, ppg) in edges.items():
