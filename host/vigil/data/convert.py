@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from vigil.data.csv_source import ACCEL_UNIT_CHOICES, load_csv
+from vigil.data.csv_source import ACCEL_UNIT_CHOICES, is_number, load_csv
 from vigil.data.empatica import ACC_FILE, BVP_FILE, load_empatica
 from vigil.data.recording import ConversionWarning, Recording
 from vigil.data.walch import MOTION_DIR, MOTION_SUFFIX, load_walch
@@ -50,9 +50,9 @@ def detect_format(src: str | Path) -> str:
         return "walch"
     first = _first_line(src)
     fields = first.split()
-    if src.suffix.lower() == ".txt" and len(fields) == 4 and all(_is_number(f) for f in fields):
+    if src.suffix.lower() == ".txt" and len(fields) == 4 and all(is_number(f) for f in fields):
         return "walch"
-    if first and not all(_is_number(f) for f in first.replace(",", " ").replace(";", " ").split()):
+    if first and not all(is_number(f) for f in first.replace(",", " ").replace(";", " ").split()):
         return "csv"
     raise VigilError(f"{src}: cannot tell the format (first line {first[:60]!r}); use --from walch|empatica|csv")
 
@@ -66,14 +66,6 @@ def _first_line(path: Path) -> str:
             if f.tell() > 1 << 16:
                 break
     return ""
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def convert_source(

@@ -265,7 +265,7 @@ def csv_layout(path: Path) -> CsvLayout:
     line = header[0]
     delimiter = next((d for d in (",", ";", "\t") if d in line), None)
     names = [n.strip().strip("\"'").strip().lower() for n in (line.split(delimiter) if delimiter else line.split())]
-    numeric = [n for n in names if _is_number(n)]
+    numeric = [n for n in names if is_number(n)]
     if numeric:
         raise RecordingFormatError(
             f"{path}:1: found {numeric[0]!r} where a column name belongs; "
@@ -296,7 +296,7 @@ def _one_of(path: Path, names: list[str], choices: Sequence[str]) -> int | None:
     return names.index(found[0]) if found else None
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
