@@ -122,3 +122,26 @@ def test_unsupported_rate_is_refused(link: Link) -> None:
     link.send(p.MsgType.CONFIG, p.Config(75).pack())
     ack = p.ConfigAck.unpack(link.expect(p.MsgType.CONFIG_ACK).payload)
     assert ack.status == p.CONFIG_UNSUPPORTED_RATE
+
+
+def test_synth_then_replay_cli_logs_every_output(board, tmp_path: Path) -> None:
+    rec_path, log_path = tmp_path / "stress.vrec", tmp_path / "out.jsonl"
+    synth = subprocess.run([sys.executable, "-m", "vigil.cli", "synth", "--out", str(rec_path), "--seconds", "130",
+                            "--seed", "4", "--stress", "0.9", "--ppg-rate", "100"], capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    assert synth.returncode == 0, synth.stderr
+    rec = Recording.load(rec_path)
+    assert rec.ppg_rate_hz == 100 and len(rec.accel) == 130 * 50
+    proc = subprocess.run([sys.executable, "-m", "vigil.cli", "replay", "--port", board.port, "--input", str(rec_path),
+                           "--out", str(log_path), "--json"], capture_output=True, text=True, cwd=ROOT, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    from vigil.monitor import read_log
+
+    records = read_log(log_path).records
+    by_type: dict[str, int] = {}
+    for r in records:
+        by_type[r.get("type", "?")] = by_type.get(r.get("type", "?"), 0) + 1
+    assert by_type["SPEC_COLUMN"] == result["columns"] == (130 * 50 - 128) // 64 + 1
+    assert by_type["BEAT"] == result["beats"] > 100
+    assert by_type["HRV"] == result["hrv_segments"] == 2
+    assert result["device_errors"] == []
