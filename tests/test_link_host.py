@@ -91,3 +91,9 @@ def test_credit_stall_is_reported(fake: FakeDevice) -> None:
         with pytest.raises(LinkError, match="no credit from the device"):
             link.send_samples(frames, timeout=0.3)
         assert link.counters.frames_tx == 1 + 4  # STATS_REQ, then exactly the slots the device announced
+
+
+def test_port_in_use_is_one_clear_error(fake: FakeDevice) -> None:
+    with Link.open(fake.path):
+        with pytest.raises(LinkError, match="in use by another program"):
+            Link.open(fake.path)

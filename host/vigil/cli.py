@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from vigil import __version__
 from vigil.data.convert import convert
@@ -168,7 +169,7 @@ def ping(port: str, count: int, timeout: float, as_json: bool) -> None:
     Console().print(table)
 
 
-def monitor_view(totals: MonitorTotals, started: float, port: str, log: JsonlLog) -> Table:
+def monitor_view(totals: MonitorTotals, started: float, port: str, log: JsonlLog) -> Group:
     table = Table(title=f"vigil monitor — {port} → {log.path}", show_header=True)
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -177,10 +178,10 @@ def monitor_view(totals: MonitorTotals, started: float, port: str, log: JsonlLog
     table.add_row("[red]link errors[/]", str(totals.errors))
     table.add_row("records logged", str(log.records))
     table.add_row("elapsed", f"{time.monotonic() - started:.1f} s")
+    last = ""
     if totals.last:
-        last = ", ".join(f"{k}={v}" for k, v in totals.last.items() if k not in ("t", "port"))
-        table.caption = f"last: {last[:150]}"
-    return table
+        last = "last: " + ", ".join(f"{k}={v}" for k, v in totals.last.items() if k not in ("t", "port"))
+    return Group(table, Text(last, no_wrap=True, overflow="ellipsis"))
 
 
 @cli.command()

@@ -84,6 +84,8 @@ class Link:
         try:
             port = serial.Serial(path, baudrate=baudrate, timeout=0.05, exclusive=True)
         except (serial.SerialException, OSError) as exc:
+            if "exclusively lock" in str(exc):
+                raise LinkError(f"{path}: in use by another program (a running `vigil monitor`?)") from exc
             raise LinkError(f"{path}: cannot open serial port: {exc}") from exc
         port.reset_input_buffer()
         link = cls(port=port, path=path)
