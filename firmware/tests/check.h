@@ -28,6 +28,7 @@ void run_frame_tests(check_totals_t *t);
 void run_accel_tests(check_totals_t *t); /* test_accel.c */
 void run_ppg_tests(check_totals_t *t);   /* test_ppg.c */
 void run_epoch_image_tests(check_totals_t *t);
+void run_nn_tests(check_totals_t *t); /* test_nn_kernels.c */
 
 /* Harnesses: read a binary request on `in`, write the kernel's outputs on `out`, for the
  * Python tests that compare C and twin on many signals (tests/test_dsp_*.py).
@@ -35,5 +36,6 @@ void run_epoch_image_tests(check_totals_t *t);
 int harness_accel(FILE *in, FILE *out); /* test_accel.c */
 int harness_ppg(FILE *in, FILE *out);   /* test_ppg.c */
 int harness_epoch_image(FILE *in, FILE *out);
+int harness_nn(FILE *in, FILE *out); /* test_nn_kernels.c */
 
 #endif

@@ -17,6 +17,7 @@ static const suite_t SUITES[] = {
     {"accel", run_accel_tests},
     {"ppg", run_ppg_tests},
     {"epoch_image", run_epoch_image_tests},
+    {"nn", run_nn_tests},
 };
 
 typedef struct harness {
@@ -28,6 +29,7 @@ static const harness_t HARNESSES[] = {
     {"accel", harness_accel},
     {"ppg", harness_ppg},
     {"epoch_image", harness_epoch_image},
+    {"nn", harness_nn},
 };
 
 int main(int argc, char **argv)

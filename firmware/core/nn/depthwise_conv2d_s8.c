@@ -1,0 +1,44 @@
+/* DEPTHWISE_CONV_2D, int8, per-channel requantization: bit-exact with TFLM's
+ * reference_integer_ops::DepthwiseConvPerChannel. */
+#include "nn/nn_kernels.h"
+#include "nn/nn_requant.h"
+
+void nn_depthwise_conv2d_s8(const nn_depthwise_conv2d_params_t *p, const int8_t *input, const int8_t *filter,
+                            const int32_t *bias, int8_t *output)
+{
+    const int in_h = p->input_h, in_w = p->input_w, in_c = p->input_c;
+    const int dm = p->depth_multiplier;
+    const int out_c = in_c * dm;
+    for (int oy = 0; oy < p->output_h; oy++) {
+        const int y0 = oy * p->stride_h - p->pad_h;
+        for (int ox = 0; ox < p->output_w; ox++) {
+            const int x0 = ox * p->stride_w - p->pad_w;
+            for (int ic = 0; ic < in_c; ic++) {
+                for (int m = 0; m < dm; m++) {
+                    const int oc = ic * dm + m;
+                    int32_t acc = 0;
+                    for (int fy = 0; fy < p->filter_h; fy++) {
+                        const int iy = y0 + fy * p->dilation_h;
+                        for (int fx = 0; fx < p->filter_w; fx++) {
+                            const int ix = x0 + fx * p->dilation_w;
+                            /* taps in the padding contribute nothing (see conv2d_s8.c) */
+                            if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+                                continue;
+                            }
+                            const int32_t x = input[((size_t)iy * in_w + (size_t)ix) * in_c + (size_t)ic];
+                            const int32_t w = filter[((size_t)fy * p->filter_w + (size_t)fx) * out_c + (size_t)oc];
+                            acc += w * (x + p->input_offset);
+                        }
+                    }
+                    if (bias != NULL) {
+                        acc += bias[oc];
+                    }
+                    acc = nn_multiply_by_quantized_multiplier(acc, p->output_multiplier[oc], p->output_shift[oc]);
+                    acc += p->output_offset;
+                    acc = nn_clamp_i32(acc, p->activation_min, p->activation_max);
+                    output[((size_t)oy * p->output_w + (size_t)ox) * out_c + (size_t)oc] = (int8_t)acc;
+                }
+            }
+        }
+    }
+}

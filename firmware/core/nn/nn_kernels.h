@@ -1,0 +1,169 @@
+/* vigil's int8 neural-network kernels: each one bit-exact with TensorFlow Lite Micro's reference
+ * kernel for the same op (tensorflow/lite/kernels/internal/reference/integer_ops/), one per file.
+ *
+ * Conventions (as TFLite's int8 scheme):
+ * - tensors are NHWC with batch 1 (FULLY_CONNECTED allows several rows), int8, row-major;
+ * - `input_offset` is MINUS the input zero point, `output_offset` is PLUS the output zero point,
+ *   as TFLM's kernels store them; weights are symmetric (zero point 0) except FULLY_CONNECTED's
+ *   `filter_offset` (minus the weights' zero point, 0 for the converter's int8 weights);
+ * - output multipliers/shifts are TFLM's QuantizeMultiplier result (see nn_requant.h), per output
+ *   channel for the convolutions, computed on the host (host/vigil/export/quant.py);
+ * - `activation_min/max` is the fused activation (NONE/RELU/RELU6) range in the output's
+ *   quantized domain, within [-128, 127];
+ * - padding is given explicitly as the top/left padding TFLM computes (ComputePaddingHeightWidth);
+ *   the bottom/right padding is implicit: taps outside the input are skipped.
+ * Callers guarantee consistent dimensions; the kernels do not check them (no run-time parsing). */
+#ifndef VIGIL_NN_KERNELS_H
+#define VIGIL_NN_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Activation range of an int8 tensor with no fused activation. */
+#define NN_INT8_MIN (-128)
+#define NN_INT8_MAX 127
+
+/* CONV_2D. filter: [output_c][filter_h][filter_w][input_c] (OHWI, TFLite's layout). */
+typedef struct nn_conv2d_params {
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t activation_min;
+    int32_t activation_max;
+    uint16_t input_h, input_w, input_c;
+    uint16_t filter_h, filter_w;
+    uint16_t output_h, output_w, output_c;
+    uint16_t stride_h, stride_w;
+    uint16_t dilation_h, dilation_w;
+    uint16_t pad_h, pad_w;             /* top, left */
+    const int32_t *output_multiplier; /* [output_c] */
+    const int8_t *output_shift;       /* [output_c] */
+} nn_conv2d_params_t;
+
+/* DEPTHWISE_CONV_2D. output_c = input_c * depth_multiplier;
+ * filter: [filter_h][filter_w][output_c], output channel c*depth_multiplier + m reads input
+ * channel c. */
+typedef struct nn_depthwise_conv2d_params {
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t activation_min;
+    int32_t activation_max;
+    uint16_t input_h, input_w, input_c;
+    uint16_t filter_h, filter_w;
+    uint16_t output_h, output_w;
+    uint16_t depth_multiplier;
+    uint16_t stride_h, stride_w;
+    uint16_t dilation_h, dilation_w;
+    uint16_t pad_h, pad_w;             /* top, left */
+    const int32_t *output_multiplier; /* [input_c * depth_multiplier] */
+    const int8_t *output_shift;       /* [input_c * depth_multiplier] */
+} nn_depthwise_conv2d_params_t;
+
+/* FULLY_CONNECTED. filter: [output_c][input_depth]; input: [batches][input_depth].
+ * per_channel = 0: output_multiplier[0] / output_shift[0] for every output (per-tensor weights);
+ * per_channel = 1: one per output channel. */
+typedef struct nn_fully_connected_params {
+    int32_t input_offset;
+    int32_t filter_offset;
+    int32_t output_offset;
+    int32_t activation_min;
+    int32_t activation_max;
+    uint16_t batches;
+    uint16_t input_depth;
+    uint16_t output_c;
+    uint8_t per_channel;
+    const int32_t *output_multiplier;
+    const int8_t *output_shift;
+} nn_fully_connected_params_t;
+
+/* MAX_POOL_2D and AVERAGE_POOL_2D (input and output share their quantization in TFLite). */
+typedef struct nn_pool2d_params {
+    int32_t activation_min;
+    int32_t activation_max;
+    uint16_t input_h, input_w, channels;
+    uint16_t filter_h, filter_w;
+    uint16_t output_h, output_w;
+    uint16_t stride_h, stride_w;
+    uint16_t pad_h, pad_w; /* top, left */
+} nn_pool2d_params_t;
+
+/* ADD of two same-shape tensors (TFLM's int8 ADD without broadcasting): both inputs are
+ * rescaled to a common scale with 20 bits of headroom (left_shift), summed, rescaled to the
+ * output. Multipliers come from QuantizeMultiplierSmallerThanOneExp (shifts <= 0). */
+typedef struct nn_add_params {
+    int32_t input1_offset;
+    int32_t input2_offset;
+    int32_t output_offset;
+    int32_t activation_min;
+    int32_t activation_max;
+    int32_t left_shift; /* 20 for int8 */
+    int32_t input1_multiplier;
+    int32_t input2_multiplier;
+    int32_t output_multiplier;
+    int8_t input1_shift;
+    int8_t input2_shift;
+    int8_t output_shift;
+    uint32_t size; /* elements */
+} nn_add_params_t;
+
+/* Broadcasting for ADD (TFLM's BroadcastAdd4DSlow): shapes right-aligned to 4D, an input's
+ * stride is 0 along each output dimension where that input has size 1. */
+typedef struct nn_broadcast4d {
+    uint16_t out_dims[4];    /* output [N][H][W][C] */
+    uint32_t in1_strides[4]; /* elements to step in input 1 per output index, per dimension */
+    uint32_t in2_strides[4];
+} nn_broadcast4d_t;
+
+/* MEAN over the spatial axes of an NHWC tensor (Keras GlobalAveragePooling1D/2D): over H when
+ * reduce_h, over W when reduce_w; the output is [reduce_h ? 1 : input_h][reduce_w ? 1 : input_w]
+ * [channels]. TFLM's int8 MEAN (QuantizedMeanOrSum) folds 1/count into the multiplier: the host
+ * gives that folded multiplier/shift (vigil.export.quant.mean_multiplier). No fused activation:
+ * the output saturates to int8. */
+typedef struct nn_mean_params {
+    int32_t input_zero_point; /* plus the input zero point (not negated, as in TFLM's MEAN) */
+    int32_t output_offset;
+    int32_t output_multiplier;
+    int8_t output_shift;
+    uint8_t reduce_h, reduce_w;
+    uint16_t input_h, input_w, channels;
+} nn_mean_params_t;
+
+/* LOGISTIC, int8 (output scale 1/256, zero point -128, as TFLite requires). The host computes the
+ * input rescaling to Q4 as TFLM's Prepare does (vigil.export.quant.logistic_params): inputs beyond
+ * +-input_range_radius (after removing the zero point) saturate to 127 / -128. */
+typedef struct nn_logistic_params {
+    int32_t input_zero_point;
+    int32_t input_range_radius;
+    int32_t input_multiplier;
+    int8_t input_left_shift; /* in [-31, 30] */
+    uint32_t size;
+} nn_logistic_params_t;
+
+/* SOFTMAX over the last axis, int8 in and out (output scale 1/256, zero point -128). The host
+ * computes beta * input_scale as a Q5 multiplier and the cut-off difference, as TFLM's Prepare
+ * does (vigil.export.quant.softmax_params). */
+typedef struct nn_softmax_params {
+    int32_t input_multiplier;
+    int32_t diff_min; /* differences from the row's max below this give exp = 0 */
+    int8_t input_left_shift; /* in [0, 32] (above 30 only with diff_min = 0) */
+    uint16_t rows;
+    uint16_t depth;
+} nn_softmax_params_t;
+
+/* bias may be NULL (no bias). */
+void nn_conv2d_s8(const nn_conv2d_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                  int8_t *output);
+void nn_depthwise_conv2d_s8(const nn_depthwise_conv2d_params_t *p, const int8_t *input, const int8_t *filter,
+                            const int32_t *bias, int8_t *output);
+void nn_fully_connected_s8(const nn_fully_connected_params_t *p, const int8_t *input, const int8_t *filter,
+                           const int32_t *bias, int8_t *output);
+void nn_max_pool2d_s8(const nn_pool2d_params_t *p, const int8_t *input, int8_t *output);
+void nn_avg_pool2d_s8(const nn_pool2d_params_t *p, const int8_t *input, int8_t *output);
+void nn_mean_s8(const nn_mean_params_t *p, const int8_t *input, int8_t *output);
+void nn_logistic_s8(const nn_logistic_params_t *p, const int8_t *input, int8_t *output);
+void nn_softmax_s8(const nn_softmax_params_t *p, const int8_t *input, int8_t *output);
+void nn_add_s8(const nn_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+/* ADD with broadcasting: p->size is not used, b gives the output shape and the input strides. */
+void nn_add_broadcast_s8(const nn_add_params_t *p, const nn_broadcast4d_t *b, const int8_t *input1,
+                         const int8_t *input2, int8_t *output);
+
+#endif

@@ -1,0 +1,128 @@
+/* A compiled int8 network for vigil's engine: the layout of NAME_plan.h, written by the host
+ * (vigil.export.headers from vigil.export.plan). Everything is decided on the host: shapes, paddings,
+ * per-channel requantization (TFLM QuantizeMultiplier semantics), the clamp range of the fused activation,
+ * and where every activation tensor lives in one static arena. The executor only walks `ops`.
+ *
+ * Conventions
+ * - Batch 1; every activation is int8, NHWC without N: (h, w, c), c fastest. A vector of n values is
+ *   (1, 1, n).
+ * - Offsets are byte offsets into the caller's arena (NN_ARENA_ALIGN-aligned, arena_bytes long).
+ * - Weights keep TFLite's layouts: CONV_2D (out_c, kh, kw, in_c); DEPTHWISE_CONV_2D (1, kh, kw, out_c)
+ *   with out_c = in_c * depth_multiplier; FULLY_CONNECTED (out_n, in_n). Biases int32 (always present,
+ *   zeros when the model had none).
+ * - Per-op parameters match nn_kernels.h (the executor fills the kernels' structs from nn_op: offsets
+ *   there are -in_zp / +out_zp; MEAN takes +in_zp).
+ * - out_mult/out_shift: per output channel, real = in_scale * w_scale[c] / out_scale = out_mult * 2^(out_shift-31)
+ *   (TFLM sign convention: out_shift > 0 shifts left). Requantize with TFLM's
+ *   MultiplyByQuantizedMultiplier (double rounding), add out_zp, clamp to [act_min, act_max].
+ * - Zero points are the tensors' own (TFLM kernels use input_offset = -in_zp).
+ * - p[]: op-specific fixed-point parameters, see NN_P_* below. */
+#ifndef VIGIL_NN_PLAN_H
+#define VIGIL_NN_PLAN_H
+
+#include <stdint.h>
+
+/* Arena offsets are multiples of this, so int32 views of a buffer are aligned. */
+#define NN_ARENA_ALIGN 4u
+/* Op-specific parameter slots in nn_op.p. */
+#define NN_OP_PARAMS 8u
+
+typedef enum nn_op_kind {
+    NN_OP_CONV_2D = 1,
+    NN_OP_DEPTHWISE_CONV_2D = 2,
+    NN_OP_FULLY_CONNECTED = 3,
+    NN_OP_MAX_POOL_2D = 4,
+    NN_OP_AVERAGE_POOL_2D = 5,
+    NN_OP_RESHAPE = 6, /* in place: out_offset == in_offset, nothing to do */
+    NN_OP_SOFTMAX = 7,
+    NN_OP_LOGISTIC = 8,
+    NN_OP_MEAN = 9,
+    NN_OP_ADD = 10
+} nn_op_kind;
+
+/* nn_op.p[] contents per kind (everything as TFLM's Prepare computes it):
+ * SOFTMAX:  p[0] input_multiplier, p[1] input_left_shift, p[2] diff_min (beta folded in; out is 1/256, -128)
+ * LOGISTIC: p[0] input_multiplier, p[1] input_left_shift, p[2] input_range_radius (out is 1/256, -128)
+ * MEAN:     p[0] multiplier, p[1] shift of in_scale/out_scale, p[2] values averaged per channel (h*w)
+ * ADD:      p[0] in1 multiplier, p[1] in1 shift, p[2] in2 multiplier, p[3] in2 shift,
+ *           p[4] out multiplier, p[5] out shift, p[6] left shift (20). The second operand is either the
+ *           activation at in2_offset (weights == NULL, in2 == in) or a constant int8 array in `weights`
+ *           of shape in2: equal to `in`, or (1, 1, c) broadcast over h and w (the converter writes a
+ *           dilated conv's bias that way; the executor then runs the same-shape ADD kernel once per
+ *           pixel, c values at a time, instead of storing h*w copies in flash). */
+enum {
+    NN_P_MULT = 0,
+    NN_P_SHIFT = 1,
+    NN_P_SOFTMAX_DIFF_MIN = 2,
+    NN_P_LOGISTIC_RADIUS = 2,
+    NN_P_MEAN_COUNT = 2,
+    NN_P_ADD_IN1_MULT = 0,
+    NN_P_ADD_IN1_SHIFT = 1,
+    NN_P_ADD_IN2_MULT = 2,
+    NN_P_ADD_IN2_SHIFT = 3,
+    NN_P_ADD_OUT_MULT = 4,
+    NN_P_ADD_OUT_SHIFT = 5,
+    NN_P_ADD_LEFT_SHIFT = 6
+};
+
+/* nn_op.flags. Both are opt-in on the host (vigil.export.plan.compile_plan(fuse_pool=, overlap=)): a plan
+ * carries them only for an engine whose kernels honour these contracts.
+ * NN_OP_FLAG_POOL: a CONV_2D/DEPTHWISE_CONV_2D whose output goes straight through a MAX_POOL_2D (pool_*
+ *   fields; window, strides, top/left padding, clamp, as nn_pool2d_params). The convolution's output
+ *   (shape `mid`) is never stored whole: the kernel computes it pool_h rows at a time into the scratch
+ *   buffer (scratch_offset, scratch_bytes = pool_h * mid.w * mid.c, valid during this op only) and pools
+ *   them into `out`. Same numbers as the two ops run one after the other.
+ * NN_OP_FLAG_OUT_OVERLAPS_IN: the output shares arena bytes with the input (which dies here). The
+ *   planner guarantees that output row r ends before the first input row that rows r, r+1, ... read
+ *   (in_offset - out_offset >= max_r ((r+1) * out_row - max(0, r*stride_h - pad_h) * in_row)), so the
+ *   kernel must write output rows in increasing order and never write a row before it has finished
+ *   reading for the previous rows (no look-ahead buffering of later output rows). */
+#define NN_OP_FLAG_POOL 0x01u
+#define NN_OP_FLAG_OUT_OVERLAPS_IN 0x02u
+
+typedef struct nn_shape {
+    uint16_t h, w, c;
+} nn_shape;
+
+typedef struct nn_op {
+    uint8_t kind;             /* nn_op_kind */
+    uint8_t flags;            /* NN_OP_FLAG_* */
+    uint16_t source_index;    /* operator index in the .tflite (for reports) */
+    uint32_t in_offset;       /* arena offsets */
+    uint32_t in2_offset;      /* ADD only */
+    uint32_t out_offset;
+    nn_shape in, in2, out;    /* in2: ADD only */
+    uint16_t filter_h, filter_w;   /* conv kernel or pool window (1x1 for FULLY_CONNECTED) */
+    uint16_t stride_h, stride_w;
+    uint16_t dilation_h, dilation_w;
+    uint16_t pad_h, pad_w;    /* padding before (top, left); TFLite SAME puts any odd extra after */
+    uint16_t depth_multiplier;
+    int16_t in_zp, in2_zp, out_zp;
+    int16_t act_min, act_max; /* fused NONE/RELU/RELU6 as an int8 clamp range */
+    uint32_t macs;            /* multiply-accumulates of this op (for instructions per MAC) */
+    const int8_t *weights;    /* NULL when the op has none */
+    const int32_t *bias;
+    const int32_t *out_mult;
+    const int8_t *out_shift;  /* in [-31, 30], as nn_kernels.h takes them */
+    int32_t p[NN_OP_PARAMS];
+    /* NN_OP_FLAG_POOL only (zeros otherwise) */
+    nn_shape mid;             /* the convolution's output shape, before the pool */
+    uint16_t pool_h, pool_w, pool_stride_h, pool_stride_w, pool_pad_h, pool_pad_w;
+    int16_t pool_act_min, pool_act_max;
+    uint32_t scratch_offset, scratch_bytes; /* arena bytes this op alone may use */
+} nn_op;
+
+typedef struct nn_plan {
+    const nn_op *ops;
+    uint16_t n_ops;
+    uint32_t arena_bytes;
+    uint32_t weight_bytes;
+    uint32_t macs;
+    uint32_t in_offset, in_bytes;
+    uint32_t out_offset, out_bytes;
+    nn_shape in_shape, out_shape;
+    int32_t in_zp, out_zp;
+    float in_scale, out_scale; /* for the application to (de)quantize; no kernel reads them */
+} nn_plan;
+
+#endif /* VIGIL_NN_PLAN_H */

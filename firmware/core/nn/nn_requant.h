@@ -1,0 +1,64 @@
+/* Fixed-point requantization helpers, bit-exact with TensorFlow Lite Micro's reference kernels.
+ *
+ * TFLM's tensorflow/lite/kernels/internal/common.h has two variants of
+ * MultiplyByQuantizedMultiplier, chosen at build time by TFLITE_SINGLE_ROUNDING. The tflite-micro
+ * Python package (the project's oracle) is built without it, i.e. with the "double rounding"
+ * (gemmlowp) variant: a saturating rounding doubling high multiply (round half away from zero),
+ * then a rounding right shift (round half away from zero). tests/test_nn_kernels.py checks this
+ * against the interpreter (the single-rounding variant disagrees on a share of outputs).
+ *
+ * A quantized multiplier is a Q31 significand m in [2^30, 2^31) (or 0) and a power-of-two
+ * exponent `shift` in [-31, 30]: real multiplier = m * 2^(shift - 31).
+ * All arithmetic is integer; int64 products are exact. */
+#ifndef VIGIL_NN_REQUANT_H
+#define VIGIL_NN_REQUANT_H
+
+#include <stdint.h>
+
+/* round(a * b / 2^31), ties away from zero, saturated: the only overflow case is
+ * INT32_MIN * INT32_MIN, which would give 2^31. */
+static inline int32_t nn_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    /* nudge then truncating division (C division truncates toward zero, as in TFLM) */
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31].
+ * Relies on arithmetic right shift of negative values (gcc and clang guarantee it). */
+static inline int32_t nn_rounding_divide_by_pot(int32_t x, int exponent)
+{
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* x * multiplier * 2^(shift - 31), TFLM's MultiplyByQuantizedMultiplier (double rounding).
+ * A positive shift is applied first as a left shift; TFLM does it in int32 arithmetic, and so do
+ * we (through uint32 to keep it defined behaviour with the same wrap-around result). */
+static inline int32_t nn_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift)
+{
+    const int left_shift = shift > 0 ? shift : 0;
+    const int right_shift = shift > 0 ? 0 : -shift;
+    const int32_t shifted = (int32_t)((uint32_t)x << left_shift);
+    return nn_rounding_divide_by_pot(nn_sat_rounding_doubling_high_mul(shifted, multiplier), right_shift);
+}
+
+/* TFLM's MultiplyByQuantizedMultiplierSmallerThanOneExp: shift <= 0 (used by ADD). */
+static inline int32_t nn_multiply_by_quantized_multiplier_le1(int32_t x, int32_t multiplier, int shift)
+{
+    return nn_rounding_divide_by_pot(nn_sat_rounding_doubling_high_mul(x, multiplier), -shift);
+}
+
+/* Clamp an int32 to [lo, hi] (the fused activation range, itself within int8). */
+static inline int32_t nn_clamp_i32(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+#endif

@@ -1,0 +1,456 @@
+/* int8 NN kernels (firmware/core/nn): unit checks, and the harness that tests/test_nn_kernels.py
+ * uses to compare each kernel with the tflite-micro interpreter.
+ *
+ * Harness, `program harness nn` (all integers little-endian int32 unless said otherwise).
+ * Requests follow each other until end of input; each one is
+ *   i32 op, i32 n_params, n_params x i32 params, i32 n_arrays, then n_arrays x
+ *   (i32 element_bytes (1: int8, 4: int32), i32 count, count x element),
+ * and gets the answer  i32 count, count x int8 output.
+ *   op 1 CONV_2D, op 2 DEPTHWISE_CONV_2D:
+ *        params  input_offset output_offset activation_min activation_max input_h input_w input_c
+ *                filter_h filter_w output_h output_w (op 1: output_c | op 2: depth_multiplier)
+ *                stride_h stride_w dilation_h dilation_w pad_h pad_w
+ *        arrays  input(int8) filter(int8) bias(int32, count 0 = no bias) multipliers(int32)
+ *                shifts(int32), one multiplier and shift per output channel
+ *   op 3 FULLY_CONNECTED:
+ *        params  input_offset filter_offset output_offset activation_min activation_max batches
+ *                input_depth output_c per_channel
+ *        arrays  input filter bias multipliers shifts (1 of each if per_channel is 0)
+ *   op 4 MAX_POOL_2D, op 5 AVERAGE_POOL_2D:
+ *        params  activation_min activation_max input_h input_w channels filter_h filter_w
+ *                output_h output_w stride_h stride_w pad_h pad_w
+ *        arrays  input
+ *   op 6 ADD:
+ *        params  input1_offset input2_offset output_offset activation_min activation_max
+ *                left_shift input1_multiplier input1_shift input2_multiplier input2_shift
+ *                output_multiplier output_shift size
+ *        arrays  input1 input2
+ *   op 10 ADD with broadcasting: the 13 ADD params (size = output elements), then out_dims[4]
+ *        (NHWC), input1 strides[4], input2 strides[4] (0 where the input broadcasts)
+ *        arrays  input1 input2
+ *   op 7 MEAN (over H and/or W):
+ *        params  input_zero_point output_offset output_multiplier output_shift reduce_h reduce_w
+ *                input_h input_w channels
+ *        arrays  input
+ *   op 8 LOGISTIC:
+ *        params  input_zero_point input_range_radius input_multiplier input_left_shift size
+ *        arrays  input
+ *   op 9 SOFTMAX:
+ *        params  input_multiplier input_left_shift diff_min rows depth
+ *        arrays  input
+ * Exit status 0, or 1 on a malformed request (message on stderr). */
+#include <string.h>
+
+#include "check.h"
+#include "nn/nn_kernels.h"
+#include "nn/nn_requant.h"
+
+#define HARNESS_OP_CONV2D 1
+#define HARNESS_OP_DEPTHWISE_CONV2D 2
+#define HARNESS_OP_FULLY_CONNECTED 3
+#define HARNESS_OP_MAX_POOL2D 4
+#define HARNESS_OP_AVG_POOL2D 5
+#define HARNESS_OP_ADD 6
+#define HARNESS_OP_MEAN 7
+#define HARNESS_OP_LOGISTIC 8
+#define HARNESS_OP_SOFTMAX 9
+#define HARNESS_OP_ADD_BROADCAST 10
+
+#define HARNESS_MAX_PARAMS 32u
+#define HARNESS_MAX_ARRAYS 5u
+#define HARNESS_MAX_ELEMENTS (1u << 17) /* per int8 array and for the output */
+#define HARNESS_MAX_CHANNELS 4096u      /* per int32 array: biases, multipliers, shifts */
+
+/* ------------------------------------------------------------------ unit checks */
+
+static void check_requant(check_totals_t *t)
+{
+    CHECK(t, nn_sat_rounding_doubling_high_mul(INT32_MIN, INT32_MIN) == INT32_MAX, "srdhm overflow");
+    CHECK(t, nn_sat_rounding_doubling_high_mul(1 << 30, 3) == 2, "srdhm 1.5 -> 2");
+    /* gemmlowp's nudge makes negative ties go toward zero (toward +infinity) */
+    CHECK(t, nn_sat_rounding_doubling_high_mul(1 << 30, -3) == -1, "srdhm -1.5 -> -1");
+    CHECK(t, nn_sat_rounding_doubling_high_mul(1 << 30, -1) == 0, "srdhm -0.5 -> 0");
+    CHECK(t, nn_sat_rounding_doubling_high_mul((1 << 30) + 1, -3) == -2, "srdhm just below -1.5 -> -2");
+    CHECK(t, nn_rounding_divide_by_pot(5, 1) == 3, "rdbpot 2.5 -> 3");
+    CHECK(t, nn_rounding_divide_by_pot(-5, 1) == -3, "rdbpot -2.5 -> -3");
+    CHECK(t, nn_rounding_divide_by_pot(-6, 2) == -2, "rdbpot -1.5 -> -2");
+    CHECK(t, nn_rounding_divide_by_pot(-5, 2) == -1, "rdbpot -1.25 -> -1");
+    CHECK(t, nn_rounding_divide_by_pot(7, 0) == 7, "rdbpot exponent 0");
+    /* 0.5 * 2^1 = 1 */
+    CHECK(t, nn_multiply_by_quantized_multiplier(100, 1 << 30, 1) == 100, "mbqm shift 1");
+    CHECK(t, nn_multiply_by_quantized_multiplier(100, 1 << 30, -3) == 6, "mbqm 6.25 -> 6");
+    CHECK(t, nn_multiply_by_quantized_multiplier(-101, 1 << 30, -3) == -6, "mbqm -6.3125 -> -6");
+    /* double rounding: 5 * 0.5 = 2.5 rounds to 3, then 3 / 2 = 1.5 rounds to 2 (single rounding
+     * of 1.25 would give 1): the case where TFLM's two variants differ */
+    CHECK(t, nn_multiply_by_quantized_multiplier(5, 1 << 30, -1) == 2, "mbqm 1.25 -> 2 (double rounding)");
+}
+
+static void check_conv(check_totals_t *t)
+{
+    /* 3x3 input, 1 channel, a 2x2 all-ones filter, SAME padding (pad 0 top/left for stride 1),
+     * zero points 0, multiplier 0.5: each output is half the window sum, rounded. */
+    static const int8_t in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    static const int8_t w[4] = {1, 1, 1, 1};
+    static const int32_t mult[1] = {1 << 30};
+    static const int8_t shift[1] = {0};
+    static const int8_t want[9] = {6, 8, 5, 12, 14, 8, 8, 9, 5};
+    nn_conv2d_params_t p = {0, 0, NN_INT8_MIN, NN_INT8_MAX, 3, 3, 1, 2, 2, 3, 3, 1, 1, 1, 1, 1, 0, 0, mult, shift};
+    int8_t out[9];
+    nn_conv2d_s8(&p, in, w, NULL, out);
+    for (int i = 0; i < 9; i++) {
+        CHECK(t, out[i] == want[i], "conv %d: %d, want %d", i, out[i], want[i]);
+    }
+    /* relu-like clamp and a bias */
+    static const int32_t bias[1] = {-20};
+    p.activation_min = 0;
+    nn_conv2d_s8(&p, in, w, bias, out);
+    CHECK(t, out[0] == 0 && out[4] == 4, "conv bias+clamp: %d %d", out[0], out[4]);
+}
+
+static void check_pool(check_totals_t *t)
+{
+    static const int8_t in[4] = {-128, -3, 0, -128};
+    nn_pool2d_params_t p = {NN_INT8_MIN, NN_INT8_MAX, 2, 2, 1, 2, 2, 1, 1, 2, 2, 0, 0};
+    int8_t out[1];
+    nn_max_pool2d_s8(&p, in, out);
+    CHECK(t, out[0] == 0, "max pool: %d", out[0]);
+    nn_avg_pool2d_s8(&p, in, out);
+    /* (-259 - 2) / 4 = -65 (truncated): -64.75 rounds to -65 */
+    CHECK(t, out[0] == -65, "avg pool: %d", out[0]);
+    static const int8_t in2[2] = {-3, 0};
+    nn_pool2d_params_t q = {NN_INT8_MIN, NN_INT8_MAX, 1, 2, 1, 1, 2, 1, 1, 1, 2, 0, 0};
+    nn_avg_pool2d_s8(&q, in2, out);
+    CHECK(t, out[0] == -2, "avg pool -1.5 -> -2: %d", out[0]);
+}
+
+static void check_add(check_totals_t *t)
+{
+    /* equal scales: input multipliers 0.5 (of 2 x max scale), output multiplier 2 / 2^20 */
+    nn_add_params_t p = {0, 0, 0, NN_INT8_MIN, NN_INT8_MAX, 20, 1 << 30, 1 << 30, 1 << 30, 0, 0, -18, 3};
+    static const int8_t a[3] = {1, 100, -128};
+    static const int8_t b[3] = {2, 100, -128};
+    int8_t out[3];
+    nn_add_s8(&p, a, b, out);
+    CHECK(t, out[0] == 3 && out[1] == 127 && out[2] == -128, "add: %d %d %d", out[0], out[1], out[2]);
+}
+
+static void check_mean(check_totals_t *t)
+{
+    /* 2x2x1 -> 1 value; multiplier 1 with 1/4 folded in: 2^30 * 2^2 / 4 = 2^30, shift 1 - 2 */
+    static const int8_t in[4] = {1, 2, 3, 5};
+    const nn_mean_params_t p = {1, -3, 1 << 30, -1, 1, 1, 2, 2, 1};
+    int8_t out[1];
+    nn_mean_s8(&p, in, out);
+    /* (11 - 4) / 4 = 1.75 -> 2, then -3 */
+    CHECK(t, out[0] == -1, "mean: %d", out[0]);
+}
+
+static void check_fc_filter_offset(check_totals_t *t)
+{
+    /* asymmetric weights (not what the converter emits, but TFLM supports them) */
+    static const int8_t x[2] = {3, 4};
+    static const int8_t w[2] = {1, 2};
+    static const int32_t mult[1] = {1 << 30};
+    static const int8_t shift[1] = {0};
+    const nn_fully_connected_params_t p = {0, 1, 0, NN_INT8_MIN, NN_INT8_MAX, 1, 2, 1, 0, mult, shift};
+    int8_t out[1];
+    nn_fully_connected_s8(&p, x, w, NULL, out);
+    CHECK(t, out[0] == 9, "fc filter offset: %d, want (2*3 + 3*4) / 2 = 9", out[0]);
+}
+
+static void check_logistic_softmax(check_totals_t *t)
+{
+    /* logistic(0) = 1/2 = 128/256 -> code 0; far inputs saturate */
+    static const int8_t in[3] = {0, -128, 127};
+    /* input scale 1/16: multiplier frexp(2^23) = 0.5 * 2^24 */
+    const nn_logistic_params_t lp = {0, 15 * 16, 1 << 30, 24, 3};
+    int8_t out[3];
+    nn_logistic_s8(&lp, in, out);
+    CHECK(t, out[0] == 0 && out[1] == -128 && out[2] == 127, "logistic: %d %d %d", out[0], out[1], out[2]);
+    /* two equal logits: 1/2 each (code 0); a row of one: 1 (code 127) */
+    static const int8_t logits[3] = {-7, -7, 100};
+    const nn_softmax_params_t sp = {1 << 30, -(31 << 4), 4, 1, 2};
+    nn_softmax_s8(&sp, logits, out);
+    CHECK(t, out[0] == 0 && out[1] == 0, "softmax halves: %d %d", out[0], out[1]);
+    const nn_softmax_params_t one = {1 << 30, -(31 << 4), 4, 1, 1};
+    nn_softmax_s8(&one, logits + 2, out);
+    CHECK(t, out[0] == 127, "softmax single: %d", out[0]);
+}
+
+void run_nn_tests(check_totals_t *t)
+{
+    check_requant(t);
+    check_conv(t);
+    check_pool(t);
+    check_add(t);
+    check_mean(t);
+    check_fc_filter_offset(t);
+    check_logistic_softmax(t);
+}
+
+/* ------------------------------------------------------------------ harness */
+
+typedef struct harness_array {
+    int32_t count;
+    int8_t *i8;
+    int32_t *i32;
+} harness_array_t;
+
+static int8_t h_i8[HARNESS_MAX_ARRAYS][HARNESS_MAX_ELEMENTS];
+static int32_t h_i32[HARNESS_MAX_ARRAYS][HARNESS_MAX_CHANNELS];
+static int8_t h_shift[HARNESS_MAX_CHANNELS];
+static int8_t h_out[HARNESS_MAX_ELEMENTS];
+
+/* 1 on success, 0 at a clean end of input, -1 if the input ends in the middle */
+static int read_i32(FILE *in, int32_t *v)
+{
+    uint8_t b[4];
+    size_t n = fread(b, 1, 4, in);
+    if (n == 0) {
+        return 0;
+    }
+    if (n != 4) {
+        return -1;
+    }
+    *v = (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+    return 1;
+}
+
+static int write_i32(FILE *out, int32_t v)
+{
+    const uint32_t u = (uint32_t)v;
+    const uint8_t b[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
+    return fwrite(b, 1, 4, out) == 4;
+}
+
+static int read_array(FILE *in, size_t slot, harness_array_t *a)
+{
+    int32_t size = 0, count = 0;
+    if (read_i32(in, &size) != 1 || read_i32(in, &count) != 1 || count < 0 || (size != 1 && size != 4) ||
+        (uint32_t)count > (size == 1 ? HARNESS_MAX_ELEMENTS : HARNESS_MAX_CHANNELS)) {
+        return 0;
+    }
+    a->count = count;
+    a->i8 = size == 1 ? h_i8[slot] : NULL;
+    a->i32 = size == 4 ? h_i32[slot] : NULL;
+    for (int32_t i = 0; i < count; i++) {
+        if (size == 1) {
+            int c = fgetc(in);
+            if (c == EOF) {
+                return 0;
+            }
+            a->i8[i] = (int8_t)(uint8_t)c;
+        } else if (read_i32(in, &a->i32[i]) != 1) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* An int8 array of exactly `count` elements? */
+static int is_i8(const harness_array_t *a, long count)
+{
+    return a->i8 != NULL && a->count == count;
+}
+
+/* An int32 array of exactly `count` elements (or of 0 when `optional`)? */
+static int is_i32(const harness_array_t *a, long count, int optional)
+{
+    return (a->i32 != NULL && a->count == count) || (optional && a->count == 0);
+}
+
+/* Copies int32 shifts into the kernels' int8 form; 0 if one is outside TFLM's [-31, 30]. */
+static int load_shifts(const harness_array_t *a)
+{
+    if ((uint32_t)a->count > HARNESS_MAX_CHANNELS) {
+        return 0;
+    }
+    for (int32_t i = 0; i < a->count; i++) {
+        if (a->i32[i] < -31 || a->i32[i] > 30) {
+            return 0;
+        }
+        h_shift[i] = (int8_t)a->i32[i];
+    }
+    return 1;
+}
+
+static const int32_t *bias_or_null(const harness_array_t *a)
+{
+    return a->count == 0 ? NULL : a->i32;
+}
+
+/* Runs one request; returns the output element count, or -1 if it is malformed. */
+static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const harness_array_t *a, int32_t n_arrays)
+{
+    if (op == HARNESS_OP_CONV2D || op == HARNESS_OP_DEPTHWISE_CONV2D) {
+        if (n_params != 18 || n_arrays != 5) {
+            return -1;
+        }
+        const long in_n = (long)pr[4] * pr[5] * pr[6];
+        const long ch = op == HARNESS_OP_CONV2D ? pr[11] : (long)pr[6] * pr[11];
+        const long f_n = op == HARNESS_OP_CONV2D ? ch * pr[7] * pr[8] * pr[6] : (long)pr[7] * pr[8] * ch;
+        const long out_n = (long)pr[9] * pr[10] * ch;
+        if (!is_i8(&a[0], in_n) || !is_i8(&a[1], f_n) || !is_i32(&a[2], ch, 1) || !is_i32(&a[3], ch, 0) ||
+            !is_i32(&a[4], ch, 0) || !load_shifts(&a[4]) || out_n > (long)HARNESS_MAX_ELEMENTS) {
+            return -1;
+        }
+        if (op == HARNESS_OP_CONV2D) {
+            const nn_conv2d_params_t p = {
+                pr[0], pr[1], pr[2], pr[3], (uint16_t)pr[4], (uint16_t)pr[5], (uint16_t)pr[6], (uint16_t)pr[7],
+                (uint16_t)pr[8], (uint16_t)pr[9], (uint16_t)pr[10], (uint16_t)pr[11], (uint16_t)pr[12],
+                (uint16_t)pr[13], (uint16_t)pr[14], (uint16_t)pr[15], (uint16_t)pr[16], (uint16_t)pr[17],
+                a[3].i32, h_shift};
+            nn_conv2d_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out);
+        } else {
+            const nn_depthwise_conv2d_params_t p = {
+                pr[0], pr[1], pr[2], pr[3], (uint16_t)pr[4], (uint16_t)pr[5], (uint16_t)pr[6], (uint16_t)pr[7],
+                (uint16_t)pr[8], (uint16_t)pr[9], (uint16_t)pr[10], (uint16_t)pr[11], (uint16_t)pr[12],
+                (uint16_t)pr[13], (uint16_t)pr[14], (uint16_t)pr[15], (uint16_t)pr[16], (uint16_t)pr[17],
+                a[3].i32, h_shift};
+            nn_depthwise_conv2d_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out);
+        }
+        return out_n;
+    }
+    if (op == HARNESS_OP_FULLY_CONNECTED) {
+        if (n_params != 9 || n_arrays != 5) {
+            return -1;
+        }
+        const long nq = pr[8] ? pr[7] : 1;
+        const long out_n = (long)pr[5] * pr[7];
+        if (!is_i8(&a[0], (long)pr[5] * pr[6]) || !is_i8(&a[1], (long)pr[7] * pr[6]) || !is_i32(&a[2], pr[7], 1) ||
+            !is_i32(&a[3], nq, 0) || !is_i32(&a[4], nq, 0) || !load_shifts(&a[4]) ||
+            out_n > (long)HARNESS_MAX_ELEMENTS) {
+            return -1;
+        }
+        const nn_fully_connected_params_t p = {pr[0],           pr[1],           pr[2],          pr[3],
+                                               pr[4],           (uint16_t)pr[5], (uint16_t)pr[6], (uint16_t)pr[7],
+                                               (uint8_t)pr[8],  a[3].i32,        h_shift};
+        nn_fully_connected_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out);
+        return out_n;
+    }
+    if (op == HARNESS_OP_MAX_POOL2D || op == HARNESS_OP_AVG_POOL2D) {
+        if (n_params != 13 || n_arrays != 1) {
+            return -1;
+        }
+        const long out_n = (long)pr[7] * pr[8] * pr[4];
+        if (!is_i8(&a[0], (long)pr[2] * pr[3] * pr[4]) || out_n > (long)HARNESS_MAX_ELEMENTS) {
+            return -1;
+        }
+        const nn_pool2d_params_t p = {pr[0],           pr[1],           (uint16_t)pr[2],  (uint16_t)pr[3],
+                                      (uint16_t)pr[4], (uint16_t)pr[5], (uint16_t)pr[6],  (uint16_t)pr[7],
+                                      (uint16_t)pr[8], (uint16_t)pr[9], (uint16_t)pr[10], (uint16_t)pr[11],
+                                      (uint16_t)pr[12]};
+        if (op == HARNESS_OP_MAX_POOL2D) {
+            nn_max_pool2d_s8(&p, a[0].i8, h_out);
+        } else {
+            nn_avg_pool2d_s8(&p, a[0].i8, h_out);
+        }
+        return out_n;
+    }
+    if (op == HARNESS_OP_ADD) {
+        if (n_params != 13 || n_arrays != 2 || !is_i8(&a[0], pr[12]) || !is_i8(&a[1], pr[12])) {
+            return -1;
+        }
+        const nn_add_params_t p = {pr[0], pr[1], pr[2], pr[3], pr[4], pr[5], pr[6], pr[8], pr[10],
+                                   (int8_t)pr[7], (int8_t)pr[9], (int8_t)pr[11], (uint32_t)pr[12]};
+        nn_add_s8(&p, a[0].i8, a[1].i8, h_out);
+        return pr[12];
+    }
+    if (op == HARNESS_OP_ADD_BROADCAST) {
+        if (n_params != 25 || n_arrays != 2) {
+            return -1;
+        }
+        nn_broadcast4d_t b;
+        long out_n = 1, last1 = 0, last2 = 0;
+        for (int d = 0; d < 4; d++) {
+            if (pr[13 + d] <= 0 || pr[17 + d] < 0 || pr[21 + d] < 0) {
+                return -1;
+            }
+            b.out_dims[d] = (uint16_t)pr[13 + d];
+            b.in1_strides[d] = (uint32_t)pr[17 + d];
+            b.in2_strides[d] = (uint32_t)pr[21 + d];
+            out_n *= pr[13 + d];
+            last1 += (long)(pr[13 + d] - 1) * pr[17 + d];
+            last2 += (long)(pr[13 + d] - 1) * pr[21 + d];
+        }
+        /* every index the kernel reads must be inside the arrays */
+        if (out_n != pr[12] || out_n > (long)HARNESS_MAX_ELEMENTS || a[0].i8 == NULL || a[1].i8 == NULL ||
+            last1 >= a[0].count || last2 >= a[1].count) {
+            return -1;
+        }
+        const nn_add_params_t p = {pr[0], pr[1], pr[2], pr[3], pr[4], pr[5], pr[6], pr[8], pr[10],
+                                   (int8_t)pr[7], (int8_t)pr[9], (int8_t)pr[11], (uint32_t)pr[12]};
+        nn_add_broadcast_s8(&p, &b, a[0].i8, a[1].i8, h_out);
+        return out_n;
+    }
+    if (op == HARNESS_OP_MEAN) {
+        if (n_params != 9 || n_arrays != 1 || pr[3] < -31 || pr[3] > 30) {
+            return -1;
+        }
+        const long out_n = (pr[4] ? 1L : pr[6]) * (pr[5] ? 1L : pr[7]) * pr[8];
+        if (!is_i8(&a[0], (long)pr[6] * pr[7] * pr[8]) || out_n > (long)HARNESS_MAX_ELEMENTS) {
+            return -1;
+        }
+        const nn_mean_params_t p = {pr[0],           pr[1],           pr[2],           (int8_t)pr[3],
+                                    (uint8_t)pr[4],  (uint8_t)pr[5],  (uint16_t)pr[6], (uint16_t)pr[7],
+                                    (uint16_t)pr[8]};
+        nn_mean_s8(&p, a[0].i8, h_out);
+        return out_n;
+    }
+    if (op == HARNESS_OP_LOGISTIC) {
+        /* a shift above 30 comes with a radius of 0: the kernel never applies it */
+        if (n_params != 5 || n_arrays != 1 || pr[3] < -31 || pr[3] > INT8_MAX || pr[4] < 0 ||
+            !is_i8(&a[0], pr[4])) {
+            return -1;
+        }
+        const nn_logistic_params_t p = {pr[0], pr[1], pr[2], (int8_t)pr[3], (uint32_t)pr[4]};
+        nn_logistic_s8(&p, a[0].i8, h_out);
+        return pr[4];
+    }
+    if (op == HARNESS_OP_SOFTMAX) {
+        const long n = (long)pr[3] * pr[4];
+        if (n_params != 5 || n_arrays != 1 || pr[1] < 0 || pr[1] > 32 || (pr[1] > 30 && pr[2] != 0) ||
+            !is_i8(&a[0], n)) {
+            return -1;
+        }
+        const nn_softmax_params_t p = {pr[0], pr[2], (int8_t)pr[1], (uint16_t)pr[3], (uint16_t)pr[4]};
+        nn_softmax_s8(&p, a[0].i8, h_out);
+        return n;
+    }
+    return -1;
+}
+
+int harness_nn(FILE *in, FILE *out)
+{
+    for (unsigned req = 0;; req++) {
+        int32_t op = 0, n_params = 0, n_arrays = 0;
+        int32_t params[HARNESS_MAX_PARAMS];
+        harness_array_t arrays[HARNESS_MAX_ARRAYS];
+        const int got = read_i32(in, &op);
+        if (got == 0) {
+            return 0;
+        }
+        int ok = got == 1 && read_i32(in, &n_params) == 1 && n_params >= 0 &&
+                 (uint32_t)n_params <= HARNESS_MAX_PARAMS;
+        for (int32_t i = 0; ok && i < n_params; i++) {
+            ok = read_i32(in, &params[i]) == 1;
+        }
+        ok = ok && read_i32(in, &n_arrays) == 1 && n_arrays >= 0 && (uint32_t)n_arrays <= HARNESS_MAX_ARRAYS;
+        for (int32_t i = 0; ok && i < n_arrays; i++) {
+            ok = read_array(in, (size_t)i, &arrays[i]);
+        }
+        if (!ok) {
+            fprintf(stderr, "harness nn: request %u is truncated or out of bounds\n", req);
+            return 1;
+        }
+        const long n = run_request(op, params, n_params, arrays, n_arrays);
+        if (n < 0) {
+            fprintf(stderr, "harness nn: request %u (op %ld) has inconsistent parameters or arrays\n", req,
+                    (long)op);
+            return 1;
+        }
+        if (!write_i32(out, (int32_t)n) || fwrite(h_out, 1, (size_t)n, out) != (size_t)n) {
+            return 1;
+        }
+    }
+}

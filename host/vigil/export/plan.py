@@ -1,0 +1,445 @@
+"""Compile a rewritten graph into a plan for vigil's C engine (firmware/core/nn/nn_plan.h).
+
+Per op: shapes (batch 1, H×W×C), strides, explicit paddings, dilations, zero points, the fused activation's
+int8 clamp range, and the fixed-point parameters TFLM computes in its Prepare step (per-channel output
+multipliers and shifts with QuantizeMultiplier semantics, softmax/logistic/add/mean parameters), so the
+device does no float and no parsing. One static arena: activation tensors get offsets from their lifetimes in
+the op order (greedy, largest first, reusing the space of dead tensors); a RESHAPE's output aliases its input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vigil.errors import VigilError
+from vigil.export import quant
+from vigil.export.quant import quantize_multiplier  # re-exported: the one QuantizeMultiplier of the package
+
+__all__ = ["Plan", "PlanOp", "PlanError", "TensorIO", "compile_plan", "assign_offsets", "activation_range",
+           "manifest_entry", "quantize_multiplier"]
+from vigil.export.tflite_reader import Graph, Operator, Tensor, UnsupportedOpError
+
+#: Arena offsets are aligned so that int32 reads of any buffer are aligned on the Cortex-M4.
+ARENA_ALIGN = 4
+_ACTIVATIONS = {"NONE": quant.ACT_NONE, "RELU": quant.ACT_RELU, "RELU6": quant.ACT_RELU6}
+
+
+class PlanError(VigilError):
+    """The graph uses a supported op in a way the engine does not (batch > 1, float tensors, ...)."""
+
+
+@dataclass
+class PlanOp:
+    kind: str
+    source_index: int  # operator index in the .tflite
+    inputs: tuple[int, ...]  # activation tensor indices (1, or 2 for ADD)
+    output: int
+    in_shape: tuple[int, int, int]
+    in2_shape: tuple[int, int, int] | None
+    out_shape: tuple[int, int, int]
+    params: dict[str, int] = field(default_factory=dict)  # scalar parameters, names as in nn_op
+    extra: list[int] = field(default_factory=list)  # op-specific fixed-point parameters (nn_op.p)
+    weights: np.ndarray | None = None  # int8, TFLite layout (see nn_plan.h)
+    bias: np.ndarray | None = None  # int32 (out channels)
+    multipliers: np.ndarray | None = None  # int32 per output channel
+    shifts: np.ndarray | None = None  # int8 per output channel (TFLM sign: > 0 is a left shift)
+    macs: int = 0
+    # CONV_2D/DEPTHWISE_CONV_2D with a MAX_POOL_2D fused in (compile_plan(fuse_pool=True)): the pool's
+    # window, strides, paddings and clamp; mid_shape is the convolution's output, which never reaches the
+    # arena: the kernel keeps pool_h rows of it in a scratch buffer of scratch_bytes.
+    pool: dict[str, int] | None = None
+    mid_shape: tuple[int, int, int] | None = None
+    scratch_bytes: int = 0
+    # The output shares bytes with the input (compile_plan(overlap=True)): valid only for a kernel that
+    # writes output rows in order, each row after it has read what that row needs (see nn_plan.h).
+    overlap: bool = False
+
+
+@dataclass
+class TensorIO:
+    tensor: int
+    offset: int
+    shape: tuple[int, ...]
+    scale: float
+    zero_point: int
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+@dataclass
+class Plan:
+    ops: list[PlanOp]
+    offsets: dict[int, int]  # activation tensor → arena offset
+    sizes: dict[int, int]  # activation tensor → bytes
+    lifetimes: dict[int, tuple[int, int]]  # buffer root tensor → (first step, last step)
+    alias: dict[int, int]  # tensor → buffer root (RESHAPE outputs alias their input)
+    arena_bytes: int
+    weight_bytes: int
+    macs: int
+    input: TensorIO
+    output: TensorIO
+    scratch_offsets: dict[int, int] = field(default_factory=dict)  # op step → scratch offset
+
+    @property
+    def naive_arena_bytes(self) -> int:
+        """Every buffer separately (no reuse): what the plan is compared against."""
+        return sum(_align(self.sizes[t]) for t in set(self.alias.values()))
+
+    def op_names(self) -> list[str]:
+        return [op.kind for op in self.ops]
+
+
+def _align(n: int) -> int:
+    return (n + ARENA_ALIGN - 1) // ARENA_ALIGN * ARENA_ALIGN
+
+
+def _hwc(shape: tuple[int, ...], where: str) -> tuple[int, int, int]:
+    if not shape or shape[0] != 1:
+        raise PlanError(f"{where}: batch must be 1, shape is {list(shape)}")
+    rest = list(shape[1:])
+    if len(rest) > 3:
+        raise PlanError(f"{where}: more than 4 dimensions {list(shape)}")
+    while len(rest) < 3:
+        rest.insert(0, 1)
+    return (rest[0], rest[1], rest[2])
+
+
+def activation_range(act: str, out: Tensor) -> tuple[int, int]:
+    """TFLM CalculateActivationRangeQuantized for int8 (vigil.export.quant)."""
+    if act not in _ACTIVATIONS:
+        raise PlanError(f"fused activation {act} is not supported")
+    return quant.activation_range(_ACTIVATIONS[act], out.quant.scale, out.quant.zero_point)
+
+
+def _padding(padding: str, size: int, k: int, stride: int, dilation: int, out: int) -> int:
+    """TFLM ComputePaddingHeightWidth: the padding before (top/left); the rest goes after."""
+    return 0 if padding == "VALID" else quant.compute_padding(stride, dilation, size, k, out)
+
+
+def _effective_scales(inp: Tensor, filt: Tensor, out: Tensor, channels: int, fc: bool = False
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Per output channel (multiplier, shift) as TFLM's Prepare computes them: per-channel weights
+    (and convolutions) via PopulateConvolutionQuantizationParams, per-tensor FULLY_CONNECTED via
+    GetQuantizedConvolutionMultipler (vigil.export.quant has the float/double details)."""
+    if fc and not filt.quant.per_channel:
+        m, s = quant.fully_connected_multiplier(inp.quant.scale, filt.quant.scale, out.quant.scale)
+        return np.full(channels, m, dtype=np.int32), np.full(channels, s, dtype=np.int8)
+    mults, shifts = quant.conv_multipliers(inp.quant.scale, filt.quant.scales, out.quant.scale, channels)
+    return mults, shifts.astype(np.int8)  # shifts lie in [-31, 30]: the kernels take them as int8
+
+
+def _bias(graph: Graph, op: Operator, channels: int) -> np.ndarray:
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        return np.asarray(graph.tensors[op.inputs[2]].data, dtype=np.int32).reshape(channels)
+    return np.zeros(channels, dtype=np.int32)  # the converter omits an all-zero bias
+
+
+def _check_int8(graph: Graph, op: Operator, n_ops: int) -> None:
+    for i in (*op.inputs[:1], *op.outputs):
+        t = graph.tensors[i]
+        if t.dtype != np.int8 or t.quant is None:
+            raise UnsupportedOpError(op.opcode, op.index, n_ops, f"tensor {t.name!r} is {t.dtype}, not quantized int8")
+    if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+        w = graph.tensors[op.inputs[1]]
+        if w.dtype != np.int8 or w.data is None or w.quant is None or np.any(w.quant.zero_points != 0):
+            raise UnsupportedOpError(op.opcode, op.index, n_ops, "weights are not constant symmetric int8")
+        if len(op.inputs) > 2 and op.inputs[2] >= 0 and graph.tensors[op.inputs[2]].dtype != np.int32:
+            raise UnsupportedOpError(op.opcode, op.index, n_ops, "bias is not int32")
+
+
+def _compile_op(graph: Graph, op: Operator, n_ops: int) -> PlanOp:
+    _check_int8(graph, op, n_ops)
+    t = graph.tensors
+    inp, out = t[op.inputs[0]], t[op.outputs[0]]
+    where = f"{op.opcode} (operator {op.index})"
+    in_hwc, out_hwc = _hwc(inp.shape, where), _hwc(out.shape, where)
+    o = op.options
+    p: dict[str, int] = {"in_zp": inp.quant.zero_point, "out_zp": out.quant.zero_point}
+    act = str(o.get("fused_activation_function", "NONE"))
+    pop = PlanOp(kind=op.opcode, source_index=op.index, inputs=(op.inputs[0],), output=op.outputs[0],
+                 in_shape=in_hwc, in2_shape=None, out_shape=out_hwc, params=p)
+    if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        filt = t[op.inputs[1]]
+        kh, kw = filt.shape[1], filt.shape[2]
+        sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+        dh, dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
+        oc = out_hwc[2]
+        dm = int(o.get("depth_multiplier", 1)) if op.opcode == "DEPTHWISE_CONV_2D" else 1
+        want = (oc, in_hwc[2]) if op.opcode == "CONV_2D" else (1, in_hwc[2] * dm)
+        if (filt.shape[0], filt.shape[3]) != want or (op.opcode == "DEPTHWISE_CONV_2D" and filt.shape[3] != oc):
+            raise UnsupportedOpError(op.opcode, op.index, n_ops, f"filter {list(filt.shape)} for input {in_hwc}"
+                                     " (grouped convolutions are not supported)")
+        p.update(filter_h=kh, filter_w=kw, stride_h=sh, stride_w=sw, dilation_h=dh, dilation_w=dw,
+                 pad_h=_padding(str(o["padding"]), in_hwc[0], kh, sh, dh, out_hwc[0]),
+                 pad_w=_padding(str(o["padding"]), in_hwc[1], kw, sw, dw, out_hwc[1]),
+                 depth_multiplier=dm)
+        pop.weights = np.asarray(filt.data, dtype=np.int8)
+        pop.bias = _bias(graph, op, oc)
+        pop.multipliers, pop.shifts = _effective_scales(inp, filt, out, oc)
+        per_out = kh * kw * (in_hwc[2] if op.opcode == "CONV_2D" else 1)
+        pop.macs = out_hwc[0] * out_hwc[1] * oc * per_out
+    elif op.opcode == "FULLY_CONNECTED":
+        filt = t[op.inputs[1]]
+        n_out, n_in = filt.shape
+        if int(np.prod(in_hwc)) != n_in:
+            raise PlanError(f"{where}: input has {int(np.prod(in_hwc))} values, weights expect {n_in}")
+        p.update(filter_h=1, filter_w=1)
+        pop.weights = np.asarray(filt.data, dtype=np.int8)
+        pop.bias = _bias(graph, op, n_out)
+        pop.multipliers, pop.shifts = _effective_scales(inp, filt, out, n_out, fc=True)
+        pop.macs = n_in * n_out
+    elif op.opcode in ("MAX_POOL_2D", "AVERAGE_POOL_2D"):
+        fh, fw = int(o["filter_height"]), int(o["filter_width"])
+        sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+        p.update(filter_h=fh, filter_w=fw, stride_h=sh, stride_w=sw,
+                 pad_h=_padding(str(o["padding"]), in_hwc[0], fh, sh, 1, out_hwc[0]),
+                 pad_w=_padding(str(o["padding"]), in_hwc[1], fw, sw, 1, out_hwc[1]))
+    elif op.opcode == "RESHAPE":
+        act = "NONE"
+        if int(np.prod(in_hwc)) != int(np.prod(out_hwc)) or (inp.quant.scale, inp.quant.zero_point) != (
+                out.quant.scale, out.quant.zero_point):
+            raise PlanError(f"{where}: changes the element count or the quantization, it cannot be in place")
+    elif op.opcode == "SOFTMAX":
+        sm = quant.softmax_params(float(o.get("beta", 1.0)), inp.quant.scale)
+        pop.extra = [sm.input_multiplier, sm.input_left_shift, sm.diff_min]
+    elif op.opcode == "LOGISTIC":
+        lg = quant.logistic_params(inp.quant.scale, inp.quant.zero_point)
+        pop.extra = [lg.input_multiplier, lg.input_left_shift, lg.input_range_radius]
+    elif op.opcode == "MEAN":
+        axes = sorted(int(a) for a in np.asarray(t[op.inputs[1]].data).ravel())
+        if axes != [1, 2]:
+            raise UnsupportedOpError(op.opcode, op.index, n_ops, f"MEAN over axes {axes}; only [1, 2] (H, W)")
+        count = in_hwc[0] * in_hwc[1]
+        m, s = quant.mean_multiplier(inp.quant.scale, out.quant.scale, count)
+        pop.extra = [m, s, count]  # multiplier and shift with 1/count folded in, element count per channel
+    elif op.opcode == "ADD":
+        in2 = t[op.inputs[1]]
+        if in2.dtype != np.int8 or in2.quant is None or in2.quant.per_channel:
+            raise UnsupportedOpError(op.opcode, op.index, n_ops, "second operand is not per-tensor int8")
+        if in2.is_constant:
+            # The converter's form of a bias after a dilated conv: a constant broadcast over H and W
+            # (shape (C,) or (1, 1, 1, C)), or a full-shape constant. It goes into the plan as `weights`.
+            size = int(np.prod(in2.shape, dtype=np.int64))
+            if size == in_hwc[2]:
+                pop.in2_shape = (1, 1, in_hwc[2])
+            elif size == int(np.prod(in_hwc)):
+                pop.in2_shape = in_hwc
+            else:
+                raise UnsupportedOpError(op.opcode, op.index, n_ops, f"constant operand of shape {list(in2.shape)}")
+            pop.weights = np.asarray(in2.data, dtype=np.int8).reshape(pop.in2_shape)
+        elif in2.shape == inp.shape:
+            pop.inputs = (op.inputs[0], op.inputs[1])
+            pop.in2_shape = _hwc(in2.shape, where)
+        else:
+            raise UnsupportedOpError(op.opcode, op.index, n_ops, "broadcast between two activations")
+        p["in2_zp"] = in2.quant.zero_point
+        a = quant.add_params(inp.quant.scale, inp.quant.zero_point, in2.quant.scale, in2.quant.zero_point,
+                             out.quant.scale, out.quant.zero_point)
+        pop.extra = [a.input1_multiplier, a.input1_shift, a.input2_multiplier, a.input2_shift,
+                     a.output_multiplier, a.output_shift, a.left_shift]
+    else:
+        raise UnsupportedOpError(op.opcode, op.index, n_ops)
+    p["act_min"], p["act_max"] = activation_range(act, out)
+    return pop
+
+
+def _lifetimes(ops: list[PlanOp], graph: Graph, alias: dict[int, int]) -> dict[int, tuple[int, int]]:
+    """Buffer root → (first step, last step). Graph inputs are live from step -1, outputs to the end."""
+    life: dict[int, list[int]] = {}
+
+    def touch(tensor: int, step: int) -> None:
+        root = alias[tensor]
+        span = life.setdefault(root, [step, step])
+        span[0], span[1] = min(span[0], step), max(span[1], step)
+
+    for i in graph.inputs:
+        touch(i, -1)
+    for step, op in enumerate(ops):
+        for i in op.inputs:
+            touch(i, step)
+        touch(op.output, step)
+    for o in graph.outputs:
+        touch(o, len(ops))
+    return {k: (v[0], v[1]) for k, v in life.items()}
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return not (a[1] < b[0] or b[1] < a[0])
+
+
+def assign_offsets(sizes: dict[int, int], lifetimes: dict[int, tuple[int, int]]) -> dict[int, int]:
+    """Greedy by size (largest first, ties by first use): the lowest aligned offset where the buffer fits
+    between the buffers already placed whose lifetimes overlap its own."""
+    order = sorted(sizes, key=lambda r: (-sizes[r], lifetimes[r][0], r))
+    placed: dict[int, int] = {}
+    for r in order:
+        busy = sorted((placed[q], placed[q] + sizes[q]) for q in placed if _overlaps(lifetimes[q], lifetimes[r]))
+        offset = 0
+        for start, end in busy:
+            if offset + sizes[r] <= start:
+                break
+            offset = max(offset, _align(end))
+        placed[r] = offset
+    return placed
+
+
+def fuse_conv_pool(ops: list[PlanOp], graph: Graph) -> list[PlanOp]:
+    """CONV_2D/DEPTHWISE_CONV_2D followed by a MAX_POOL_2D that is the only reader of its output → one op."""
+    out: list[PlanOp] = []
+    readers: dict[int, int] = {}
+    for op in ops:
+        for i in op.inputs:
+            readers[i] = readers.get(i, 0) + 1
+    for op in ops:
+        prev = out[-1] if out else None
+        if (op.kind == "MAX_POOL_2D" and prev is not None and prev.kind in ("CONV_2D", "DEPTHWISE_CONV_2D")
+                and prev.pool is None and not prev.overlap and prev.output == op.inputs[0]
+                and readers.get(prev.output, 0) == 1 and prev.output not in graph.outputs):
+            q = op.params
+            prev.pool = {k: q[k] for k in ("filter_h", "filter_w", "stride_h", "stride_w", "pad_h", "pad_w",
+                                           "act_min", "act_max")}
+            prev.mid_shape = prev.out_shape
+            prev.out_shape = op.out_shape
+            prev.output = op.output
+            prev.scratch_bytes = q["filter_h"] * prev.mid_shape[1] * prev.mid_shape[2]
+            continue
+        out.append(op)
+    return out
+
+
+#: Ops whose output rows depend on a window of input rows (row r reads from row r*stride - pad on).
+_ROW_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D")
+
+
+def overlap_delta(op: PlanOp) -> int:
+    """Least (input start - output start) such that writing output row r never touches an input row that
+    output rows r, r+1, ... still read: (r+1)*out_row <= delta + first_row(r)*in_row for every r."""
+    oh, ow, oc = op.out_shape
+    _, iw, ic = op.in_shape
+    out_row, in_row = ow * oc, iw * ic
+    return max((r + 1) * out_row - max(0, r * op.params["stride_h"] - op.params["pad_h"]) * in_row
+               for r in range(oh))
+
+
+def _groups(ops: list[PlanOp], graph: Graph, alias: dict[int, int], life: dict[int, tuple[int, int]],
+            sizes: dict[int, int]) -> dict[int, tuple[int, int, int, int]]:
+    """Candidate overlapping (input, output) pairs: out root → (in root, in offset, out offset, block size)
+    within a block placed as one buffer. Only where the input dies at that op and is no graph input."""
+    groups: dict[int, tuple[int, int, int, int]] = {}
+    taken: set[int] = set()
+    for step, op in enumerate(ops):
+        if op.kind not in _ROW_OPS or op.pool is not None:
+            continue
+        src, dst = alias[op.inputs[0]], alias[op.output]
+        if src in taken or dst in taken or src in {alias[i] for i in graph.inputs} or life[src][1] != step:
+            continue
+        delta = overlap_delta(op)
+        # aligned, rounding the way that only makes (input start - output start) larger
+        in_off, out_off = (_align(delta), 0) if delta >= 0 else (0, -delta // ARENA_ALIGN * ARENA_ALIGN)
+        size = max(in_off + sizes[src], out_off + sizes[dst])
+        if size >= _align(sizes[src]) + sizes[dst]:
+            continue
+        groups[dst] = (src, in_off, out_off, size)
+        taken.update((src, dst))
+    return groups
+
+
+def _extent(placed: dict[int, int], blocks: dict[int, int]) -> int:
+    return _align(max((placed[b] + blocks[b] for b in blocks), default=0))
+
+
+def _place(ops: list[PlanOp], roots: set[int], sizes: dict[int, int], lifetimes: dict[int, tuple[int, int]],
+           groups: dict[int, tuple[int, int, int, int]]) -> tuple[dict[int, int], dict[int, int]]:
+    """Greedy placement of what the arena holds: buffers, overlap groups as one block each, and scratch
+    buffers (keys -1 - step) live for their op's step only. Returns (offsets, sizes) per block."""
+    blocks = {r: sizes[r] for r in roots}
+    block_life = dict(lifetimes)
+    for dst, (src, _, _, size) in groups.items():
+        del blocks[src]
+        blocks[dst] = size
+        block_life[dst] = (min(lifetimes[src][0], lifetimes[dst][0]), max(lifetimes[src][1], lifetimes[dst][1]))
+    for step, op in enumerate(ops):
+        if op.scratch_bytes:
+            blocks[-1 - step] = op.scratch_bytes
+            block_life[-1 - step] = (step, step)
+    return assign_offsets(blocks, block_life), blocks
+
+
+def compile_plan(graph: Graph, fuse_pool: bool = False, overlap: bool = False) -> Plan:
+    """Rewritten graph (graph_rewrite.rewrite) → Plan. Single input, single output.
+
+    fuse_pool: fold a MAX_POOL_2D into the convolution before it (the convolution's output never exists
+    whole). overlap: let a windowed op's output share bytes with its dying input (row-order kernels).
+    Both change what the kernels must do (nn_plan.h), so both are off unless the engine supports them."""
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise PlanError("vigil's engine runs models with one input and one output")
+    n_ops = max((op.index for op in graph.operators), default=-1) + 1
+    ops = [_compile_op(graph, op, n_ops) for op in graph.operators]
+    if fuse_pool:
+        ops = fuse_conv_pool(ops, graph)
+    alias: dict[int, int] = {}
+    for i in graph.inputs:
+        alias[i] = i
+    for op in ops:
+        for i in op.inputs:
+            alias.setdefault(i, i)
+        # RESHAPE is in place: its output is the same bytes as its input (both int8, same count)
+        alias[op.output] = alias[op.inputs[0]] if op.kind == "RESHAPE" else op.output
+    sizes_t = {i: graph.tensors[i].nbytes for i in alias}
+    roots = set(alias.values())
+    sizes = {r: sizes_t[r] for r in roots}
+    lifetimes = _lifetimes(ops, graph, alias)
+    groups: dict[int, tuple[int, int, int, int]] = {}
+    placed, blocks = _place(ops, roots, sizes, lifetimes, groups)
+    if overlap:
+        # a block has the union of both lifetimes, which can cost more than it saves: keep a pair only if
+        # the arena shrinks with it
+        for dst, group in _groups(ops, graph, alias, lifetimes, sizes).items():
+            trial = {**groups, dst: group}
+            placed2, blocks2 = _place(ops, roots, sizes, lifetimes, trial)
+            if _extent(placed2, blocks2) < _extent(placed, blocks):
+                groups, placed, blocks = trial, placed2, blocks2
+        for op in ops:
+            group = groups.get(alias[op.output])
+            op.overlap = op.kind in _ROW_OPS and group is not None and group[0] == alias[op.inputs[0]]
+    root_offsets = {r: placed[r] for r in roots if r in placed}
+    for dst, (src, in_off, out_off, _) in groups.items():
+        base = placed[dst]
+        root_offsets[src], root_offsets[dst] = base + in_off, base + out_off
+    offsets = {i: root_offsets[alias[i]] for i in alias}
+    scratch = {-1 - k: v for k, v in placed.items() if k < 0}
+    arena = _extent(placed, blocks)
+    weight_bytes = sum(
+        (op.weights.nbytes if op.weights is not None else 0) + (op.bias.nbytes if op.bias is not None else 0)
+        + (op.multipliers.nbytes if op.multipliers is not None else 0)
+        + (op.shifts.nbytes if op.shifts is not None else 0)
+        for op in ops
+    )
+
+    def io(i: int) -> TensorIO:
+        t = graph.tensors[i]
+        return TensorIO(tensor=i, offset=offsets[i], shape=t.shape, scale=t.quant.scale, zero_point=t.quant.zero_point)
+
+    return Plan(ops=ops, offsets=offsets, sizes=sizes_t, lifetimes=lifetimes, alias=alias, arena_bytes=arena,
+                weight_bytes=weight_bytes, macs=sum(op.macs for op in ops),
+                input=io(graph.inputs[0]), output=io(graph.outputs[0]), scratch_offsets=scratch)
+
+
+def manifest_entry(name: str, model_bytes: bytes, plan: Plan) -> dict[str, object]:
+    """What the export manifest records for a model: hash, op list, arena and weight bytes, MACs."""
+    import hashlib
+
+    return {
+        "name": name,
+        "sha256": hashlib.sha256(model_bytes).hexdigest(),
+        "ops": plan.op_names(),
+        "arena_bytes": plan.arena_bytes,
+        "weight_bytes": plan.weight_bytes,
+        "macs": plan.macs,
+        "input": {"shape": list(plan.input.shape), "scale": plan.input.scale, "zero_point": plan.input.zero_point},
+        "output": {"shape": list(plan.output.shape), "scale": plan.output.scale,
+                   "zero_point": plan.output.zero_point},
+    }
