@@ -474,6 +474,40 @@ def synth(out: Path, seconds: float, seed: int, ppg_rate: str, stress: float, di
 cli.add_command(convert)
 
 
+# ---------------------------------------------------------------- models for the device
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Convert trained models into what the firmware carries."""
+
+
+@export_group.command("nn")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="C identifier for the model (e.g. sleep_cnn).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest entry as JSON.")
+def export_nn(model: Path, name: str, out_dir: Path, as_json: bool) -> None:
+    """Compile an int8 .tflite for vigil's engine. Writes NAME.tflite, NAME_tflite.h (the
+    16-byte-aligned array TFLM users include), NAME_plan.h (weights, per-channel
+    requantization, op list, static arena planned on the host) and an entry in
+    OUT/manifest.json (hash, ops, arena bytes, weight bytes, MACs). An op the engine does not
+    support stops the export with its name and position."""
+    from vigil.export.headers import export_model
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    entry = export_model(model.read_bytes(), name, out_dir)
+    manifest_path = out_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}
+    manifest.setdefault("models", {})[name] = entry
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str) + "\n")
+    if as_json:
+        emit_json(entry)
+    else:
+        click.echo(f"{name}: {', '.join(str(f) for f in entry['files'])} in {out_dir}; "
+                   f"arena {entry['arena_bytes']:,} B, weights {entry['weight_bytes']:,} B, {entry['macs']:,} MACs")  # fmt: skip
+
+
 def main() -> None:
     cli(prog_name="vigil")
 
