@@ -29,6 +29,7 @@ void run_accel_tests(check_totals_t *t); /* test_accel.c */
 void run_ppg_tests(check_totals_t *t);   /* test_ppg.c */
 void run_epoch_image_tests(check_totals_t *t);
 void run_nn_tests(check_totals_t *t); /* test_nn_kernels.c */
+void run_plan_tests(check_totals_t *t); /* test_plan_executor.c */
 
 /* Harnesses: read a binary request on `in`, write the kernel's outputs on `out`, for the
  * Python tests that compare C and twin on many signals (tests/test_dsp_*.py).

@@ -18,6 +18,7 @@ static const suite_t SUITES[] = {
     {"ppg", run_ppg_tests},
     {"epoch_image", run_epoch_image_tests},
     {"nn", run_nn_tests},
+    {"plan", run_plan_tests},
 };
 
 typedef struct harness {

@@ -154,6 +154,13 @@ void nn_conv2d_s8(const nn_conv2d_params_t *p, const int8_t *input, const int8_t
                   int8_t *output);
 void nn_depthwise_conv2d_s8(const nn_depthwise_conv2d_params_t *p, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output);
+/* Output rows [row_begin, row_end) only, written from `output` on (output row row_begin lands at output[0]);
+ * the input is the whole input tensor. Rows are produced in increasing order: the plan executor uses this to
+ * compute a convolution a few rows at a time (conv + max pool fusion) and for outputs overlapping inputs. */
+void nn_conv2d_s8_rows(const nn_conv2d_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                       uint16_t row_begin, uint16_t row_end, int8_t *output);
+void nn_depthwise_conv2d_s8_rows(const nn_depthwise_conv2d_params_t *p, const int8_t *input, const int8_t *filter,
+                                 const int32_t *bias, uint16_t row_begin, uint16_t row_end, int8_t *output);
 void nn_fully_connected_s8(const nn_fully_connected_params_t *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *output);
 void nn_max_pool2d_s8(const nn_pool2d_params_t *p, const int8_t *input, int8_t *output);

@@ -1,0 +1,259 @@
+/* The plan executor (see plan_executor.h): one dispatch per op, kernel parameters copied from nn_op. */
+#include "nn/plan_executor.h"
+
+#include <string.h>
+
+#include "nn/nn_kernels.h"
+
+/* In nn_op, zero points are the tensors' own; the kernels take input_offset = -zp, output_offset = +zp. */
+
+static void conv_params(const nn_op *op, nn_shape out, nn_conv2d_params_t *p)
+{
+    p->input_offset = -(int32_t)op->in_zp;
+    p->output_offset = op->out_zp;
+    p->activation_min = op->act_min;
+    p->activation_max = op->act_max;
+    p->input_h = op->in.h;
+    p->input_w = op->in.w;
+    p->input_c = op->in.c;
+    p->filter_h = op->filter_h;
+    p->filter_w = op->filter_w;
+    p->output_h = out.h;
+    p->output_w = out.w;
+    p->output_c = out.c;
+    p->stride_h = op->stride_h;
+    p->stride_w = op->stride_w;
+    p->dilation_h = op->dilation_h;
+    p->dilation_w = op->dilation_w;
+    p->pad_h = op->pad_h;
+    p->pad_w = op->pad_w;
+    p->output_multiplier = op->out_mult;
+    p->output_shift = op->out_shift;
+}
+
+static void depthwise_params(const nn_op *op, nn_shape out, nn_depthwise_conv2d_params_t *p)
+{
+    p->input_offset = -(int32_t)op->in_zp;
+    p->output_offset = op->out_zp;
+    p->activation_min = op->act_min;
+    p->activation_max = op->act_max;
+    p->input_h = op->in.h;
+    p->input_w = op->in.w;
+    p->input_c = op->in.c;
+    p->filter_h = op->filter_h;
+    p->filter_w = op->filter_w;
+    p->output_h = out.h;
+    p->output_w = out.w;
+    p->depth_multiplier = op->depth_multiplier;
+    p->stride_h = op->stride_h;
+    p->stride_w = op->stride_w;
+    p->dilation_h = op->dilation_h;
+    p->dilation_w = op->dilation_w;
+    p->pad_h = op->pad_h;
+    p->pad_w = op->pad_w;
+    p->output_multiplier = op->out_mult;
+    p->output_shift = op->out_shift;
+}
+
+static void pool_params(const nn_op *op, nn_pool2d_params_t *p)
+{
+    p->activation_min = op->act_min;
+    p->activation_max = op->act_max;
+    p->input_h = op->in.h;
+    p->input_w = op->in.w;
+    p->channels = op->in.c;
+    p->filter_h = op->filter_h;
+    p->filter_w = op->filter_w;
+    p->output_h = op->out.h;
+    p->output_w = op->out.w;
+    p->stride_h = op->stride_h;
+    p->stride_w = op->stride_w;
+    p->pad_h = op->pad_h;
+    p->pad_w = op->pad_w;
+}
+
+static uint32_t shape_elems(nn_shape s)
+{
+    return (uint32_t)s.h * s.w * s.c;
+}
+
+/* NN_OP_FLAG_POOL: for each pooled output row, the convolution rows its window covers (at most pool_h of them,
+ * clipped to the convolution's output) are made present in the scratch buffer, then that strip is max-pooled
+ * as a one-row pool whose window is exactly the strip. Taps outside the convolution's output never count in a
+ * max pool, so this is the same as the convolution followed by the pool. When windows overlap (pool stride <
+ * pool_h) the rows already computed are moved to the front of the scratch instead of being recomputed. */
+static void run_conv_pool(const nn_op *op, const int8_t *in, int8_t *out, int8_t *scratch)
+{
+    nn_conv2d_params_t cp;
+    nn_depthwise_conv2d_params_t dp;
+    const int is_conv = op->kind == NN_OP_CONV_2D;
+    if (is_conv) {
+        conv_params(op, op->mid, &cp);
+    } else {
+        depthwise_params(op, op->mid, &dp);
+    }
+    nn_pool2d_params_t pp = {
+        .activation_min = op->pool_act_min, .activation_max = op->pool_act_max,
+        .input_w = op->mid.w, .channels = op->mid.c,
+        .filter_w = op->pool_w, .output_h = 1, .output_w = op->out.w,
+        .stride_h = 1, .stride_w = op->pool_stride_w, .pad_h = 0, .pad_w = op->pool_pad_w,
+    };
+    const size_t out_row = (size_t)op->out.w * op->out.c;
+    const size_t mid_row = (size_t)op->mid.w * op->mid.c;
+    uint16_t have_lo = 0, have_hi = 0; /* convolution rows [have_lo, have_hi) are in scratch, from row 0 on */
+    for (uint16_t r = 0; r < op->out.h; r++) {
+        const int32_t y0 = (int32_t)r * op->pool_stride_h - op->pool_pad_h;
+        const int32_t y_end = y0 + op->pool_h;
+        const uint16_t lo = (uint16_t)(y0 < 0 ? 0 : y0);
+        const uint16_t hi = (uint16_t)(y_end > op->mid.h ? op->mid.h : y_end);
+        /* windows only move down: keep the rows still needed, compute the rest */
+        uint16_t from = lo;
+        if (lo >= have_lo && lo < have_hi) {
+            memmove(scratch, scratch + (size_t)(lo - have_lo) * mid_row, (size_t)(have_hi - lo) * mid_row);
+            from = have_hi;
+        }
+        int8_t *dst = scratch + (size_t)(from - lo) * mid_row;
+        if (is_conv) {
+            nn_conv2d_s8_rows(&cp, in, op->weights, op->bias, from, hi, dst);
+        } else {
+            nn_depthwise_conv2d_s8_rows(&dp, in, op->weights, op->bias, from, hi, dst);
+        }
+        have_lo = lo;
+        have_hi = hi;
+        pp.input_h = (uint16_t)(hi - lo);
+        pp.filter_h = pp.input_h;
+        nn_max_pool2d_s8(&pp, scratch, out + (size_t)r * out_row);
+    }
+}
+
+static nn_status run_add(const nn_op *op, const uint8_t *arena, int8_t *out)
+{
+    const int8_t *in1 = (const int8_t *)(arena + op->in_offset);
+    const int8_t *in2 = op->weights != NULL ? op->weights : (const int8_t *)(arena + op->in2_offset);
+    nn_add_params_t p = {
+        .input1_offset = -(int32_t)op->in_zp, .input2_offset = -(int32_t)op->in2_zp,
+        .output_offset = op->out_zp, .activation_min = op->act_min, .activation_max = op->act_max,
+        .left_shift = op->p[NN_P_ADD_LEFT_SHIFT],
+        .input1_multiplier = op->p[NN_P_ADD_IN1_MULT], .input1_shift = (int8_t)op->p[NN_P_ADD_IN1_SHIFT],
+        .input2_multiplier = op->p[NN_P_ADD_IN2_MULT], .input2_shift = (int8_t)op->p[NN_P_ADD_IN2_SHIFT],
+        .output_multiplier = op->p[NN_P_ADD_OUT_MULT], .output_shift = (int8_t)op->p[NN_P_ADD_OUT_SHIFT],
+    };
+    const uint32_t n = shape_elems(op->in);
+    if (shape_elems(op->in2) == n) {
+        p.size = n;
+        nn_add_s8(&p, in1, in2, out);
+        return NN_OK;
+    }
+    if (op->in2.h == 1 && op->in2.w == 1 && op->in2.c == op->in.c) {
+        /* a (1, 1, c) operand broadcast over h and w: the same-shape kernel once per pixel */
+        const uint32_t pixels = (uint32_t)op->in.h * op->in.w;
+        p.size = op->in.c;
+        for (uint32_t i = 0; i < pixels; i++) {
+            nn_add_s8(&p, in1 + (size_t)i * op->in.c, in2, out + (size_t)i * op->in.c);
+        }
+        return NN_OK;
+    }
+    return NN_ERR_UNSUPPORTED;
+}
+
+nn_status nn_plan_run_op(const nn_op *op, uint8_t *arena)
+{
+    const int8_t *in = (const int8_t *)(arena + op->in_offset);
+    int8_t *out = (int8_t *)(arena + op->out_offset);
+    switch ((nn_op_kind)op->kind) {
+    case NN_OP_CONV_2D:
+    case NN_OP_DEPTHWISE_CONV_2D:
+        if (op->flags & NN_OP_FLAG_POOL) {
+            run_conv_pool(op, in, out, (int8_t *)(arena + op->scratch_offset));
+        } else if (op->kind == NN_OP_CONV_2D) {
+            /* rows in increasing order: also honours NN_OP_FLAG_OUT_OVERLAPS_IN */
+            nn_conv2d_params_t p;
+            conv_params(op, op->out, &p);
+            nn_conv2d_s8_rows(&p, in, op->weights, op->bias, 0, op->out.h, out);
+        } else {
+            nn_depthwise_conv2d_params_t p;
+            depthwise_params(op, op->out, &p);
+            nn_depthwise_conv2d_s8_rows(&p, in, op->weights, op->bias, 0, op->out.h, out);
+        }
+        return NN_OK;
+    case NN_OP_FULLY_CONNECTED: {
+        const nn_fully_connected_params_t p = {
+            .input_offset = -(int32_t)op->in_zp, .filter_offset = 0, .output_offset = op->out_zp,
+            .activation_min = op->act_min, .activation_max = op->act_max,
+            .batches = 1, .input_depth = (uint16_t)shape_elems(op->in), .output_c = op->out.c,
+            .per_channel = 1, .output_multiplier = op->out_mult, .output_shift = op->out_shift,
+        };
+        nn_fully_connected_s8(&p, in, op->weights, op->bias, out);
+        return NN_OK;
+    }
+    case NN_OP_MAX_POOL_2D:
+    case NN_OP_AVERAGE_POOL_2D: {
+        /* both kernels write rows in increasing order (overlap-safe) */
+        nn_pool2d_params_t p;
+        pool_params(op, &p);
+        if (op->kind == NN_OP_MAX_POOL_2D) {
+            nn_max_pool2d_s8(&p, in, out);
+        } else {
+            nn_avg_pool2d_s8(&p, in, out);
+        }
+        return NN_OK;
+    }
+    case NN_OP_RESHAPE:
+        return NN_OK; /* in place: the planner gave output and input the same bytes */
+    case NN_OP_SOFTMAX: {
+        const nn_softmax_params_t p = {
+            .input_multiplier = op->p[NN_P_MULT], .diff_min = op->p[NN_P_SOFTMAX_DIFF_MIN],
+            .input_left_shift = (int8_t)op->p[NN_P_SHIFT],
+            .rows = (uint16_t)((uint32_t)op->in.h * op->in.w), .depth = op->in.c,
+        };
+        nn_softmax_s8(&p, in, out);
+        return NN_OK;
+    }
+    case NN_OP_LOGISTIC: {
+        const nn_logistic_params_t p = {
+            .input_zero_point = op->in_zp, .input_range_radius = op->p[NN_P_LOGISTIC_RADIUS],
+            .input_multiplier = op->p[NN_P_MULT], .input_left_shift = (int8_t)op->p[NN_P_SHIFT],
+            .size = shape_elems(op->in),
+        };
+        nn_logistic_s8(&p, in, out);
+        return NN_OK;
+    }
+    case NN_OP_MEAN: {
+        /* reducing an axis of size 1 changes nothing, so an output axis of 1 is a reduced axis */
+        const nn_mean_params_t p = {
+            .input_zero_point = op->in_zp, .output_offset = op->out_zp,
+            .output_multiplier = op->p[NN_P_MULT], .output_shift = (int8_t)op->p[NN_P_SHIFT],
+            .reduce_h = op->out.h == 1, .reduce_w = op->out.w == 1,
+            .input_h = op->in.h, .input_w = op->in.w, .channels = op->in.c,
+        };
+        nn_mean_s8(&p, in, out);
+        return NN_OK;
+    }
+    case NN_OP_ADD:
+        return run_add(op, arena, out);
+    }
+    return NN_ERR_UNSUPPORTED;
+}
+
+nn_status nn_plan_run(const nn_plan *plan, uint8_t *arena, size_t arena_bytes, nn_op_hook_fn hook, void *ctx)
+{
+    if (plan == NULL || arena == NULL || ((uintptr_t)arena % NN_ARENA_ALIGN) != 0u) {
+        return NN_ERR_ARGS;
+    }
+    if (arena_bytes < plan->arena_bytes) {
+        return NN_ERR_ARENA_TOO_SMALL;
+    }
+    for (uint16_t i = 0; i < plan->n_ops; i++) {
+        if (hook != NULL) {
+            hook(ctx, i, NN_OP_BEFORE);
+        }
+        const nn_status s = nn_plan_run_op(&plan->ops[i], arena);
+        if (hook != NULL) {
+            hook(ctx, i, NN_OP_AFTER);
+        }
+        if (s != NN_OK) {
+            return s;
+        }
+    }
+    return NN_OK;
+}

@@ -1,0 +1,227 @@
+/* The plan executor (firmware/core/nn/plan_executor.c) on small hand-built plans whose results are known
+ * exactly: a 3x3 all-ones convolution with unit requantization (its output is the window sum), a max pool,
+ * the same two ops fused (NN_OP_FLAG_POOL), the convolution writing over its own input
+ * (NN_OP_FLAG_OUT_OVERLAPS_IN), an in-place RESHAPE, an ADD with a broadcast (1, 1, c) constant; plus the
+ * arena-size refusal and the per-op hook. Whole converted models are compared with TFLM in
+ * tests/test_plan_executor.py. */
+#include <string.h>
+
+#include "check.h"
+#include "nn/nn_kernels.h"
+#include "nn/plan_executor.h"
+
+#define PT_IN_SIDE 5u                          /* 5x5x1 input */
+#define PT_IN_BYTES (PT_IN_SIDE * PT_IN_SIDE)
+#define PT_MID_SIDE 3u                         /* 3x3 VALID convolution output */
+#define PT_MID_BYTES (PT_MID_SIDE * PT_MID_SIDE)
+#define PT_OUT_SIDE 2u                         /* 2x2 max pool, stride 1 */
+#define PT_OUT_BYTES (PT_OUT_SIDE * PT_OUT_SIDE)
+#define PT_ARENA_BYTES 64u
+#define PT_ADD_PIXELS 4u
+#define PT_ADD_C 3u
+#define PT_HOOK_LOG 8u
+
+/* multiplier 2^30 with shift 1 is exactly 1.0: requantization leaves the sum as it is */
+#define PT_UNIT_MULT (1 << 30)
+#define PT_UNIT_SHIFT 1
+
+static const int8_t ones3x3[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+static const int32_t zero_bias[1] = {0};
+static const int32_t unit_mult[1] = {PT_UNIT_MULT};
+static const int8_t unit_shift[1] = {PT_UNIT_SHIFT};
+
+static nn_op conv_op(uint32_t in_offset, uint32_t out_offset)
+{
+    nn_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = NN_OP_CONV_2D;
+    op.in_offset = in_offset;
+    op.out_offset = out_offset;
+    op.in = (nn_shape){PT_IN_SIDE, PT_IN_SIDE, 1};
+    op.out = (nn_shape){PT_MID_SIDE, PT_MID_SIDE, 1};
+    op.filter_h = op.filter_w = 3;
+    op.stride_h = op.stride_w = 1;
+    op.dilation_h = op.dilation_w = 1;
+    op.depth_multiplier = 1;
+    op.act_min = NN_INT8_MIN;
+    op.act_max = NN_INT8_MAX;
+    op.weights = ones3x3;
+    op.bias = zero_bias;
+    op.out_mult = unit_mult;
+    op.out_shift = unit_shift;
+    return op;
+}
+
+static nn_op pool_op(uint32_t in_offset, uint32_t out_offset)
+{
+    nn_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = NN_OP_MAX_POOL_2D;
+    op.in_offset = in_offset;
+    op.out_offset = out_offset;
+    op.in = (nn_shape){PT_MID_SIDE, PT_MID_SIDE, 1};
+    op.out = (nn_shape){PT_OUT_SIDE, PT_OUT_SIDE, 1};
+    op.filter_h = op.filter_w = 2;
+    op.stride_h = op.stride_w = 1;
+    op.act_min = NN_INT8_MIN;
+    op.act_max = NN_INT8_MAX;
+    return op;
+}
+
+static nn_plan make_plan(const nn_op *ops, uint16_t n, uint32_t in_offset, uint32_t out_offset, uint32_t out_bytes)
+{
+    nn_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.ops = ops;
+    plan.n_ops = n;
+    plan.arena_bytes = PT_ARENA_BYTES;
+    plan.in_offset = in_offset;
+    plan.in_bytes = PT_IN_BYTES;
+    plan.out_offset = out_offset;
+    plan.out_bytes = out_bytes;
+    return plan;
+}
+
+/* input v(y, x) = 5y + x - 12: the all-ones 3x3 window sum at (y, x) is 9 * (5y + x - 6) */
+static void fill_input(uint8_t *arena, uint32_t offset)
+{
+    memset(arena, 0x5A, PT_ARENA_BYTES); /* garbage everywhere else */
+    for (unsigned i = 0; i < PT_IN_BYTES; i++) {
+        arena[offset + i] = (uint8_t)(int8_t)((int)i - 12);
+    }
+}
+
+typedef struct hook_log {
+    unsigned n;
+    uint16_t index[PT_HOOK_LOG];
+    nn_op_phase phase[PT_HOOK_LOG];
+} hook_log_t;
+
+static void log_hook(void *ctx, uint16_t op_index, nn_op_phase phase)
+{
+    hook_log_t *log = ctx;
+    if (log->n < PT_HOOK_LOG) {
+        log->index[log->n] = op_index;
+        log->phase[log->n] = phase;
+    }
+    log->n++;
+}
+
+static void check_pooled(check_totals_t *t, const uint8_t *arena, uint32_t offset, const char *what)
+{
+    static const int8_t expected[PT_OUT_BYTES] = {0, 9, 45, 54};
+    CHECK(t, memcmp(arena + offset, expected, PT_OUT_BYTES) == 0, "%s: pooled output", what);
+}
+
+static void test_conv_then_pool(check_totals_t *t)
+{
+    _Alignas(4) uint8_t arena[PT_ARENA_BYTES];
+    const nn_op ops[2] = {conv_op(0, 28), pool_op(28, 40)};
+    const nn_plan plan = make_plan(ops, 2, 0, 40, PT_OUT_BYTES);
+    hook_log_t log = {0};
+    fill_input(arena, 0);
+    CHECK(t, nn_plan_run(&plan, arena, sizeof arena, log_hook, &log) == NN_OK, "two-op plan runs");
+    int8_t mid_ok = 1;
+    for (unsigned y = 0; y < PT_MID_SIDE; y++) {
+        for (unsigned x = 0; x < PT_MID_SIDE; x++) {
+            mid_ok &= (int8_t)arena[28 + y * PT_MID_SIDE + x] == (int8_t)(9 * (5 * (int)y + (int)x - 6));
+        }
+    }
+    CHECK(t, mid_ok, "convolution output is the window sum");
+    check_pooled(t, arena, 40, "conv then pool");
+    CHECK(t, log.n == 4 && log.index[0] == 0 && log.phase[0] == NN_OP_BEFORE && log.index[1] == 0 &&
+                 log.phase[1] == NN_OP_AFTER && log.index[2] == 1 && log.phase[3] == NN_OP_AFTER,
+          "hook before/after each op in order (%u calls)", log.n);
+    CHECK(t, nn_plan_run(&plan, arena, PT_ARENA_BYTES - 1u, NULL, NULL) == NN_ERR_ARENA_TOO_SMALL,
+          "an arena smaller than the plan's is refused");
+    CHECK(t, nn_plan_run(&plan, arena + 1, PT_ARENA_BYTES - 1u, NULL, NULL) == NN_ERR_ARGS,
+          "a misaligned arena is refused");
+    CHECK(t, nn_plan_run(NULL, arena, PT_ARENA_BYTES, NULL, NULL) == NN_ERR_ARGS, "no plan is refused");
+}
+
+static void test_fused_pool(check_totals_t *t)
+{
+    _Alignas(4) uint8_t arena[PT_ARENA_BYTES];
+    nn_op op = conv_op(0, 40);
+    op.flags = NN_OP_FLAG_POOL;
+    op.mid = op.out;
+    op.out = (nn_shape){PT_OUT_SIDE, PT_OUT_SIDE, 1};
+    op.pool_h = op.pool_w = 2;
+    op.pool_stride_h = op.pool_stride_w = 1;
+    op.pool_act_min = NN_INT8_MIN;
+    op.pool_act_max = NN_INT8_MAX;
+    op.scratch_offset = 28;
+    op.scratch_bytes = 2u * PT_MID_SIDE;
+    const nn_plan plan = make_plan(&op, 1, 0, 40, PT_OUT_BYTES);
+    fill_input(arena, 0);
+    CHECK(t, nn_plan_run(&plan, arena, sizeof arena, NULL, NULL) == NN_OK, "fused plan runs");
+    check_pooled(t, arena, 40, "fused conv + pool");
+    /* nothing outside input, scratch and output was touched */
+    int8_t untouched = 1;
+    for (unsigned i = 44; i < PT_ARENA_BYTES; i++) {
+        untouched &= arena[i] == 0x5A;
+    }
+    CHECK(t, untouched, "fused op writes only its scratch and output");
+}
+
+static void test_overlap_and_reshape(check_totals_t *t)
+{
+    _Alignas(4) uint8_t arena[PT_ARENA_BYTES];
+    /* output row r (3 bytes) must end before input row r (5 bytes from 4 + 5r): in_offset - out_offset = 4 */
+    nn_op ops[3] = {conv_op(4, 0), pool_op(0, 12), {0}};
+    ops[0].flags = NN_OP_FLAG_OUT_OVERLAPS_IN;
+    ops[2].kind = NN_OP_RESHAPE;
+    ops[2].in_offset = ops[2].out_offset = 12;
+    ops[2].in = (nn_shape){PT_OUT_SIDE, PT_OUT_SIDE, 1};
+    ops[2].out = (nn_shape){1, 1, PT_OUT_BYTES};
+    const nn_plan plan = make_plan(ops, 3, 4, 12, PT_OUT_BYTES);
+    fill_input(arena, 4);
+    CHECK(t, nn_plan_run(&plan, arena, sizeof arena, NULL, NULL) == NN_OK, "overlapping plan runs");
+    check_pooled(t, arena, 12, "conv over its input, pool, reshape");
+}
+
+static void test_add_broadcast(check_totals_t *t)
+{
+    _Alignas(4) uint8_t arena[PT_ARENA_BYTES];
+    static const int8_t bias_c[PT_ADD_C] = {1, -2, 100};
+    nn_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = NN_OP_ADD;
+    op.in_offset = 0;
+    op.out_offset = 16;
+    op.in = op.out = (nn_shape){2, 2, PT_ADD_C};
+    op.in2 = (nn_shape){1, 1, PT_ADD_C};
+    op.act_min = NN_INT8_MIN;
+    op.act_max = NN_INT8_MAX;
+    op.weights = bias_c;
+    /* inputs times 0.5 after << 20, the sum times 2^-18: out = in1 + in2 exactly (then saturated) */
+    op.p[NN_P_ADD_IN1_MULT] = PT_UNIT_MULT;
+    op.p[NN_P_ADD_IN2_MULT] = PT_UNIT_MULT;
+    op.p[NN_P_ADD_OUT_MULT] = PT_UNIT_MULT;
+    op.p[NN_P_ADD_OUT_SHIFT] = -18;
+    op.p[NN_P_ADD_LEFT_SHIFT] = 20;
+    memset(arena, 0, sizeof arena);
+    for (unsigned i = 0; i < PT_ADD_PIXELS * PT_ADD_C; i++) {
+        arena[i] = (uint8_t)(int8_t)(10 * (int)i);
+    }
+    CHECK(t, nn_plan_run_op(&op, arena) == NN_OK, "broadcast ADD runs");
+    int8_t ok = 1;
+    for (unsigned i = 0; i < PT_ADD_PIXELS * PT_ADD_C; i++) {
+        int v = (int8_t)(uint8_t)(10 * i) + bias_c[i % PT_ADD_C];
+        v = v > NN_INT8_MAX ? NN_INT8_MAX : v;
+        ok &= (int8_t)arena[16 + i] == (int8_t)v;
+    }
+    CHECK(t, ok, "ADD with a (1, 1, c) constant adds it to every pixel");
+    op.in2 = (nn_shape){1, 2, PT_ADD_C};
+    CHECK(t, nn_plan_run_op(&op, arena) == NN_ERR_UNSUPPORTED, "other broadcasts are refused");
+    op.kind = 0;
+    CHECK(t, nn_plan_run_op(&op, arena) == NN_ERR_UNSUPPORTED, "an unknown op kind is refused");
+}
+
+void run_plan_tests(check_totals_t *t)
+{
+    test_conv_then_pool(t);
+    test_fused_pool(t);
+    test_overlap_and_reshape(t);
+    test_add_broadcast(t);
+}
