@@ -4,6 +4,7 @@
 #include "accel_task.h"
 #include "board.h"
 #include "link.h"
+#include "nn_task.h"
 #include "ppg_task.h"
 #include "protocol/crc32.h"
 #include "sample_queue.h"
@@ -25,6 +26,7 @@ typedef struct app {
     link_t link;
     accel_task_t accel;
     ppg_task_t ppg;
+    nn_task_t nn;
     stage_costs_t costs;
     uint8_t config_flags;
     int16_t values[APP_SAMPLE_VALUES_MAX];
@@ -62,7 +64,12 @@ static void send_hello(app_t *app)
     put_u16(p + n + 6, VIGIL_SAMPLE_SLOTS);
     put_u32(p + n + 8, board_ticks_per_second());
     n += 12;
-    p[n++] = 0; /* models: none carried yet */
+    p[n++] = (uint8_t)nn_task_models();
+    for (size_t m = 0; m < nn_task_models(); m++) {
+        n += put_str(p + n, nn_task_model_name(m));
+        memcpy(p + n, nn_task_model_hash(m), VIGIL_MODEL_HASH_SIZE);
+        n += VIGIL_MODEL_HASH_SIZE;
+    }
     link_send(&app->link, VIGIL_MSG_HELLO, p, (uint16_t)n);
 }
 
@@ -241,6 +248,15 @@ static void on_frame(void *ctx, const frame_t *frame)
         break;
     case VIGIL_MSG_COST_REQ:
         send_cost(app);
+        break;
+    case VIGIL_MSG_NN_INPUT:
+        if (!nn_task_input(&app->nn, frame->payload, frame->len)) {
+            app->link.stats[VIGIL_STAT_BAD_PAYLOADS]++;
+            send_error(app, VIGIL_ERR_BAD_PAYLOAD, frame);
+        }
+        break;
+    case VIGIL_MSG_NN_RUN:
+        nn_task_run(&app->nn, frame->len ? frame->payload[0] : 0, &app->link);
         break;
     case VIGIL_MSG_RESET:
         board_reset();

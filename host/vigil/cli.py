@@ -482,6 +482,42 @@ def export_group() -> None:
     """Convert trained models into what the firmware carries."""
 
 
+@cli.group("engine")
+def engine_group() -> None:
+    """vigil's int8 engine: check a model on a board before flashing it."""
+
+
+@engine_group.command("check")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--board", "name", type=BOARD_CHOICE, default="native", show_default=True, help="Board to run on.")
+@click.option("--samples", default=20, show_default=True, help="Inputs to run: edge values first, then random.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON with mismatches, arena_bytes, flash_bytes, instructions_per_inference, instructions_per_mac.")  # fmt: skip
+def engine_check_cmd(model: Path, name: str, samples: int, seed: int, as_json: bool) -> None:
+    """Compile MODEL (an int8 .tflite) for vigil's engine, build a firmware that carries it,
+    run SAMPLES inputs on the board and through TFLM's reference kernels (the tflite-micro
+    interpreter), and report mismatching outputs (must be 0), arena and flash bytes, and, on
+    the virtual board, instructions per inference and per MAC. Exit status 1 on any mismatch."""
+    from vigil.engine import engine_check
+
+    with progress_bar(not as_json and sys.stderr.isatty()) as bar:
+        report = engine_check(model.read_bytes(), name, samples, seed, progress=tracker(bar, "inferences", samples))
+    if as_json:
+        emit_json(report)
+    else:
+        table = Table(title=f"engine check {model.name} on {name}", show_header=False)
+        for key in ("mismatches", "samples", "arena_bytes", "weight_bytes", "flash_bytes", "macs",
+                    "instructions_per_inference", "instructions_per_mac"):  # fmt: skip
+            value = report.get(key)
+            table.add_row(key, "—" if value is None else f"{value:,}" if isinstance(value, int) else str(value))
+        table.add_row("ops", " → ".join(report["ops"]))
+        Console().print(table)
+        click.echo("engine check: " + ("bit-exact with TFLM" if report["mismatches"] == 0 else f"MISMATCH {report['first_mismatch']}"))
+    if report["mismatches"]:
+        sys.exit(1)
+
+
 @export_group.command("nn")
 @click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--name", required=True, help="C identifier for the model (e.g. sleep_cnn).")

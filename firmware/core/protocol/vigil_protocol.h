@@ -20,6 +20,8 @@
 #define VIGIL_PING_MAX 32u
 #define VIGIL_TRACE_PPG_MAX 64u
 #define VIGIL_CONFIG_FLAG_TRACE 1u
+#define VIGIL_NN_CHUNK 256u
+#define VIGIL_NN_OP_COST_MAX 64u
 #define VIGIL_CONFIG_OK 0u
 #define VIGIL_CONFIG_UNSUPPORTED_RATE 1u
 
@@ -33,6 +35,8 @@ typedef enum vigil_msg_type {
     VIGIL_MSG_SAMPLES_HOLD = 0x07,
     VIGIL_MSG_CONFIG = 0x08,
     VIGIL_MSG_COST_REQ = 0x09,
+    VIGIL_MSG_NN_INPUT = 0x0A,
+    VIGIL_MSG_NN_RUN = 0x0B,
     VIGIL_MSG_HELLO = 0x81,
     VIGIL_MSG_PONG = 0x82,
     VIGIL_MSG_ECHO_REPLY = 0x83,
@@ -47,6 +51,9 @@ typedef enum vigil_msg_type {
     VIGIL_MSG_HRV = 0x93,
     VIGIL_MSG_TRACE_DERIV = 0x94,
     VIGIL_MSG_TRACE_PPG = 0x95,
+    VIGIL_MSG_NN_RESULT = 0x96,
+    VIGIL_MSG_NN_OUTPUT = 0x97,
+    VIGIL_MSG_NN_OP_COST = 0x98,
 } vigil_msg_type_t;
 
 typedef enum vigil_error_code {
@@ -70,6 +77,14 @@ typedef enum vigil_stage {
     VIGIL_STAGE_HRV = 6,
     VIGIL_STAGE_COUNT = 6,
 } vigil_stage_t;
+
+typedef enum vigil_nn_status {
+    VIGIL_NN_OK = 0,
+    VIGIL_NN_NO_MODEL = 1,
+    VIGIL_NN_ARENA_TOO_SMALL = 2,
+    VIGIL_NN_UNSUPPORTED = 3,
+    VIGIL_NN_BAD_INPUT = 4,
+} vigil_nn_status_t;
 
 /* STATS payload: one u32 per field, in this order. */
 typedef enum vigil_stat {

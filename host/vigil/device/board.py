@@ -43,8 +43,8 @@ class BoardSpec:
     def artifact_path(self) -> Path:
         return flash.build_dir(self.env) / self.artifact
 
-    def command(self) -> list[str]:
-        path = str(self.artifact_path())
+    def command(self, artifact: Path | None = None) -> list[str]:
+        path = str(artifact or self.artifact_path())
         if self.name == "vwrist":
             # Every QEMU process would otherwise replay the same sequence of boot ids; the
             # firmware mixes this seed word (re-applied on each reset) into them.
@@ -115,12 +115,12 @@ def _set_pdeathsig() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _launch(s: BoardSpec, log: Path, detach: bool) -> BoardProcess:
+def _launch(s: BoardSpec, log: Path, detach: bool, artifact: Path | None = None) -> BoardProcess:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         try:
             proc = subprocess.Popen(
-                s.command(),
+                s.command(artifact),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -135,7 +135,8 @@ def _launch(s: BoardSpec, log: Path, detach: bool) -> BoardProcess:
         text = log.read_text(errors="replace")
         match = pattern.search(text)
         if match:
-            return BoardProcess(s.name, proc.pid, match.group(1), str(log), str(s.artifact_path()), time.time())
+            path = str(artifact or s.artifact_path())
+            return BoardProcess(s.name, proc.pid, match.group(1), str(log), path, time.time())
         if proc.poll() is not None:
             raise BoardError(f"the {s.name} board exited at start (status {proc.returncode}): {text.strip()[-300:]}")
         time.sleep(0.02)
@@ -180,11 +181,12 @@ def _zombie(pid: int) -> bool:
 
 
 @contextmanager
-def running_board(board: str, build: bool = True) -> Iterator[BoardProcess]:
-    """Start a board for the duration of a ``with`` block; it never outlives it."""
-    s = prepare(board, build)
+def running_board(board: str, build: bool = True, artifact: Path | None = None) -> Iterator[BoardProcess]:
+    """Start a board for the duration of a ``with`` block; it never outlives it. ``artifact``
+    runs another build of that board's firmware (e.g. one carrying a model to check)."""
+    s = spec(board) if artifact is not None else prepare(board, build)
     log = state_dir() / "logs" / f"{board}-{os.getpid()}-{time.monotonic_ns()}.log"
-    proc = _launch(s, log, detach=False)
+    proc = _launch(s, log, detach=False, artifact=artifact)
     try:
         yield proc
     finally:

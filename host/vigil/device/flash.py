@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,11 +34,13 @@ def sources_newer_than(artifact: Path) -> bool:
     return any(q.stat().st_mtime > built for q in paths if q.is_file())
 
 
-def build(env: str, verbose: bool = False) -> str:
+def build(env: str, verbose: bool = False, extra_env: dict[str, str] | None = None) -> str:
     """Run `pio run -e env`; returns its output. Raises BoardError with the compiler's
-    complaint when the build fails."""
+    complaint when the build fails. ``extra_env`` passes PlatformIO settings such as
+    PLATFORMIO_BUILD_FLAGS and PLATFORMIO_BUILD_DIR (a separate build of the same env)."""
     cmd = [*pio_command(), "run", "-e", env]
-    proc = subprocess.run(cmd, cwd=project_root(), capture_output=not verbose, text=True)
+    environ = {**os.environ, **(extra_env or {})}
+    proc = subprocess.run(cmd, cwd=project_root(), capture_output=not verbose, text=True, env=environ)
     if proc.returncode != 0:
         output = (proc.stdout or "") + (proc.stderr or "")
         errors = [line for line in output.splitlines() if "error" in line.lower()]

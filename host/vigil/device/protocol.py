@@ -54,6 +54,8 @@ class MsgType(IntEnum):
     SAMPLES_HOLD = 0x07
     CONFIG = 0x08
     COST_REQ = 0x09
+    NN_INPUT = 0x0A
+    NN_RUN = 0x0B
     HELLO = 0x81
     PONG = 0x82
     ECHO_REPLY = 0x83
@@ -69,6 +71,10 @@ class MsgType(IntEnum):
     HRV = 0x93
     TRACE_DERIV = 0x94
     TRACE_PPG = 0x95
+    # the int8 engine (see docs/protocol.md, "Neural networks")
+    NN_RESULT = 0x96
+    NN_OUTPUT = 0x97
+    NN_OP_COST = 0x98
 
 
 class ErrorCode(IntEnum):
@@ -96,6 +102,35 @@ class Stage(IntEnum):
     PPG_FILTER = 4  # band-pass biquads
     PPG_BEATS = 5  # beat detector
     HRV = 6  # IBIs, artifact rejection, segment features
+
+
+class NnStatus(IntEnum):
+    """NN_RESULT status."""
+
+    OK = 0
+    NO_MODEL = 1
+    ARENA_TOO_SMALL = 2
+    UNSUPPORTED = 3
+    BAD_INPUT = 4
+
+
+NN_CHUNK = 256  # tensor bytes per NN_INPUT / NN_OUTPUT frame
+NN_OP_COST_MAX = 64  # per-op tick counts per NN_OP_COST frame
+
+
+@dataclass(frozen=True)
+class NnResult:
+    status: int
+    model: int
+    n_ops: int
+    ticks: int
+    output_bytes: int
+
+    FORMAT = struct.Struct("<BBHQH")
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> NnResult:
+        return cls(*_Reader(payload, "NN_RESULT").take(cls.FORMAT.format))
 
 
 CONFIG_FLAG_TRACE = 0x01  # also stream intermediate signals (TRACE_DERIV, TRACE_PPG) for verification

@@ -47,6 +47,8 @@ def protocol_header() -> str:
         "PING_MAX": p.PING_MAX,
         "TRACE_PPG_MAX": p.TRACE_PPG_MAX,
         "CONFIG_FLAG_TRACE": p.CONFIG_FLAG_TRACE,
+        "NN_CHUNK": p.NN_CHUNK,
+        "NN_OP_COST_MAX": p.NN_OP_COST_MAX,
         "CONFIG_OK": p.CONFIG_OK,
         "CONFIG_UNSUPPORTED_RATE": p.CONFIG_UNSUPPORTED_RATE,
     }
@@ -59,7 +61,9 @@ def protocol_header() -> str:
     lines += [f"    VIGIL_CHANNEL_{c.name} = {c.value}," for c in p.Channel]
     lines += ["} vigil_channel_t;", "", "typedef enum vigil_stage {"]
     lines += [f"    VIGIL_STAGE_{st.name} = {st.value}," for st in p.Stage]
-    lines += [f"    VIGIL_STAGE_COUNT = {len(p.Stage)},", "} vigil_stage_t;", "", "/* STATS payload: one u32 per field, in this order. */", "typedef enum vigil_stat {"]
+    lines += [f"    VIGIL_STAGE_COUNT = {len(p.Stage)},", "} vigil_stage_t;", "", "typedef enum vigil_nn_status {"]
+    lines += [f"    VIGIL_NN_{st.name} = {st.value}," for st in p.NnStatus]
+    lines += ["} vigil_nn_status_t;", "", "/* STATS payload: one u32 per field, in this order. */", "typedef enum vigil_stat {"]
     lines += [f"    VIGIL_STAT_{name.upper()}, /* {doc} */" for name, doc in p.STATS_FIELDS]
     lines += ["    VIGIL_STAT_COUNT", "} vigil_stat_t;", "", "#endif /* VIGIL_PROTOCOL_H */", ""]
     return "\n".join(lines)

@@ -1,0 +1,67 @@
+"""vigil's int8 engine on the virtual wrist board: the seed CNN and the stress MLP.
+
+    .venv/bin/python benchmarks/engine_bench.py [--samples 8] [--json]
+
+Builds each model (random weights, int8 full-integer quantization), runs `vigil engine check`
+on vwrist and prints flash, arena and instructions per inference and per MAC next to the
+issue's TFLM figures on the same virtual board (QEMU mps2-an386, -icount shift=0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from vigil.engine import engine_check
+from vigil.export.tflite import to_int8_tflite
+
+TFLM = {  # from issue 4: TFLM release build on the same virtual board
+    "seed_cnn": {"reference kernels": 36_600_000, "CMSIS-NN": 9_070_000, "arena": 46_400},
+    "mlp_6_11_5_2": {"reference kernels": 4_000, "CMSIS-NN": None, "arena": None},
+}
+TARGET = {"seed_cnn": 5_400_000, "mlp_6_11_5_2": 1_000}
+
+
+def models() -> dict[str, bytes]:
+    import keras
+
+    keras.utils.set_random_seed(4)
+    cnn = keras.Sequential([keras.Input((65, 73, 1)), keras.layers.Conv2D(8, 3, activation="relu"),
+                            keras.layers.MaxPooling2D(2), keras.layers.Conv2D(16, 3, activation="relu"),
+                            keras.layers.Flatten(), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(3)])  # fmt: skip
+    mlp = keras.Sequential([keras.Input((6,)), keras.layers.Dense(11, activation="relu"),
+                            keras.layers.Dense(5, activation="relu"), keras.layers.Dense(2)])  # fmt: skip
+    rng = np.random.default_rng(1)
+    return {
+        "seed_cnn": to_int8_tflite(cnn, rng.normal(size=(32, 65, 73, 1)).astype(np.float32)),
+        "mlp_6_11_5_2": to_int8_tflite(mlp, rng.normal(size=(32, 6)).astype(np.float32)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--samples", type=int, default=8)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rows = {}
+    for name, model in models().items():
+        r = engine_check(model, "vwrist", samples=args.samples)
+        rows[name] = {k: r[k] for k in ("mismatches", "macs", "arena_bytes", "weight_bytes", "flash_bytes",
+                                         "instructions_per_inference", "instructions_per_mac")}  # fmt: skip
+        rows[name]["instructions_per_op"] = dict(zip(r["ops"], r["instructions_per_op"]))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print("| model | MACs | mismatches | arena B | flash B | instructions | per MAC | target | TFLM reference | TFLM CMSIS-NN |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        t = TFLM[name]
+        print(f"| {name} | {r['macs']:,} | {r['mismatches']} | {r['arena_bytes']:,} | {r['flash_bytes']:,} | "
+              f"{r['instructions_per_inference']:,} | {r['instructions_per_mac']} | ≤ {TARGET[name]:,} | "
+              f"{t['reference kernels']:,} | {f'{t["CMSIS-NN"]:,}' if t["CMSIS-NN"] else '—'} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
