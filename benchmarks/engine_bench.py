@@ -58,9 +58,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         t = TFLM[name]
+        cmsis = f"{t['CMSIS-NN']:,}" if t["CMSIS-NN"] else "—"
         print(f"| {name} | {r['macs']:,} | {r['mismatches']} | {r['arena_bytes']:,} | {r['flash_bytes']:,} | "
               f"{r['instructions_per_inference']:,} | {r['instructions_per_mac']} | ≤ {TARGET[name]:,} | "
-              f"{t['reference kernels']:,} | {f'{t["CMSIS-NN"]:,}' if t["CMSIS-NN"] else '—'} |")  # fmt: skip
+              f"{t['reference kernels']:,} | {cmsis} |")  # fmt: skip
 
 
 if __name__ == "__main__":
