@@ -199,6 +199,7 @@ def export_model(model_bytes: bytes, name: str, out_dir: Path) -> dict[str, obje
     from vigil.export.graph_rewrite import rewrite
     from vigil.export.tflite_reader import read_tflite
 
-    plan = compile_plan(rewrite(read_tflite(model_bytes)))
+    # The plan vigil's engine runs (plan_executor.c honours both): conv+max-pool fused, rows in place.
+    plan = compile_plan(rewrite(read_tflite(model_bytes)), fuse_pool=True, overlap=True)
     files = write_headers(name, model_bytes, plan, out_dir)
     return {**manifest_entry(name, model_bytes, plan), "files": [f.name for f in files]}
