@@ -16,6 +16,7 @@ import numpy as np
 
 from vigil.engine import engine_check
 from vigil.export.tflite import to_int8_tflite
+from vigil.ml.architectures import sleep_cnn, stress_mlp
 
 TFLM = {  # from issue 4: TFLM release build on the same virtual board
     "seed_cnn": {"reference kernels": 36_600_000, "CMSIS-NN": 9_070_000, "arena": 46_400},
@@ -28,11 +29,7 @@ def models() -> dict[str, bytes]:
     import keras
 
     keras.utils.set_random_seed(4)
-    cnn = keras.Sequential([keras.Input((65, 73, 1)), keras.layers.Conv2D(8, 3, activation="relu"),
-                            keras.layers.MaxPooling2D(2), keras.layers.Conv2D(16, 3, activation="relu"),
-                            keras.layers.Flatten(), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(3)])  # fmt: skip
-    mlp = keras.Sequential([keras.Input((6,)), keras.layers.Dense(11, activation="relu"),
-                            keras.layers.Dense(5, activation="relu"), keras.layers.Dense(2)])  # fmt: skip
+    cnn, mlp = sleep_cnn(), stress_mlp()
     rng = np.random.default_rng(1)
     return {
         "seed_cnn": to_int8_tflite(cnn, rng.normal(size=(32, 65, 73, 1)).astype(np.float32)),

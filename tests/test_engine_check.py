@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from vigil.cli import cli
 from vigil.engine import engine_check
+from vigil.ml.architectures import sleep_cnn, stress_mlp
 
 pytestmark = pytest.mark.board
 
@@ -28,8 +29,7 @@ def mlp() -> bytes:
     import keras
 
     keras.utils.set_random_seed(3)
-    return _int8(keras.Sequential([keras.Input((6,)), keras.layers.Dense(11, activation="relu"),
-                                   keras.layers.Dense(5, activation="relu"), keras.layers.Dense(2)]), (6,))  # fmt: skip
+    return _int8(stress_mlp(), (6,))
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +38,7 @@ def seed_cnn() -> bytes:
     import keras
 
     keras.utils.set_random_seed(4)
-    model = keras.Sequential([
-        keras.Input((65, 73, 1)),
-        keras.layers.Conv2D(8, 3, activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(16, 3, activation="relu"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(32, activation="relu"),
-        keras.layers.Dense(3),
-    ])  # fmt: skip
+    model = sleep_cnn()
     return _int8(model, (65, 73, 1))
 
 

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from vigil.cli import cli
+from vigil.ml.architectures import stress_mlp
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +21,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     rep = np.random.default_rng(0).normal(size=(64, 6)).astype(np.float32)
     out = tmp_path_factory.mktemp("models")
-    mlp = keras.Sequential([keras.Input((6,)), keras.layers.Dense(11, activation="relu"),
-                            keras.layers.Dense(5, activation="relu"), keras.layers.Dense(2)])  # fmt: skip
+    mlp = stress_mlp()
     tanh = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4), keras.layers.Activation("tanh")])
     paths = {"mlp": out / "mlp.tflite", "tanh": out / "tanh.tflite"}
     paths["mlp"].write_bytes(to_int8_tflite(mlp, rep))

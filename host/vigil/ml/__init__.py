@@ -1,0 +1,1 @@
+"""Models: architectures, training and evaluation."""
