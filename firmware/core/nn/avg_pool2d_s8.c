@@ -2,19 +2,18 @@
  * over the window's part inside the input (padding is not counted), rounded half away from zero
  * with truncating integer division, as TFLM does. */
 #include "nn/nn_kernels.h"
+#include "nn/nn_pool_window.h"
 #include "nn/nn_requant.h"
 
 void nn_avg_pool2d_s8(const nn_pool2d_params_t *p, const int8_t *input, int8_t *output)
 {
     const int in_h = p->input_h, in_w = p->input_w, ch = p->channels;
     for (int oy = 0; oy < p->output_h; oy++) {
-        const int y0 = oy * p->stride_h - p->pad_h;
-        const int fy_start = y0 < 0 ? -y0 : 0;
-        const int fy_end = (in_h - y0) < p->filter_h ? (in_h - y0) : p->filter_h;
+        const nn_window_span_t sy = nn_window_span(oy, p->stride_h, p->pad_h, p->filter_h, in_h);
+        const int y0 = sy.origin, fy_start = sy.start, fy_end = sy.end;
         for (int ox = 0; ox < p->output_w; ox++) {
-            const int x0 = ox * p->stride_w - p->pad_w;
-            const int fx_start = x0 < 0 ? -x0 : 0;
-            const int fx_end = (in_w - x0) < p->filter_w ? (in_w - x0) : p->filter_w;
+            const nn_window_span_t sx = nn_window_span(ox, p->stride_w, p->pad_w, p->filter_w, in_w);
+            const int x0 = sx.origin, fx_start = sx.start, fx_end = sx.end;
             const int32_t count = (int32_t)(fy_end - fy_start) * (int32_t)(fx_end - fx_start);
             for (int c = 0; c < ch; c++) {
                 int32_t acc = 0;
