@@ -236,7 +236,7 @@ def run_linktest(link: Link, echo: int, replay_bytes: int, faults: int, show_pro
         if echo:
             report["echo"] = linkcheck.as_dict(linkcheck.echo_test(link, echo, progress=tracker(bar, "echo", echo)))
         if replay_bytes:
-            n_frames = len(linkcheck.sample_frames(replay_bytes))
+            n_frames = linkcheck.frame_count(replay_bytes)
             result = linkcheck.replay_test(link, replay_bytes, progress=tracker(bar, "replay", n_frames))
             report["replay"] = linkcheck.as_dict(result)
     if faults:
@@ -369,7 +369,7 @@ def _load_recording(path: Path) -> Any:
 def _replay_with_progress(link: Link, rec: Any, show: bool) -> Any:
     from vigil import replay as replay_mod
 
-    frames = len(replay_mod.sample_frames(rec))
+    frames = replay_mod.frame_count(rec)
     with progress_bar(show) as bar:
         return replay_mod.replay(link, rec, progress=tracker(bar, "replay", frames))
 
@@ -435,7 +435,7 @@ def run_verify(link: Link, rec: Any, show_progress: bool) -> dict:
     from vigil.verify import verify_recording
 
     with progress_bar(show_progress) as bar:
-        return verify_recording(link, rec, progress=tracker(bar, "replay", len(replay_mod.sample_frames(rec))))
+        return verify_recording(link, rec, progress=tracker(bar, "replay", replay_mod.frame_count(rec)))
 
 
 def print_verify(report: dict, name: str) -> None:

@@ -77,6 +77,14 @@ class DeviceOutputs:
         return self._concat(self.ppg_filtered, "filtered PPG")
 
 
+def frame_count(rec: Recording) -> int:
+    """How many SAMPLES frames ``sample_frames(rec)`` makes, without making them."""
+    n = -(-len(rec.accel) // ACCEL_SAMPLES_PER_FRAME)
+    if rec.ppg_rate_hz and len(rec.ppg):
+        n += -(-len(rec.ppg) // PPG_SAMPLES_PER_FRAME)
+    return n
+
+
 def sample_frames(rec: Recording) -> list[p.Samples]:
     """The recording as SAMPLES frames in order of their start time."""
     timed: list[tuple[float, int, p.Samples]] = []

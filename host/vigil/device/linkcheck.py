@@ -92,11 +92,16 @@ class ReplayResult:
 RAW_CHANNEL_BASE = 2
 
 
+def frame_count(total_bytes: int) -> int:
+    """How many frames ``sample_frames(total_bytes)`` makes."""
+    return -(-total_bytes // (2 * p.Samples.MAX_SAMPLES))
+
+
 def sample_frames(total_bytes: int, channels: int = 3, seed: int = 1) -> list[p.Samples]:
     """Random int16 sample frames, round-robin over ``channels`` raw channels, about ``total_bytes`` of samples."""
     rng = np.random.default_rng(seed)
     per_frame = p.Samples.MAX_SAMPLES
-    n_frames = -(-total_bytes // (2 * per_frame))
+    n_frames = frame_count(total_bytes)
     data = rng.integers(-32768, 32768, size=(n_frames, per_frame), dtype=np.int16)
     index = [0] * channels
     frames = []
