@@ -19,7 +19,7 @@ import pytest
 
 from test_export import _convert, edge_inputs  # tests/ is on sys.path; shared model builders and inputs
 from vigil.export import graph_rewrite, headers
-from vigil.export.plan import Plan, compile_plan
+from vigil.export.plan import Plan, compile_plan, pools_directly
 from vigil.export.tflite import tflm_reference
 from vigil.export.tflite_reader import read_tflite
 
@@ -146,6 +146,17 @@ def depthwise_pool() -> bytes:
                      L.MaxPooling2D(2), L.Flatten(), L.Dense(3)], (15, 13, 1), seed=4)
 
 
+def conv_pool_direct() -> bytes:
+    """CONV_2D into max pools whose windows do not overlap (nn_conv2d_maxpool_s8, window by window): SAME pool
+    padding with windows clipped at the edges, a stride larger than the window (pixels no window reads), odd
+    channel counts and odd window pixel counts."""
+    import keras.layers as L
+
+    return _convert([L.Conv2D(5, 3, padding="same", activation="relu"), L.MaxPooling2D(3, padding="same"),
+                     L.Conv2D(3, 2), L.MaxPooling2D((2, 1), strides=(3, 2)), L.Flatten(), L.Dense(4)],
+                    (13, 17, 2), seed=7)
+
+
 def _functional(build: Callable[[object, object], object], shape: tuple[int, ...], seed: int) -> bytes:
     import keras
     import keras.layers as L
@@ -194,7 +205,7 @@ def softmax_rows() -> bytes:
 
 MODELS: dict[str, Callable[[], bytes]] = {
     "seed_cnn": seed_cnn, "mlp": mlp, "dilated": dilated, "pools": pools, "depthwise_pool": depthwise_pool,
-    "residual_add": residual_add, "heads": heads, "mean_logistic": mean_logistic, "softmax_rows": softmax_rows,
+    "conv_pool_direct": conv_pool_direct, "residual_add": residual_add, "heads": heads, "mean_logistic": mean_logistic, "softmax_rows": softmax_rows,
 }
 EXPECTED_OPS = {
     "residual_add": {"ADD"}, "heads": {"MEAN", "LOGISTIC", "SOFTMAX"}, "mean_logistic": {"MEAN", "LOGISTIC"},
@@ -270,6 +281,12 @@ def test_fused_plans_use_the_flags(cases: dict) -> None:
     fused = [op for op in dw.ops if op.pool is not None]
     assert any(op.kind == "DEPTHWISE_CONV_2D" for op in fused)
     assert any(op.pool["stride_h"] < op.pool["filter_h"] for op in fused)
+    # the seed CNN and conv_pool_direct pool window by window; the pools model's overlapping windows take the strip
+    direct = compile_plan(graph_rewrite.rewrite(read_tflite(cases["conv_pool_direct"][0])), fuse_pool=True)
+    assert [pools_directly(op) for op in direct.ops if op.pool is not None] == [True, True]
+    assert any(pools_directly(op) for op in seed.ops)
+    pools_plan = compile_plan(graph_rewrite.rewrite(read_tflite(cases["pools"][0])), fuse_pool=True)
+    assert [pools_directly(op) for op in pools_plan.ops if op.pool is not None] == [False]
 
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="no arm-none-eabi-gcc")
@@ -303,4 +320,4 @@ def test_c_unit_checks(tmp_path: Path) -> None:
     subprocess.run(["gcc", *GCC_FLAGS, f"-I{ROOT / 'firmware' / 'core'}", f"-I{ROOT / 'firmware' / 'tests'}",
                     *sources, "-o", str(exe)], check=True, capture_output=True, text=True)
     res = subprocess.run([str(exe)], capture_output=True, text=True, check=False)
-    assert res.returncode == 0 and res.stdout.strip() == "16 passed, 0 failed", res.stdout
+    assert res.returncode == 0 and res.stdout.strip() == "22 passed, 0 failed", res.stdout

@@ -60,11 +60,57 @@
 #define HARNESS_MAX_ARRAYS 5u
 #define HARNESS_MAX_ELEMENTS (1u << 17) /* per int8 array and for the output */
 #define HARNESS_MAX_CHANNELS 4096u      /* per int32 array: biases, multipliers, shifts */
+#define HARNESS_MAX_PATCH_TAPS 4096u    /* filter_h * filter_w * input_c of a CONV_2D */
+#define HARNESS_CONV_SCRATCH_WORDS (NN_CONV2D_SCRATCH_BYTES(1, 1, HARNESS_MAX_PATCH_TAPS) / 4u)
 
 /* ------------------------------------------------------------------ unit checks */
 
+/* gemmlowp's SaturatingRoundingDoublingHighMul as written there (nudge, then a 64-bit division truncating
+ * toward zero): nn_requant.h computes it with one add and a shift; they must agree everywhere. */
+static int32_t srdhm_gemmlowp(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+static uint32_t xorshift32(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+#define REQUANT_RANDOM_PAIRS 200000u
+
+static void check_srdhm_against_gemmlowp(check_totals_t *t)
+{
+    static const int32_t edges[] = {INT32_MIN, INT32_MIN + 1, -(1 << 30) - 1, -(1 << 30), -3, -2, -1, 0, 1, 2, 3,
+                                    1 << 30, (1 << 30) + 1, INT32_MAX - 1, INT32_MAX};
+    const unsigned n_edges = sizeof edges / sizeof edges[0];
+    unsigned bad = 0;
+    for (unsigned i = 0; i < n_edges; i++) {
+        for (unsigned j = 0; j < n_edges; j++) {
+            bad += nn_sat_rounding_doubling_high_mul(edges[i], edges[j]) != srdhm_gemmlowp(edges[i], edges[j]);
+        }
+    }
+    uint32_t s = 0x9E3779B9u;
+    for (unsigned k = 0; k < REQUANT_RANDOM_PAIRS; k++) {
+        /* small and large magnitudes: shift the random words right by random amounts */
+        const int32_t a = (int32_t)xorshift32(&s) >> (xorshift32(&s) % 31u);
+        const int32_t b = (int32_t)xorshift32(&s) >> (xorshift32(&s) % 31u);
+        bad += nn_sat_rounding_doubling_high_mul(a, b) != srdhm_gemmlowp(a, b);
+    }
+    CHECK(t, bad == 0, "srdhm equals gemmlowp's nudge-and-truncate form (%u differ)", bad);
+}
+
 static void check_requant(check_totals_t *t)
 {
+    check_srdhm_against_gemmlowp(t);
     CHECK(t, nn_sat_rounding_doubling_high_mul(INT32_MIN, INT32_MIN) == INT32_MAX, "srdhm overflow");
     CHECK(t, nn_sat_rounding_doubling_high_mul(1 << 30, 3) == 2, "srdhm 1.5 -> 2");
     /* gemmlowp's nudge makes negative ties go toward zero (toward +infinity) */
@@ -96,14 +142,15 @@ static void check_conv(check_totals_t *t)
     static const int8_t want[9] = {6, 8, 5, 12, 14, 8, 8, 9, 5};
     nn_conv2d_params_t p = {0, 0, NN_INT8_MIN, NN_INT8_MAX, 3, 3, 1, 2, 2, 3, 3, 1, 1, 1, 1, 1, 0, 0, mult, shift};
     int8_t out[9];
-    nn_conv2d_s8(&p, in, w, NULL, out);
+    uint32_t scratch[NN_CONV2D_SCRATCH_BYTES(2, 2, 1) / 4u];
+    nn_conv2d_s8(&p, in, w, NULL, out, scratch);
     for (int i = 0; i < 9; i++) {
         CHECK(t, out[i] == want[i], "conv %d: %d, want %d", i, out[i], want[i]);
     }
     /* relu-like clamp and a bias */
     static const int32_t bias[1] = {-20};
     p.activation_min = 0;
-    nn_conv2d_s8(&p, in, w, bias, out);
+    nn_conv2d_s8(&p, in, w, bias, out, scratch);
     CHECK(t, out[0] == 0 && out[4] == 4, "conv bias+clamp: %d %d", out[0], out[4]);
 }
 
@@ -291,16 +338,18 @@ static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const h
         const long f_n = op == HARNESS_OP_CONV2D ? ch * pr[7] * pr[8] * pr[6] : (long)pr[7] * pr[8] * ch;
         const long out_n = (long)pr[9] * pr[10] * ch;
         if (!is_i8(&a[0], in_n) || !is_i8(&a[1], f_n) || !is_i32(&a[2], ch, 1) || !is_i32(&a[3], ch, 0) ||
-            !is_i32(&a[4], ch, 0) || !load_shifts(&a[4]) || out_n > (long)HARNESS_MAX_ELEMENTS) {
+            !is_i32(&a[4], ch, 0) || !load_shifts(&a[4]) || out_n > (long)HARNESS_MAX_ELEMENTS ||
+            (long)pr[7] * pr[8] * pr[6] > (long)HARNESS_MAX_PATCH_TAPS) {
             return -1;
         }
         if (op == HARNESS_OP_CONV2D) {
+            uint32_t scratch[HARNESS_CONV_SCRATCH_WORDS];
             const nn_conv2d_params_t p = {
                 pr[0], pr[1], pr[2], pr[3], (uint16_t)pr[4], (uint16_t)pr[5], (uint16_t)pr[6], (uint16_t)pr[7],
                 (uint16_t)pr[8], (uint16_t)pr[9], (uint16_t)pr[10], (uint16_t)pr[11], (uint16_t)pr[12],
                 (uint16_t)pr[13], (uint16_t)pr[14], (uint16_t)pr[15], (uint16_t)pr[16], (uint16_t)pr[17],
                 a[3].i32, h_shift};
-            nn_conv2d_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out);
+            nn_conv2d_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out, scratch);
         } else {
             const nn_depthwise_conv2d_params_t p = {
                 pr[0], pr[1], pr[2], pr[3], (uint16_t)pr[4], (uint16_t)pr[5], (uint16_t)pr[6], (uint16_t)pr[7],

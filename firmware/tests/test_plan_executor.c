@@ -16,7 +16,10 @@
 #define PT_MID_BYTES (PT_MID_SIDE * PT_MID_SIDE)
 #define PT_OUT_SIDE 2u                         /* 2x2 max pool, stride 1 */
 #define PT_OUT_BYTES (PT_OUT_SIDE * PT_OUT_SIDE)
-#define PT_ARENA_BYTES 64u
+#define PT_CONV_SCRATCH 64u               /* the convolution's im2col scratch */
+#define PT_CONV_SCRATCH_BYTES NN_CONV2D_SCRATCH_BYTES(3, 3, 1)
+#define PT_STRIP_BYTES 8u                 /* fused: 2 rows of 3, rounded up to a word */
+#define PT_ARENA_BYTES 128u
 #define PT_ADD_PIXELS 4u
 #define PT_ADD_C 3u
 #define PT_HOOK_LOG 8u
@@ -49,6 +52,8 @@ static nn_op conv_op(uint32_t in_offset, uint32_t out_offset)
     op.bias = zero_bias;
     op.out_mult = unit_mult;
     op.out_shift = unit_shift;
+    op.scratch_offset = PT_CONV_SCRATCH;
+    op.scratch_bytes = PT_CONV_SCRATCH_BYTES;
     return op;
 }
 
@@ -150,8 +155,7 @@ static void test_fused_pool(check_totals_t *t)
     op.pool_stride_h = op.pool_stride_w = 1;
     op.pool_act_min = NN_INT8_MIN;
     op.pool_act_max = NN_INT8_MAX;
-    op.scratch_offset = 28;
-    op.scratch_bytes = 2u * PT_MID_SIDE;
+    op.scratch_bytes = PT_STRIP_BYTES + PT_CONV_SCRATCH_BYTES;
     const nn_plan plan = make_plan(&op, 1, 0, 40, PT_OUT_BYTES);
     fill_input(arena, 0);
     CHECK(t, nn_plan_run(&plan, arena, sizeof arena, NULL, NULL) == NN_OK, "fused plan runs");
@@ -159,9 +163,44 @@ static void test_fused_pool(check_totals_t *t)
     /* nothing outside input, scratch and output was touched */
     int8_t untouched = 1;
     for (unsigned i = 44; i < PT_ARENA_BYTES; i++) {
-        untouched &= arena[i] == 0x5A;
+        untouched &= arena[i] == 0x5A || (i >= PT_CONV_SCRATCH && i < PT_CONV_SCRATCH + op.scratch_bytes);
     }
     CHECK(t, untouched, "fused op writes only its scratch and output");
+}
+
+/* Non-overlapping pool windows (2x2, stride 2, SAME: the right column and bottom row are windows of their own)
+ * run window by window (nn_conv2d_maxpool_s8): once with a left shift (requantized per pixel), once with
+ * multiplier 0.5 and no left shift (the max taken on the accumulators, requantized once). */
+static void test_fused_pool_direct(check_totals_t *t)
+{
+    static const int32_t half_mult[1] = {PT_UNIT_MULT};
+    static const int8_t no_shift[1] = {0};
+    static const int8_t halved[PT_OUT_BYTES] = {0, 5, 23, 27}; /* 4.5, 22.5 round away from zero */
+    _Alignas(4) uint8_t arena[PT_ARENA_BYTES];
+    nn_op op = conv_op(0, 40);
+    op.flags = NN_OP_FLAG_POOL;
+    op.mid = op.out;
+    op.out = (nn_shape){PT_OUT_SIDE, PT_OUT_SIDE, 1};
+    op.pool_h = op.pool_w = 2;
+    op.pool_stride_h = op.pool_stride_w = 2;
+    op.pool_act_min = NN_INT8_MIN;
+    op.pool_act_max = NN_INT8_MAX;
+    op.scratch_bytes = NN_CONV2D_MAXPOOL_SCRATCH_BYTES(3, 3, 1, 1);
+    CHECK(t, nn_op_pools_directly(&op), "stride >= window pools directly");
+    const nn_plan plan = make_plan(&op, 1, 0, 40, PT_OUT_BYTES);
+    fill_input(arena, 0);
+    CHECK(t, nn_plan_run(&plan, arena, sizeof arena, NULL, NULL) == NN_OK, "direct fused plan runs");
+    check_pooled(t, arena, 40, "direct conv + pool, left shift");
+    op.out_mult = half_mult;
+    op.out_shift = no_shift;
+    fill_input(arena, 0);
+    CHECK(t, nn_plan_run(&plan, arena, sizeof arena, NULL, NULL) == NN_OK, "direct fused plan runs");
+    CHECK(t, memcmp(arena + 40, halved, PT_OUT_BYTES) == 0, "direct conv + pool, max before requantization");
+    int8_t untouched = 1;
+    for (unsigned i = 44; i < PT_ARENA_BYTES; i++) {
+        untouched &= arena[i] == 0x5A || (i >= PT_CONV_SCRATCH && i < PT_CONV_SCRATCH + op.scratch_bytes);
+    }
+    CHECK(t, untouched, "direct fused op writes only its scratch and output");
 }
 
 static void test_overlap_and_reshape(check_totals_t *t)
@@ -222,6 +261,7 @@ void run_plan_tests(check_totals_t *t)
 {
     test_conv_then_pool(t);
     test_fused_pool(t);
+    test_fused_pool_direct(t);
     test_overlap_and_reshape(t);
     test_add_broadcast(t);
 }

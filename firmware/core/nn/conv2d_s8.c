@@ -1,49 +1,64 @@
 /* CONV_2D, int8, per-channel requantization: bit-exact with TFLM's
- * reference_integer_ops::ConvPerChannel (groups = 1). */
+ * reference_integer_ops::ConvPerChannel (groups = 1).
+ *
+ * Two output pixels at a time: each one's receptive field is gathered (im2col for one pixel: taps in the
+ * padding take the input zero point, so with the offset added they contribute 0, as TFLM skips them), the
+ * pair is widened to int16 with the offset added (nn_patch_pair_q15), and goes against two output channels'
+ * weight rows at a time (nn_patch_pair_dot_2x2). */
+#include "nn/conv2d_patch.h"
 #include "nn/nn_dot.h"
 #include "nn/nn_kernels.h"
 #include "nn/nn_requant.h"
 
 void nn_conv2d_s8(const nn_conv2d_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                  int8_t *output)
+                  int8_t *output, uint32_t *scratch)
 {
-    nn_conv2d_s8_rows(p, input, filter, bias, 0, p->output_h, output);
+    nn_conv2d_s8_rows(p, input, filter, bias, 0, p->output_h, output, scratch);
 }
 
 /* Output rows are produced strictly in increasing order and each pixel's channels are written only after
- * its taps were read, so the output may overlap the input as nn_plan.h's NN_OP_FLAG_OUT_OVERLAPS_IN allows. */
+ * its taps were gathered, so the output may overlap the input as nn_plan.h's NN_OP_FLAG_OUT_OVERLAPS_IN
+ * allows. */
 void nn_conv2d_s8_rows(const nn_conv2d_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                       uint16_t row_begin, uint16_t row_end, int8_t *output)
+                       uint16_t row_begin, uint16_t row_end, int8_t *output, uint32_t *scratch)
 {
-    const int in_h = p->input_h, in_w = p->input_w, in_c = p->input_c;
-    const size_t filter_stride = (size_t)p->filter_h * p->filter_w * (size_t)in_c; /* one output channel */
+    const int n = (int)p->filter_h * p->filter_w * p->input_c;
+    uint32_t *patch = scratch;
+    int8_t *ga = (int8_t *)(void *)(scratch + NN_PATCH_PAIR_WORDS(n));
+    int8_t *gb = ga + NN_CONV2D_GATHER_BYTES(n);
+    const int ow = p->output_w, oc_n = p->output_c;
     for (int oy = row_begin; oy < row_end; oy++) {
-        const int y0 = oy * p->stride_h - p->pad_h;
-        for (int ox = 0; ox < p->output_w; ox++) {
-            const int x0 = ox * p->stride_w - p->pad_w;
-            for (int oc = 0; oc < p->output_c; oc++) {
-                const int8_t *f = filter + (size_t)oc * filter_stride;
-                int32_t acc = 0;
-                for (int fy = 0; fy < p->filter_h; fy++) {
-                    const int iy = y0 + fy * p->dilation_h;
-                    for (int fx = 0; fx < p->filter_w; fx++) {
-                        const int ix = x0 + fx * p->dilation_w;
-                        /* taps in the padding contribute (zero point + input_offset) * w = 0 */
-                        if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
-                            continue;
-                        }
-                        const int8_t *x = input + ((size_t)iy * in_w + (size_t)ix) * in_c;
-                        const int8_t *w = f + ((size_t)fy * p->filter_w + (size_t)fx) * in_c;
-                        acc += nn_dot_s8_offset(x, w, in_c, p->input_offset);
+        int8_t *out_row = output + (size_t)(oy - row_begin) * (size_t)ow * (size_t)oc_n;
+        for (int ox = 0; ox < ow; ox += 2) {
+            const int two_px = ox + 1 < ow;
+            nn_conv2d_gather(p, input, oy, ox, ga);
+            /* an odd last pixel is paired with itself; only real outputs are stored */
+            nn_conv2d_gather(p, input, oy, two_px ? ox + 1 : ox, gb);
+            nn_patch_pair_q15(ga, gb, patch, n, p->input_offset);
+            int8_t *o0 = out_row + (size_t)ox * (size_t)oc_n;
+            int8_t *o1 = o0 + oc_n;
+            for (int oc = 0; oc < oc_n; oc += 2) {
+                const int two_oc = oc + 1 < oc_n;
+                const int8_t *w0 = filter + (size_t)oc * (size_t)n;
+                const int32_t b0 = bias != NULL ? bias[oc] : 0;
+                const int32_t b1 = bias != NULL && two_oc ? bias[oc + 1] : 0;
+                int32_t acc[4] = {b0, b0, b1, b1};
+                nn_patch_pair_dot_2x2(patch, w0, two_oc ? w0 + n : w0, n, acc);
+                o0[oc] = nn_requantize_s8(acc[0], p->output_multiplier[oc], p->output_shift[oc], p->output_offset,
+                                          p->activation_min, p->activation_max);
+                if (two_px) {
+                    o1[oc] = nn_requantize_s8(acc[1], p->output_multiplier[oc], p->output_shift[oc],
+                                              p->output_offset, p->activation_min, p->activation_max);
+                }
+                if (two_oc) {
+                    o0[oc + 1] = nn_requantize_s8(acc[2], p->output_multiplier[oc + 1], p->output_shift[oc + 1],
+                                                  p->output_offset, p->activation_min, p->activation_max);
+                    if (two_px) {
+                        o1[oc + 1] = nn_requantize_s8(acc[3], p->output_multiplier[oc + 1],
+                                                      p->output_shift[oc + 1], p->output_offset,
+                                                      p->activation_min, p->activation_max);
                     }
                 }
-                if (bias != NULL) {
-                    acc += bias[oc];
-                }
-                acc = nn_multiply_by_quantized_multiplier(acc, p->output_multiplier[oc], p->output_shift[oc]);
-                acc += p->output_offset;
-                acc = nn_clamp_i32(acc, p->activation_min, p->activation_max);
-                output[((size_t)(oy - row_begin) * p->output_w + (size_t)ox) * p->output_c + (size_t)oc] = (int8_t)acc;
             }
         }
     }

@@ -11,6 +11,7 @@
 #ifndef VIGIL_NN_DOT_H
 #define VIGIL_NN_DOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -20,6 +21,13 @@
 #define nn_smlad(a, b, acc) __smlad((a), (b), (acc))
 #define nn_sxtb16(a) __sxtb16(a)
 #define nn_sadd16(a, b) __sadd16((a), (b))
+/* bytes 1 and 3: SXTB16 with its built-in rotation, one instruction (ACLE has no intrinsic for it) */
+static inline uint32_t nn_sxtb16_ror8(uint32_t a)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(a));
+    return r;
+}
 #elif defined(NN_EMULATE_DSP)
 #define NN_DOT_FOUR_LANES 1
 /* ARM's SMLAD: acc + lo(a) * lo(b) + hi(a) * hi(b), halves as int16 (wraps like the instruction) */
@@ -43,6 +51,10 @@ static inline uint32_t nn_sadd16(uint32_t a, uint32_t b)
     const uint32_t hi = ((a >> 16) + (b >> 16)) & 0xFFFFu;
     return lo | hi << 16;
 }
+static inline uint32_t nn_sxtb16_ror8(uint32_t a)
+{
+    return nn_sxtb16((a >> 8) | (a << 24));
+}
 #else
 #define NN_DOT_FOUR_LANES 0
 #endif
@@ -59,9 +71,9 @@ static inline int32_t nn_dot_s8_offset(const int8_t *x, const int8_t *w, int n, 
         memcpy(&xw, x + i, sizeof xw); /* unaligned 32-bit loads (LDR on the M4) */
         memcpy(&ww, w + i, sizeof ww);
         const uint32_t x02 = nn_sadd16(nn_sxtb16(xw), off2);
-        const uint32_t x13 = nn_sadd16(nn_sxtb16((xw >> 8) | (xw << 24)), off2);
+        const uint32_t x13 = nn_sadd16(nn_sxtb16_ror8(xw), off2);
         const uint32_t w02 = nn_sxtb16(ww);
-        const uint32_t w13 = nn_sxtb16((ww >> 8) | (ww << 24));
+        const uint32_t w13 = nn_sxtb16_ror8(ww);
         acc = nn_smlad(x02, w02, acc);
         acc = nn_smlad(x13, w13, acc);
     }
@@ -70,6 +82,138 @@ static inline int32_t nn_dot_s8_offset(const int8_t *x, const int8_t *w, int n, 
         acc += (int32_t)w[i] * ((int32_t)x[i] + x_offset);
     }
     return acc;
+}
+
+/* Four dot products sharing one input vector x (with offset): acc[r] += sum_i w_r[i] * (x[i] + x_offset)
+ * for the rows w_r = w + r * w_stride, r = 0..3 (FULLY_CONNECTED, four output channels per pass: the
+ * unpacked input serves four weight rows). */
+static inline void nn_dot4_s8_offset(const int8_t *x, const int8_t *w, size_t w_stride, int n, int32_t x_offset,
+                                     int32_t acc[4])
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const int8_t *w0 = w, *w1 = w + w_stride, *w2 = w + 2 * w_stride, *w3 = w + 3 * w_stride;
+    int i = 0;
+#if NN_DOT_FOUR_LANES
+    const uint32_t off2 = ((uint32_t)x_offset & 0xFFFFu) * 0x00010001u;
+    for (; i + 4 <= n; i += 4) {
+        uint32_t xw, ww;
+        memcpy(&xw, x + i, sizeof xw);
+        const uint32_t x02 = nn_sadd16(nn_sxtb16(xw), off2);
+        const uint32_t x13 = nn_sadd16(nn_sxtb16_ror8(xw), off2);
+        memcpy(&ww, w0 + i, sizeof ww);
+        a0 = nn_smlad(x13, nn_sxtb16_ror8(ww), nn_smlad(x02, nn_sxtb16(ww), a0));
+        memcpy(&ww, w1 + i, sizeof ww);
+        a1 = nn_smlad(x13, nn_sxtb16_ror8(ww), nn_smlad(x02, nn_sxtb16(ww), a1));
+        memcpy(&ww, w2 + i, sizeof ww);
+        a2 = nn_smlad(x13, nn_sxtb16_ror8(ww), nn_smlad(x02, nn_sxtb16(ww), a2));
+        memcpy(&ww, w3 + i, sizeof ww);
+        a3 = nn_smlad(x13, nn_sxtb16_ror8(ww), nn_smlad(x02, nn_sxtb16(ww), a3));
+    }
+#endif
+    for (; i < n; i++) {
+        const int32_t xi = (int32_t)x[i] + x_offset;
+        a0 += (int32_t)w0[i] * xi;
+        a1 += (int32_t)w1[i] * xi;
+        a2 += (int32_t)w2[i] * xi;
+        a3 += (int32_t)w3[i] * xi;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* A pair of convolution patches: the receptive fields of two output pixels a and b (n int8 taps each, in
+ * filter order) with the input offset added, as int16 halves of 32-bit words, interleaved so one pointer walks
+ * both: for each whole group k of four taps the words {a02, a13, b02, b13}, where a02 holds taps 4k (low half)
+ * and 4k+2 (high half) and a13 taps 4k+1 and 4k+3 — what SXTB16 and SXTB16 ROR 8 give, so the int8 weights
+ * are unpacked the same way and nothing is reordered; then one word {a_t, b_t} for each of the n % 4 last
+ * taps. NN_PATCH_PAIR_WORDS(n) words, the same layout for every variant. |x + offset| <= 255. */
+#define NN_PATCH_PAIR_WORDS(n) ((size_t)(n))
+
+static inline uint32_t nn_pack_q15(int32_t lo, int32_t hi)
+{
+    return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
+}
+
+static inline int32_t nn_lo_q15(uint32_t w)
+{
+    return (int32_t)(int16_t)(w & 0xFFFFu);
+}
+
+static inline int32_t nn_hi_q15(uint32_t w)
+{
+    return (int32_t)(int16_t)(w >> 16);
+}
+
+static inline void nn_patch_pair_q15(const int8_t *xa, const int8_t *xb, uint32_t *dst, int n, int32_t x_offset)
+{
+    int i = 0;
+#if NN_DOT_FOUR_LANES
+    const uint32_t off2 = ((uint32_t)x_offset & 0xFFFFu) * 0x00010001u;
+    for (; i + 4 <= n; i += 4, dst += 4) {
+        uint32_t a, b;
+        memcpy(&a, xa + i, sizeof a);
+        memcpy(&b, xb + i, sizeof b);
+        dst[0] = nn_sadd16(nn_sxtb16(a), off2);
+        dst[1] = nn_sadd16(nn_sxtb16_ror8(a), off2);
+        dst[2] = nn_sadd16(nn_sxtb16(b), off2);
+        dst[3] = nn_sadd16(nn_sxtb16_ror8(b), off2);
+    }
+#else
+    for (; i + 4 <= n; i += 4, dst += 4) {
+        dst[0] = nn_pack_q15(xa[i] + x_offset, xa[i + 2] + x_offset);
+        dst[1] = nn_pack_q15(xa[i + 1] + x_offset, xa[i + 3] + x_offset);
+        dst[2] = nn_pack_q15(xb[i] + x_offset, xb[i + 2] + x_offset);
+        dst[3] = nn_pack_q15(xb[i + 1] + x_offset, xb[i + 3] + x_offset);
+    }
+#endif
+    for (; i < n; i++) {
+        *dst++ = nn_pack_q15(xa[i] + x_offset, xb[i] + x_offset);
+    }
+}
+
+/* A patch pair (nn_patch_pair_q15) against two weight rows (w0, w1: two output channels), n taps:
+ * acc += {a.w0, b.w0, a.w1, b.w1}. Each patch word and each unpacked weight word serves two multiply-
+ * accumulates; the four patch words of a group come in one load. */
+static inline void nn_patch_pair_dot_2x2(const uint32_t *patch, const int8_t *w0, const int8_t *w1, int n,
+                                         int32_t acc[4])
+{
+    int32_t a0 = acc[0], b0 = acc[1], a1 = acc[2], b1 = acc[3];
+    int i = 0;
+    for (; i + 4 <= n; i += 4, patch += 4) {
+        const uint32_t pa02 = patch[0], pa13 = patch[1], pb02 = patch[2], pb13 = patch[3];
+#if NN_DOT_FOUR_LANES
+        uint32_t ww;
+        memcpy(&ww, w0 + i, sizeof ww);
+        uint32_t w02 = nn_sxtb16(ww), w13 = nn_sxtb16_ror8(ww);
+        a0 = nn_smlad(pa13, w13, nn_smlad(pa02, w02, a0));
+        b0 = nn_smlad(pb13, w13, nn_smlad(pb02, w02, b0));
+        memcpy(&ww, w1 + i, sizeof ww);
+        w02 = nn_sxtb16(ww);
+        w13 = nn_sxtb16_ror8(ww);
+        a1 = nn_smlad(pa13, w13, nn_smlad(pa02, w02, a1));
+        b1 = nn_smlad(pb13, w13, nn_smlad(pb02, w02, b1));
+#else
+        const int32_t u0 = w0[i], u1 = w0[i + 1], u2 = w0[i + 2], u3 = w0[i + 3];
+        const int32_t v0 = w1[i], v1 = w1[i + 1], v2 = w1[i + 2], v3 = w1[i + 3];
+        a0 += nn_lo_q15(pa02) * u0 + nn_hi_q15(pa02) * u2 + nn_lo_q15(pa13) * u1 + nn_hi_q15(pa13) * u3;
+        b0 += nn_lo_q15(pb02) * u0 + nn_hi_q15(pb02) * u2 + nn_lo_q15(pb13) * u1 + nn_hi_q15(pb13) * u3;
+        a1 += nn_lo_q15(pa02) * v0 + nn_hi_q15(pa02) * v2 + nn_lo_q15(pa13) * v1 + nn_hi_q15(pa13) * v3;
+        b1 += nn_lo_q15(pb02) * v0 + nn_hi_q15(pb02) * v2 + nn_lo_q15(pb13) * v1 + nn_hi_q15(pb13) * v3;
+#endif
+    }
+    for (; i < n; i++) {
+        const uint32_t ab = *patch++;
+        a0 += nn_lo_q15(ab) * w0[i];
+        b0 += nn_hi_q15(ab) * w0[i];
+        a1 += nn_lo_q15(ab) * w1[i];
+        b1 += nn_hi_q15(ab) * w1[i];
+    }
+    acc[0] = a0;
+    acc[1] = b0;
+    acc[2] = a1;
+    acc[3] = b1;
 }
 
 #endif

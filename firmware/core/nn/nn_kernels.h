@@ -149,16 +149,31 @@ typedef struct nn_softmax_params {
     uint16_t depth;
 } nn_softmax_params_t;
 
-/* bias may be NULL (no bias). */
+/* CONV_2D's scratch, 32-bit words: a pair of int16 patches of n = filter_h * filter_w * input_c taps
+ * (NN_PATCH_PAIR_WORDS(n) words, nn_dot.h) and two int8 gathers of n taps, each rounded up to a word.
+ * The conv + max-pool kernel also keeps one int32 running maximum per output channel.
+ * vigil.export.plan sizes an op's arena scratch with the same formulas (conv_scratch_bytes). */
+#define NN_CONV2D_TAPS(fh, fw, c) ((size_t)(fh) * (size_t)(fw) * (size_t)(c))
+#define NN_CONV2D_GATHER_BYTES(n) (((size_t)(n) + 3u) & ~(size_t)3u)
+#define NN_CONV2D_SCRATCH_BYTES(fh, fw, c) \
+    (4u * NN_CONV2D_TAPS(fh, fw, c) + 2u * NN_CONV2D_GATHER_BYTES(NN_CONV2D_TAPS(fh, fw, c)))
+#define NN_CONV2D_MAXPOOL_SCRATCH_BYTES(fh, fw, c, out_c) (NN_CONV2D_SCRATCH_BYTES(fh, fw, c) + 4u * (size_t)(out_c))
+
+/* bias may be NULL (no bias). scratch: NN_CONV2D_SCRATCH_BYTES, for CONV_2D only. */
 void nn_conv2d_s8(const nn_conv2d_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                  int8_t *output);
+                  int8_t *output, uint32_t *scratch);
 void nn_depthwise_conv2d_s8(const nn_depthwise_conv2d_params_t *p, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output);
 /* Output rows [row_begin, row_end) only, written from `output` on (output row row_begin lands at output[0]);
  * the input is the whole input tensor. Rows are produced in increasing order: the plan executor uses this to
  * compute a convolution a few rows at a time (conv + max pool fusion) and for outputs overlapping inputs. */
 void nn_conv2d_s8_rows(const nn_conv2d_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                       uint16_t row_begin, uint16_t row_end, int8_t *output);
+                       uint16_t row_begin, uint16_t row_end, int8_t *output, uint32_t *scratch);
+/* CONV_2D then MAX_POOL_2D with pool stride >= pool window in both directions (windows do not overlap):
+ * pp describes the pool (its input_h/w are the convolution's output_h/w, channels its output_c). scratch:
+ * NN_CONV2D_MAXPOOL_SCRATCH_BYTES. The output is the pool's. */
+void nn_conv2d_maxpool_s8(const nn_conv2d_params_t *cp, const nn_pool2d_params_t *pp, const int8_t *input,
+                          const int8_t *filter, const int32_t *bias, int8_t *output, uint32_t *scratch);
 void nn_depthwise_conv2d_s8_rows(const nn_depthwise_conv2d_params_t *p, const int8_t *input, const int8_t *filter,
                                  const int32_t *bias, uint16_t row_begin, uint16_t row_end, int8_t *output);
 void nn_fully_connected_s8(const nn_fully_connected_params_t *p, const int8_t *input, const int8_t *filter,

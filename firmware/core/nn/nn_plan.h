@@ -70,8 +70,12 @@ enum {
  * NN_OP_FLAG_POOL: a CONV_2D/DEPTHWISE_CONV_2D whose output goes straight through a MAX_POOL_2D (pool_*
  *   fields; window, strides, top/left padding, clamp, as nn_pool2d_params). The convolution's output
  *   (shape `mid`) is never stored whole: the kernel computes it pool_h rows at a time into the scratch
- *   buffer (scratch_offset, scratch_bytes = pool_h * mid.w * mid.c, valid during this op only) and pools
- *   them into `out`. Same numbers as the two ops run one after the other.
+ *   buffer (scratch_offset; pool_h * mid.w * mid.c bytes, valid during this op only) and pools them into
+ *   `out`. Same numbers as the two ops run one after the other. A CONV_2D's own scratch
+ *   (NN_CONV2D_SCRATCH_BYTES) follows the strip at the next multiple of NN_ARENA_ALIGN. A CONV_2D whose pool
+ *   windows do not overlap (nn_op_pools_directly) has no strip: nn_conv2d_maxpool_s8 computes one pooled
+ *   output at a time in NN_CONV2D_MAXPOOL_SCRATCH_BYTES of scratch.
+ * Every CONV_2D has scratch (its im2col patches, nn_kernels.h) at scratch_offset, fused or not.
  * NN_OP_FLAG_OUT_OVERLAPS_IN: the output shares arena bytes with the input (which dies here). The
  *   planner guarantees that output row r ends before the first input row that rows r, r+1, ... read
  *   (in_offset - out_offset >= max_r ((r+1) * out_row - max(0, r*stride_h - pad_h) * in_row)), so the
@@ -111,6 +115,14 @@ typedef struct nn_op {
     int16_t pool_act_min, pool_act_max;
     uint32_t scratch_offset, scratch_bytes; /* arena bytes this op alone may use */
 } nn_op;
+
+/* A fused CONV_2D + MAX_POOL_2D that nn_conv2d_maxpool_s8 runs window by window (vigil.export.plan decides
+ * the scratch size with the same test: pools_directly). */
+static inline int nn_op_pools_directly(const nn_op *op)
+{
+    return op->kind == NN_OP_CONV_2D && (op->flags & NN_OP_FLAG_POOL) && op->pool_stride_h >= op->pool_h &&
+           op->pool_stride_w >= op->pool_w;
+}
 
 typedef struct nn_plan {
     const nn_op *ops;

@@ -22,10 +22,11 @@ static inline int32_t nn_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
     if (a == INT32_MIN && b == INT32_MIN) {
         return INT32_MAX;
     }
-    const int64_t ab = (int64_t)a * (int64_t)b;
-    /* nudge then truncating division (C division truncates toward zero, as in TFLM) */
-    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    /* gemmlowp adds a nudge (2^30, or 1 - 2^30 when a*b < 0) and divides by 2^31 truncating toward zero. For
+     * a*b < 0 that is ceil((a*b + 1 - 2^30) / 2^31) = floor((a*b + 1 - 2^30 + 2^31 - 1) / 2^31)
+     * = floor((a*b + 2^30) / 2^31), the same expression as for a*b >= 0: one add and an arithmetic shift
+     * instead of a sign test and a 64-bit division. */
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
 /* x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31].
@@ -53,6 +54,16 @@ static inline int32_t nn_multiply_by_quantized_multiplier(int32_t x, int32_t mul
 static inline int32_t nn_multiply_by_quantized_multiplier_le1(int32_t x, int32_t multiplier, int shift)
 {
     return nn_rounding_divide_by_pot(nn_sat_rounding_doubling_high_mul(x, multiplier), -shift);
+}
+
+/* The whole requantization of a convolution or dense accumulator: scale, add the output zero point, clamp to
+ * the fused activation range [lo, hi] (within int8). */
+static inline int8_t nn_requantize_s8(int32_t acc, int32_t multiplier, int shift, int32_t output_offset, int32_t lo,
+                                      int32_t hi)
+{
+    int32_t v = nn_multiply_by_quantized_multiplier(acc, multiplier, shift) + output_offset;
+    v = v < lo ? lo : v;
+    return (int8_t)(v > hi ? hi : v);
 }
 
 /* Clamp an int32 to [lo, hi] (the fused activation range, itself within int8). */

@@ -92,6 +92,17 @@ static void run_conv_pool(const nn_op *op, const int8_t *in, int8_t *out, int8_t
     } else {
         depthwise_params(op, op->mid, &dp);
     }
+    if (nn_op_pools_directly(op)) {
+        const nn_pool2d_params_t direct = {
+            .activation_min = op->pool_act_min, .activation_max = op->pool_act_max,
+            .input_h = op->mid.h, .input_w = op->mid.w, .channels = op->mid.c,
+            .filter_h = op->pool_h, .filter_w = op->pool_w, .output_h = op->out.h, .output_w = op->out.w,
+            .stride_h = op->pool_stride_h, .stride_w = op->pool_stride_w,
+            .pad_h = op->pool_pad_h, .pad_w = op->pool_pad_w,
+        };
+        nn_conv2d_maxpool_s8(&cp, &direct, in, op->weights, op->bias, out, (uint32_t *)(void *)scratch);
+        return;
+    }
     nn_pool2d_params_t pp = {
         .activation_min = op->pool_act_min, .activation_max = op->pool_act_max,
         .input_w = op->mid.w, .channels = op->mid.c,
@@ -100,6 +111,8 @@ static void run_conv_pool(const nn_op *op, const int8_t *in, int8_t *out, int8_t
     };
     const size_t out_row = (size_t)op->out.w * op->out.c;
     const size_t mid_row = (size_t)op->mid.w * op->mid.c;
+    const size_t strip_bytes = ((size_t)op->pool_h * mid_row + NN_ARENA_ALIGN - 1u) & ~(size_t)(NN_ARENA_ALIGN - 1u);
+    uint32_t *conv_scratch = (uint32_t *)(void *)(scratch + strip_bytes);
     uint16_t have_lo = 0, have_hi = 0; /* convolution rows [have_lo, have_hi) are in scratch, from row 0 on */
     for (uint16_t r = 0; r < op->out.h; r++) {
         const int32_t y0 = (int32_t)r * op->pool_stride_h - op->pool_pad_h;
@@ -114,7 +127,7 @@ static void run_conv_pool(const nn_op *op, const int8_t *in, int8_t *out, int8_t
         }
         int8_t *dst = scratch + (size_t)(from - lo) * mid_row;
         if (is_conv) {
-            nn_conv2d_s8_rows(&cp, in, op->weights, op->bias, from, hi, dst);
+            nn_conv2d_s8_rows(&cp, in, op->weights, op->bias, from, hi, dst, conv_scratch);
         } else {
             nn_depthwise_conv2d_s8_rows(&dp, in, op->weights, op->bias, from, hi, dst);
         }
@@ -169,7 +182,8 @@ nn_status nn_plan_run_op(const nn_op *op, uint8_t *arena)
             /* rows in increasing order: also honours NN_OP_FLAG_OUT_OVERLAPS_IN */
             nn_conv2d_params_t p;
             conv_params(op, op->out, &p);
-            nn_conv2d_s8_rows(&p, in, op->weights, op->bias, 0, op->out.h, out);
+            nn_conv2d_s8_rows(&p, in, op->weights, op->bias, 0, op->out.h, out,
+                              (uint32_t *)(void *)(arena + op->scratch_offset));
         } else {
             nn_depthwise_conv2d_params_t p;
             depthwise_params(op, op->out, &p);

@@ -114,8 +114,9 @@ def _op_struct(name: str, i: int, op: PlanOp, plan: Plan) -> str:
             f".pool_stride_h = {q['stride_h']}", f".pool_stride_w = {q['stride_w']}",
             f".pool_pad_h = {q['pad_h']}", f".pool_pad_w = {q['pad_w']}",
             f".pool_act_min = {q['act_min']}", f".pool_act_max = {q['act_max']}",
-            f".scratch_offset = {plan.scratch_offsets[i]}u", f".scratch_bytes = {op.scratch_bytes}u",
         ]
+    if op.scratch_bytes:
+        fields += [f".scratch_offset = {plan.scratch_offsets[i]}u", f".scratch_bytes = {op.scratch_bytes}u"]
     return f"    {{ /* {i}: {op.kind} (tflite operator {op.source_index}) */\n        " + \
         ",\n        ".join(fields) + "\n    }"
 

@@ -17,7 +17,7 @@ from vigil.export import quant
 from vigil.export.quant import quantize_multiplier  # re-exported: the one QuantizeMultiplier of the package
 
 __all__ = ["Plan", "PlanOp", "PlanError", "TensorIO", "compile_plan", "assign_offsets", "activation_range",
-           "manifest_entry", "quantize_multiplier"]
+           "manifest_entry", "quantize_multiplier", "conv_scratch_bytes"]
 from vigil.export.tflite_reader import Graph, Operator, Tensor, UnsupportedOpError
 
 #: Arena offsets are aligned so that int32 reads of any buffer are aligned on the Cortex-M4.
@@ -114,6 +114,13 @@ def activation_range(act: str, out: Tensor) -> tuple[int, int]:
     return quant.activation_range(_ACTIVATIONS[act], out.quant.scale, out.quant.zero_point)
 
 
+def conv_scratch_bytes(filter_h: int, filter_w: int, in_c: int) -> int:
+    """CONV_2D's scratch (NN_CONV2D_SCRATCH_BYTES in nn_kernels.h): a pair of int16 patches of the receptive
+    field (4 bytes per tap) and two int8 gathers of it, each rounded up to a word."""
+    taps = filter_h * filter_w * in_c
+    return 4 * taps + 2 * _align(taps)
+
+
 def _padding(padding: str, size: int, k: int, stride: int, dilation: int, out: int) -> int:
     """TFLM ComputePaddingHeightWidth: the padding before (top/left); the rest goes after."""
     return 0 if padding == "VALID" else quant.compute_padding(stride, dilation, size, k, out)
@@ -179,6 +186,8 @@ def _compile_op(graph: Graph, op: Operator, n_ops: int) -> PlanOp:
         pop.weights = np.asarray(filt.data, dtype=np.int8)
         pop.bias = _bias(graph, op, oc)
         pop.multipliers, pop.shifts = _effective_scales(inp, filt, out, oc)
+        if op.opcode == "CONV_2D":
+            pop.scratch_bytes = conv_scratch_bytes(kh, kw, in_hwc[2])
         per_out = kh * kw * (in_hwc[2] if op.opcode == "CONV_2D" else 1)
         pop.macs = out_hwc[0] * out_hwc[1] * oc * per_out
     elif op.opcode == "FULLY_CONNECTED":
@@ -304,10 +313,22 @@ def fuse_conv_pool(ops: list[PlanOp], graph: Graph) -> list[PlanOp]:
             prev.mid_shape = prev.out_shape
             prev.out_shape = op.out_shape
             prev.output = op.output
-            prev.scratch_bytes = q["filter_h"] * prev.mid_shape[1] * prev.mid_shape[2]
+            if pools_directly(prev):
+                # nn_conv2d_maxpool_s8: the convolution's scratch and one running max per output channel
+                prev.scratch_bytes += 4 * prev.mid_shape[2]
+            else:
+                # the pooled strip of convolution rows, then (word-aligned) the convolution's own scratch
+                prev.scratch_bytes += _align(q["filter_h"] * prev.mid_shape[1] * prev.mid_shape[2])
             continue
         out.append(op)
     return out
+
+
+def pools_directly(op: PlanOp) -> bool:
+    """nn_op_pools_directly (nn_plan.h): a CONV_2D fused with a max pool whose windows do not overlap runs
+    window by window (nn_conv2d_maxpool_s8) instead of through a strip of convolution rows."""
+    return (op.kind == "CONV_2D" and op.pool is not None and op.pool["stride_h"] >= op.pool["filter_h"]
+            and op.pool["stride_w"] >= op.pool["filter_w"])
 
 
 #: Ops whose output rows depend on a window of input rows (row r reads from row r*stride - pad on).
