@@ -121,9 +121,9 @@ def output_silenced() -> Iterator[None]:
     sys.stderr.flush()
     saved = [os.dup(1), os.dup(2)]
     try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            os.dup2(null.fileno(), 2)
+        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
+            os.dup2(null.fileno(), 1)  # C++ writes to the descriptors,
+            os.dup2(null.fileno(), 2)  # Python's print to sys.stdout (which click's test runner replaces)
             yield
     finally:
         sys.stdout.flush()
