@@ -544,6 +544,88 @@ def export_nn(model: Path, name: str, out_dir: Path, as_json: bool) -> None:
                    f"arena {entry['arena_bytes']:,} B, weights {entry['weight_bytes']:,} B, {entry['macs']:,} MACs")  # fmt: skip
 
 
+# ---------------------------------------------------------------- stress models
+
+
+@cli.group("train")
+def train_group() -> None:
+    """Train models on real or synthetic data."""
+
+
+@train_group.command("stress")
+@click.option("--data", required=True, help="An HRV-feature CSV file, or 'synthetic' (PPG sessions through the twin).")
+@click.option("--from", "data_format", type=click.Choice(["hrv-csv", "synthetic"]), default=None,
+              help="Data format (default: detected).")  # fmt: skip
+@click.option("--layout", type=click.Choice(["potgieter", "potgieter-new", "header"]), default=None,
+              help="HRV CSV layout (default: detected).")  # fmt: skip
+@click.option("--difficulty", type=click.Choice(["easy", "moderate", "hard"]), default="moderate", show_default=True,
+              help="Synthetic data only.")  # fmt: skip
+@click.option("--protocol", type=click.Choice(["kfold20", "blocks", "loso"]), default="blocks", show_default=True,
+              help="Evaluation protocol for metrics.json.")  # fmt: skip
+@click.option("--seed", default=0, show_default=True, help="Seed of the splits, the models and synthetic data.")
+@click.option("--nn-epochs", default=120, show_default=True, help="Training epochs of the stress MLP.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def train_stress(data: str, data_format: str | None, layout: str | None, difficulty: str, protocol: str, seed: int,
+                 nn_epochs: int, out_dir: Path, as_json: bool) -> None:  # fmt: skip
+    """Train the stress trio (decision tree, RBF SVM, int8 MLP) and its consensus weights on all of the data,
+    evaluate them with PROTOCOL, and write models, scaler, weights, metrics.json and manifest.json to OUT."""
+    from vigil.ml import protocols
+    from vigil.ml.stress import evaluate_stress, fit_stress_trio
+    from vigil.ml.stress_io import load_stress_data, save_stress_trio
+
+    dataset = load_stress_data(data, data_format, layout, difficulty, seed)
+    show = not as_json and sys.stderr.isatty()
+    with progress_bar(show) as bar:
+        n_folds = len(protocols.folds(dataset, protocol, seed))
+        metrics = evaluate_stress(dataset, protocol, seed=seed, nn_epochs=nn_epochs,
+                                  progress=tracker(bar, f"{protocol} folds", n_folds))  # fmt: skip
+    trio = fit_stress_trio(dataset.features, dataset.labels, protocols.units(dataset, protocol), seed=seed,
+                           nn_epochs=nn_epochs)  # fmt: skip
+    settings = {"protocol": protocol, "seed": seed, "nn_epochs": nn_epochs}
+    manifest = save_stress_trio(trio, out_dir, dataset, settings, metrics)
+    if as_json:
+        emit_json(manifest)
+    else:
+        print_stress_metrics(metrics, f"stress trio on {len(dataset)} segments — {protocol}")
+        click.echo(f"wrote {', '.join(manifest['files'])} and manifest.json to {out_dir}")
+
+
+@cli.command("evaluate")
+@click.argument("model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--protocol", type=click.Choice(["kfold20", "blocks", "loso"]), default=None,
+              help="Protocol (default: the one recorded at training).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="The full report as JSON (per fold too).")
+def evaluate_cmd(model_dir: Path, protocol: str | None, as_json: bool) -> None:
+    """Re-run an evaluation protocol on the data recorded in MODEL_DIR's manifest (from `vigil train stress`):
+    accuracy, precision, sensitivity, specificity and F1 of each model and of the consensus."""
+    from vigil.ml import protocols
+    from vigil.ml.stress import evaluate_stress
+    from vigil.ml.stress_io import dataset_from_manifest, read_manifest
+
+    manifest = read_manifest(model_dir)
+    dataset = dataset_from_manifest(manifest)
+    settings = manifest["settings"]
+    protocol = protocol or settings["protocol"]
+    with progress_bar(not as_json and sys.stderr.isatty()) as bar:
+        n_folds = len(protocols.folds(dataset, protocol, settings["seed"]))
+        report = evaluate_stress(dataset, protocol, seed=settings["seed"], nn_epochs=settings["nn_epochs"],
+                                 progress=tracker(bar, f"{protocol} folds", n_folds))  # fmt: skip
+    if as_json:
+        emit_json(report)
+    else:
+        print_stress_metrics(report, f"{model_dir.name}: {len(dataset)} segments — {protocol}")
+
+
+def print_stress_metrics(report: dict, title: str) -> None:
+    table = Table(title=f"{title} ({report['folds']} folds, {report['seconds']} s)")
+    for col in ("model", "accuracy", "precision", "sensitivity", "specificity", "F1"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for name, m in report["models"].items():
+        table.add_row(name, *(f"{m[k]:.3f}" for k in ("accuracy", "precision", "sensitivity", "specificity", "f1")))
+    Console().print(table)
+
+
 def main() -> None:
     cli(prog_name="vigil")
 

@@ -1,0 +1,114 @@
+"""Stress datasets by name, and the trained trio on disk (what `vigil train stress` writes, `vigil evaluate` reads).
+
+Folder layout (all next to each other):
+
+``stress_tree.joblib``, ``stress_svm.joblib``  the scikit-learn models, pickled by joblib. Pickles are tied to the
+    scikit-learn version (recorded in the manifest) and run code when loaded: load only folders you trust. The
+    firmware does not read them; the fixed-point export reads the fitted attributes.
+``stress_nn.keras``, ``stress_nn.tflite``  the float Keras net and the int8 model the device runs.
+``stress_scaler.json``  FeatureScaler constants, including the folded per-feature ``scale`` / ``offset``.
+``stress_consensus.json``  model order, weights, the unanimity rule.
+``metrics.json``  the evaluation report (``evaluate_stress``).
+``manifest.json``  the data (path and layout, or synthetic parameters), protocol, seed, epochs, versions and the
+    SHA-256 of every file above.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vigil.data.hrv_csv import HrvDataset, load_hrv_csv
+from vigil.errors import VigilError
+from vigil.ml.stress import MODEL_NAMES, FeatureScaler, Int8StressNet, StressTrio
+
+MANIFEST = "manifest.json"
+DATA_FORMATS = ("hrv-csv", "synthetic")
+
+
+def load_stress_data(data: str, data_format: str | None = None, layout: str | None = None,
+                     difficulty: str = "moderate", seed: int = 0) -> HrvDataset:  # fmt: skip
+    """``data`` = "synthetic" (the built-in generator) or a path; ``data_format`` is detected when None (a
+    `.csv` file is an HRV-feature CSV)."""
+    if data == "synthetic" or data_format == "synthetic":
+        from vigil.data.synthetic_stress import synthetic_stress_dataset
+
+        return synthetic_stress_dataset(difficulty=difficulty, seed=seed)
+    path = Path(data)
+    if not path.exists():
+        raise VigilError(f"{path}: no such file (give an HRV-feature CSV, or 'synthetic')")
+    fmt = data_format or ("hrv-csv" if path.is_file() else None)
+    if fmt != "hrv-csv":
+        raise VigilError(f"{path}: cannot tell the stress data format; expected an HRV-feature CSV file (--from hrv-csv)")
+    return load_hrv_csv(path, layout)
+
+
+def dataset_from_manifest(manifest: dict) -> HrvDataset:
+    src = manifest["data"]
+    if src["kind"] == "synthetic":
+        from vigil.data.synthetic_stress import synthetic_stress_dataset
+
+        keys = ("subjects", "sessions_per_condition", "session_s", "difficulty", "seed")
+        return synthetic_stress_dataset(**{k: src[k] for k in keys})
+    return load_hrv_csv(src["path"], src.get("layout"))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_stress_trio(trio: StressTrio, out_dir: Path, dataset: HrvDataset, settings: dict, metrics: dict) -> dict:
+    """Write the folder described in the module doc; returns the manifest."""
+    import joblib
+    import sklearn
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    joblib.dump(trio.models["tree"], out_dir / "stress_tree.joblib")
+    joblib.dump(trio.models["svm"], out_dir / "stress_svm.joblib")
+    nn = trio.models["nn"]
+    if isinstance(nn, Int8StressNet):
+        nn.keras_model.save(out_dir / "stress_nn.keras")
+        (out_dir / "stress_nn.tflite").write_bytes(nn.tflite)
+    (out_dir / "stress_scaler.json").write_text(json.dumps(trio.scaler.to_dict(), indent=1) + "\n")
+    consensus = {
+        "models": list(MODEL_NAMES),
+        "weights": trio.weights.tolist(),
+        "rule": "stress = argmax_i sum_j weights[j] * p_j[i] == 1; unanimous = every model's argmax is stress",
+        "chosen_on": trio.validation,
+    }
+    (out_dir / "stress_consensus.json").write_text(json.dumps(consensus, indent=1) + "\n")
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    files = sorted(p.name for p in out_dir.iterdir() if p.name.startswith("stress_") or p.name == "metrics.json")
+    manifest = {
+        "kind": "vigil-stress-trio",
+        "version": 1,
+        "data": dataset.source,
+        "rows": len(dataset),
+        "settings": settings,
+        "versions": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
+        "files": {name: _sha256(out_dir / name) for name in files},
+        "summary": {k: {m: metrics["models"][k][m] for m in ("accuracy", "f1")} for k in metrics["models"]},
+    }
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str) + "\n")
+    return manifest
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any]:
+    path = Path(out_dir) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise VigilError(f"{path}: no manifest; expected a folder written by `vigil train stress`") from None
+    except json.JSONDecodeError as exc:
+        raise VigilError(f"{path}:{exc.lineno}: expected JSON ({exc.msg})") from None
+    if manifest.get("kind") != "vigil-stress-trio":
+        raise VigilError(f"{path}:1: expected a vigil-stress-trio manifest")
+    return manifest
+
+
+def load_scaler(out_dir: Path) -> FeatureScaler:
+    return FeatureScaler.from_dict(json.loads((Path(out_dir) / "stress_scaler.json").read_text()))
