@@ -131,7 +131,8 @@ def build(tmp: Path, header_name: str, header: str, model: str, nf: int, nc: int
     driver = tmp / f"{model}_driver.c"
     driver.write_text(DRIVER.format(header=header_name, nf=nf, nc=nc, body=body.format(model=model, nc=nc)))
     exe = tmp / model
-    cmd = ["gcc", *GCC_FLAGS, f"-I{CORE}", f"-I{tmp}", str(driver), *(str(CORE / s) for s in ML_SOURCES), "-o", str(exe)]
+    sources = [str(driver), *(str(CORE / s) for s in ML_SOURCES)]
+    cmd = ["gcc", *GCC_FLAGS, f"-I{CORE}", f"-I{tmp}", *sources, "-o", str(exe)]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr
     return exe
@@ -247,7 +248,7 @@ def test_svm_agreement_with_sklearn(svm_case: SvmCase) -> None:
     m = svm_case.model
     q = svm_export.svm_predict_q15(m, x)
     f, p1 = svm_export.platt_float(svm_export.svm_float(svm_case.svm), s)
-    # measured: decision error <= 1.2e-4, |P - exact Platt| <= 4e-5 (blobs and the HRV file)
+    # measured: decision error 1.6e-4 (blobs) / 8.5e-5 (HRV file), |P - exact Platt| 4.8e-5 / 3.9e-5
     assert np.abs(svm_export.svm_decision_q(m, x) / 2**m.decision_frac - f).max() < 5e-4
     assert np.abs(q[:, 1] / 32768 - p1).max() < 1.5e-4
     # sklearn's predict_proba differs from the exact sigmoid by up to 0.005 (libsvm's coupling tolerance)
@@ -257,8 +258,9 @@ def test_svm_agreement_with_sklearn(svm_case: SvmCase) -> None:
     platt_class = (p1 > 0.5).astype(int)
     assert np.mean(device_class == platt_class) >= 0.99
     # sklearn's predict (decision sign) and its predict_proba argmax disagree near the boundary themselves
-    assert np.mean(device_class == svm_case.svm.predict(s)) >= 0.97
-    assert np.mean(device_class == proba.argmax(axis=1)) >= 0.97
+    # measured: 0.993 / 0.990 with predict, 0.997 / 1.000 with the predict_proba argmax (blobs / HRV file)
+    assert np.mean(device_class == svm_case.svm.predict(s)) >= 0.98
+    assert np.mean(device_class == proba.argmax(axis=1)) >= 0.99
 
 
 def test_exp2_neg_q30_accuracy() -> None:
@@ -316,7 +318,7 @@ def test_micromlgen_ports_predict_like_sklearn(tmp_path: Path, svm_case: SvmCase
     tree_pred = run_port(tmp_path, "stress_tree_micromlgen.h", files["stress_tree_micromlgen.h"], "StressTree", s)
     assert np.array_equal(tree_pred, tree.predict(s))
     svm_pred = run_port(tmp_path, "stress_svm_micromlgen.h", files["stress_svm_micromlgen.h"], "StressSvm", s)
-    # float32 features and 12-digit coefficients: measured 0 disagreements on both test sets
+    # float32 features and 12-digit coefficients: measured 0 disagreements on both test sets (300 and 100)
     assert np.mean(svm_pred == svm_case.svm.predict(s)) >= 0.99
     raw = micromlgen_ports(tree, svm_case.svm, "stress", svm_case.scaler, raw_svm_port=True)
     raw_pred = run_port(tmp_path, "raw_svm.h", raw["stress_svm_micromlgen.h"], "StressSvm", s)
@@ -335,7 +337,8 @@ def test_kernels_compile_for_cortex_m4(tmp_path: Path) -> None:
     for src in ML_SOURCES:
         cmd = [
             "arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-std=c11",
-            "-Wall", "-Wextra", "-Wshadow", "-Werror", "-O2", f"-I{CORE}", "-c", str(CORE / src), "-o", str(tmp_path / "x.o"),
+            "-Wall", "-Wextra", "-Wshadow", "-Werror", "-O2", f"-I{CORE}",
+            "-c", str(CORE / src), "-o", str(tmp_path / "x.o"),
         ]  # fmt: skip
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         assert res.returncode == 0, res.stderr

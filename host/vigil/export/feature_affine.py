@@ -54,7 +54,8 @@ class FeatureAffine:
             affine = _probe_transformer(scaler.transform, n_features)
         else:
             raise VigilError(
-                f"scaler: expected a FeatureAffine, a pair (scale, offset) or a fitted transformer, got {type(scaler).__name__}"
+                "scaler: expected a FeatureAffine, a pair (scale, offset) or a fitted transformer, "
+                f"got {type(scaler).__name__}"
             )
         if affine.scale.shape != (n_features,) or affine.offset.shape != (n_features,):
             raise VigilError(f"scaler: expected {n_features} per-feature scales and offsets, got {affine.scale.shape}")

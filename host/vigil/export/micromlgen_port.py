@@ -29,7 +29,7 @@ def _scaler_comment(scaler: Any, n_features: int) -> list[str]:
         return [" * Features: float, scaled as in training (scaled_f = a_f * raw_f + b_f)."]
     affine = FeatureAffine.of(scaler, n_features)
     lines = [" * Features: float x[f] = a_f * raw_f + b_f (raw in the device's int units):"]
-    lines += [f" *   f{f}: a = {affine.scale[f]!r}, b = {affine.offset[f]!r}" for f in range(n_features)]
+    lines += [f" *   f{f}: a = {float(affine.scale[f])!r}, b = {float(affine.offset[f])!r}" for f in range(n_features)]
     return lines
 
 

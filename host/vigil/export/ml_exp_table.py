@@ -30,9 +30,8 @@ LUT_BITS = 8  # 2^LUT_BITS segments of [0, 1)
 INTERP_BITS = U_FRAC - LUT_BITS
 ZERO_FROM = 31  # u >= ZERO_FROM gives 0
 
-EXP2_NEG_Q30: np.ndarray = np.round(2.0 ** (-np.arange((1 << LUT_BITS) + 1) / (1 << LUT_BITS)) * (1 << OUT_FRAC)).astype(
-    np.int64
-)
+_NODES = np.arange((1 << LUT_BITS) + 1) / (1 << LUT_BITS)
+EXP2_NEG_Q30: np.ndarray = np.round(2.0**-_NODES * (1 << OUT_FRAC)).astype(np.int64)
 assert EXP2_NEG_Q30[0] == 1 << OUT_FRAC and EXP2_NEG_Q30[-1] == 1 << (OUT_FRAC - 1)
 
 

@@ -51,6 +51,7 @@ LOG2E = 1.0 / math.log(2.0)
 _ACC_BOUND = 1 << 61  # |sum alpha K| and |intercept| each stay below this
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MAX = 2**63 - 1
+_TWIN_BLOCK = 512  # rows per step of the twin (bounds its n x n_sv x n_features temporaries)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,8 @@ def _feature_affine_q(affine: FeatureAffine) -> tuple[np.ndarray, np.ndarray, np
         muls.append(mul)
         adds.append(add)
         shifts.append(shift)
-    return np.array(muls, dtype=np.int64), np.array(adds, dtype=np.int64), np.array(shifts, dtype=np.int64) - SCALED_FRAC
+    right_shifts = np.array(shifts, dtype=np.int64) - SCALED_FRAC  # to Q20
+    return np.array(muls, dtype=np.int64), np.array(adds, dtype=np.int64), right_shifts
 
 
 def export_svm(svm: Any, scaler: Any) -> SvmQ15:
@@ -191,7 +193,9 @@ def export_svm(svm: Any, scaler: Any) -> SvmQ15:
     m = svm_float(svm)
     n_sv, n_features = m.sv.shape
     if n_features > MAX_FEATURES or n_sv > MAX_SV or n_sv == 0:
-        raise VigilError(f"svm export: expected 1..{MAX_SV} support vectors of <= {MAX_FEATURES} features, got {m.sv.shape}")
+        raise VigilError(
+            f"svm export: expected 1..{MAX_SV} support vectors of <= {MAX_FEATURES} features, got {m.sv.shape}"
+        )
     affine = FeatureAffine.of(scaler, n_features)
     scale_mul, scale_add, scale_shift = _feature_affine_q(affine)
     sv = np.clip(np.round(m.sv * (1 << SCALED_FRAC)), -SCALED_LIMIT, SCALED_LIMIT).astype(np.int64)
@@ -245,12 +249,15 @@ def svm_scaled_q20(model: SvmQ15, X_int: np.ndarray) -> np.ndarray:
 def svm_decision_q(model: SvmQ15, X_int: np.ndarray) -> np.ndarray:
     """Twin of svm_rbf_decision_q(): the decision function in Q(decision_frac), int32 values."""
     s = svm_scaled_q20(model, X_int)
-    diff = s[:, None, :] - model.sv[None, :, :]
-    d2 = (diff * diff).sum(axis=2)  # < 2^62
-    near = d2 < model.d2_cutoff
-    u = _rshift_round((np.minimum(d2, model.d2_cutoff - 1) >> model.d2_shift) * model.gamma_mul, model.gamma_shift)
-    k = np.where(near, exp2_neg_q30(np.where(near, u, 0)), 0)
-    acc = (k * model.alpha).sum(axis=1) + model.intercept
+    acc = np.empty(len(s), dtype=np.int64)
+    for start in range(0, len(s), _TWIN_BLOCK):
+        block = s[start : start + _TWIN_BLOCK]
+        diff = block[:, None, :] - model.sv[None, :, :]
+        d2 = (diff * diff).sum(axis=2)  # < 2^62
+        near = d2 < model.d2_cutoff
+        u = _rshift_round((np.minimum(d2, model.d2_cutoff - 1) >> model.d2_shift) * model.gamma_mul, model.gamma_shift)
+        k = np.where(near, exp2_neg_q30(np.where(near, u, 0)), 0)
+        acc[start : start + _TWIN_BLOCK] = (k * model.alpha).sum(axis=1) + model.intercept  # exact: |acc| <= 2^62
     return np.clip(_rshift_round(acc, model.decision_shift), INT32_MIN, INT32_MAX)
 
 
@@ -293,7 +300,7 @@ def render_svm_header(model: SvmQ15, name: str, scaler: FeatureAffine | None = N
     if scaler is not None:
         lines.append(" * Scaler (scaled_f = a_f * raw_f + b_f):")
         for f in range(scaler.n_features):
-            lines.append(f" *   f{f}: a = {scaler.scale[f]!r}, b = {scaler.offset[f]!r}")
+            lines.append(f" *   f{f}: a = {float(scaler.scale[f])!r}, b = {float(scaler.offset[f])!r}")
     lines += [
         " */",
         f"#ifndef {guard}",

@@ -35,6 +35,7 @@ LEAF = -1
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_NODES = 0xFFFF
 MAX_FEATURES = 127
+MAX_CLASSES = 255
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ def export_tree(tree: Any, scaler: Any) -> TreeQ15:
         raise VigilError(f"tree export: expected a single-output tree, got {t.n_outputs} outputs")
     if t.node_count > MAX_NODES:
         raise VigilError(f"tree export: expected at most {MAX_NODES} nodes, got {t.node_count}")
+    if not 1 <= t.n_classes[0] <= MAX_CLASSES:
+        raise VigilError(f"tree export: expected 1..{MAX_CLASSES} classes, got {t.n_classes[0]}")
     n_features = int(tree.n_features_in_)
     if n_features > MAX_FEATURES:
         raise VigilError(f"tree export: expected at most {MAX_FEATURES} features, got {n_features}")
@@ -190,7 +193,7 @@ def render_tree_header(model: TreeQ15, name: str, scaler: FeatureAffine | None =
     if scaler is not None:
         lines.append(" * Scaler folded in (scaled_f = a_f * raw_f + b_f):")
         for f in range(scaler.n_features):
-            lines.append(f" *   f{f}: a = {scaler.scale[f]!r}, b = {scaler.offset[f]!r}")
+            lines.append(f" *   f{f}: a = {float(scaler.scale[f])!r}, b = {float(scaler.offset[f])!r}")
     lines += [
         " */",
         f"#ifndef {guard}",
