@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 # Every module that writes committed files: each has generated_files() -> {path: text}.
-GENERATORS = ["vigil.device.protocol_codegen", "vigil.dsp.codegen", "vigil.dsp.stft_tables", "vigil.dsp.ppg_tables"]
+GENERATORS = [
+    "vigil.device.protocol_codegen",
+    "vigil.dsp.codegen",
+    "vigil.dsp.stft_tables",
+    "vigil.dsp.ppg_tables",
+    "vigil.export.ml_exp_table",
+]
 
 FILES = [(path, text) for name in GENERATORS for path, text in importlib.import_module(name).generated_files().items()]
 
