@@ -44,19 +44,20 @@ void nn_conv2d_s8_rows(const nn_conv2d_params_t *p, const int8_t *input, const i
                 const int32_t b1 = bias != NULL && two_oc ? bias[oc + 1] : 0;
                 int32_t acc[4] = {b0, b0, b1, b1};
                 nn_patch_pair_dot_2x2(patch, w0, two_oc ? w0 + n : w0, n, acc);
-                o0[oc] = nn_requantize_s8(acc[0], p->output_multiplier[oc], p->output_shift[oc], p->output_offset,
-                                          p->activation_min, p->activation_max);
+                const nn_requant_channel_t r0 = nn_requant_channel(p->output_multiplier[oc], p->output_shift[oc],
+                                                                   p->output_offset, p->activation_min,
+                                                                   p->activation_max);
+                o0[oc] = nn_requant_apply(&r0, acc[0]);
                 if (two_px) {
-                    o1[oc] = nn_requantize_s8(acc[1], p->output_multiplier[oc], p->output_shift[oc],
-                                              p->output_offset, p->activation_min, p->activation_max);
+                    o1[oc] = nn_requant_apply(&r0, acc[1]);
                 }
                 if (two_oc) {
-                    o0[oc + 1] = nn_requantize_s8(acc[2], p->output_multiplier[oc + 1], p->output_shift[oc + 1],
-                                                  p->output_offset, p->activation_min, p->activation_max);
+                    const nn_requant_channel_t r1 = nn_requant_channel(
+                        p->output_multiplier[oc + 1], p->output_shift[oc + 1], p->output_offset, p->activation_min,
+                        p->activation_max);
+                    o0[oc + 1] = nn_requant_apply(&r1, acc[2]);
                     if (two_px) {
-                        o1[oc + 1] = nn_requantize_s8(acc[3], p->output_multiplier[oc + 1],
-                                                      p->output_shift[oc + 1], p->output_offset,
-                                                      p->activation_min, p->activation_max);
+                        o1[oc + 1] = nn_requant_apply(&r1, acc[3]);
                     }
                 }
             }

@@ -66,6 +66,45 @@ static inline int8_t nn_requantize_s8(int32_t acc, int32_t multiplier, int shift
     return (int8_t)(v > hi ? hi : v);
 }
 
+/* One output channel's requantization with what depends only on the channel worked out once (kernels apply it
+ * to several pixels): the left and right shifts, the rounding mask and its half. The multiplier comes from
+ * QuantizeMultiplier, so it is never INT32_MIN and the high multiply cannot saturate. */
+typedef struct nn_requant_channel {
+    int32_t multiplier;
+    int32_t left_shift;
+    int32_t right_shift;
+    int32_t mask;      /* 2^right_shift - 1 */
+    int32_t half_mask; /* mask >> 1 */
+    int32_t output_offset;
+    int32_t lo, hi;
+} nn_requant_channel_t;
+
+static inline nn_requant_channel_t nn_requant_channel(int32_t multiplier, int shift, int32_t output_offset,
+                                                      int32_t lo, int32_t hi)
+{
+    nn_requant_channel_t c;
+    c.multiplier = multiplier;
+    c.left_shift = shift > 0 ? shift : 0;
+    c.right_shift = shift > 0 ? 0 : -shift;
+    c.mask = (int32_t)(((int64_t)1 << c.right_shift) - 1);
+    c.half_mask = c.mask >> 1;
+    c.output_offset = output_offset;
+    c.lo = lo;
+    c.hi = hi;
+    return c;
+}
+
+/* nn_requantize_s8 with the channel's constants: the same result for multipliers other than INT32_MIN. */
+static inline int8_t nn_requant_apply(const nn_requant_channel_t *c, int32_t acc)
+{
+    const int32_t shifted = (int32_t)((uint32_t)acc << c->left_shift);
+    const int32_t x = (int32_t)(((int64_t)shifted * (int64_t)c->multiplier + ((int64_t)1 << 30)) >> 31);
+    const int32_t threshold = c->half_mask + (x < 0 ? 1 : 0);
+    int32_t v = (x >> c->right_shift) + ((x & c->mask) > threshold ? 1 : 0) + c->output_offset;
+    v = v < c->lo ? c->lo : v;
+    return (int8_t)(v > c->hi ? c->hi : v);
+}
+
 /* Clamp an int32 to [lo, hi] (the fused activation range, itself within int8). */
 static inline int32_t nn_clamp_i32(int32_t v, int32_t lo, int32_t hi)
 {
