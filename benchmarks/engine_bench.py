@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +28,25 @@ TFLM = {  # from issue 4: TFLM release build on the same virtual board
     "mlp_6_11_5_2": {"reference kernels": 4_000, "CMSIS-NN": None, "arena": None},
 }
 TARGET = {"seed_cnn": 5_400_000, "mlp_6_11_5_2": 1_000}
+
+
+NN_DIR = Path(__file__).resolve().parents[1] / "firmware" / "core" / "nn"
+#: the vwrist build's code generation flags (platformio.ini)
+ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-std=c11", "-O2"]
+
+
+def engine_code_bytes() -> int:
+    """Flash of the engine's own code (kernels + plan executor, no model): the text of each file compiled
+    as the vwrist build compiles it, summed."""
+    total = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for src in sorted(NN_DIR.glob("*.c")):
+            obj = Path(tmp) / (src.stem + ".o")
+            subprocess.run(["arm-none-eabi-gcc", *ARM_FLAGS, f"-I{NN_DIR.parent}", "-c", str(src), "-o", str(obj)],
+                           check=True)
+            size = subprocess.run(["arm-none-eabi-size", str(obj)], check=True, capture_output=True, text=True)
+            total += int(size.stdout.splitlines()[1].split()[0])
+    return total
 
 
 def models() -> dict[str, bytes]:
@@ -53,9 +75,11 @@ def main() -> None:
                                          "instructions_per_inference", "instructions_per_mac")}  # fmt: skip
         rows[name]["instructions_per_op"] = {f"{i}:{op}": n for i, (op, n) in
                                              enumerate(zip(r["ops"], r["instructions_per_op"]))}
+    code = engine_code_bytes()
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"engine_code_bytes": code, "models": rows}, indent=2))
         return
+    print(f"engine code (kernels + executor, -O2, Cortex-M4): {code:,} B (target < 16 KB)")
     print("| model | MACs | mismatches | arena B | flash B | instructions | per MAC | target | TFLM reference | TFLM CMSIS-NN |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
