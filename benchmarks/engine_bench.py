@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vigil.device.flash import CORTEX_M4_FLAGS
 from vigil.engine import engine_check
 from vigil.export.tflite import to_int8_tflite
 from vigil.ml.architectures import sleep_cnn, stress_mlp
@@ -32,7 +33,7 @@ TARGET = {"seed_cnn": 5_400_000, "mlp_6_11_5_2": 1_000}
 
 NN_DIR = Path(__file__).resolve().parents[1] / "firmware" / "core" / "nn"
 #: the vwrist build's code generation flags (platformio.ini)
-ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-std=c11", "-O2"]
+ARM_FLAGS = [*CORTEX_M4_FLAGS, "-std=c11", "-O2"]
 
 
 def engine_code_bytes() -> int:

@@ -23,6 +23,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
+from vigil.device.flash import CORTEX_M4_FLAGS
 from vigil.errors import VigilError
 from vigil.export import svm_export, tree_export
 from vigil.export.feature_affine import FeatureAffine
@@ -336,7 +337,7 @@ def test_micromlgen_ports_predict_like_sklearn(tmp_path: Path, svm_case: SvmCase
 def test_kernels_compile_for_cortex_m4(tmp_path: Path) -> None:
     for src in ML_SOURCES:
         cmd = [
-            "arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-std=c11",
+            "arm-none-eabi-gcc", *CORTEX_M4_FLAGS, "-std=c11",
             "-Wall", "-Wextra", "-Wshadow", "-Werror", "-O2", f"-I{CORE}",
             "-c", str(CORE / src), "-o", str(tmp_path / "x.o"),
         ]  # fmt: skip

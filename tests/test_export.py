@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vigil.device.flash import CORTEX_M4_FLAGS
 from vigil.export import graph_rewrite, headers, plan as planmod, tflite_reader
 from vigil.export.plan import Plan, PlanOp, assign_offsets, compile_plan
 from vigil.export.tflite_reader import UnsupportedOpError, read_tflite
@@ -533,5 +534,5 @@ def test_headers_deterministic_and_compile(seed_cnn: bytes, mlp: bytes, tmp_path
                    str(len(mlp)), "20992", "2", str(seed_plan.ops[0].multipliers[0]), str(seed_plan.ops[0].shifts[0])]
     arm = shutil.which("arm-none-eabi-gcc")
     if arm is not None:
-        subprocess.run([arm, "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", *flags, "-O2",
+        subprocess.run([arm, *CORTEX_M4_FLAGS, *flags, "-O2",
                         "-c", str(probe), "-o", str(tmp_path / "probe.o")], check=True, capture_output=True, text=True)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from test_export import _convert, edge_inputs  # tests/ is on sys.path; shared model builders and inputs
+from vigil.device.flash import CORTEX_M4_FLAGS
 from vigil.export import graph_rewrite, headers
 from vigil.export.plan import Plan, compile_plan, pools_directly
 from vigil.export.tflite import tflm_reference
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NN_DIR = ROOT / "firmware" / "core" / "nn"
 GCC_FLAGS = ["-std=c11", "-Wall", "-Wextra", "-Wshadow", "-Wstrict-prototypes", "-ffp-contract=off", "-O2",
              "-Werror"]
-ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-std=c11", "-Wall", "-Wextra",
+ARM_FLAGS = [*CORTEX_M4_FLAGS, "-std=c11", "-Wall", "-Wextra",
              "-Wshadow", "-O2", "-Werror"]
 #: bytes after the arena that must stay untouched (a kernel writing past its planned buffers shows here)
 GUARD_BYTES = 64

@@ -7,7 +7,6 @@
  * is requantized once per pooled output instead of once per window pixel. That fails only where TFLM's
  * left shift (output_shift > 0) can wrap the accumulator around; such channels are requantized per pixel. */
 #include "nn/conv2d_patch.h"
-#include "nn/nn_dot.h"
 #include "nn/nn_kernels.h"
 #include "nn/nn_pool_window.h"
 #include "nn/nn_requant.h"
@@ -32,10 +31,8 @@ void nn_conv2d_maxpool_s8(const nn_conv2d_params_t *cp, const nn_pool2d_params_t
 {
     const int n = (int)cp->filter_h * cp->filter_w * cp->input_c;
     const int oc_n = cp->output_c;
-    uint32_t *patch = scratch;
-    int8_t *ga = (int8_t *)(void *)(scratch + NN_PATCH_PAIR_WORDS(n));
-    int8_t *gb = ga + NN_CONV2D_GATHER_BYTES(n);
-    int32_t *best = (int32_t *)(void *)(gb + NN_CONV2D_GATHER_BYTES(n));
+    const nn_conv2d_scratch_t s = nn_conv2d_scratch(scratch, n);
+    int32_t *best = (int32_t *)s.end;
     int any_left_shift = 0;
     for (int oc = 0; oc < oc_n; oc++) {
         any_left_shift |= cp->output_shift[oc] > 0;
@@ -44,6 +41,7 @@ void nn_conv2d_maxpool_s8(const nn_conv2d_params_t *cp, const nn_pool2d_params_t
         const nn_window_span_t sy = nn_window_span(py, pp->stride_h, pp->pad_h, pp->filter_h, pp->input_h);
         for (int px = 0; px < pp->output_w; px++) {
             const nn_window_span_t sx = nn_window_span(px, pp->stride_w, pp->pad_w, pp->filter_w, pp->input_w);
+            const int y0 = sy.origin + sy.start, x0 = sx.origin + sx.start; /* the window's first pixel inside */
             const int cols = sx.end - sx.start;
             const int count = (sy.end - sy.start) * (cols > 0 ? cols : 0);
             for (int oc = 0; oc < oc_n; oc++) {
@@ -52,19 +50,13 @@ void nn_conv2d_maxpool_s8(const nn_conv2d_params_t *cp, const nn_pool2d_params_t
             /* the window's pixels in row order, two at a time (an odd last one paired with itself) */
             for (int k = 0; k < count; k += 2) {
                 const int kb = k + 1 < count ? k + 1 : k;
-                nn_conv2d_gather(cp, input, sy.origin + sy.start + k / cols, sx.origin + sx.start + k % cols, ga);
-                nn_conv2d_gather(cp, input, sy.origin + sy.start + kb / cols, sx.origin + sx.start + kb % cols, gb);
-                nn_patch_pair_q15(ga, gb, patch, n, cp->input_offset);
+                nn_conv2d_patch_pair(cp, input, n, &s, y0 + k / cols, x0 + k % cols, y0 + kb / cols, x0 + kb % cols);
                 for (int oc = 0; oc < oc_n; oc += 2) {
-                    const int two_oc = oc + 1 < oc_n;
-                    const int8_t *w0 = filter + (size_t)oc * (size_t)n;
-                    const int32_t b0 = bias != NULL ? bias[oc] : 0;
-                    const int32_t b1 = bias != NULL && two_oc ? bias[oc + 1] : 0;
-                    int32_t acc[4] = {b0, b0, b1, b1};
-                    nn_patch_pair_dot_2x2(patch, w0, two_oc ? w0 + n : w0, n, acc);
+                    int32_t acc[4];
+                    nn_conv2d_channel_pair(cp, filter, bias, s.patch, n, oc, acc);
                     update_max(best, oc, conv_value(cp, any_left_shift, acc[0], oc));
                     update_max(best, oc, conv_value(cp, any_left_shift, acc[1], oc));
-                    if (two_oc) {
+                    if (oc + 1 < oc_n) {
                         update_max(best, oc + 1, conv_value(cp, any_left_shift, acc[2], oc + 1));
                         update_max(best, oc + 1, conv_value(cp, any_left_shift, acc[3], oc + 1));
                     }

@@ -1,12 +1,14 @@
-/* Gathering one output pixel's receptive field for CONV_2D (conv2d_s8.c, conv2d_maxpool_s8.c): the int8 taps in
- * filter order (filter_h, filter_w, input_c); taps in the padding take the input zero point, so that with the
- * input offset added they contribute 0, as TFLM skips them. */
+/* The CONV_2D inner steps shared by conv2d_s8.c and conv2d_maxpool_s8.c: gathering one output pixel's receptive
+ * field (the int8 taps in filter order (filter_h, filter_w, input_c); taps in the padding take the input zero
+ * point, so that with the input offset added they contribute 0, as TFLM skips them), widening two pixels'
+ * fields into a patch pair (nn_dot.h), and the accumulators of two output channels for that pair. */
 #ifndef VIGIL_NN_CONV2D_PATCH_H
 #define VIGIL_NN_CONV2D_PATCH_H
 
 #include <stdint.h>
 #include <string.h>
 
+#include "nn/nn_dot.h"
 #include "nn/nn_kernels.h"
 
 /* Runs are short (a few taps): word copies and at most three byte copies, written out so the compiler keeps
@@ -83,6 +85,49 @@ static inline void nn_conv2d_gather(const nn_conv2d_params_t *p, const int8_t *i
             }
         }
     }
+}
+
+/* Where the parts of a CONV_2D scratch (NN_CONV2D_SCRATCH_BYTES, nn_kernels.h) lie. */
+typedef struct nn_conv2d_scratch {
+    uint32_t *patch;  /* NN_PATCH_PAIR_WORDS(taps) words */
+    int8_t *gather_a; /* NN_CONV2D_GATHER_BYTES(taps) each */
+    int8_t *gather_b;
+    void *end;        /* what a kernel may use after them (conv + max pool: its running maxima) */
+} nn_conv2d_scratch_t;
+
+static inline nn_conv2d_scratch_t nn_conv2d_scratch(uint32_t *scratch, int taps)
+{
+    nn_conv2d_scratch_t s;
+    s.patch = scratch;
+    s.gather_a = (int8_t *)(void *)(scratch + NN_PATCH_PAIR_WORDS(taps));
+    s.gather_b = s.gather_a + NN_CONV2D_GATHER_BYTES(taps);
+    s.end = s.gather_b + NN_CONV2D_GATHER_BYTES(taps);
+    return s;
+}
+
+/* The patch pair of output pixels a = (ya, xa) and b = (yb, xb) into s->patch. */
+static inline void nn_conv2d_patch_pair(const nn_conv2d_params_t *p, const int8_t *input, int taps,
+                                        const nn_conv2d_scratch_t *s, int ya, int xa, int yb, int xb)
+{
+    nn_conv2d_gather(p, input, ya, xa, s->gather_a);
+    nn_conv2d_gather(p, input, yb, xb, s->gather_b);
+    nn_patch_pair_q15(s->gather_a, s->gather_b, s->patch, taps, p->input_offset);
+}
+
+/* The accumulators (bias included) of output channels oc and oc + 1 for the patch pair:
+ * {a.oc, b.oc, a.oc+1, b.oc+1}. Past the last channel, oc + 1 repeats oc (callers store only real ones). */
+static inline void nn_conv2d_channel_pair(const nn_conv2d_params_t *p, const int8_t *filter, const int32_t *bias,
+                                          const uint32_t *patch, int taps, int oc, int32_t acc[4])
+{
+    const int second = oc + 1 < p->output_c ? oc + 1 : oc;
+    const int32_t b0 = bias != NULL ? bias[oc] : 0;
+    const int32_t b1 = bias != NULL ? bias[second] : 0;
+    acc[0] = b0;
+    acc[1] = b0;
+    acc[2] = b1;
+    acc[3] = b1;
+    nn_patch_pair_dot_2x2(patch, filter + (size_t)oc * (size_t)taps, filter + (size_t)second * (size_t)taps, taps,
+                          acc);
 }
 
 #endif

@@ -6,7 +6,6 @@
  * pair is widened to int16 with the offset added (nn_patch_pair_q15), and goes against two output channels'
  * weight rows at a time (nn_patch_pair_dot_2x2). */
 #include "nn/conv2d_patch.h"
-#include "nn/nn_dot.h"
 #include "nn/nn_kernels.h"
 #include "nn/nn_requant.h"
 
@@ -23,41 +22,26 @@ void nn_conv2d_s8_rows(const nn_conv2d_params_t *p, const int8_t *input, const i
                        uint16_t row_begin, uint16_t row_end, int8_t *output, uint32_t *scratch)
 {
     const int n = (int)p->filter_h * p->filter_w * p->input_c;
-    uint32_t *patch = scratch;
-    int8_t *ga = (int8_t *)(void *)(scratch + NN_PATCH_PAIR_WORDS(n));
-    int8_t *gb = ga + NN_CONV2D_GATHER_BYTES(n);
+    const nn_conv2d_scratch_t s = nn_conv2d_scratch(scratch, n);
     const int ow = p->output_w, oc_n = p->output_c;
     for (int oy = row_begin; oy < row_end; oy++) {
         int8_t *out_row = output + (size_t)(oy - row_begin) * (size_t)ow * (size_t)oc_n;
         for (int ox = 0; ox < ow; ox += 2) {
-            const int two_px = ox + 1 < ow;
-            nn_conv2d_gather(p, input, oy, ox, ga);
             /* an odd last pixel is paired with itself; only real outputs are stored */
-            nn_conv2d_gather(p, input, oy, two_px ? ox + 1 : ox, gb);
-            nn_patch_pair_q15(ga, gb, patch, n, p->input_offset);
+            const int two_px = ox + 1 < ow;
+            nn_conv2d_patch_pair(p, input, n, &s, oy, ox, oy, two_px ? ox + 1 : ox);
             int8_t *o0 = out_row + (size_t)ox * (size_t)oc_n;
             int8_t *o1 = o0 + oc_n;
             for (int oc = 0; oc < oc_n; oc += 2) {
-                const int two_oc = oc + 1 < oc_n;
-                const int8_t *w0 = filter + (size_t)oc * (size_t)n;
-                const int32_t b0 = bias != NULL ? bias[oc] : 0;
-                const int32_t b1 = bias != NULL && two_oc ? bias[oc + 1] : 0;
-                int32_t acc[4] = {b0, b0, b1, b1};
-                nn_patch_pair_dot_2x2(patch, w0, two_oc ? w0 + n : w0, n, acc);
-                const nn_requant_channel_t r0 = nn_requant_channel(p->output_multiplier[oc], p->output_shift[oc],
-                                                                   p->output_offset, p->activation_min,
-                                                                   p->activation_max);
-                o0[oc] = nn_requant_apply(&r0, acc[0]);
-                if (two_px) {
-                    o1[oc] = nn_requant_apply(&r0, acc[1]);
-                }
-                if (two_oc) {
-                    const nn_requant_channel_t r1 = nn_requant_channel(
-                        p->output_multiplier[oc + 1], p->output_shift[oc + 1], p->output_offset, p->activation_min,
+                int32_t acc[4];
+                nn_conv2d_channel_pair(p, filter, bias, s.patch, n, oc, acc);
+                for (int c = oc; c < oc + 2 && c < oc_n; c++) {
+                    const nn_requant_channel_t r = nn_requant_channel(
+                        p->output_multiplier[c], p->output_shift[c], p->output_offset, p->activation_min,
                         p->activation_max);
-                    o0[oc + 1] = nn_requant_apply(&r1, acc[2]);
+                    o0[c] = nn_requant_apply(&r, acc[2 * (c - oc)]);
                     if (two_px) {
-                        o1[oc + 1] = nn_requant_apply(&r1, acc[3]);
+                        o1[c] = nn_requant_apply(&r, acc[2 * (c - oc) + 1]);
                     }
                 }
             }

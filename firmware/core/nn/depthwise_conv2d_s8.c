@@ -40,10 +40,9 @@ void nn_depthwise_conv2d_s8_rows(const nn_depthwise_conv2d_params_t *p, const in
                     if (bias != NULL) {
                         acc += bias[oc];
                     }
-                    acc = nn_multiply_by_quantized_multiplier(acc, p->output_multiplier[oc], p->output_shift[oc]);
-                    acc += p->output_offset;
-                    acc = nn_clamp_i32(acc, p->activation_min, p->activation_max);
-                    output[((size_t)(oy - row_begin) * p->output_w + (size_t)ox) * out_c + (size_t)oc] = (int8_t)acc;
+                    output[((size_t)(oy - row_begin) * p->output_w + (size_t)ox) * out_c + (size_t)oc] =
+                        nn_requantize_s8(acc, p->output_multiplier[oc], p->output_shift[oc], p->output_offset,
+                                         p->activation_min, p->activation_max);
                 }
             }
         }

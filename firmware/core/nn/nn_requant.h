@@ -29,14 +29,24 @@ static inline int32_t nn_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
     return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
-/* x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31].
+/* x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31], mask = 2^exponent - 1 (kernels
+ * that reuse one exponent keep the mask with it, nn_requant_channel_t).
  * Relies on arithmetic right shift of negative values (gcc and clang guarantee it). */
+static inline int32_t nn_rounding_divide_by_pot_masked(int32_t x, int exponent, int32_t mask)
+{
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + ((x & mask) > threshold ? 1 : 0);
+}
+
 static inline int32_t nn_rounding_divide_by_pot(int32_t x, int exponent)
 {
-    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
-    const int32_t remainder = x & mask;
-    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+    return nn_rounding_divide_by_pot_masked(x, exponent, (int32_t)(((int64_t)1 << exponent) - 1));
+}
+
+/* Clamp an int32 to [lo, hi] (the fused activation range, itself within int8). */
+static inline int32_t nn_clamp_i32(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
 }
 
 /* x * multiplier * 2^(shift - 31), TFLM's MultiplyByQuantizedMultiplier (double rounding).
@@ -56,25 +66,14 @@ static inline int32_t nn_multiply_by_quantized_multiplier_le1(int32_t x, int32_t
     return nn_rounding_divide_by_pot(nn_sat_rounding_doubling_high_mul(x, multiplier), -shift);
 }
 
-/* The whole requantization of a convolution or dense accumulator: scale, add the output zero point, clamp to
- * the fused activation range [lo, hi] (within int8). */
-static inline int8_t nn_requantize_s8(int32_t acc, int32_t multiplier, int shift, int32_t output_offset, int32_t lo,
-                                      int32_t hi)
-{
-    int32_t v = nn_multiply_by_quantized_multiplier(acc, multiplier, shift) + output_offset;
-    v = v < lo ? lo : v;
-    return (int8_t)(v > hi ? hi : v);
-}
-
-/* One output channel's requantization with what depends only on the channel worked out once (kernels apply it
- * to several pixels): the left and right shifts, the rounding mask and its half. The multiplier comes from
- * QuantizeMultiplier, so it is never INT32_MIN and the high multiply cannot saturate. */
+/* One output channel's requantization, TFLM's MultiplyByQuantizedMultiplier then the output zero point and
+ * the fused activation's clamp, with what depends only on the channel (shifts, rounding mask) worked out once
+ * for the pixels that share it. */
 typedef struct nn_requant_channel {
     int32_t multiplier;
     int32_t left_shift;
     int32_t right_shift;
-    int32_t mask;      /* 2^right_shift - 1 */
-    int32_t half_mask; /* mask >> 1 */
+    int32_t mask; /* 2^right_shift - 1 */
     int32_t output_offset;
     int32_t lo, hi;
 } nn_requant_channel_t;
@@ -87,28 +86,26 @@ static inline nn_requant_channel_t nn_requant_channel(int32_t multiplier, int sh
     c.left_shift = shift > 0 ? shift : 0;
     c.right_shift = shift > 0 ? 0 : -shift;
     c.mask = (int32_t)(((int64_t)1 << c.right_shift) - 1);
-    c.half_mask = c.mask >> 1;
     c.output_offset = output_offset;
     c.lo = lo;
     c.hi = hi;
     return c;
 }
 
-/* nn_requantize_s8 with the channel's constants: the same result for multipliers other than INT32_MIN. */
 static inline int8_t nn_requant_apply(const nn_requant_channel_t *c, int32_t acc)
 {
-    const int32_t shifted = (int32_t)((uint32_t)acc << c->left_shift);
-    const int32_t x = (int32_t)(((int64_t)shifted * (int64_t)c->multiplier + ((int64_t)1 << 30)) >> 31);
-    const int32_t threshold = c->half_mask + (x < 0 ? 1 : 0);
-    int32_t v = (x >> c->right_shift) + ((x & c->mask) > threshold ? 1 : 0) + c->output_offset;
-    v = v < c->lo ? c->lo : v;
-    return (int8_t)(v > c->hi ? c->hi : v);
+    const int32_t shifted = (int32_t)((uint32_t)acc << c->left_shift); /* wraps as TFLM's int32 shift does */
+    const int32_t x = nn_sat_rounding_doubling_high_mul(shifted, c->multiplier);
+    const int32_t v = nn_rounding_divide_by_pot_masked(x, c->right_shift, c->mask) + c->output_offset;
+    return (int8_t)nn_clamp_i32(v, c->lo, c->hi);
 }
 
-/* Clamp an int32 to [lo, hi] (the fused activation range, itself within int8). */
-static inline int32_t nn_clamp_i32(int32_t v, int32_t lo, int32_t hi)
+/* The whole requantization of one convolution or dense accumulator. */
+static inline int8_t nn_requantize_s8(int32_t acc, int32_t multiplier, int shift, int32_t output_offset, int32_t lo,
+                                      int32_t hi)
 {
-    return v < lo ? lo : (v > hi ? hi : v);
+    const nn_requant_channel_t c = nn_requant_channel(multiplier, shift, output_offset, lo, hi);
+    return nn_requant_apply(&c, acc);
 }
 
 #endif

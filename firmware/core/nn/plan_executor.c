@@ -92,23 +92,22 @@ static void run_conv_pool(const nn_op *op, const int8_t *in, int8_t *out, int8_t
     } else {
         depthwise_params(op, op->mid, &dp);
     }
-    if (nn_op_pools_directly(op)) {
-        const nn_pool2d_params_t direct = {
-            .activation_min = op->pool_act_min, .activation_max = op->pool_act_max,
-            .input_h = op->mid.h, .input_w = op->mid.w, .channels = op->mid.c,
-            .filter_h = op->pool_h, .filter_w = op->pool_w, .output_h = op->out.h, .output_w = op->out.w,
-            .stride_h = op->pool_stride_h, .stride_w = op->pool_stride_w,
-            .pad_h = op->pool_pad_h, .pad_w = op->pool_pad_w,
-        };
-        nn_conv2d_maxpool_s8(&cp, &direct, in, op->weights, op->bias, out, (uint32_t *)(void *)scratch);
-        return;
-    }
+    /* the pool over the whole convolution output */
     nn_pool2d_params_t pp = {
         .activation_min = op->pool_act_min, .activation_max = op->pool_act_max,
-        .input_w = op->mid.w, .channels = op->mid.c,
-        .filter_w = op->pool_w, .output_h = 1, .output_w = op->out.w,
-        .stride_h = 1, .stride_w = op->pool_stride_w, .pad_h = 0, .pad_w = op->pool_pad_w,
+        .input_h = op->mid.h, .input_w = op->mid.w, .channels = op->mid.c,
+        .filter_h = op->pool_h, .filter_w = op->pool_w, .output_h = op->out.h, .output_w = op->out.w,
+        .stride_h = op->pool_stride_h, .stride_w = op->pool_stride_w,
+        .pad_h = op->pool_pad_h, .pad_w = op->pool_pad_w,
     };
+    if (nn_op_pools_directly(op)) {
+        nn_conv2d_maxpool_s8(&cp, &pp, in, op->weights, op->bias, out, (uint32_t *)(void *)scratch);
+        return;
+    }
+    /* from here on, one pooled row at a time over a strip that is exactly the window's rows */
+    pp.output_h = 1;
+    pp.stride_h = 1;
+    pp.pad_h = 0;
     const size_t out_row = (size_t)op->out.w * op->out.c;
     const size_t mid_row = (size_t)op->mid.w * op->mid.c;
     const size_t strip_bytes = ((size_t)op->pool_h * mid_row + NN_ARENA_ALIGN - 1u) & ~(size_t)(NN_ARENA_ALIGN - 1u);

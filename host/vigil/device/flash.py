@@ -12,6 +12,9 @@ from vigil.errors import BoardError
 from vigil.project import project_root
 
 SOURCE_SUFFIXES = {".c", ".h", ".ld", ".py", ".json", ".ini", ".S", ".s"}
+#: arm-none-eabi-gcc machine flags of the vwrist build (firmware/platforms/vigil-cortexm: Cortex-M4, hard float,
+#: single-precision FPU), for compiling firmware sources outside PlatformIO (tests, benchmarks)
+CORTEX_M4_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
 
 
 def pio_command() -> list[str]:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import get_window
 
-from vigil.device.protocol_codegen import BANNER, repo_root, write_or_check
+from vigil.device.protocol_codegen import BANNER, c_array, repo_root, write_or_check
 from vigil.dsp import config
 
 N = config.STFT_N
@@ -58,13 +58,6 @@ assert COS_Q30[0] == 1 << 30 and COS_Q30[N // 4] == 0 and COS_Q30[N // 2] == -(1
 def sin_q30(k: np.ndarray | int) -> np.ndarray:
     """sin(2*pi*k/N) in Q30 for 0 <= k <= N/2, from the cosine table."""
     return COS_Q30[np.abs(N // 4 - np.asarray(k))]
-
-
-def _c_array(ctype: str, name: str, values: np.ndarray, per_line: int) -> list[str]:
-    lines = [f"const {ctype} {name}[{len(values)}] = {{"]
-    for i in range(0, len(values), per_line):
-        lines.append("    " + ", ".join(str(int(v)) for v in values[i : i + per_line]) + ",")
-    return lines + ["};", ""]
 
 
 _TABLES = (  # C type, name, values, values per line, what it holds
@@ -108,7 +101,7 @@ def tables_source() -> str:
     lines = [BANNER.format(module="vigil.dsp.stft_tables", source="host/vigil/dsp/stft_tables.py")]
     lines += ['#include "dsp/stft_tables.h"', ""]
     for ctype, name, values, per_line, _ in _TABLES:
-        lines += _c_array(ctype, name, values, per_line)
+        lines += c_array(ctype, name, values, per_line)
     return "\n".join(lines)
 
 

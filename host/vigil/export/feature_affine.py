@@ -36,6 +36,12 @@ class FeatureAffine:
     def n_features(self) -> int:
         return len(self.scale)
 
+    def comment_lines(self, title: str) -> list[str]:
+        """Lines of a generated C header's comment that record the map, one per feature."""
+        lines = [f" * {title} (scaled_f = a_f * raw_f + b_f):"]
+        return lines + [f" *   f{f}: a = {float(self.scale[f])!r}, b = {float(self.offset[f])!r}"
+                        for f in range(self.n_features)]
+
     def transform(self, raw: np.ndarray) -> np.ndarray:
         """The host's scaled features (float64) for raw features (n, n_features): the original
         transformer's output when there is one, else raw * scale + offset."""

@@ -52,12 +52,21 @@ def _rows(values: list[str], per_line: int) -> str:
     return ",\n".join("    " + line for line in lines)
 
 
-def _array(ctype: str, name: str, values: np.ndarray, per_line: int, align: int | None = None) -> str:
-    flat = [str(int(v)) for v in np.asarray(values).ravel()]
-    if ctype == "int32_t":  # INT32_MIN cannot be written as a literal
+def c_static_array(ctype: str, name: str, values: np.ndarray, per_line: int, align: int | None = None,
+                   suffix: str = "") -> str:
+    """``static const CTYPE NAME[n] = {...};`` (one line per `per_line` values, each followed by `suffix`, e.g.
+    "LL"), optionally aligned; an int32_t INT32_MIN is written as an expression (it has no literal)."""
+    flat = [f"{int(v)}{suffix}" for v in np.asarray(values).ravel()]
+    if ctype == "int32_t":
         flat = ["(-2147483647 - 1)" if v == "-2147483648" else v for v in flat]
     al = f"{_ALIGN_MACRO}({align}) " if align else ""
     return f"static {al}const {ctype} {name}[{len(flat)}] = {{\n{_rows(flat, per_line)}\n}};\n"
+
+
+def c_header_open(comment: list[str], guard: str, include: str) -> list[str]:
+    """The opening lines of a generated model header: its comment (lines after the first start with " * "),
+    the include guard and one include."""
+    return [*comment, " */", f"#ifndef {guard}", f"#define {guard}", "", f'#include "{include}"', ""]
 
 
 def tflite_header(name: str, model_bytes: bytes) -> str:
@@ -153,13 +162,13 @@ def plan_header(name: str, plan: Plan, model_bytes: bytes) -> str:
     ]
     for i, op in enumerate(plan.ops):
         if op.weights is not None:
-            out.append(_array("int8_t", f"{name}_op{i}_weights", op.weights, _INT8_PER_LINE, WEIGHT_ALIGN))
+            out.append(c_static_array("int8_t", f"{name}_op{i}_weights", op.weights, _INT8_PER_LINE, WEIGHT_ALIGN))
         if op.bias is not None:
-            out.append(_array("int32_t", f"{name}_op{i}_bias", op.bias, _INT32_PER_LINE))
+            out.append(c_static_array("int32_t", f"{name}_op{i}_bias", op.bias, _INT32_PER_LINE))
         if op.multipliers is not None:
-            out.append(_array("int32_t", f"{name}_op{i}_mult", op.multipliers, _INT32_PER_LINE))
+            out.append(c_static_array("int32_t", f"{name}_op{i}_mult", op.multipliers, _INT32_PER_LINE))
         if op.shifts is not None:
-            out.append(_array("int8_t", f"{name}_op{i}_shift", op.shifts, _INT8_PER_LINE))
+            out.append(c_static_array("int8_t", f"{name}_op{i}_shift", op.shifts, _INT8_PER_LINE))
     ops = ",\n".join(_op_struct(name, i, op, plan) for i, op in enumerate(plan.ops))
     out.append(f"\nstatic const nn_op {name}_ops[{len(plan.ops)}] = {{\n{ops}\n}};\n\n")
     ins, outs = plan.input, plan.output

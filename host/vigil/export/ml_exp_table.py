@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vigil.device.protocol_codegen import BANNER, repo_root, write_or_check
+from vigil.device.protocol_codegen import BANNER, c_array, repo_root, write_or_check
 
 U_FRAC = 24  # the argument u is Q24
 OUT_FRAC = 30  # the result is Q30
@@ -76,10 +76,8 @@ def table_header() -> str:
 
 def table_source() -> str:
     lines = [BANNER.format(module="vigil.export.ml_exp_table", source="host/vigil/export/ml_exp_table.py")]
-    lines += ['#include "ml/ml_exp_table.h"', "", "const uint32_t ML_EXP2_NEG_Q30[ML_EXP2_LUT_SIZE] = {"]
-    for k in range(0, len(EXP2_NEG_Q30), 8):
-        lines.append("    " + ", ".join(f"{int(v)}u" for v in EXP2_NEG_Q30[k : k + 8]) + ",")
-    lines += ["};", ""]
+    lines += ['#include "ml/ml_exp_table.h"', ""]
+    lines += c_array("uint32_t", "ML_EXP2_NEG_Q30", EXP2_NEG_Q30, 8, size="ML_EXP2_LUT_SIZE", suffix="u")
     return "\n".join(lines)
 
 

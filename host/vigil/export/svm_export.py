@@ -272,21 +272,9 @@ def svm_predict_q15(model: SvmQ15, X_int: np.ndarray) -> np.ndarray:
     return np.stack([Q15_ONE - p1, p1], axis=1)
 
 
-def _c_values(values: np.ndarray, per_line: int, suffix: str = "") -> str:
-    flat = []
-    for v in np.asarray(values).ravel():
-        v = int(v)
-        if v == INT32_MIN and not suffix:
-            flat.append("(-2147483647 - 1)")
-        else:
-            flat.append(f"{v}{suffix}")
-    rows = [", ".join(flat[i : i + per_line]) for i in range(0, len(flat), per_line)]
-    return ",\n".join("    " + r for r in rows)
-
-
 def render_svm_header(model: SvmQ15, name: str, scaler: FeatureAffine | None = None) -> str:
     """``NAME_svm.h``: the tables and ``static const svm_rbf_q15_model_t NAME_svm``."""
-    from vigil.export.headers import check_name
+    from vigil.export.headers import c_header_open, c_static_array, check_name
 
     check_name(name)
     guard = f"{name.upper()}_SVM_H"
@@ -297,26 +285,16 @@ def render_svm_header(model: SvmQ15, name: str, scaler: FeatureAffine | None = N
         " * Features: raw int32 in the device's units; the scaler is applied as an integer affine map.",
         f" * Classes (index order): {', '.join(map(str, model.classes))}.",
     ]
-    if scaler is not None:
-        lines.append(" * Scaler (scaled_f = a_f * raw_f + b_f):")
-        for f in range(scaler.n_features):
-            lines.append(f" *   f{f}: a = {float(scaler.scale[f])!r}, b = {float(scaler.offset[f])!r}")
-    lines += [
-        " */",
-        f"#ifndef {guard}",
-        f"#define {guard}",
-        "",
-        '#include "ml/svm_rbf_q15.h"',
-        "",
+    lines += scaler.comment_lines("Scaler") if scaler is not None else []
+    lines = c_header_open(lines, guard, "ml/svm_rbf_q15.h") + [
         f"#define {name.upper()}_SVM_N_SV {model.n_sv}u",
         f"#define {name.upper()}_SVM_N_FEATURES {model.n_features}u",
         "",
-        f"static const int32_t {p}_scale_mul[{model.n_features}] = {{\n{_c_values(model.scale_mul, 8)}\n}};",
-        f"static const int64_t {p}_scale_add[{model.n_features}] = {{\n{_c_values(model.scale_add, 4, 'LL')}\n}};",
-        f"static const uint8_t {p}_scale_shift[{model.n_features}] = {{\n{_c_values(model.scale_shift, 16)}\n}};",
-        f"static const int32_t {p}_sv_q20[{model.sv.size}] = {{\n{_c_values(model.sv, model.n_features)}\n}};",
-        f"static const int32_t {p}_alpha[{model.n_sv}] = {{\n{_c_values(model.alpha, 8)}\n}};",
-        "",
+        c_static_array("int32_t", f"{p}_scale_mul", model.scale_mul, 8),
+        c_static_array("int64_t", f"{p}_scale_add", model.scale_add, 4, suffix="LL"),
+        c_static_array("uint8_t", f"{p}_scale_shift", model.scale_shift, 16),
+        c_static_array("int32_t", f"{p}_sv_q20", model.sv, model.n_features),
+        c_static_array("int32_t", f"{p}_alpha", model.alpha, 8),
         f"static const svm_rbf_q15_model_t {p} = {{",
         f"    {model.n_sv}u, {model.n_features}u,",
         f"    {p}_scale_mul, {p}_scale_add, {p}_scale_shift, {p}_sv_q20, {p}_alpha,",

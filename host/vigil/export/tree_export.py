@@ -171,15 +171,9 @@ def tree_predict_q15(model: TreeQ15, X_int: np.ndarray) -> np.ndarray:
     return model.proba_q15[model.left[node]]
 
 
-def _c_values(values: np.ndarray, per_line: int) -> str:
-    flat = ["(-2147483647 - 1)" if int(v) == INT32_MIN else str(int(v)) for v in np.asarray(values).ravel()]
-    rows = [", ".join(flat[i : i + per_line]) for i in range(0, len(flat), per_line)]
-    return ",\n".join("    " + r for r in rows)
-
-
 def render_tree_header(model: TreeQ15, name: str, scaler: FeatureAffine | None = None) -> str:
     """``NAME_tree.h``: the node tables and ``static const tree_q15_model_t NAME_tree``."""
-    from vigil.export.headers import check_name
+    from vigil.export.headers import c_header_open, c_static_array, check_name
 
     check_name(name)
     guard = f"{name.upper()}_TREE_H"
@@ -190,27 +184,17 @@ def render_tree_header(model: TreeQ15, name: str, scaler: FeatureAffine | None =
         " * Features: raw int32 in the device's units; the scaler is folded into the thresholds.",
         f" * Classes (index order): {', '.join(map(str, model.classes))}.",
     ]
-    if scaler is not None:
-        lines.append(" * Scaler folded in (scaled_f = a_f * raw_f + b_f):")
-        for f in range(scaler.n_features):
-            lines.append(f" *   f{f}: a = {float(scaler.scale[f])!r}, b = {float(scaler.offset[f])!r}")
-    lines += [
-        " */",
-        f"#ifndef {guard}",
-        f"#define {guard}",
-        "",
-        '#include "ml/tree_classifier_q15.h"',
-        "",
+    lines += scaler.comment_lines("Scaler folded in") if scaler is not None else []
+    lines = c_header_open(lines, guard, "ml/tree_classifier_q15.h") + [
         f"#define {name.upper()}_TREE_N_CLASSES {model.n_classes}u",
         f"#define {name.upper()}_TREE_N_FEATURES {model.n_features}u",
         "",
-        f"static const int8_t {name}_tree_feature[{model.n_nodes}] = {{\n{_c_values(model.feature, 16)}\n}};",
-        f"static const int32_t {name}_tree_threshold[{model.n_nodes}] = {{\n{_c_values(model.threshold, 8)}\n}};",
-        f"static const uint16_t {name}_tree_left[{model.n_nodes}] = {{\n{_c_values(model.left, 16)}\n}};",
-        f"static const uint16_t {name}_tree_right[{model.n_nodes}] = {{\n{_c_values(model.right, 16)}\n}};",
-        f"static const uint16_t {name}_tree_proba_q15[{model.proba_q15.size}] = {{\n"
-        f"{_c_values(model.proba_q15, model.n_classes * max(1, 8 // model.n_classes))}\n}};",
-        "",
+        c_static_array("int8_t", f"{name}_tree_feature", model.feature, 16),
+        c_static_array("int32_t", f"{name}_tree_threshold", model.threshold, 8),
+        c_static_array("uint16_t", f"{name}_tree_left", model.left, 16),
+        c_static_array("uint16_t", f"{name}_tree_right", model.right, 16),
+        c_static_array("uint16_t", f"{name}_tree_proba_q15", model.proba_q15,
+                       model.n_classes * max(1, 8 // model.n_classes)),
         f"static const tree_q15_model_t {name}_tree = {{",
         f"    {model.n_nodes}u, {n_leaves}u, {model.n_features}u, {model.n_classes}u,",
         f"    {name}_tree_feature, {name}_tree_threshold, {name}_tree_left, {name}_tree_right, {name}_tree_proba_q15,",
