@@ -553,9 +553,12 @@ def train_group() -> None:
 
 
 @train_group.command("stress")
-@click.option("--data", required=True, help="An HRV-feature CSV file, or 'synthetic' (PPG sessions through the twin).")
-@click.option("--from", "data_format", type=click.Choice(["hrv-csv", "synthetic"]), default=None,
-              help="Data format (default: detected).")  # fmt: skip
+@click.option("--data", required=True,
+              help="An HRV-feature CSV file, a WESAD folder (S<n>/S<n>_quest.csv + S<n>_E4_Data/ or .zip; one "
+                   "subject's folder or the root), or 'synthetic' (PPG sessions through the twin).")  # fmt: skip
+@click.option("--from", "data_format", type=click.Choice(["hrv-csv", "wesad", "synthetic"]), default=None,
+              help="Data format (default: detected). WESAD: Base = relax, TSST = stress, features from the "
+                   "wrist BVP through the device's PPG twin.")  # fmt: skip
 @click.option("--layout", type=click.Choice(["potgieter", "potgieter-new", "header"]), default=None,
               help="HRV CSV layout (default: detected).")  # fmt: skip
 @click.option("--difficulty", type=click.Choice(["easy", "moderate", "hard"]), default="moderate", show_default=True,

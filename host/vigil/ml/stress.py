@@ -339,10 +339,14 @@ def fit_stress_trio(
     features, labels = np.asarray(features), np.asarray(labels)
     unit_ids = np.arange(len(labels)) if validation_units is None else np.asarray(validation_units)
     split = protocols.holdout(unit_ids, labels, VALIDATION_FRACTION, seed)
-    scaler, models = fit_models(features[split.train], labels[split.train], make_models, seed)
-    inner = StressTrio(scaler, models, np.full(3, 1 / 3))
-    val_p = inner.probabilities(features[split.test])
-    weights = choose_weights(val_p, labels[split.test])
+    if len(split.test) == 0:
+        # one unit (e.g. one subject left in a leave-one-out fold): no validation data that would not leak
+        # into the fit, so the weights stay equal rather than being chosen on the training rows
+        weights = np.full(3, 1 / 3)
+    else:
+        scaler, models = fit_models(features[split.train], labels[split.train], make_models, seed)
+        inner = StressTrio(scaler, models, np.full(3, 1 / 3))
+        weights = choose_weights(inner.probabilities(features[split.test]), labels[split.test])
     scaler, models = fit_models(features, labels, make_models, seed)
     return StressTrio(scaler, models, weights, {"fit_rows": len(split.train), "validation_rows": len(split.test)})
 

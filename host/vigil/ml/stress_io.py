@@ -27,7 +27,7 @@ from vigil.errors import VigilError
 from vigil.ml.stress import MODEL_NAMES, FeatureScaler, Int8StressNet, StressTrio
 
 MANIFEST = "manifest.json"
-DATA_FORMATS = ("hrv-csv", "synthetic")
+DATA_FORMATS = ("hrv-csv", "wesad", "empatica", "synthetic")
 
 
 def load_stress_data(data: str, data_format: str | None = None, layout: str | None = None,
@@ -40,11 +40,31 @@ def load_stress_data(data: str, data_format: str | None = None, layout: str | No
         return synthetic_stress_dataset(difficulty=difficulty, seed=seed)
     path = Path(data)
     if not path.exists():
-        raise VigilError(f"{path}: no such file (give an HRV-feature CSV, or 'synthetic')")
-    fmt = data_format or ("hrv-csv" if path.is_file() else None)
-    if fmt != "hrv-csv":
-        raise VigilError(f"{path}: cannot tell the stress data format; expected an HRV-feature CSV file (--from hrv-csv)")
-    return load_hrv_csv(path, layout)
+        raise VigilError(f"{path}: no such file or folder (give an HRV-feature CSV, a WESAD folder, or 'synthetic')")
+    fmt = data_format or detect_stress_format(path)
+    if fmt == "hrv-csv":
+        return load_hrv_csv(path, layout)
+    if fmt == "wesad":
+        from vigil.data.wesad import load_wesad
+
+        return load_wesad(path)
+    if fmt == "empatica":
+        raise VigilError(f"{path}: an Empatica E4 folder carries no condition labels to train on; give a WESAD "
+                         "subject folder (E4 data beside its S<n>_quest.csv) or an HRV-feature CSV")  # fmt: skip
+    raise VigilError(f"{path}: cannot tell the stress data format; expected an HRV-feature CSV file (--from hrv-csv) "
+                     "or a WESAD folder with S<n>_quest.csv (--from wesad)")  # fmt: skip
+
+
+def detect_stress_format(path: Path) -> str | None:
+    """hrv-csv for a file; wesad for a folder with ``*_quest.csv`` in it or in its subfolders; empatica for an
+    E4 folder without one."""
+    if path.is_file():
+        return "hrv-csv"
+    if list(path.glob("*_quest.csv")) or list(path.glob("*/*_quest.csv")):
+        return "wesad"
+    if (path / "BVP.csv").is_file() or list(path.glob("*_E4_Data")):
+        return "empatica"
+    return None
 
 
 def dataset_from_manifest(manifest: dict) -> HrvDataset:
@@ -54,6 +74,10 @@ def dataset_from_manifest(manifest: dict) -> HrvDataset:
 
         keys = ("subjects", "sessions_per_condition", "session_s", "difficulty", "seed")
         return synthetic_stress_dataset(**{k: src[k] for k in keys})
+    if src["kind"] == "wesad":
+        from vigil.data.wesad import load_wesad
+
+        return load_wesad(src["path"])
     return load_hrv_csv(src["path"], src.get("layout"))
 
 
