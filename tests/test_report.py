@@ -293,3 +293,14 @@ def test_device_log_of_several_sessions_keeps_the_last(tmp_path: Path) -> None:
     read = read_device_log(log)
     assert read.beats == [7] and read.sessions == 2 and read.hello == {"type": "HELLO", "board": "native"}
     assert read.partial_last_line
+
+
+def test_a_second_report_in_the_same_folder_leaves_no_stale_figure(inputs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]), "--stress-model",
+                              str(inputs["stress_model"]))  # fmt: skip
+    assert code == 0 and (out / "model_probabilities.png").exists(), output
+    (out / "mine.png").write_bytes(b"not the report's")
+    code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]))
+    assert code == 0, output
+    assert sorted(p.name for p in out.glob("*.png")) == ["hrv.png", "mine.png", "ppg_beats.png"]

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from vigil.dsp import config as dsp
+from vigil.dsp.ppg_tables import FLAGS
 from vigil.ml.stress import MODEL_NAMES
 from vigil.report import plots
 from vigil.report.report_data import (
@@ -145,7 +146,8 @@ def segment_rows(s: StressSessionData) -> list[list[str]]:
         unanimous = "—" if s.unanimous is None or s.unanimous[k] == NONE else fmt(bool(s.unanimous[k]))
         alert = "—" if s.alerts is None else (escape(", ".join(alerts[k].reasons) or "alert") if k in alerts else "")
         feats = [fmt(seg.avhr / 100, 1), fmt(seg.rmssd / 100, 1), fmt(seg.sdrr / 100, 1), fmt(seg.pnn50 / 100, 1)]
-        rows.append([str(seg.segment), f"{seg.segment * dsp.SEGMENT_S / 60:.0f}", fmt(bool(seg.valid)),
+        valid = "yes" if seg.valid else "no: " + escape("; ".join(doc for name, (bit, doc) in FLAGS.items() if seg.flags & bit))
+        rows.append([str(seg.segment), f"{seg.segment * dsp.SEGMENT_S / 60:.0f}", valid,
                      str(seg.n_beats), *(feats if seg.valid else ["—"] * 4), *p,
                      fmt(s.weighted[k], 2) if s.weighted is not None else "—", decision, unanimous, alert])  # fmt: skip
     return rows
@@ -165,11 +167,12 @@ def stress_section(page: Page, s: StressSessionData, missing: dict[str, str]) ->
                 lambda p: plots.plot_ppg_beats(s, p))  # fmt: skip
     if s.segments:
         page.add("<h3>HRV over time</h3>")
-        page.figure("hrv.png", "HRV features and decisions", "Heart rate and variability per 60-s segment (crosses: "
-                    "segments the device flags invalid). The strip below is the consensus decision; U marks the "
+        page.figure("hrv.png", "HRV features and decisions", "Heart rate and variability per 60-s segment "
+                    "(hatched: segments the device flags invalid, the reason in the strip). The strip below is the "
+                    "consensus decision; U marks the "
                     "segments where all three models say stress, ! an alert; alert segments are shaded.",
                     lambda p: plots.plot_hrv(s, p))  # fmt: skip
-    if s.p_stress is not None:
+    if s.p_stress is not None and any(np.isfinite(v).any() for v in s.p_stress.values()):
         page.add("<h3>Per-model probabilities</h3>")
         page.figure("model_probabilities.png", "Per-model stress probabilities", "P(stress) of the decision tree, "
                     "the SVM and the int8 MLP, and their weighted vote (black); above 0.5 the vote says stress.",
@@ -243,9 +246,23 @@ def contents(data: ReportData) -> str:
     return out
 
 
+def remove_previous_figures(folder: Path) -> None:
+    """Delete the PNGs an earlier report listed in its report.json, so none is left unlinked (nothing else)."""
+    try:
+        previous = json.loads((folder / SUMMARY).read_text())
+        names = [str(f["file"]) for f in previous.get("figures", [])]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return
+    for name in names:
+        path = folder / name
+        if path.suffix == ".png" and path.parent == folder:
+            path.unlink(missing_ok=True)
+
+
 def write_report(data: ReportData, folder: Path, step: Step | None = None) -> WrittenReport:
     """Draw every plot the data allows and write ``index.html`` and ``report.json`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
+    remove_previous_figures(folder)
     page = Page(folder, step)
     if data.night is not None:
         night_section(page, data.night, data.missing)

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from vigil.dsp import config as dsp
+from vigil.dsp.hrv import Flag
 from vigil.ml.stress import MODEL_NAMES
 from vigil.report.report_data import (
     NONE,
@@ -32,10 +33,14 @@ STRESS_COLOURS = {NONE: "#d9d9d9", 0: "#2a9d8f", 1: "#e76f51"}
 MODEL_COLOURS = {"tree": "#6a4c93", "svm": "#1982c4", "nn": "#8ac926"}
 # Sleep scientists draw wake on top, then REM, then the NREM stages going down.
 HYPNOGRAM_LEVEL = {0: 2, 2: 1, 1: 0}
+SLEEP_NAMES = {-1: "unscored", 0: "wake", 1: "NREM", 2: "REM"}
 HYPNOGRAM_TICKS = ((2, "wake"), (1, "REM"), (0, "NREM"))
 PPG_EXCERPT_S = 20.0
 HRV_PANELS = (("AVHR", "avhr", "bpm"), ("RMSSD", "rmssd", "ms"), ("SDRR", "sdrr", "ms"), ("pNN50", "pnn50", "%"))
 CONFUSION_COLUMNS = 3  # matrices per row
+FLAG_SHORT = {"TOO_FEW_BEATS": "too few beats", "FLAT": "flat signal", "CLIPPED": "clipped",
+              "REJECTS": "IBIs rejected"}  # fmt: skip
+HOURS_FROM_S = 90 * 60  # nights are drawn in hours, shorter recordings in minutes
 
 
 def origin(where: str, host: str = "twin") -> str:
@@ -55,30 +60,33 @@ def _save(fig: Figure, path: Path) -> tuple[int, int]:
     return int(round(w)), int(round(h))
 
 
-def _hours(seconds: np.ndarray) -> np.ndarray:
-    return np.asarray(seconds, dtype=np.float64) / 3600.0
+def time_axis(total_s: float) -> tuple[float, str]:
+    """Seconds per unit and the axis label: hours for a night, minutes for anything under HOURS_FROM_S."""
+    if total_s >= HOURS_FROM_S:
+        return 3600.0, "time since recording start (hours)"
+    return 60.0, "time since recording start (minutes)"
 
 
-def _label_strip(ax, labels: np.ndarray, epoch_s: float, colours: dict[int, str], names: dict[int, str]) -> None:  # noqa: ANN001
-    """One row of coloured epochs (e.g. the PSG labels) on an hours axis, with a legend of the classes present."""
-    keys = sorted(colours)
-    cmap = ListedColormap([colours[k] for k in keys])
+def _label_strip(ax, labels: np.ndarray, scale: float) -> None:  # noqa: ANN001
+    """The PSG labels as one row of coloured epochs, with a one-line legend of the classes present under it."""
+    keys = sorted(SLEEP_COLOURS)
+    cmap = ListedColormap([SLEEP_COLOURS[k] for k in keys])
     norm = BoundaryNorm(np.arange(keys[0] - 0.5, keys[-1] + 1.0), cmap.N)
-    end_h = len(labels) * epoch_s / 3600.0
-    ax.imshow(np.asarray(labels)[None, :], aspect="auto", cmap=cmap, norm=norm, extent=(0.0, end_h, 0.0, 1.0),
+    end = len(labels) * dsp.EPOCH_S / scale
+    ax.imshow(np.asarray(labels)[None, :], aspect="auto", cmap=cmap, norm=norm, extent=(0.0, end, 0.0, 1.0),
               interpolation="nearest")  # fmt: skip
     ax.set_yticks([])
     present = [k for k in keys if np.any(labels == k)]
-    ax.legend(handles=[Patch(color=colours[k], label=names[k]) for k in present], loc="upper left",
-              bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)  # fmt: skip
+    ax.legend(handles=[Patch(color=SLEEP_COLOURS[k], label=SLEEP_NAMES[k]) for k in present], loc="upper right",
+              bbox_to_anchor=(1.0, -0.55), ncol=len(present), fontsize=8, frameon=False)  # fmt: skip
 
 
 # ---------------------------------------------------------------- night
 
 
-def _hypnogram_line(ax, stages: np.ndarray, title: str) -> None:  # noqa: ANN001
+def _hypnogram_line(ax, stages: np.ndarray, title: str, scale: float) -> None:  # noqa: ANN001
     level = np.asarray([HYPNOGRAM_LEVEL.get(int(s), np.nan) for s in stages], dtype=np.float64)
-    t = _hours(np.arange(len(stages) + 1) * dsp.EPOCH_S)
+    t = np.arange(len(stages) + 1) * dsp.EPOCH_S / scale
     y = np.append(level, level[-1] if len(level) else np.nan)
     ax.step(t, y, where="post", color="#222222", linewidth=1.1)
     rem = np.where(np.asarray(stages) == 2, 1.0, np.nan)  # REM drawn as a thick bar, as in clinical hypnograms
@@ -89,17 +97,16 @@ def _hypnogram_line(ax, stages: np.ndarray, title: str) -> None:  # noqa: ANN001
     ax.grid(axis="x", alpha=0.3)
 
 
-def _probability_bands(ax, night: NightData) -> None:  # noqa: ANN001
+def _probability_bands(ax, night: NightData, scale: float) -> None:  # noqa: ANN001
     """Stacked class probabilities per epoch (NREM at the bottom, REM, wake on top), blank where none."""
     assert night.probabilities is not None
-    t = _hours(night.epoch_starts_s() + dsp.EPOCH_S / 2)
-    p = night.probabilities
-    have = np.isfinite(p).all(axis=1)
-    p = np.nan_to_num(p)
+    have = np.isfinite(night.probabilities).all(axis=1)
+    left = night.epoch_starts_s()[have] / scale
+    p = night.probabilities[have]
     bottom = np.zeros(len(p))
     for k in (1, 2, 0):
-        ax.fill_between(t, bottom, bottom + p[:, k], where=have, step="mid", color=SLEEP_COLOURS[k], alpha=0.85,
-                        linewidth=0, label=SLEEP_CLASSES[k])  # fmt: skip
+        ax.bar(left, p[:, k], width=dsp.EPOCH_S / scale, bottom=bottom, align="edge", color=SLEEP_COLOURS[k],
+               alpha=0.9, linewidth=0, label=SLEEP_CLASSES[k])  # fmt: skip
         bottom = bottom + p[:, k]
 
 
@@ -109,24 +116,27 @@ def plot_hypnogram(night: NightData, path: Path) -> tuple[int, int]:
             (r == "true" and night.true_labels is not None) or (r != "true" and night.predicted is not None)]
     rows = [r for r in rows if r != "probabilities" or night.probabilities is not None]
     heights = {"true": 1.6, "predicted": 1.6, "probabilities": 1.3}
+    scale, xlabel = time_axis(night.n_epochs * dsp.EPOCH_S)
     fig = _figure(WIDE, 1.2 + sum(heights[r] for r in rows))
     axes = fig.subplots(len(rows), 1, sharex=True, height_ratios=[heights[r] for r in rows], squeeze=False)[:, 0]
     for ax, row in zip(axes, rows):
         if row == "true":
             assert night.true_labels is not None
-            _hypnogram_line(ax, night.true_labels, "PSG (true)")
+            _hypnogram_line(ax, night.true_labels, "PSG (true)", scale)
         elif row == "predicted":
             assert night.predicted is not None
-            _hypnogram_line(ax, night.predicted, "predicted")
+            _hypnogram_line(ax, night.predicted, "predicted", scale)
         else:
             assert night.probabilities is not None
-            _probability_bands(ax, night)
+            _probability_bands(ax, night, scale)
             ax.set_ylim(0, 1)
             ax.set_ylabel("probability")
             ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)
-    axes[-1].set_xlabel("time since recording start (hours)")
-    axes[-1].set_xlim(0, night.n_epochs * dsp.EPOCH_S / 3600.0)
-    title = "Hypnogram: PSG labels vs predicted"
+    axes[-1].set_xlabel(xlabel)
+    axes[-1].set_xlim(0, night.n_epochs * dsp.EPOCH_S / scale)
+    title = {(True, True): "Hypnogram: PSG labels vs predicted", (True, False): "Hypnogram: PSG labels (no prediction)",
+             (False, True): "Hypnogram: predicted (the recording has no PSG labels)"}.get(
+        (night.true_labels is not None, night.predicted is not None), "Hypnogram")  # fmt: skip
     if night.true_labels is not None and night.predicted is not None:
         keep = (night.true_labels >= 0) & (night.predicted >= 0)
         if keep.any():
@@ -147,7 +157,8 @@ def plot_spectrogram(night: NightData, path: Path) -> tuple[int, int]:
     db = night.column_db()
     t = night.column_times_s()
     half_hop = dsp.STFT_HOP / dsp.ACCEL_RATE_HZ / 2
-    extent = (_hours(t[0] - half_hop), _hours(t[-1] + half_hop), 0.0, dsp.ACCEL_RATE_HZ / 2) if len(t) else None
+    scale, xlabel = time_axis(max(night.n_epochs * dsp.EPOCH_S, t[-1] if len(t) else 0.0))
+    extent = ((t[0] - half_hop) / scale, (t[-1] + half_hop) / scale, 0.0, dsp.ACCEL_RATE_HZ / 2) if len(t) else None
     finite = db[db > 0.0]  # 0 dB is the image floor (silence / saturation at -128), not signal
     lo, hi = (np.percentile(finite, [2, 99.5]) if finite.size else (0.0, 1.0))
     image = ax.imshow(db.T, aspect="auto", origin="lower", extent=extent, cmap="magma", vmin=lo, vmax=hi,
@@ -159,11 +170,10 @@ def plot_spectrogram(night: NightData, path: Path) -> tuple[int, int]:
     bottom = ax
     if strip is not None:
         assert night.true_labels is not None
-        names = {-1: "unscored", 0: "wake", 1: "NREM", 2: "REM"}
-        _label_strip(strip, night.true_labels, dsp.EPOCH_S, SLEEP_COLOURS, names)
+        _label_strip(strip, night.true_labels, scale)
         strip.set_ylabel("PSG", rotation=0, ha="right", va="center")
         bottom = strip
-    bottom.set_xlabel("time since recording start (hours)")
+    bottom.set_xlabel(xlabel)
     return _save(fig, path)
 
 
@@ -223,7 +233,11 @@ def _decision_strip(ax, session: StressSessionData) -> None:  # noqa: ANN001
         ax.axvspan(edges[k], edges[k + 1], facecolor=STRESS_COLOURS[int(decision[k])], edgecolor="white", linewidth=1.0)
         marks = ("U" if session.unanimous is not None and session.unanimous[k] == 1 else "") + (
             "!" if any(a.segment == k for a in session.alerts or []) else "")
-        if marks:
+        if not session.segments[k].valid:  # say why it was not classified
+            reasons = [FLAG_SHORT.get(f.name or "", f.name) for f in Flag if session.segments[k].flags & f]
+            ax.text((edges[k] + edges[k + 1]) / 2, 0.5, ", ".join(str(r) for r in reasons),
+                    ha="center", va="center", fontsize=7, color="#444444", clip_on=True)  # fmt: skip
+        elif marks:
             ax.text((edges[k] + edges[k + 1]) / 2, 0.5, marks, ha="center", va="center", fontsize=9, weight="bold",
                     color="white")  # fmt: skip
     ax.set_yticks([])
@@ -243,15 +257,17 @@ def plot_hrv(session: StressSessionData, path: Path) -> tuple[int, int]:
     for ax, (label, name, unit) in zip(axes, HRV_PANELS):
         values = session.feature(name)
         ax.plot(minutes, values, "o-", color="#1d3557", markersize=4, linewidth=1.2)
-        if invalid.any():
-            base = np.nanmin(values) if np.isfinite(values).any() else 0.0
-            ax.plot(minutes[invalid], np.full(invalid.sum(), base), "x", color="#999999", markersize=6,
-                    label="invalid segment")  # fmt: skip
+        for k in np.flatnonzero(invalid):  # hatched: the device flagged the segment, it has no features
+            ax.axvspan(k * dsp.SEGMENT_S / 60.0, (k + 1) * dsp.SEGMENT_S / 60.0, facecolor="none", edgecolor="#bbbbbb",
+                       hatch="//", linewidth=0)  # fmt: skip
+        if not np.isfinite(values).any():
+            ax.set_yticks([])
         _shade_alerts(ax, session)
         ax.set_ylabel(f"{label}\n({unit})")
         ax.grid(alpha=0.3)
     if invalid.any():
-        axes[0].legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)
+        axes[0].legend(handles=[Patch(facecolor="none", edgecolor="#bbbbbb", hatch="//", label="invalid segment")],
+                       loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)  # fmt: skip
     _decision_strip(axes[-1], session)
     axes[-1].set_xlabel("time since recording start (minutes)")
     axes[-1].set_xlim(0, max(len(session.segments), 1) * dsp.SEGMENT_S / 60.0)
