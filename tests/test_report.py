@@ -181,6 +181,7 @@ def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tm
     assert s.decision.tolist() == [0, 0, 0, 0, 1, 1, 1] and s.p_stress["nn"][4] == pytest.approx(230 / 256)
     assert [(a.segment, a.reasons) for a in s.alerts] == [(5, ("unanimous", "awake", "still"))]
     assert s.decisions_from == f"device log {log}"
+    assert any("The device's decision equals" in n and "in 7 of 7 segments" in n for n in s.notes)
     out = tmp_path / "report"
     code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]), "--stress-log", str(log))
     assert code == 0, output
@@ -195,8 +196,12 @@ def test_night_log_columns_and_sleep_results(inputs: dict[str, Path], tmp_path: 
                *({"type": "SLEEP", "epoch": e, "stage": 2, "probabilities": [10, 20, 226]} for e in range(3))]  # fmt: skip
     log = tmp_path / "night.jsonl"
     write_log(log, records)
-    data = build_report_data(ReportInputs(night=inputs["night"], night_log=log))
+    data = build_report_data(ReportInputs(night=inputs["night"], night_log=log, sleep_model=inputs["sleep_model"]))
     assert data.night is not None and np.array_equal(data.night.columns, columns)
+    host = build_report_data(ReportInputs(night=inputs["night"], sleep_model=inputs["sleep_model"])).night
+    assert host is not None
+    agree = int(np.sum(host.predicted[:3] == 2))
+    assert any(f"on {agree} of 3 epochs" in n for n in data.night.notes), data.night.notes
     assert data.night.predicted[:4].tolist() == [2, 2, 2, -1]
     assert data.night.probabilities[0].tolist() == pytest.approx([10 / 256, 20 / 256, 226 / 256])
     assert any(f"{len(columns)} of {len(columns)} equal the twin's" in n for n in data.night.notes)

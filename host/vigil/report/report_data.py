@@ -294,6 +294,11 @@ def build_night(
     if log is not None and log.sleep:
         predicted, probs = _device_sleep(log, n_epochs, notes)
         predictions_from = f"device log {log.path}"
+        if model is not None:  # the device's engine must agree with TFLM: say whether it did
+            host, _ = night_predictions(epoch_images(columns), n_epochs, model, progress)
+            both = (predicted >= 0) & (host >= 0)
+            notes.append(f"The device's stage equals {model.path}'s (TFLM on the twin's images) on "
+                         f"{int(np.sum(predicted[both] == host[both]))} of {int(both.sum())} epochs.")  # fmt: skip
     elif model is not None:
         predicted, probs = night_predictions(epoch_images(columns), n_epochs, model, progress)
         predictions_from = f"{model.path} through TFLM on the twin's epoch images"
@@ -391,6 +396,14 @@ def build_stress_session(
         session.notes.append(f"{name} is shorter than one complete {dsp.SEGMENT_S}-s segment: no HRV features.")
     if log is not None and log.stress:
         _device_decisions(session, log)
+        if model is not None:  # the device's consensus must agree with the host's trio: say whether it did
+            host = StressSessionData(name, rec.ppg, fs, filtered, beats, session.segments)
+            _trio_outputs(host, model)
+            assert host.decision is not None and session.decision is not None
+            both = (session.decision >= 0) & (host.decision >= 0)
+            session.notes.append(f"The device's decision equals {model.path}'s (on the same features) in "
+                                 f"{int(np.sum(session.decision[both] == host.decision[both]))} of {int(both.sum())} "
+                                 "segments.")  # fmt: skip
     elif model is not None:
         _trio_outputs(session, model)
         session.notes.append("No alert information: alerts are the device's consensus (give its log with "
