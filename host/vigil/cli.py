@@ -647,7 +647,8 @@ def _report_progress(bar: Progress | nullcontext) -> Callable[[str, int, int], N
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write: index.html, the PNGs it shows, report.json.")  # fmt: skip
 @click.option("--night", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Night recording (.vrec, or anything `vigil convert` reads): spectrogram, PSG labels, hypnogram.")  # fmt: skip
+              help="Night recording (.vrec, or anything `vigil convert` reads): spectrogram, PSG labels, "
+                   "hypnogram.")  # fmt: skip
 @click.option("--stress-session", type=click.Path(exists=True, path_type=Path), default=None,
               help="Recording with PPG: beats, HRV per minute, the stress models' outputs.")  # fmt: skip
 @click.option("--sleep-model", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
@@ -655,12 +656,16 @@ def _report_progress(bar: Progress | nullcontext) -> Callable[[str, int, int], N
 @click.option("--stress-model", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Folder of `vigil train stress` (the trio, metrics.json, manifest.json).")  # fmt: skip
 @click.option("--verify", "verify_reports", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A `vigil verify --json` report (repeatable): its verdict and per-stage mismatch table.")  # fmt: skip
+              help="A `vigil verify --json` report (repeatable): its verdict and per-stage mismatch "
+                   "table.")  # fmt: skip
 @click.option("--night-log", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Device log of the night (`vigil replay --out`): its columns and sleep results replace the host's.")  # fmt: skip
+              help="Device log of the night (`vigil replay --out`): its columns and sleep results replace the "
+                   "host's.")  # fmt: skip
 @click.option("--stress-log", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Device log of the stress session: its beats, HRV, model outputs and alerts replace the host's.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print what the page holds as JSON (also written as report.json).")
+              help="Device log of the stress session: its beats, HRV, model outputs and alerts replace the "
+                   "host's.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what the page holds as JSON (also written as report.json).")  # fmt: skip
 def report_cmd(out_dir: Path, night: Path | None, stress_session: Path | None, sleep_model: Path | None,
                stress_model: Path | None, verify_reports: tuple[Path, ...], night_log: Path | None,
                stress_log: Path | None, as_json: bool) -> None:  # fmt: skip

@@ -19,6 +19,7 @@ from vigil.ml.stress import MODEL_NAMES
 from vigil.report import plots
 from vigil.report.report_data import (
     NONE,
+    STRESS_CLASSES,
     MetricsTable,
     NightData,
     ReportData,
@@ -44,7 +45,8 @@ code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem}
 pre{background:#f7f7f7;padding:.5rem;overflow-x:auto}
 """
 METRIC_COLUMNS = (("accuracy", "accuracy"), ("precision", "precision"), ("sensitivity", "sensitivity"),
-                  ("specificity", "specificity"), ("f1", "F1"), ("kappa", "κ"), ("auc", "AUC"), ("n", "n"))  # fmt: skip
+                  ("specificity", "specificity"), ("f1", "F1"), ("kappa", "κ"), ("auc", "AUC"),
+                  ("n", "n"))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ def night_section(page: Page, night: NightData, missing: dict[str, str]) -> None
     page.add('<h2 id="night">Night</h2>')
     page.add(f'<p class="meta">Recording <code>{escape(night.source)}</code>: {night.n_epochs} epochs of '
              f"{dsp.EPOCH_S} s ({night.n_epochs * dsp.EPOCH_S / 3600:.2f} h), {len(night.columns)} spectrogram columns "
-             f"from the {escape(night.columns_from)}. Predictions: {escape(night.predictions_from or 'none')}.</p>")  # fmt: skip
+             f"from the {escape(night.columns_from)}. "
+             f"Predictions: {escape(night.predictions_from or 'none')}.</p>")  # fmt: skip
     page.add(notes_html(night.notes + ([missing["hypnogram prediction"]] if "hypnogram prediction" in missing else [])))
     if night.true_labels is not None or night.predicted is not None:
         page.add("<h3>Hypnogram</h3>")
@@ -142,14 +145,16 @@ def segment_rows(s: StressSessionData) -> list[list[str]]:
     alerts = {a.segment: a for a in s.alerts or []}
     for k, seg in enumerate(s.segments):
         p = [fmt(s.p_stress[m][k], 2) if s.p_stress else "—" for m in MODEL_NAMES]
-        decision = "—" if s.decision is None or s.decision[k] == NONE else ("stress" if s.decision[k] == 1 else "relax")
+        decision = "—" if s.decision is None or s.decision[k] == NONE else STRESS_CLASSES[int(s.decision[k])]
         unanimous = "—" if s.unanimous is None or s.unanimous[k] == NONE else fmt(bool(s.unanimous[k]))
         alert = "—" if s.alerts is None else (escape(", ".join(alerts[k].reasons) or "alert") if k in alerts else "")
         feats = [fmt(seg.avhr / 100, 1), fmt(seg.rmssd / 100, 1), fmt(seg.sdrr / 100, 1), fmt(seg.pnn50 / 100, 1)]
-        valid = "yes" if seg.valid else "no: " + escape("; ".join(doc for name, (bit, doc) in FLAGS.items() if seg.flags & bit))
+        reasons = "; ".join(doc for bit, doc in FLAGS.values() if seg.flags & bit)
+        valid = "yes" if seg.valid else "no: " + escape(reasons)
         rows.append([str(seg.segment), f"{seg.segment * dsp.SEGMENT_S / 60:.0f}", valid,
                      str(seg.n_beats), *(feats if seg.valid else ["—"] * 4), *p,
-                     fmt(s.weighted[k], 2) if s.weighted is not None else "—", decision, unanimous, alert])  # fmt: skip
+                     fmt(s.weighted[k], 2) if s.weighted is not None else "—", decision, unanimous,
+                     alert])  # fmt: skip
     return rows
 
 
@@ -212,7 +217,8 @@ def verify_section(page: Page, reports: list[VerifySummary], missing: dict[str, 
         verdict = ('<span class="ok">all outputs bit-exact</span>' if v.ok else '<span class="bad">MISMATCH</span>')
         page.add(f"<h3>{escape(Path(v.path).name)}</h3><p>Board {fmt(v.board)}, recording "
                  f"<code>{escape(v.recording or '?')}</code>: {verdict}.</p>")  # fmt: skip
-        rows = [[escape(st.name), str(st.windows), str(st.mismatches), escape(st.first_mismatch or "")] for st in v.stages]
+        rows = [[escape(st.name), str(st.windows), str(st.mismatches), escape(st.first_mismatch or "")]
+                for st in v.stages]
         page.add(table(["stage", "windows", "mismatches", "first mismatch"], rows))
         extra = []
         if v.device_errors:
@@ -237,7 +243,8 @@ def provenance_section(page: Page, data: ReportData) -> None:
 
 def contents(data: ReportData) -> str:
     links = [("night", "Night", data.night is not None), ("stress", "Stress session", data.stress is not None),
-             ("models", "Models", True), ("verify", "Device verification", True), ("provenance", "Provenance", True)]  # fmt: skip
+             ("models", "Models", True), ("verify", "Device verification", True),
+             ("provenance", "Provenance", True)]  # fmt: skip
     items = "".join(f'<li><a href="#{a}">{t}</a></li>' for a, t, shown in links if shown)
     left_out = "".join(f"<li>{escape(k)}: {escape(v)}</li>" for k, v in data.missing.items())
     out = f"<ul>{items}</ul>"
@@ -274,7 +281,8 @@ def write_report(data: ReportData, folder: Path, step: Step | None = None) -> Wr
     html = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>vigil report — {escape(data.created_utc)}</title><style>{CSS}</style></head><body>"
-            f"<h1>vigil report</h1><p class=\"meta\">{escape(data.created_utc)} · vigil {escape(data.vigil_version)}</p>"
+            f"<h1>vigil report</h1><p class=\"meta\">{escape(data.created_utc)} · "
+            f"vigil {escape(data.vigil_version)}</p>"
             + contents(data) + "".join(page.parts) + "</body></html>\n")  # fmt: skip
     index = folder / INDEX
     index.write_text(html, encoding="utf-8")

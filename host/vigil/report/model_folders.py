@@ -26,6 +26,8 @@ from vigil.ml.stress_io import MANIFEST, load_scaler, read_manifest
 SLEEP_MODEL_FILE = "sleep_cnn.tflite"
 SLEEP_MANIFEST_KIND = "vigil-sleep-cnn"
 METRICS_FILE = "metrics.json"
+STRESS_FILES = ("stress_tree.joblib", "stress_svm.joblib", "stress_nn.tflite", "stress_scaler.json",
+                "stress_consensus.json")  # fmt: skip
 SLEEP_BATCH = 64  # images per TFLM call between progress reports
 
 
@@ -76,8 +78,7 @@ def load_stress_model(folder: str | Path) -> StressModel:
     if not folder.is_dir():
         raise VigilError(f"{folder}: no such folder (give the --out folder of `vigil train stress`)")
     manifest = read_manifest(folder)
-    needed = ("stress_tree.joblib", "stress_svm.joblib", "stress_nn.tflite", "stress_scaler.json", "stress_consensus.json")
-    for name in needed:
+    for name in STRESS_FILES:
         if not (folder / name).is_file():
             raise VigilError(f"{folder / name}: missing from the stress model folder")
     with warnings.catch_warnings():  # version skew is reported by the manifest's versions, not as noise here
@@ -115,7 +116,9 @@ class SleepModel:
             imgs = np.transpose(imgs, (0, 2, 1))
         return np.ascontiguousarray(imgs.reshape(len(imgs), *self.input_shape))
 
-    def predict(self, images: np.ndarray, progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def predict(
+        self, images: np.ndarray, progress: Callable[[int], None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Classes (n,) and probabilities (n, 3) of epoch images, through TFLM's reference kernels. Probabilities
         are the dequantized outputs when the model ends in a softmax, else the softmax of the dequantized logits."""
         from vigil.export.tflite import tflm_reference
@@ -152,7 +155,8 @@ def load_sleep_model(folder: str | Path) -> SleepModel:
     if (folder / MANIFEST).is_file():
         manifest = read_json(folder / MANIFEST)
         if manifest.get("kind") != SLEEP_MANIFEST_KIND:
-            raise VigilError(f"{folder / MANIFEST}:1: expected a {SLEEP_MANIFEST_KIND} manifest, got {manifest.get('kind')!r}")
+            raise VigilError(f"{folder / MANIFEST}:1: expected a {SLEEP_MANIFEST_KIND} manifest, "
+                             f"got {manifest.get('kind')!r}")  # fmt: skip
     tflite = model_path.read_bytes()
     try:
         graph = read_tflite(tflite, check_ops=False)

@@ -293,7 +293,8 @@ def plot_model_probabilities(session: StressSessionData, path: Path) -> tuple[in
         ax.plot(minutes, session.weighted, "s-", color="black", linewidth=2.2, markersize=5, label=f"weighted vote{w}")
     if session.unanimous is not None and np.any(session.unanimous == 1):
         u = session.unanimous == 1
-        ax.plot(minutes[u], np.full(u.sum(), 1.04), "v", color=STRESS_COLOURS[1], markersize=8, label="unanimous stress")
+        ax.plot(minutes[u], np.full(u.sum(), 1.04), "v", color=STRESS_COLOURS[1], markersize=8,
+                label="unanimous stress")  # fmt: skip
     _shade_alerts(ax, session)
     ax.axhline(0.5, color="#888888", linestyle="--", linewidth=1.0)
     ax.set_ylim(-0.03, 1.1)
@@ -319,7 +320,8 @@ def _confusion_axes(ax, cm: ConfusionMatrix) -> object:  # noqa: ANN001
     for i in range(k):
         for j in range(k):
             colour = "white" if norm[i, j] > 0.6 else "black"
-            ax.text(j, i, f"{int(cm.counts[i, j])}\n{norm[i, j]:.0%}", ha="center", va="center", fontsize=9, color=colour)
+            ax.text(j, i, f"{int(cm.counts[i, j])}\n{norm[i, j]:.0%}", ha="center", va="center", fontsize=9,
+                    color=colour)  # fmt: skip
     ax.set_xticks(range(k), cm.class_names, fontsize=8)
     ax.set_yticks(range(k), cm.class_names, fontsize=8)
     ax.set_xlabel("predicted", fontsize=8)

@@ -278,7 +278,8 @@ def build_night(
 ) -> tuple[NightData, Recording, str]:
     rec, name = load_recording_source(source, "night")
     if len(rec.accel) < dsp.STFT_N:
-        raise VigilError(f"{name}: no accelerometer samples to make a spectrogram of (a night needs the wrist accelerometer)")
+        raise VigilError(f"{name}: no accelerometer samples to make a spectrogram of "
+                         "(a night needs the wrist accelerometer)")  # fmt: skip
     notes: list[str] = []
     columns = accel_twin.accel_columns(rec.accel)
     columns_from = "twin (vigil.dsp, bit-exact with the device)"
@@ -410,7 +411,8 @@ def build_stress_session(
                              "--stress-log); consensus decisions and unanimity are shown instead.")  # fmt: skip
     invalid = sum(1 for s in session.segments if not s.valid)
     if invalid:
-        session.notes.append(f"{invalid} of {len(session.segments)} segments are invalid (flags) and are not classified.")
+        session.notes.append(f"{invalid} of {len(session.segments)} segments are invalid (flags) and are not "
+                             "classified.")  # fmt: skip
     return session, rec, name
 
 
@@ -496,7 +498,8 @@ def night_metrics(night: NightData) -> MetricsTable | None:
     row = MetricsRow("sleep CNN", *(m[k] for k in METRIC_NAMES), kappa=kappa, auc=auc, n=int(keep.sum()))
     src = night.predictions_from or ""
     return MetricsTable(f"sleep on this night ({int(keep.sum())} scored epochs)", "sleep", f"this recording; {src}",
-                        None, [row], [ConfusionMatrix("sleep CNN, this night", SLEEP_CLASSES, cm)], note, "sleep_night")  # fmt: skip
+                        None, [row], [ConfusionMatrix("sleep CNN, this night", SLEEP_CLASSES, cm)], note,
+                        "sleep_night")  # fmt: skip
 
 
 # ---------------------------------------------------------------- verify reports
@@ -516,7 +519,8 @@ def verify_summary_from_json(path: Path) -> VerifySummary:
     cost = report.get("cost") or {}
     ips = cost.get("total_instructions_per_second_of_signal")
     return VerifySummary(str(path), report.get("recording"), report.get("board"), bool(report["ok"]), stages,
-                         [str(e) for e in report.get("device_errors", [])], None if ips is None else int(ips))  # fmt: skip
+                         [str(e) for e in report.get("device_errors", [])],
+                         None if ips is None else int(ips))  # fmt: skip
 
 
 # ---------------------------------------------------------------- everything
@@ -576,7 +580,8 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
         night, rec, name = build_night(inputs.night, sleep_model, night_log, progress)
         provenance.insert(0, recording_provenance(rec, name, "night recording", inputs.night))
         if night.predicted is None:
-            missing["hypnogram prediction"] = "No sleep model and no device sleep results: nothing predicted the stages."
+            missing["hypnogram prediction"] = ("No sleep model and no device sleep results: nothing predicted "
+                                               "the stages.")  # fmt: skip
         table = night_metrics(night)
         if table is not None:
             metrics.insert(0, table)
@@ -619,14 +624,16 @@ def summary_json(data: ReportData) -> dict[str, Any]:
     if data.night:
         n = data.night
         out["night"] = {"source": n.source, "epochs": n.n_epochs, "columns": len(n.columns),
-                        "columns_from": n.columns_from, "predictions_from": n.predictions_from, "notes": n.notes}  # fmt: skip
+                        "columns_from": n.columns_from, "predictions_from": n.predictions_from,
+                        "notes": n.notes}  # fmt: skip
     if data.stress:
         s = data.stress
         out["stress"] = {
             "source": s.source, "beats": len(s.beats), "segments": len(s.segments),
             "valid_segments": sum(1 for g in s.segments if g.valid), "decisions_from": s.decisions_from,
             "stress_segments": None if s.decision is None else int(np.sum(s.decision == 1)),
-            "alerts": None if s.alerts is None else [{"segment": a.segment, "reasons": list(a.reasons)} for a in s.alerts],
+            "alerts": None if s.alerts is None else [{"segment": a.segment, "reasons": list(a.reasons)}
+                                                      for a in s.alerts],
             "notes": s.notes,
         }  # fmt: skip
     return json.loads(json.dumps(out, default=str))
