@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,31 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "sleep_model": sleep, "root": root}  # fmt: skip
 
 
+class TagBalance(HTMLParser):
+    """Checks that every element is closed in order (a broken table or section would show on the page)."""
+
+    VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            self.errors.append(f"unexpected </{tag}> at {self.getpos()}")
+
+
+def assert_well_formed(html: str) -> None:
+    checker = TagBalance()
+    checker.feed(html)
+    assert checker.errors == [] and checker.stack == [], (checker.errors, checker.stack)
+
+
 def run_report(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["report", *args])
     return result.exit_code, result.output
@@ -102,6 +128,7 @@ def test_full_report_files_pngs_links_and_numbers(inputs: dict[str, Path], tmp_p
     assert code == 0, output
     summary = json.loads(output)
     html = (out / "index.html").read_text()
+    assert_well_formed(html)
     assert [f["file"] for f in summary["figures"]] == list(FIGURES)
     linked = re.findall(r'<img src="([^"]+)"', html)
     assert sorted(linked) == sorted(FIGURES) == sorted(p.name for p in out.glob("*.png"))
@@ -250,6 +277,7 @@ def test_missing_inputs_are_notes_not_crashes(inputs: dict[str, Path], tmp_path:
     assert set(summary["missing"]) == {"sleep model", "stress model", "night", "stress decisions",
                                        "device verification"}  # fmt: skip
     html = (out / "index.html").read_text()
+    assert_well_formed(html)
     for why in summary["missing"].values():
         assert why.replace("`", "&#x27;").replace("'", "&#x27;") in html or why in html
     # a night without labels and without a model: the spectrogram alone, with notes
