@@ -241,11 +241,39 @@ def provenance_section(page: Page, data: ReportData) -> None:
     page.add(table(["input", "path", "SHA-256", "manifest / source"], rows, left=4))
 
 
+def at_a_glance(data: ReportData) -> list[str]:
+    """One line per section with its headline figure, linking to the section."""
+    lines = []
+    if data.night is not None:
+        n = data.night
+        line = f'<a href="#night">Night</a>: {n.n_epochs} epochs ({n.n_epochs * dsp.EPOCH_S / 3600:.1f} h)'
+        table = next((t for t in data.metrics if t.key == "sleep_night"), None)
+        if table is not None:
+            r = table.rows[0]
+            line += f"; predicted stage equals the PSG's on {r.accuracy:.1%} of {r.n} scored epochs, κ {fmt(r.kappa)}"
+        lines.append(line)
+    if data.stress is not None:
+        s = data.stress
+        valid = sum(1 for g in s.segments if g.valid)
+        line = f'<a href="#stress">Stress session</a>: {len(s.segments)} segments, {valid} valid'
+        if s.decision is not None:
+            line += f"; {int(np.sum(s.decision == 1))} classified stress"
+        line += "; no alert information" if s.alerts is None else f"; {len(s.alerts)} alerts"
+        lines.append(line)
+    for t in data.metrics:
+        if t.key != "sleep_night" and t.rows:
+            best = next((r for r in t.rows if r.name.startswith("consensus")), t.rows[0])
+            lines.append(f'<a href="#models">{escape(t.title)}</a>: {escape(best.name)} accuracy '
+                         f"{best.accuracy:.3f}, F1 {best.f1:.3f}")  # fmt: skip
+    for v in data.verify:
+        verdict = '<span class="ok">bit-exact</span>' if v.ok else '<span class="bad">MISMATCH</span>'
+        lines.append(f'<a href="#verify">Device verification</a> {escape(Path(v.path).name)}: {verdict}')
+    lines.append('<a href="#provenance">Provenance</a>: inputs, hashes, manifests')
+    return lines
+
+
 def contents(data: ReportData) -> str:
-    links = [("night", "Night", data.night is not None), ("stress", "Stress session", data.stress is not None),
-             ("models", "Models", True), ("verify", "Device verification", True),
-             ("provenance", "Provenance", True)]  # fmt: skip
-    items = "".join(f'<li><a href="#{a}">{t}</a></li>' for a, t, shown in links if shown)
+    items = "".join(f"<li>{line}</li>" for line in at_a_glance(data))
     left_out = "".join(f"<li>{escape(k)}: {escape(v)}</li>" for k, v in data.missing.items())
     out = f"<ul>{items}</ul>"
     if left_out:
