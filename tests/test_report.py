@@ -193,7 +193,12 @@ def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tm
     hrv = [{k: int(getattr(s, k)) for k in p.HRV_FIELDS} for s in segments]
     hrv[2]["avhr"] += 100  # the device says 1 bpm more in segment 2
     stale = [{"type": "CONFIG_ACK"}, {"type": "BEAT", "index": 5}]  # an earlier session in the same log
-    records = [{"type": "HELLO", "board": "vwrist", "firmware_version": "0.1.0", "build_id": "b1"}, *stale,
+    import hashlib
+
+    nn_hash = hashlib.sha256((inputs["stress_model"] / "stress_nn.tflite").read_bytes()).hexdigest()[:32]
+    hello = {"type": "HELLO", "board": "vwrist", "firmware_version": "0.1.0", "build_id": "b1",
+             "models": [{"name": "stress_nn", "hash": nn_hash}, {"name": "sleep_cnn", "hash": "00" * 16}]}  # fmt: skip
+    records = [hello, *stale,
                {"type": "CONFIG_ACK", "status": 0}, *({"type": "BEAT", "index": int(b)} for b in beats),
                *({"type": "HRV", **h} for h in hrv),
                *({"type": "STRESS", "segment": k, "p_tree": 1.0 if k > 3 else 0.0, "p_svm": 0.9 if k > 3 else 0.1,
@@ -212,6 +217,7 @@ def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tm
     assert [(a.segment, a.reasons) for a in s.alerts] == [(5, ("unanimous", "awake", "still"))]
     assert s.decisions_from == f"device log {log}"
     assert any("The device's decision equals" in n and "in 7 of 7 segments" in n for n in s.notes)
+    assert any(f"announces stress_nn {nn_hash[:12]}…, the same model as this report's" in n for n in s.notes)
     out = tmp_path / "report"
     code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]), "--stress-log", str(log))
     assert code == 0, output
@@ -222,7 +228,7 @@ def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tm
 
 def test_night_log_columns_and_sleep_results(inputs: dict[str, Path], tmp_path: Path) -> None:
     columns = accel_columns(Recording.load(inputs["night"]).accel)
-    records = [{"type": "CONFIG_ACK"},
+    records = [{"type": "HELLO", "models": [{"name": "sleep_cnn", "hash": "00" * 16}]}, {"type": "CONFIG_ACK"},
                *({"type": "SPEC_COLUMN", "index": j, "values": c.tolist()} for j, c in enumerate(columns)),
                *({"type": "SLEEP", "epoch": e, "stage": 2, "probabilities": [10, 20, 226]}
                  for e in range(3))]  # fmt: skip
@@ -234,11 +240,12 @@ def test_night_log_columns_and_sleep_results(inputs: dict[str, Path], tmp_path: 
     assert host is not None
     agree = int(np.sum(host.predicted[:3] == 2))
     assert any(f"on {agree} of 3 epochs" in n for n in data.night.notes), data.night.notes
+    assert any("announces sleep_cnn 000000000000…, not this report's" in n for n in data.night.notes)
     assert data.night.predicted[:4].tolist() == [2, 2, 2, -1]
     assert data.night.probabilities[0].tolist() == pytest.approx([10 / 256, 20 / 256, 226 / 256])
     assert any(f"{len(columns)} of {len(columns)} equal the twin's" in n for n in data.night.notes)
     write_log(log, records[: len(columns) // 2])  # a log of another (shorter) recording
-    with pytest.raises(VigilError, match=re.escape(f"{log}: {len(columns) // 2 - 1} spectrogram columns, but")):
+    with pytest.raises(VigilError, match=re.escape(f"{log}: {len(columns) // 2 - 2} spectrogram columns, but")):
         build_report_data(ReportInputs(night=inputs["night"], night_log=log))
 
 

@@ -71,14 +71,6 @@ class DeviceLog:
     sessions: int = 0  # CONFIG_ACKs seen; only the last session is kept
     partial_last_line: bool = False
 
-    @property
-    def has_night_outputs(self) -> bool:
-        return bool(self.columns or self.sleep)
-
-    @property
-    def has_stress_outputs(self) -> bool:
-        return bool(self.beats or self.hrv or self.stress)
-
     def column_array(self) -> np.ndarray:
         """The spectrogram columns 0..n-1 as (n, 65) int8; a missing column is an error naming the log."""
         if not self.columns:

@@ -104,10 +104,6 @@ class SleepModel:
     output_quant: tuple[float, int]
     output_is_softmax: bool
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.tflite).hexdigest()
-
     def model_input(self, images: np.ndarray) -> np.ndarray:
         """(n, IMAGE_FRAMES, STFT_BINS) epoch images -> the model's (n, *input_shape) layout."""
         imgs = np.asarray(images, dtype=np.int8)

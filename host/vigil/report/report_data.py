@@ -542,6 +542,21 @@ def log_provenance(role: str, log: DeviceLog) -> ProvenanceItem:
     return ProvenanceItem(role, str(log.path), sha256_of(log.path), detail)
 
 
+def model_hash_notes(log: DeviceLog, models: dict[str, str]) -> list[str]:
+    """Whether the models the device announced in its HELLO (name, first bytes of the .tflite's SHA-256) are the
+    report's models (``models``: name -> SHA-256 hex of the .tflite): a device log is only comparable to the
+    models that made it."""
+    notes = []
+    for entry in (log.hello or {}).get("models", []):
+        name, digest = str(entry.get("name", "")), str(entry.get("hash", "")).lower()
+        if name in models and digest:
+            same = models[name].startswith(digest)
+            verdict = ("the same model as this report's." if same else
+                       f"not this report's ({models[name][:12]}…): its outputs come from another model.")  # fmt: skip
+            notes.append(f"The device ({log.path}) announces {name} {digest[:12]}…, {verdict}")
+    return notes
+
+
 def build_report_data(inputs: ReportInputs, progress: Progress | None = None) -> ReportData:
     """Fill the data model from what was given. A part not given is left out (``missing`` says why); a part
     given but unreadable or inconsistent raises VigilError naming the file."""
@@ -585,6 +600,8 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
         table = night_metrics(night)
         if table is not None:
             metrics.insert(0, table)
+        if night_log is not None and sleep_model is not None:
+            night.notes += model_hash_notes(night_log, {"sleep_cnn": sha256_of(sleep_model.path / SLEEP_MODEL_FILE)})
     else:
         missing["night"] = "No night recording given (--night REC)."
 
@@ -592,6 +609,9 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
     if inputs.stress_session is not None:
         stress, rec, name = build_stress_session(inputs.stress_session, stress_model, stress_log)
         provenance.insert(1 if night else 0, recording_provenance(rec, name, "stress session", inputs.stress_session))
+        if stress_log is not None and stress_model is not None:
+            digest = sha256_of(stress_model.path / "stress_nn.tflite")
+            stress.notes += model_hash_notes(stress_log, {"stress_nn": digest})
         if stress.decision is None:
             missing["stress decisions"] = "No stress model and no device stress results: segments are not classified."
     else:
