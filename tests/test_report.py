@@ -319,6 +319,11 @@ def test_bad_inputs_name_the_file(inputs: dict[str, Path], tmp_path: Path) -> No
     assert code == 1 and f"{tmp_path / 'v.json'}:1: expected the JSON of `vigil verify --json`" in output
     code, output = run_report("--out", str(tmp_path / "r5"), "--stress-session", str(inputs["night"]))
     assert code == 1 and f"{inputs['night']}: no PPG samples" in output
+    off_grid = tmp_path / "off_grid.vrec"
+    Recording.from_arrays(accel=synthetic_accel(300, seed=1), sleep_labels=np.zeros(5, np.int8),
+                          sleep_labels_start_s=15.0).save(off_grid)  # fmt: skip
+    code, output = run_report("--out", str(tmp_path / "r7"), "--night", str(off_grid))
+    assert code == 1 and f"{off_grid}: sleep labels start at 15 s, not on the 30-s epoch grid" in output
     code, output = run_report("--out", str(tmp_path / "r6"), "--night", str(tmp_path / "absent.vrec"))
     assert code == 2 and "absent.vrec" in output and "does not exist" in output
 

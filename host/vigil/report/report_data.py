@@ -286,7 +286,10 @@ def build_night(
     if log is not None and log.columns:
         columns = _device_columns(log, columns, name, notes)
         columns_from = f"device log {log.path}"
-    labels = rec.epoch_labels() if rec.sleep_labels is not None else None
+    try:
+        labels = rec.epoch_labels() if rec.sleep_labels is not None else None
+    except VigilError as exc:  # labels off the device's epoch grid
+        raise VigilError(f"{name}: {exc}") from None
     n_epochs = len(rec.accel) // dsp.EPOCH_SAMPLES
     if labels is None:
         notes.append(f"{name} has no sleep labels: the hypnogram shows the prediction only.")
