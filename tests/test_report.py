@@ -314,6 +314,9 @@ def test_bad_inputs_name_the_file(inputs: dict[str, Path], tmp_path: Path) -> No
     code, output = run_report("--out", str(tmp_path / "r3"), "--stress-session", str(inputs["stress"]),
                               "--stress-log", str(log))  # fmt: skip
     assert code == 1 and f"{log}:2: HRV record without valid" in output
+    log.write_text('{"type": "SLEEP", "epoch": 0, "stage": 4}\n')
+    with pytest.raises(VigilError, match=re.escape(f"{log}:1: sleep stage 4; expected 0 wake, 1 NREM or 2 REM")):
+        read_device_log(log)
     (tmp_path / "v.json").write_text('{"board": "vwrist"}')
     code, output = run_report("--out", str(tmp_path / "r4"), "--verify", str(tmp_path / "v.json"))
     assert code == 1 and f"{tmp_path / 'v.json'}:1: expected the JSON of `vigil verify --json`" in output

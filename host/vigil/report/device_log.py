@@ -103,6 +103,8 @@ def sleep_result(record: dict, where: str) -> DeviceSleepResult:
             raise VigilError(f"{where}: expected three sleep probabilities (wake, NREM, REM), got {len(probs)}")
         probs = tuple(_probability(v) for v in probs)
     stage = int(_number(record, ("stage", "class", "label"), where))
+    if stage not in (0, 1, 2):
+        raise VigilError(f"{where}: sleep stage {stage}; expected 0 wake, 1 NREM or 2 REM")
     return DeviceSleepResult(int(_number(record, ("epoch",), where)), stage, probs)
 
 
@@ -115,6 +117,8 @@ def stress_result(record: dict, where: str) -> DeviceStressResult:
             probs[name] = _probability(value)
     weighted = record.get("weighted", record.get("p_weighted"))
     decision = record.get("decision", record.get("stress"))
+    if decision is not None and int(decision) not in (0, 1):
+        raise VigilError(f"{where}: stress decision {decision}; expected 0 relax or 1 stress")
     unanimous = record.get("unanimous")
     alert = record.get("alert")
     return DeviceStressResult(
