@@ -315,6 +315,9 @@ def build_night(
 
 def _device_hrv(log: DeviceLog, twin: list[HrvFeatures], notes: list[str]) -> list[HrvFeatures]:
     dev = [HrvFeatures(**h) for h in sorted(log.hrv, key=lambda h: h["segment"])]
+    if [d.segment for d in dev] != list(range(len(dev))):  # plots and tables index segments by position
+        raise VigilError(f"{log.path}: HRV segments {[d.segment for d in dev][:8]}…; expected 0, 1, 2, … "
+                         "without gaps or repeats")  # fmt: skip
     if len(dev) > len(twin):
         raise VigilError(f"{log.path}: {len(dev)} HRV segments, but the recording completes only {len(twin)}; "
                          "is this the log of that recording?")  # fmt: skip
@@ -376,10 +379,12 @@ def _device_decisions(session: StressSessionData, log: DeviceLog) -> None:
         if r.alert:
             alerts[r.segment] = r.reasons
     session.p_stress, session.weighted, session.decision, session.unanimous = p_stress, weighted, decision, unanimous
-    session.alerts = [Alert(s, reasons) for s, reasons in sorted(alerts.items())]
+    reports_alerts = bool(log.alerts) or any(r.alert is not None for r in log.stress)
+    session.alerts = [Alert(s, reasons) for s, reasons in sorted(alerts.items())] if reports_alerts else None
     session.decisions_from = f"device log {log.path}"
+    told = f"{len(session.alerts)} alerts" if session.alerts is not None else "no alert field in its records"
     session.notes.append(f"Model outputs, decisions and alerts are the device's (from {log.path}, "
-                         f"{len(log.stress)} segments, {len(session.alerts)} alerts).")  # fmt: skip
+                         f"{len(log.stress)} segments, {told}).")  # fmt: skip
 
 
 def build_stress_session(
