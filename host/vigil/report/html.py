@@ -167,8 +167,9 @@ def stress_section(page: Page, s: StressSessionData, missing: dict[str, str]) ->
              f"Decisions: {escape(s.decisions_from or 'none')}.</p>")  # fmt: skip
     page.add(notes_html(s.notes + ([missing["stress decisions"]] if "stress decisions" in missing else [])))
     page.add("<h3>PPG with detected beats</h3>")
-    page.figure("ppg_beats.png", "PPG with detected beats", "A 20-s excerpt: the raw ADC counts (beats as faint "
-                "lines) and the band-passed signal the beat detector works on, with each detected beat marked.",
+    page.figure("ppg_beats.png", "PPG with detected beats", "A 20-s excerpt from the cleanest valid segment: the "
+                "raw ADC counts (beats as faint lines) and the band-passed signal the beat detector works on, with "
+                "each detected beat marked.",
                 lambda p: plots.plot_ppg_beats(s, p))  # fmt: skip
     if s.segments:
         page.add("<h3>HRV over time</h3>")

@@ -181,10 +181,11 @@ def plot_spectrogram(night: NightData, path: Path) -> tuple[int, int]:
 
 
 def ppg_excerpt_window(session: StressSessionData, seconds: float = PPG_EXCERPT_S) -> tuple[int, int]:
-    """Sample range of the excerpt: from the middle of the first valid segment (a clean stretch), else the start."""
+    """Sample range of the excerpt: the middle of the valid segment with the fewest rejected IBIs (the cleanest
+    stretch, first on ties), else the start."""
     fs = session.ppg_rate_hz
-    valid = [s.segment for s in session.segments if s.valid]
-    start_s = (valid[0] * dsp.SEGMENT_S + dsp.SEGMENT_S / 2 - seconds / 2) if valid else 0.0
+    valid = sorted((s.n_rejected, s.segment) for s in session.segments if s.valid)
+    start_s = (valid[0][1] * dsp.SEGMENT_S + dsp.SEGMENT_S / 2 - seconds / 2) if valid else 0.0
     start = max(0, min(int(start_s * fs), len(session.ppg) - int(seconds * fs)))
     return start, min(len(session.ppg), start + int(seconds * fs))
 
