@@ -361,3 +361,20 @@ def test_a_second_report_in_the_same_folder_leaves_no_stale_figure(inputs: dict[
     code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]))
     assert code == 0, output
     assert sorted(p.name for p in out.glob("*.png")) == ["hrv.png", "mine.png", "ppg_beats.png"]
+
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "empatica_e4_sample").is_dir(), reason="../shared/data absent")
+def test_real_sources_convert_on_the_fly(inputs: dict[str, Path], tmp_path: Path) -> None:
+    """A Walch accelerometer file (no labels beside it) and an Empatica E4 folder, read as `vigil convert` would."""
+    out = tmp_path / "report"
+    code, output = run_report("--out", str(out), "--night", str(SHARED_DATA / "46343_acceleration_snippet.txt"),
+                              "--stress-session", str(SHARED_DATA / "empatica_e4_sample"),
+                              "--stress-model", str(inputs["stress_model"]), "--json")  # fmt: skip
+    assert code == 0, output
+    summary = json.loads(output)
+    assert summary["night"]["epochs"] == 13 and summary["stress"]["segments"] == 2
+    assert "hypnogram prediction" in summary["missing"]  # no sleep model given, no labels in the file
+    assert [f["file"] for f in summary["figures"]][:3] == ["spectrogram.png", "ppg_beats.png", "hrv.png"]

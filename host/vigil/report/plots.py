@@ -114,7 +114,8 @@ def plot_hypnogram(night: NightData, path: Path) -> tuple[int, int]:
     """True (PSG) stages over predicted stages, then the model's class probabilities, on one hours axis."""
     rows = [r for r in ("true", "predicted", "probabilities") if
             (r == "true" and night.true_labels is not None) or (r != "true" and night.predicted is not None)]
-    rows = [r for r in rows if r != "probabilities" or night.probabilities is not None]
+    have_probs = night.probabilities is not None and bool(np.isfinite(night.probabilities).any())
+    rows = [r for r in rows if r != "probabilities" or have_probs]
     heights = {"true": 1.6, "predicted": 1.6, "probabilities": 1.3}
     scale, xlabel = time_axis(night.n_epochs * dsp.EPOCH_S)
     fig = _figure(WIDE, 1.2 + sum(heights[r] for r in rows))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from vigil import __version__
-from vigil.data.recording import Recording
+from vigil.data.recording import ConversionWarning, Recording
 from vigil.dsp import accel as accel_twin
 from vigil.dsp import config as dsp
 from vigil.dsp import ppg as ppg_twin
@@ -56,18 +57,13 @@ class NightData:
 
     source: str
     columns: np.ndarray  # (n_cols, 65) int8 spectrogram columns (device quantization: IMAGE_SCALE_DB, zero point)
+    n_epochs: int  # whole 30-s epochs of the recording (the arrays below have this length)
     true_labels: np.ndarray | None  # (n_epochs,) int8, -1 unscored; None: the recording has no labels
     predicted: np.ndarray | None  # (n_epochs,) int64 class, -1 where no prediction (last epochs lack an image)
     probabilities: np.ndarray | None  # (n_epochs, 3) float wake/NREM/REM, NaN where no prediction
     columns_from: str = "twin"  # "twin" or "device log <path>"
     predictions_from: str | None = None
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def n_epochs(self) -> int:
-        if self.true_labels is not None:
-            return len(self.true_labels)
-        return 0 if self.predicted is None else len(self.predicted)
 
     def column_times_s(self) -> np.ndarray:
         """Centre of each column: column j covers derivative samples [64 j, 64 j + 128)."""
@@ -217,7 +213,13 @@ def load_recording_source(source: Path | Recording, role: str) -> tuple[Recordin
         return Recording.load(path), str(path)
     from vigil.data.convert import convert_source
 
-    return convert_source(path), str(path)
+    with warnings.catch_warnings():  # converters list every warning in meta["warnings"]: shown as notes instead
+        warnings.simplefilter("ignore", ConversionWarning)
+        return convert_source(path), str(path)
+
+
+def conversion_notes(rec: Recording, name: str) -> list[str]:
+    return [f"{name}: {w}" for w in rec.meta.get("warnings", [])]
 
 
 def recording_provenance(rec: Recording, name: str, role: str, source: Path | Recording) -> ProvenanceItem:
@@ -280,7 +282,7 @@ def build_night(
     if len(rec.accel) < dsp.STFT_N:
         raise VigilError(f"{name}: no accelerometer samples to make a spectrogram of "
                          "(a night needs the wrist accelerometer)")  # fmt: skip
-    notes: list[str] = []
+    notes = conversion_notes(rec, name)
     columns = accel_twin.accel_columns(rec.accel)
     columns_from = "twin (vigil.dsp, bit-exact with the device)"
     if log is not None and log.columns:
@@ -306,7 +308,7 @@ def build_night(
     elif model is not None:
         predicted, probs = night_predictions(epoch_images(columns), n_epochs, model, progress)
         predictions_from = f"{model.path} through TFLM on the twin's epoch images"
-    night = NightData(name, columns, labels, predicted, probs, columns_from, predictions_from, notes)
+    night = NightData(name, columns, n_epochs, labels, predicted, probs, columns_from, predictions_from, notes)
     return night, rec, name
 
 
@@ -395,7 +397,7 @@ def build_stress_session(
         raise VigilError(f"{name}: no PPG samples (a stress session needs the PPG channel)")
     fs = int(rec.ppg_rate_hz)
     filtered, beats, segments = ppg_twin.ppg_chain(rec.ppg, fs)
-    session = StressSessionData(name, rec.ppg, fs, filtered, beats, segments)
+    session = StressSessionData(name, rec.ppg, fs, filtered, beats, segments, notes=conversion_notes(rec, name))
     if log is not None and log.beats:
         session.beats, session.beats_from = _device_beats(log, beats, session.notes), f"device log {log.path}"
     if log is not None and log.hrv:
