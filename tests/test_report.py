@@ -178,6 +178,12 @@ def test_the_plotted_values_are_the_twins_and_the_models_as_the_device_runs_them
     keep = (night_rec.epoch_labels() >= 0) & (data.night.predicted >= 0)
     assert night_table.rows[0].n == int(keep.sum()) == 37
     assert night_table.confusions[0].counts.sum() == 37
+    truth, pred = night_rec.epoch_labels()[keep], data.night.predicted[keep]
+    assert night_table.rows[0].accuracy == pytest.approx(np.mean(truth == pred))
+    assert night_table.rows[1].accuracy == pytest.approx(np.mean((truth > 0) == (pred > 0)))  # sleep vs wake
+    wake, asleep = truth == 0, truth > 0
+    assert night_table.confusions[1].counts.tolist() == [[np.sum(wake & (pred == 0)), np.sum(wake & (pred > 0))],
+                                                         [np.sum(asleep & (pred == 0)), np.sum(asleep & (pred > 0))]]
 
 
 # ---------------------------------------------------------------- device outputs win
