@@ -90,7 +90,7 @@ class Page:
 
 
 def fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
         return "—"
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
