@@ -384,3 +384,13 @@ def test_real_sources_convert_on_the_fly(inputs: dict[str, Path], tmp_path: Path
     assert summary["night"]["epochs"] == 13 and summary["stress"]["segments"] == 2
     assert "hypnogram prediction" in summary["missing"]  # no sleep model given, no labels in the file
     assert [f["file"] for f in summary["figures"]][:3] == ["spectrogram.png", "ppg_beats.png", "hrv.png"]
+
+
+def test_long_nights_keep_their_loudest_columns() -> None:
+    from vigil.report.plots import max_pool_columns
+
+    db = np.zeros((2500, 65))
+    db[1234, 7] = 60.0  # one movement burst in one column
+    pooled, k = max_pool_columns(db, 1100)
+    assert k == 3 and pooled.shape == (834, 65) and pooled[1234 // 3, 7] == 60.0 and pooled.sum() == 60.0
+    assert max_pool_columns(db[:1100], 1100)[1] == 1

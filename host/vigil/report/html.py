@@ -136,7 +136,8 @@ def night_section(page: Page, night: NightData, missing: dict[str, str]) -> None
     page.add("<h3>Spectrogram</h3>")
     page.figure("spectrogram.png", "Spectrogram with PSG labels", "Log power of the wrist acceleration's first "
                 "difference, as the device computes it (int8 columns, 0.5 dB steps); bright vertical stripes are "
-                "movement. The PSG label strip below shares the time axis.",
+                "movement (on a long night each pixel column shows the loudest of several columns, so no burst "
+                "is averaged away). The PSG label strip below shares the time axis.",
                 lambda p: plots.plot_spectrogram(night, p))  # fmt: skip
 
 

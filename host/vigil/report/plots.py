@@ -41,6 +41,7 @@ CONFUSION_COLUMNS = 3  # matrices per row
 FLAG_SHORT = {"TOO_FEW_BEATS": "too few beats", "FLAT": "flat signal", "CLIPPED": "clipped",
               "REJECTS": "IBIs rejected"}  # fmt: skip
 HOURS_FROM_S = 90 * 60  # nights are drawn in hours, shorter recordings in minutes
+SPECTROGRAM_MAX_COLUMNS = 1100  # about the plot's width in pixels
 
 
 def origin(where: str, host: str = "twin") -> str:
@@ -147,6 +148,16 @@ def plot_hypnogram(night: NightData, path: Path) -> tuple[int, int]:
     return _save(fig, path)
 
 
+def max_pool_columns(db: np.ndarray, max_columns: int) -> tuple[np.ndarray, int]:
+    """At most ``max_columns`` columns, each the per-bin maximum of k neighbours: a long night has more columns
+    than pixels, and averaging them (as image resampling does) would wash out the short movement bursts."""
+    k = max(1, -(-len(db) // max_columns))
+    if k == 1:
+        return db, 1
+    padded = np.concatenate([db, np.full((-len(db) % k, db.shape[1]), -np.inf)])
+    return padded.reshape(-1, k, db.shape[1]).max(axis=1), k
+
+
 def plot_spectrogram(night: NightData, path: Path) -> tuple[int, int]:
     """The device's spectrogram columns (dB colour map) with the PSG label strip under it, sharing the x axis."""
     has_labels = night.true_labels is not None
@@ -155,7 +166,7 @@ def plot_spectrogram(night: NightData, path: Path) -> tuple[int, int]:
         ax, strip = fig.subplots(2, 1, sharex=True, height_ratios=[6, 1])
     else:
         ax, strip = fig.subplots(1, 1), None
-    db = night.column_db()
+    db, pooled = max_pool_columns(night.column_db(), SPECTROGRAM_MAX_COLUMNS)
     t = night.column_times_s()
     half_hop = dsp.STFT_HOP / dsp.ACCEL_RATE_HZ / 2
     scale, xlabel = time_axis(max(night.n_epochs * dsp.EPOCH_S, t[-1] if len(t) else 0.0))
@@ -165,8 +176,10 @@ def plot_spectrogram(night: NightData, path: Path) -> tuple[int, int]:
     image = ax.imshow(db.T, aspect="auto", origin="lower", extent=extent, cmap="magma", vmin=lo, vmax=hi,
                       interpolation="antialiased")  # fmt: skip
     ax.set_ylabel("frequency (Hz)")
-    ax.set_title(f"Spectrogram of the acceleration derivative ({len(t)} columns of {dsp.STFT_N} samples, hop "
-                 f"{dsp.STFT_HOP / dsp.ACCEL_RATE_HZ:.2f} s; {origin(night.columns_from)})", fontsize=11)  # fmt: skip
+    shown = f"; pixel = loudest of {pooled} columns" if pooled > 1 else ""
+    ax.set_title(f"Spectrogram of the acceleration derivative ({len(t)} columns, hop "
+                 f"{dsp.STFT_HOP / dsp.ACCEL_RATE_HZ:.2f} s; {origin(night.columns_from)}{shown})",
+                 fontsize=11)  # fmt: skip
     fig.colorbar(image, ax=ax, label="power, dB re (milli-g)²", pad=0.01)
     bottom = ax
     if strip is not None:
