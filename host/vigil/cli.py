@@ -685,7 +685,9 @@ def report_cmd(out_dir: Path, night: Path | None, stress_session: Path | None, s
     from vigil.report.html import write_report
     from vigil.report.report_data import ReportInputs, build_report_data
 
-    inputs = ReportInputs(night, stress_session, sleep_model, stress_model, list(verify_reports), night_log, stress_log)
+    inputs = ReportInputs(night=night, stress_session=stress_session, sleep_model=sleep_model,
+                          stress_model=stress_model, verify=list(verify_reports), night_log=night_log,
+                          stress_log=stress_log)  # fmt: skip
     show = not as_json and sys.stderr.isatty()
     with progress_bar(show) as bar:
         data = build_report_data(inputs, progress=_report_progress(bar))
