@@ -629,6 +629,100 @@ def print_stress_metrics(report: dict, title: str) -> None:
     Console().print(table)
 
 
+# ---------------------------------------------------------------- report
+
+
+def _report_progress(bar: Progress | nullcontext) -> Callable[[str, int, int], None] | None:
+    """A (step, done, total) callback that shows one bar per step."""
+    if not isinstance(bar, Progress):
+        return None
+    tasks: dict[str, Any] = {}
+
+    def update(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bar.add_task(step, total=total)
+        bar.update(tasks[step], completed=done)
+
+    return update
+
+
+@cli.command("report")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write: index.html, the PNGs it shows, report.json.")  # fmt: skip
+@click.option("--night", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Night recording (.vrec, or anything `vigil convert` reads): spectrogram, PSG labels, "
+                   "hypnogram.")  # fmt: skip
+@click.option("--stress-session", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Recording with PPG: beats, HRV per minute, the stress models' outputs.")  # fmt: skip
+@click.option("--sleep-model", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Folder of `vigil train sleep` (sleep_cnn.tflite, metrics.json, manifest.json).")  # fmt: skip
+@click.option("--stress-model", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Folder of `vigil train stress` (the trio, metrics.json, manifest.json).")  # fmt: skip
+@click.option("--verify", "verify_reports", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A `vigil verify --json` report (repeatable): its verdict and per-stage mismatch "
+                   "table.")  # fmt: skip
+@click.option("--night-log", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Device log of the night (`vigil replay --out`): its columns and sleep results replace the "
+                   "host's.")  # fmt: skip
+@click.option("--stress-log", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Device log of the stress session: its beats, HRV, model outputs and alerts replace the "
+                   "host's.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what the page holds as JSON (also written as report.json).")  # fmt: skip
+def report_cmd(out_dir: Path, night: Path | None, stress_session: Path | None, sleep_model: Path | None,
+               stress_model: Path | None, verify_reports: tuple[Path, ...], night_log: Path | None,
+               stress_log: Path | None, as_json: bool) -> None:  # fmt: skip
+    """Write an HTML page with PNG plots of a night and a stress session: hypnogram (PSG vs predicted), the
+    spectrogram with the PSG labels under it, PPG with detected beats, HRV over time with decisions and alerts,
+    per-model probabilities, confusion matrices, and the per-model and consensus metrics table.
+
+    Every signal is computed by the Python twins of the firmware (the device's own integers); the sleep CNN runs
+    through TFLM on the twin's epoch images and the stress trio on the twin's HRV features. With a device log the
+    device's values are shown instead (and the page says so). Give any subset: a part without its inputs is left
+    out with a note on the page.
+
+    \b
+    vigil report --out build/report --night night.vrec --sleep-model build/sleep \\
+                 --stress-session stress.vrec --stress-model build/stress --verify night_verify.json
+    Open build/report/index.html in a browser."""
+    from vigil.report.html import write_report
+    from vigil.report.report_data import ReportInputs, build_report_data
+
+    inputs = ReportInputs(night=night, stress_session=stress_session, sleep_model=sleep_model,
+                          stress_model=stress_model, verify=list(verify_reports), night_log=night_log,
+                          stress_log=stress_log)  # fmt: skip
+    show = not as_json and sys.stderr.isatty()
+    with progress_bar(show) as bar:
+        data = build_report_data(inputs, progress=_report_progress(bar))
+        figures = tracker(bar, "figures", 8)
+        drawn: list[str] = []
+
+        def step(name: str) -> None:
+            drawn.append(name)
+            if figures:
+                figures(len(drawn))
+
+        written = write_report(data, out_dir, step)
+    if as_json:
+        emit_json({"index": str(written.index), **written.summary})
+        return
+    for section, why in data.missing.items():
+        console.print(f"[yellow]left out[/] {section}: {why}")
+    for table in data.metrics:
+        print_metrics_table(table)
+    click.echo(f"wrote {written.index} and {len(written.figures)} figures")
+
+
+def print_metrics_table(table: Any) -> None:
+    t = Table(title=table.title)
+    for col in ("model", "accuracy", "precision", "sensitivity", "specificity", "F1", "κ", "AUC"):
+        t.add_column(col, justify="left" if col == "model" else "right")
+    for r in table.rows:
+        cells = [r.accuracy, r.precision, r.sensitivity, r.specificity, r.f1, r.kappa, r.auc]
+        t.add_row(r.name, *("—" if v is None else f"{v:.3f}" for v in cells))
+    Console().print(t)
+
+
 def main() -> None:
     cli(prog_name="vigil")
 

@@ -1,0 +1,322 @@
+"""The report folder: ``index.html`` (self-contained: inline CSS, no scripts), the PNGs it links relatively, and
+``report.json`` (the same facts for scripts). Every text from the inputs is escaped."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from vigil.dsp import config as dsp
+from vigil.dsp.ppg_tables import FLAGS
+from vigil.ml.stress import MODEL_NAMES
+from vigil.report import plots
+from vigil.report.report_data import (
+    NONE,
+    STRESS_CLASSES,
+    MetricsTable,
+    NightData,
+    ReportData,
+    StressSessionData,
+    VerifySummary,
+    summary_json,
+)
+
+INDEX = "index.html"
+SUMMARY = "report.json"
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1260px;padding:0 1rem;
+color:#1b1b1b;line-height:1.45}
+h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
+.meta{color:#555}.note{background:#fff8e1;border-left:4px solid #f4a261;padding:.4rem .8rem;margin:.5rem 0}
+.ok{color:#1b7f3b;font-weight:600}.bad{color:#b00020;font-weight:600}
+figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#444;font-size:.95rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}
+th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}
+th{background:#f4f4f4}td.l,th.l{text-align:left}
+code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem}
+pre{background:#f7f7f7;padding:.5rem;overflow-x:auto}
+"""
+METRIC_COLUMNS = (("accuracy", "accuracy"), ("precision", "precision"), ("sensitivity", "sensitivity"),
+                  ("specificity", "specificity"), ("f1", "F1"), ("kappa", "κ"), ("auc", "AUC"),
+                  ("n", "n"))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FigureFile:
+    file: str  # relative to the report folder
+    title: str
+    width: int
+    height: int
+
+
+@dataclass
+class WrittenReport:
+    folder: Path
+    index: Path
+    figures: list[FigureFile] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+Step = Callable[[str], None]
+
+
+class Page:
+    """The page's body, built section by section; figures are drawn as they are added."""
+
+    def __init__(self, folder: Path, step: Step | None = None) -> None:
+        self.folder = folder
+        self.parts: list[str] = []
+        self.figures: list[FigureFile] = []
+        self.step = step
+
+    def add(self, html: str) -> None:
+        self.parts.append(html)
+
+    def figure(self, file: str, title: str, caption: str, draw: Callable[[Path], tuple[int, int]]) -> None:
+        if self.step:
+            self.step(file)
+        width, height = draw(self.folder / file)
+        self.figures.append(FigureFile(file, title, width, height))
+        self.add(f'<figure><img src="{escape(file)}" alt="{escape(title)}" width="{width}" height="{height}">'
+                 f"<figcaption><b>{escape(title)}.</b> {escape(caption)}</figcaption></figure>")  # fmt: skip
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.{digits}f}"
+    return escape(str(value))
+
+
+def table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
+    """An HTML table; cells are already escaped / formatted; the first ``left`` columns align left."""
+    head = "".join(f'<th class="l">{h}</th>' if i < left else f"<th>{h}</th>" for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(f'<td class="l">{c}</td>' if i < left else f"<td>{c}</td>" for i, c in enumerate(r))
+                   + "</tr>" for r in rows)  # fmt: skip
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def notes_html(notes: list[str]) -> str:
+    return "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+# ---------------------------------------------------------------- sections
+
+
+def night_section(page: Page, night: NightData, missing: dict[str, str]) -> None:
+    page.add('<h2 id="night">Night</h2>')
+    page.add(f'<p class="meta">Recording <code>{escape(night.source)}</code>: {night.n_epochs} epochs of '
+             f"{dsp.EPOCH_S} s ({night.n_epochs * dsp.EPOCH_S / 3600:.2f} h), {len(night.columns)} spectrogram columns "
+             f"from the {escape(night.columns_from)}. "
+             f"Predictions: {escape(night.predictions_from or 'none')}.</p>")  # fmt: skip
+    page.add(notes_html(night.notes + ([missing["hypnogram prediction"]] if "hypnogram prediction" in missing else [])))
+    if night.true_labels is not None or night.predicted is not None:
+        page.add("<h3>Hypnogram</h3>")
+        page.figure("hypnogram.png", "Hypnogram", "Sleep stage per 30-s epoch, wake on top, REM (red bar), then NREM; "
+                    "the PSG's labels above the model's prediction, then the model's class probabilities. "
+                    "Gaps are unscored epochs or epochs without a complete spectrogram image.",
+                    lambda p: plots.plot_hypnogram(night, p))  # fmt: skip
+    page.add("<h3>Spectrogram</h3>")
+    page.figure("spectrogram.png", "Spectrogram with PSG labels", "Log power of the wrist acceleration's first "
+                "difference, as the device computes it (int8 columns, 0.5 dB steps); bright vertical stripes are "
+                "movement (on a long night each pixel column shows the loudest of several columns, so no burst "
+                "is averaged away). The PSG label strip below shares the time axis.",
+                lambda p: plots.plot_spectrogram(night, p))  # fmt: skip
+
+
+def segment_rows(s: StressSessionData) -> list[list[str]]:
+    rows = []
+    alerts = {a.segment: a for a in s.alerts or []}
+    for k, seg in enumerate(s.segments):
+        p = [fmt(s.p_stress[m][k], 2) if s.p_stress else "—" for m in MODEL_NAMES]
+        decision = "—" if s.decision is None or s.decision[k] == NONE else STRESS_CLASSES[int(s.decision[k])]
+        unanimous = "—" if s.unanimous is None or s.unanimous[k] == NONE else fmt(bool(s.unanimous[k]))
+        alert = "—" if s.alerts is None else (escape(", ".join(alerts[k].reasons) or "alert") if k in alerts else "")
+        feats = [fmt(seg.avhr / 100, 1), fmt(seg.rmssd / 100, 1), fmt(seg.sdrr / 100, 1), fmt(seg.pnn50 / 100, 1)]
+        reasons = "; ".join(doc for bit, doc in FLAGS.values() if seg.flags & bit)
+        valid = "yes" if seg.valid else "no: " + escape(reasons)
+        rows.append([str(seg.segment), f"{seg.segment * dsp.SEGMENT_S / 60:.0f}", valid,
+                     str(seg.n_beats), *(feats if seg.valid else ["—"] * 4), *p,
+                     fmt(s.weighted[k], 2) if s.weighted is not None else "—", decision, unanimous,
+                     alert])  # fmt: skip
+    return rows
+
+
+def stress_section(page: Page, s: StressSessionData, missing: dict[str, str]) -> None:
+    valid = sum(1 for g in s.segments if g.valid)
+    page.add('<h2 id="stress">Stress session</h2>')
+    page.add(f'<p class="meta">Recording <code>{escape(s.source)}</code>: PPG at {s.ppg_rate_hz} Hz, '
+             f"{len(s.ppg) / s.ppg_rate_hz / 60:.1f} min, {len(s.beats)} beats ({escape(s.beats_from)}), "
+             f"{len(s.segments)} segments of {dsp.SEGMENT_S} s ({valid} valid; features: {escape(s.features_from)}). "
+             f"Decisions: {escape(s.decisions_from or 'none')}.</p>")  # fmt: skip
+    page.add(notes_html(s.notes + ([missing["stress decisions"]] if "stress decisions" in missing else [])))
+    page.add("<h3>PPG with detected beats</h3>")
+    page.figure("ppg_beats.png", "PPG with detected beats", "A 20-s excerpt from the cleanest valid segment: the "
+                "raw ADC counts (beats as faint lines) and the band-passed signal the beat detector works on, with "
+                "each detected beat marked.",
+                lambda p: plots.plot_ppg_beats(s, p))  # fmt: skip
+    if s.segments:
+        page.add("<h3>HRV over time</h3>")
+        page.figure("hrv.png", "HRV features and decisions", "Heart rate and variability per 60-s segment "
+                    "(hatched: segments the device flags invalid, the reason in the strip). The strip below is the "
+                    "consensus decision; U marks the "
+                    "segments where all three models say stress, ! an alert; alert segments are shaded.",
+                    lambda p: plots.plot_hrv(s, p))  # fmt: skip
+    if s.p_stress is not None and any(np.isfinite(v).any() for v in s.p_stress.values()):
+        page.add("<h3>Per-model probabilities</h3>")
+        page.figure("model_probabilities.png", "Per-model stress probabilities", "P(stress) of the decision tree, "
+                    "the SVM and the int8 MLP, and their weighted vote (black); above 0.5 the vote says stress.",
+                    lambda p: plots.plot_model_probabilities(s, p))  # fmt: skip
+    if s.segments:
+        page.add("<h3>Segments</h3>")
+        headers = ["segment", "start (min)", "valid", "beats", "AVHR (bpm)", "RMSSD (ms)", "SDRR (ms)", "pNN50 (%)",
+                   "P tree", "P SVM", "P MLP", "weighted", "decision", "unanimous", "alert (reasons)"]  # fmt: skip
+        page.add(table(headers, segment_rows(s)))
+
+
+def metrics_section(page: Page, tables: list[MetricsTable], missing: dict[str, str]) -> None:
+    page.add('<h2 id="models">Models: per model and consensus</h2>')
+    page.add(notes_html([missing[k] for k in ("sleep model", "stress model", "sleep metrics") if k in missing]))
+    used: set[str] = set()
+    for t in tables:
+        file = f"confusion_{slug(t.key or t.task)}.png"
+        if file in used:  # two tables of one kind (e.g. two metrics files): keep both figures
+            file = file.replace(".png", f"_{len(used)}.png")
+        used.add(file)
+        page.add(f"<h3>{escape(t.title)}</h3><p class=\"meta\">From <code>{escape(t.source)}</code>.</p>")
+        rows = [[escape(r.name), *(fmt(getattr(r, key)) for key, _ in METRIC_COLUMNS)] for r in t.rows]
+        page.add(table(["model", *(label for _, label in METRIC_COLUMNS)], rows))
+        if t.note:
+            page.add(f'<p class="meta">{escape(t.note)}</p>')
+        if t.confusions:
+            page.figure(file, f"Confusion matrices — {t.title}", "Rows are the true class, columns the predicted "
+                        "one; each cell gives the count and its share of the true class (the colour).",
+                        lambda p, t=t: plots.plot_confusions(t.confusions, t.title, p))  # fmt: skip
+
+
+def verify_section(page: Page, reports: list[VerifySummary], missing: dict[str, str]) -> None:
+    page.add('<h2 id="verify">Device verification</h2>')
+    if "device verification" in missing:
+        page.add(notes_html([missing["device verification"]]))
+    for v in reports:
+        verdict = ('<span class="ok">all outputs bit-exact</span>' if v.ok else '<span class="bad">MISMATCH</span>')
+        page.add(f"<h3>{escape(Path(v.path).name)}</h3><p>Board {fmt(v.board)}, recording "
+                 f"<code>{escape(v.recording or '?')}</code>: {verdict}.</p>")  # fmt: skip
+        rows = [[escape(st.name), str(st.windows), str(st.mismatches), escape(st.first_mismatch or "")]
+                for st in v.stages]
+        page.add(table(["stage", "windows", "mismatches", "first mismatch"], rows))
+        extra = []
+        if v.device_errors:
+            extra.append("device errors: " + ", ".join(v.device_errors))
+        if v.instructions_per_second is not None:
+            extra.append(f"DSP cost {v.instructions_per_second:,} instructions per second of signal")
+        if extra:
+            page.add(f'<p class="meta">{escape("; ".join(extra))}.</p>')
+
+
+def provenance_section(page: Page, data: ReportData) -> None:
+    page.add('<h2 id="provenance">Provenance</h2>')
+    page.add(f'<p class="meta">Written by vigil {escape(data.vigil_version)} on {escape(data.created_utc)}.</p>')
+    rows = []
+    for item in data.provenance:
+        detail = json.dumps(item.detail, indent=1, default=str, sort_keys=True)
+        rows.append([escape(item.role), f"<code>{escape(item.path)}</code>",
+                     f"<code>{escape(item.sha256 or '—')}</code>",
+                     f"<details><summary>details</summary><pre>{escape(detail)}</pre></details>"])  # fmt: skip
+    page.add(table(["input", "path", "SHA-256", "manifest / source"], rows, left=4))
+
+
+def at_a_glance(data: ReportData) -> list[str]:
+    """One line per section with its headline figure, linking to the section."""
+    lines = []
+    if data.night is not None:
+        n = data.night
+        line = f'<a href="#night">Night</a>: {n.n_epochs} epochs ({n.n_epochs * dsp.EPOCH_S / 3600:.1f} h)'
+        table = next((t for t in data.metrics if t.key == "sleep_night"), None)
+        if table is not None:
+            r = table.rows[0]
+            line += f"; predicted stage equals the PSG's on {r.accuracy:.1%} of {r.n} scored epochs, κ {fmt(r.kappa)}"
+        lines.append(line)
+    if data.stress is not None:
+        s = data.stress
+        valid = sum(1 for g in s.segments if g.valid)
+        line = f'<a href="#stress">Stress session</a>: {len(s.segments)} segments, {valid} valid'
+        if s.decision is not None:
+            line += f"; {int(np.sum(s.decision == 1))} classified stress"
+        line += "; no alert information" if s.alerts is None else f"; {len(s.alerts)} alerts"
+        lines.append(line)
+    for t in data.metrics:
+        if t.key != "sleep_night" and t.rows:
+            best = next((r for r in t.rows if r.name.startswith("consensus")), t.rows[0])
+            lines.append(f'<a href="#models">{escape(t.title)}</a>: {escape(best.name)} accuracy '
+                         f"{best.accuracy:.3f}, F1 {best.f1:.3f}")  # fmt: skip
+    for v in data.verify:
+        verdict = '<span class="ok">bit-exact</span>' if v.ok else '<span class="bad">MISMATCH</span>'
+        lines.append(f'<a href="#verify">Device verification</a> {escape(Path(v.path).name)}: {verdict}')
+    lines.append('<a href="#provenance">Provenance</a>: inputs, hashes, manifests')
+    return lines
+
+
+def contents(data: ReportData) -> str:
+    items = "".join(f"<li>{line}</li>" for line in at_a_glance(data))
+    left_out = "".join(f"<li>{escape(k)}: {escape(v)}</li>" for k, v in data.missing.items())
+    out = f"<ul>{items}</ul>"
+    if left_out:
+        out += f'<div class="note"><b>Left out</b><ul>{left_out}</ul></div>'
+    return out
+
+
+def remove_previous_figures(folder: Path) -> None:
+    """Delete the PNGs an earlier report listed in its report.json, so none is left unlinked (nothing else)."""
+    try:
+        previous = json.loads((folder / SUMMARY).read_text())
+        names = [str(f["file"]) for f in previous.get("figures", [])]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return
+    for name in names:
+        path = folder / name
+        if path.suffix == ".png" and path.parent == folder:
+            path.unlink(missing_ok=True)
+
+
+def write_report(data: ReportData, folder: Path, step: Step | None = None) -> WrittenReport:
+    """Draw every plot the data allows and write ``index.html`` and ``report.json`` into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_previous_figures(folder)
+    page = Page(folder, step)
+    if data.night is not None:
+        night_section(page, data.night, data.missing)
+    if data.stress is not None:
+        stress_section(page, data.stress, data.missing)
+    metrics_section(page, data.metrics, data.missing)
+    verify_section(page, data.verify, data.missing)
+    provenance_section(page, data)
+    html = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>vigil report — {escape(data.created_utc)}</title><style>{CSS}</style></head><body>"
+            f"<h1>vigil report</h1><p class=\"meta\">{escape(data.created_utc)} · "
+            f"vigil {escape(data.vigil_version)}</p>"
+            + contents(data) + "".join(page.parts) + "</body></html>\n")  # fmt: skip
+    index = folder / INDEX
+    index.write_text(html, encoding="utf-8")
+    summary = summary_json(data)
+    summary["figures"] = [f.__dict__ for f in page.figures]
+    (folder / SUMMARY).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    return WrittenReport(folder, index, page.figures, summary)

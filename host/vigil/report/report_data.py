@@ -1,0 +1,691 @@
+"""What the report plots, as small explicit dataclasses, and the builders that fill them.
+
+Everything numeric the device computes comes from the DSP twins (``vigil.dsp``: the same integers), or from a
+device log when one is given (then the device's values win and the page says so). Models run as the device runs
+them: the stress trio on the twin's HRV features, the sleep CNN through TFLM on the twin's epoch images.
+
+    inputs = ReportInputs(night=Path("night.vrec"), stress_session=Path("stress.vrec"),
+                          stress_model=Path("build/stress"), sleep_model=Path("build/sleep"))
+    data = build_report_data(inputs)          # ReportData; a part not given is None plus a note
+
+Class codes: sleep 0 wake, 1 NREM, 2 REM (-1 unscored / none), as ``vigil.data.recording``; stress 0 relax,
+1 stress. Times are seconds from the recording's first sample.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from vigil import __version__
+from vigil.data.recording import ConversionWarning, Recording
+from vigil.dsp import accel as accel_twin
+from vigil.dsp import config as dsp
+from vigil.dsp import ppg as ppg_twin
+from vigil.dsp.epoch_image import epoch_images
+from vigil.dsp.hrv import HrvFeatures
+from vigil.errors import VigilError
+from vigil.ml.metrics import METRIC_NAMES, confusion_matrix, metrics_from_confusion
+from vigil.ml.stress import MODEL_NAMES, consensus_proba
+from vigil.report.device_log import DeviceLog, read_device_log
+from vigil.report.model_folders import METRICS_FILE, SleepModel, StressModel, read_json, sha256_of
+
+SLEEP_CLASSES: tuple[str, ...] = ("wake", "NREM", "REM")
+STRESS_CLASSES: tuple[str, ...] = ("relax", "stress")
+STRESS_MODEL_LABELS = {
+    "tree": "decision tree", "svm": "SVM (RBF, Platt)", "nn": "int8 MLP", "consensus": "consensus (weighted vote)",
+    "equal_weights": "equal-weight vote", "unanimous": "unanimous (all three)",
+}  # fmt: skip
+NONE = -1
+
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+
+# ---------------------------------------------------------------- the data model
+
+
+@dataclass
+class NightData:
+    """One night (or any accelerometer recording): spectrogram, per-epoch truth and prediction."""
+
+    source: str
+    columns: np.ndarray  # (n_cols, 65) int8 spectrogram columns (device quantization: IMAGE_SCALE_DB, zero point)
+    n_epochs: int  # whole 30-s epochs of the recording (the arrays below have this length)
+    true_labels: np.ndarray | None  # (n_epochs,) int8, -1 unscored; None: the recording has no labels
+    predicted: np.ndarray | None  # (n_epochs,) int64 class, -1 where no prediction (last epochs lack an image)
+    probabilities: np.ndarray | None  # (n_epochs, 3) float wake/NREM/REM, NaN where no prediction
+    columns_from: str = "twin"  # "twin" or "device log <path>"
+    predictions_from: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def column_times_s(self) -> np.ndarray:
+        """Centre of each column: column j covers derivative samples [64 j, 64 j + 128)."""
+        j = np.arange(len(self.columns))
+        return (j * dsp.STFT_HOP + dsp.STFT_N / 2) / dsp.ACCEL_RATE_HZ
+
+    def column_db(self) -> np.ndarray:
+        """(n_cols, 65) float: dB of (milli-g)^2 power, from the int8 quantization."""
+        return dsp.IMAGE_SCALE_DB * (self.columns.astype(np.float64) - dsp.IMAGE_ZERO_POINT)
+
+    def epoch_starts_s(self) -> np.ndarray:
+        return np.arange(self.n_epochs) * float(dsp.EPOCH_S)
+
+
+@dataclass(frozen=True)
+class Alert:
+    segment: int
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class StressSessionData:
+    """One PPG session: signal, beats, per-segment HRV features and the trio's outputs."""
+
+    source: str
+    ppg: np.ndarray  # int16 raw counts
+    ppg_rate_hz: int
+    filtered: np.ndarray  # int32 band-passed (twin), Q12 counts
+    beats: np.ndarray  # int64 sample indexes
+    segments: list[HrvFeatures]  # every completed 60-s segment, valid or not
+    p_stress: dict[str, np.ndarray] | None = None  # model -> (n_segments,) P(stress), NaN where not run
+    weighted: np.ndarray | None = None  # (n_segments,) weighted P(stress), NaN where not run
+    weights: tuple[float, ...] | None = None
+    decision: np.ndarray | None = None  # (n_segments,) 1 stress / 0 relax / -1 none
+    unanimous: np.ndarray | None = None  # (n_segments,) 1 all three say stress / 0 / -1 none
+    alerts: list[Alert] | None = None  # None: no alert information (the device's consensus decides alerts)
+    beats_from: str = "twin"
+    features_from: str = "twin"
+    decisions_from: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def segment_starts_s(self) -> np.ndarray:
+        return np.asarray([s.segment * dsp.SEGMENT_S for s in self.segments], dtype=np.float64)
+
+    def feature(self, name: str) -> np.ndarray:
+        """One feature per segment in physical units (bpm, ms, %), NaN for invalid segments."""
+        values = np.asarray([getattr(s, name) / 100 if s.valid else np.nan for s in self.segments], dtype=np.float64)
+        return values
+
+
+@dataclass
+class ConfusionMatrix:
+    name: str
+    class_names: tuple[str, ...]
+    counts: np.ndarray  # (k, k) int64, rows = true, columns = predicted
+
+
+@dataclass
+class MetricsRow:
+    name: str
+    accuracy: float
+    precision: float
+    sensitivity: float
+    specificity: float
+    f1: float
+    kappa: float | None = None
+    auc: float | None = None
+    n: int | None = None
+
+
+@dataclass
+class MetricsTable:
+    title: str
+    task: str  # "stress" or "sleep"
+    source: str  # the file (or "this recording")
+    protocol: str | None
+    rows: list[MetricsRow]
+    confusions: list[ConfusionMatrix]
+    note: str = ""
+    key: str = ""  # short name for files: "sleep_night", "stress_held_out", ...
+
+
+@dataclass(frozen=True)
+class VerifyStage:
+    name: str
+    windows: int
+    mismatches: int
+    first_mismatch: str | None
+
+
+@dataclass
+class VerifySummary:
+    path: str
+    recording: str | None
+    board: str | None
+    ok: bool
+    stages: list[VerifyStage]
+    device_errors: list[str]
+    instructions_per_second: int | None
+
+
+@dataclass(frozen=True)
+class ProvenanceItem:
+    role: str  # "night recording", "stress model", ...
+    path: str
+    sha256: str | None
+    detail: dict[str, Any]
+
+
+@dataclass
+class ReportData:
+    night: NightData | None
+    stress: StressSessionData | None
+    metrics: list[MetricsTable]
+    verify: list[VerifySummary]
+    provenance: list[ProvenanceItem]
+    missing: dict[str, str]  # section -> why it is left out
+    created_utc: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    vigil_version: str = __version__
+
+
+@dataclass
+class ReportInputs:
+    """What `vigil report` was given; a recording may be a path or an in-memory Recording (e.g. synthetic)."""
+
+    night: Path | Recording | None = None
+    stress_session: Path | Recording | None = None
+    sleep_model: Path | None = None
+    stress_model: Path | None = None
+    verify: list[Path] = field(default_factory=list)
+    night_log: Path | None = None
+    stress_log: Path | None = None
+
+
+# ---------------------------------------------------------------- recordings
+
+
+def load_recording_source(source: Path | Recording, role: str) -> tuple[Recording, str]:
+    """A recording and the name to show for it: a .vrec file, anything `vigil convert` reads, or an object."""
+    if isinstance(source, Recording):
+        kind = source.meta.get("source", {}).get("kind", "in-memory")
+        return source, f"{kind} recording (in memory)"
+    path = Path(source)
+    if not path.exists():
+        raise VigilError(f"{path}: no such {role} recording (a .vrec from `vigil convert` or `vigil synth`)")
+    if path.is_file() and path.suffix == ".vrec":
+        return Recording.load(path), str(path)
+    from vigil.data.convert import convert_source
+
+    with warnings.catch_warnings():  # converters list every warning in meta["warnings"]: shown as notes instead
+        warnings.simplefilter("ignore", ConversionWarning)
+        return convert_source(path), str(path)
+
+
+def conversion_notes(rec: Recording, name: str) -> list[str]:
+    return [f"{name}: {w}" for w in rec.meta.get("warnings", [])]
+
+
+def recording_provenance(rec: Recording, name: str, role: str, source: Path | Recording) -> ProvenanceItem:
+    digest = sha256_of(Path(source)) if isinstance(source, Path) and Path(source).is_file() else None
+    detail = {"source": rec.meta.get("source", {}), "start_time": rec.meta.get("start_time"),
+              "duration_s": round(rec.duration_s, 3), "ppg_rate_hz": rec.ppg_rate_hz}  # fmt: skip
+    return ProvenanceItem(role, name, digest, detail)
+
+
+# ---------------------------------------------------------------- the night
+
+
+def _device_columns(log: DeviceLog, twin_columns: np.ndarray, rec_name: str, notes: list[str]) -> np.ndarray:
+    dev = log.column_array()
+    if len(dev) != len(twin_columns):
+        raise VigilError(f"{log.path}: {len(dev)} spectrogram columns, but {rec_name} makes {len(twin_columns)}; "
+                         "is this the log of that recording?")  # fmt: skip
+    same = int(np.sum(np.all(dev == twin_columns, axis=1)))
+    notes.append(f"Spectrogram columns are the device's (from {log.path}); {same} of {len(dev)} equal the twin's.")
+    return dev
+
+
+def night_predictions(
+    images: list, n_epochs: int, model: SleepModel, progress: Progress | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    predicted = np.full(n_epochs, NONE, dtype=np.int64)
+    probs = np.full((n_epochs, 3), np.nan)
+    usable = [img for img in images if img.epoch < n_epochs]
+    if usable:
+        stack = np.stack([img.image for img in usable])
+        tick = (lambda done: progress("sleep CNN (TFLM)", done, len(usable))) if progress else None
+        classes, p = model.predict(stack, tick)
+        idx = np.asarray([img.epoch for img in usable])
+        predicted[idx], probs[idx] = classes, p
+    return predicted, probs
+
+
+def _device_sleep(log: DeviceLog, n_epochs: int, notes: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    predicted = np.full(n_epochs, NONE, dtype=np.int64)
+    probs = np.full((n_epochs, 3), np.nan)
+    have_probs = False
+    for r in log.sleep:
+        if not 0 <= r.epoch < n_epochs:
+            raise VigilError(f"{log.path}: sleep result for epoch {r.epoch}, but the recording has {n_epochs} epochs")
+        predicted[r.epoch] = r.stage
+        if r.probabilities is not None:
+            probs[r.epoch] = r.probabilities
+            have_probs = True
+    notes.append(f"Sleep stages are the device's (from {log.path}, {len(log.sleep)} epochs).")
+    return predicted, probs if have_probs else None
+
+
+def build_night(
+    source: Path | Recording,
+    model: SleepModel | None = None,
+    log: DeviceLog | None = None,
+    progress: Progress | None = None,
+) -> tuple[NightData, Recording, str]:
+    rec, name = load_recording_source(source, "night")
+    if len(rec.accel) < dsp.STFT_N:
+        raise VigilError(f"{name}: no accelerometer samples to make a spectrogram of "
+                         "(a night needs the wrist accelerometer)")  # fmt: skip
+    notes = conversion_notes(rec, name)
+    columns = accel_twin.accel_columns(rec.accel)
+    columns_from = "twin (vigil.dsp, bit-exact with the device)"
+    if log is not None and log.columns:
+        columns = _device_columns(log, columns, name, notes)
+        columns_from = f"device log {log.path}"
+    try:
+        labels = rec.epoch_labels() if rec.sleep_labels is not None else None
+    except VigilError as exc:  # labels off the device's epoch grid
+        raise VigilError(f"{name}: {exc}") from None
+    n_epochs = len(rec.accel) // dsp.EPOCH_SAMPLES
+    if labels is None:
+        notes.append(f"{name} has no sleep labels: the hypnogram shows the prediction only.")
+    predicted = probs = None
+    predictions_from = None
+    if log is not None and log.sleep:
+        predicted, probs = _device_sleep(log, n_epochs, notes)
+        predictions_from = f"device log {log.path}"
+        if model is not None:  # the device's engine must agree with TFLM: say whether it did
+            host, _ = night_predictions(epoch_images(columns), n_epochs, model, progress)
+            both = (predicted >= 0) & (host >= 0)
+            notes.append(f"The device's stage equals {model.path}'s (TFLM on the twin's images) on "
+                         f"{int(np.sum(predicted[both] == host[both]))} of {int(both.sum())} epochs.")  # fmt: skip
+    elif model is not None:
+        predicted, probs = night_predictions(epoch_images(columns), n_epochs, model, progress)
+        predictions_from = f"{model.path} through TFLM on the twin's epoch images"
+    night = NightData(name, columns, n_epochs, labels, predicted, probs, columns_from, predictions_from, notes)
+    return night, rec, name
+
+
+# ---------------------------------------------------------------- the stress session
+
+
+def _device_hrv(log: DeviceLog, twin: list[HrvFeatures], notes: list[str]) -> list[HrvFeatures]:
+    dev = [HrvFeatures(**h) for h in sorted(log.hrv, key=lambda h: h["segment"])]
+    if [d.segment for d in dev] != list(range(len(dev))):  # plots and tables index segments by position
+        raise VigilError(f"{log.path}: HRV segments {[d.segment for d in dev][:8]}…; expected 0, 1, 2, … "
+                         "without gaps or repeats")  # fmt: skip
+    if len(dev) > len(twin):
+        raise VigilError(f"{log.path}: {len(dev)} HRV segments, but the recording completes only {len(twin)}; "
+                         "is this the log of that recording?")  # fmt: skip
+    same = sum(1 for d, t in zip(dev, twin) if d == t)
+    notes.append(f"HRV features are the device's (from {log.path}); {same} of {len(dev)} segments equal the twin's.")
+    return dev
+
+
+def _device_beats(log: DeviceLog, twin: np.ndarray, notes: list[str]) -> np.ndarray:
+    dev = np.asarray(sorted(log.beats), dtype=np.int64)
+    agree = len(np.intersect1d(dev, twin))
+    notes.append(f"Beats are the device's (from {log.path}): {len(dev)} beats, {agree} at the twin's sample indexes "
+                 f"(twin: {len(twin)}).")  # fmt: skip
+    return dev
+
+
+def _trio_outputs(session: StressSessionData, model: StressModel) -> None:
+    """The trio on every valid segment's twin (or device) features, exactly as evaluated at training."""
+    n = len(session.segments)
+    valid = np.asarray([s.valid == 1 for s in session.segments], dtype=bool)
+    p_stress = {name: np.full(n, np.nan) for name in MODEL_NAMES}
+    weighted = np.full(n, np.nan)
+    decision = np.full(n, NONE, dtype=np.int64)
+    unanimous = np.full(n, NONE, dtype=np.int64)
+    if valid.any():
+        from vigil.data.hrv_csv import FEATURE_NAMES
+
+        feats = np.asarray([[getattr(s, k) for k in FEATURE_NAMES] for s in session.segments], dtype=np.int64)[valid]
+        probas = model.trio.probabilities(feats)
+        for j, name in enumerate(MODEL_NAMES):
+            p_stress[name][valid] = probas[j][:, 1]
+        mix = consensus_proba(probas, model.trio.weights)
+        weighted[valid] = mix[:, 1]
+        decision[valid] = np.argmax(mix, axis=1)
+        unanimous[valid] = np.all(np.argmax(probas, axis=2) == 1, axis=0).astype(np.int64)
+    session.p_stress, session.weighted, session.decision, session.unanimous = p_stress, weighted, decision, unanimous
+    session.weights = tuple(float(w) for w in model.trio.weights)
+    session.decisions_from = f"{model.path} on the {session.features_from} HRV features"
+
+
+def _device_decisions(session: StressSessionData, log: DeviceLog) -> None:
+    n = len(session.segments)
+    p_stress = {name: np.full(n, np.nan) for name in MODEL_NAMES}
+    weighted = np.full(n, np.nan)
+    decision = np.full(n, NONE, dtype=np.int64)
+    unanimous = np.full(n, NONE, dtype=np.int64)
+    alerts: dict[int, tuple[str, ...]] = dict(log.alerts)
+    for r in log.stress:
+        if not 0 <= r.segment < n:
+            raise VigilError(f"{log.path}: stress result for segment {r.segment}, but the session has {n} segments")
+        for name, value in r.probabilities.items():
+            p_stress[name][r.segment] = value
+        if r.weighted is not None:
+            weighted[r.segment] = r.weighted
+        if r.decision is not None:
+            decision[r.segment] = r.decision
+        if r.unanimous is not None:
+            unanimous[r.segment] = int(r.unanimous)
+        if r.alert:
+            alerts[r.segment] = r.reasons
+    session.p_stress, session.weighted, session.decision, session.unanimous = p_stress, weighted, decision, unanimous
+    reports_alerts = bool(log.alerts) or any(r.alert is not None for r in log.stress)
+    session.alerts = [Alert(s, reasons) for s, reasons in sorted(alerts.items())] if reports_alerts else None
+    session.decisions_from = f"device log {log.path}"
+    told = f"{len(session.alerts)} alerts" if session.alerts is not None else "no alert field in its records"
+    session.notes.append(f"Model outputs, decisions and alerts are the device's (from {log.path}, "
+                         f"{len(log.stress)} segments, {told}).")  # fmt: skip
+
+
+def build_stress_session(
+    source: Path | Recording, model: StressModel | None = None, log: DeviceLog | None = None
+) -> tuple[StressSessionData, Recording, str]:
+    rec, name = load_recording_source(source, "stress session")
+    if not len(rec.ppg) or rec.ppg_rate_hz is None:
+        raise VigilError(f"{name}: no PPG samples (a stress session needs the PPG channel)")
+    fs = int(rec.ppg_rate_hz)
+    filtered, beats, segments = ppg_twin.ppg_chain(rec.ppg, fs)
+    session = StressSessionData(name, rec.ppg, fs, filtered, beats, segments, notes=conversion_notes(rec, name))
+    if log is not None and log.beats:
+        session.beats, session.beats_from = _device_beats(log, beats, session.notes), f"device log {log.path}"
+    if log is not None and log.hrv:
+        session.segments = _device_hrv(log, segments, session.notes)
+        session.features_from = f"device log {log.path}"
+    if not session.segments:
+        session.notes.append(f"{name} is shorter than one complete {dsp.SEGMENT_S}-s segment: no HRV features.")
+    if log is not None and log.stress:
+        _device_decisions(session, log)
+        if model is not None:  # the device's consensus must agree with the host's trio: say whether it did
+            host = StressSessionData(name, rec.ppg, fs, filtered, beats, session.segments)
+            _trio_outputs(host, model)
+            assert host.decision is not None and session.decision is not None
+            both = (session.decision >= 0) & (host.decision >= 0)
+            session.notes.append(f"The device's decision equals {model.path}'s (on the same features) in "
+                                 f"{int(np.sum(session.decision[both] == host.decision[both]))} of {int(both.sum())} "
+                                 "segments.")  # fmt: skip
+    elif model is not None:
+        _trio_outputs(session, model)
+        session.notes.append("No alert information: alerts are the device's consensus (give its log with "
+                             "--stress-log); consensus decisions and unanimity are shown instead.")  # fmt: skip
+    invalid = sum(1 for s in session.segments if not s.valid)
+    if invalid:
+        session.notes.append(f"{invalid} of {len(session.segments)} segments are invalid (flags) and are not "
+                             "classified.")  # fmt: skip
+    return session, rec, name
+
+
+# ---------------------------------------------------------------- metrics files
+
+
+def _first_present(d: dict, names: tuple[str, ...]) -> Any:
+    return next((d[k] for k in names if k in d and d[k] is not None), None)
+
+
+def metrics_row(name: str, m: dict, where: str) -> MetricsRow:
+    """A row from one model's metrics (vigil.ml.metrics names); kappa / AUC under a few usual names."""
+    missing = [k for k in METRIC_NAMES if k not in m]
+    if missing and "confusion" in m:  # the figures can be derived from the confusion matrix
+        m = {**metrics_from_confusion(np.asarray(m["confusion"])), **m}
+        missing = []
+    if missing:
+        raise VigilError(f"{where}: model {name!r} lacks {', '.join(missing)} (and has no confusion matrix)")
+    kappa = _first_present(m, ("kappa", "cohen_kappa", "cohens_kappa"))
+    auc = _first_present(m, ("auc", "roc_auc", "auc_macro", "roc_auc_macro"))
+    n = m.get("n")
+    return MetricsRow(name, *(float(m[k]) for k in METRIC_NAMES), kappa=None if kappa is None else float(kappa),
+                      auc=None if auc is None else float(auc), n=None if n is None else int(n))  # fmt: skip
+
+
+def _per_model(report: dict) -> dict[str, dict]:
+    """{model: metrics} from a metrics.json: a "models" object, or one model's figures at the top (or under
+    "held_out" / "test" / "metrics")."""
+    if isinstance(report.get("models"), dict):
+        return report["models"]
+    for key in (None, "held_out", "test", "metrics"):
+        part = report if key is None else report.get(key)
+        if isinstance(part, dict) and ("accuracy" in part or "confusion" in part):
+            return {str(report.get("model", "sleep_cnn")): part}
+    return {}
+
+
+def metrics_table_from_json(path: Path, task: str) -> MetricsTable:
+    """Per model (and consensus) figures of a training folder's metrics.json; errors name the file."""
+    report = read_json(path)
+    if not isinstance(report, dict):
+        raise VigilError(f"{path}:1: expected a JSON object of metrics")
+    models = _per_model(report)
+    if not models:
+        raise VigilError(f"{path}:1: expected per-model metrics (\"models\": {{name: {{accuracy, ...}}}})")
+    default_classes = STRESS_CLASSES if task == "stress" else SLEEP_CLASSES
+    classes = tuple(report.get("classes") or report.get("class_names") or default_classes)
+    rows, confusions = [], []
+    for name, m in models.items():
+        label = STRESS_MODEL_LABELS.get(name, name) if task == "stress" else name
+        rows.append(metrics_row(label, m, str(path)))
+        if "confusion" in m:
+            cm = np.asarray(m["confusion"], dtype=np.int64)
+            if cm.shape != (len(classes), len(classes)):
+                raise VigilError(f"{path}: model {name!r} has a {cm.shape} confusion matrix for {len(classes)} classes")
+            confusions.append(ConfusionMatrix(label, classes, cm))
+    protocol = report.get("protocol")
+    detail = ", ".join(f"{k} {report[k]}" for k in ("rows", "folds") if k in report)
+    title = f"{task} models, held out" + (f" ({protocol}{', ' + detail if detail else ''})" if protocol else "")
+    return MetricsTable(title, task, str(path), protocol, rows, confusions, key=f"{task}_held_out")
+
+
+def _kappa(y: np.ndarray, yhat: np.ndarray, labels: list[int]) -> float | None:
+    from sklearn.metrics import cohen_kappa_score
+
+    return float(cohen_kappa_score(y, yhat, labels=labels)) if len(set(y) | set(yhat)) > 1 else None
+
+
+def _auc(y: np.ndarray, scores: np.ndarray | None, n_classes: int) -> float | None:
+    """ROC AUC (macro one vs rest for 3 classes); None without scores or without every class among the truths."""
+    from sklearn.metrics import roc_auc_score
+
+    if scores is None or not np.isfinite(scores).all() or len(set(y)) < n_classes:
+        return None
+    if n_classes == 2:
+        return float(roc_auc_score(y, scores))
+    return float(roc_auc_score(y, scores / scores.sum(axis=1, keepdims=True), multi_class="ovr", average="macro"))
+
+
+def night_metrics(night: NightData) -> MetricsTable | None:
+    """The sleep model's figures on this night's scored epochs: wake / NREM / REM (macro averages) and sleep vs
+    wake (NREM or REM = sleep, the positive class: sensitivity = sleep found, specificity = wake found)."""
+    if night.true_labels is None or night.predicted is None:
+        return None
+    keep = (night.true_labels >= 0) & (night.predicted >= 0)
+    if not keep.any():
+        return None
+    y, yhat = night.true_labels[keep].astype(np.int64), night.predicted[keep]
+    probs = night.probabilities[keep] if night.probabilities is not None else None
+    n = int(keep.sum())
+    cm3 = confusion_matrix(y, yhat, 3)
+    m3 = metrics_from_confusion(cm3)
+    rows = [MetricsRow("sleep CNN: wake / NREM / REM", *(m3[k] for k in METRIC_NAMES), kappa=_kappa(y, yhat, [0, 1, 2]),
+                       auc=_auc(y, probs, 3), n=n)]  # fmt: skip
+    asleep, asleep_hat = (y > 0).astype(np.int64), (yhat > 0).astype(np.int64)
+    cm2 = confusion_matrix(asleep, asleep_hat, 2)
+    m2 = metrics_from_confusion(cm2)
+    p_sleep = None if probs is None else probs[:, 1] + probs[:, 2]
+    rows.append(MetricsRow("sleep CNN: sleep vs wake", *(m2[k] for k in METRIC_NAMES),
+                           kappa=_kappa(asleep, asleep_hat, [0, 1]), auc=_auc(asleep, p_sleep, 2), n=n))  # fmt: skip
+    note = ("Three classes: macro averages over wake, NREM, REM (one vs rest). "
+            "Sleep vs wake: sleep is the positive class.")
+    if probs is not None and rows[0].auc is None:
+        note += " AUC needs every class among the scored epochs (and a probability for each)."
+    confusions = [ConfusionMatrix("wake / NREM / REM", SLEEP_CLASSES, cm3),
+                  ConfusionMatrix("sleep vs wake", ("wake", "sleep"), cm2)]  # fmt: skip
+    return MetricsTable(f"sleep on this night ({n} scored epochs)", "sleep",
+                        f"this recording; {night.predictions_from or ''}", None, rows, confusions, note,
+                        "sleep_night")  # fmt: skip
+
+
+# ---------------------------------------------------------------- verify reports
+
+
+def verify_summary_from_json(path: Path) -> VerifySummary:
+    """A `vigil verify --json` report; errors name the file."""
+    report = read_json(path)
+    if not isinstance(report, dict) or "stages" not in report or "ok" not in report:
+        raise VigilError(f"{path}:1: expected the JSON of `vigil verify --json` (with \"ok\" and \"stages\")")
+    stages = []
+    for name, s in report["stages"].items():
+        try:
+            stages.append(VerifyStage(name, int(s["windows"]), int(s["mismatches"]), s.get("first_mismatch")))
+        except (KeyError, TypeError, ValueError):
+            raise VigilError(f"{path}: stage {name!r}: expected windows and mismatches") from None
+    cost = report.get("cost") or {}
+    ips = cost.get("total_instructions_per_second_of_signal")
+    return VerifySummary(str(path), report.get("recording"), report.get("board"), bool(report["ok"]), stages,
+                         [str(e) for e in report.get("device_errors", [])],
+                         None if ips is None else int(ips))  # fmt: skip
+
+
+# ---------------------------------------------------------------- everything
+
+
+def model_provenance(role: str, folder: Path, manifest: dict | None, main_file: Path) -> ProvenanceItem:
+    detail: dict[str, Any] = {}
+    if manifest:
+        detail = {k: manifest[k] for k in ("kind", "version", "data", "settings", "versions", "files") if k in manifest}
+    return ProvenanceItem(role, str(folder), sha256_of(main_file), detail)
+
+
+def log_provenance(role: str, log: DeviceLog) -> ProvenanceItem:
+    hello = log.hello or {}
+    detail = {k: hello[k] for k in ("board", "firmware_version", "build_id", "boot_id", "models") if k in hello}
+    detail["sessions_in_log"] = max(log.sessions, 1)
+    if log.sessions > 1:
+        detail["read"] = "the last session"
+    return ProvenanceItem(role, str(log.path), sha256_of(log.path), detail)
+
+
+def model_hash_notes(log: DeviceLog, models: dict[str, str]) -> list[str]:
+    """Whether the models the device announced in its HELLO (name, first bytes of the .tflite's SHA-256) are the
+    report's models (``models``: name -> SHA-256 hex of the .tflite): a device log is only comparable to the
+    models that made it."""
+    notes = []
+    for entry in (log.hello or {}).get("models", []):
+        name, digest = str(entry.get("name", "")), str(entry.get("hash", "")).lower()
+        if name in models and digest:
+            same = models[name].startswith(digest)
+            verdict = ("the same model as this report's." if same else
+                       f"not this report's ({models[name][:12]}…): its outputs come from another model.")  # fmt: skip
+            notes.append(f"The device ({log.path}) announces {name} {digest[:12]}…, {verdict}")
+    return notes
+
+
+def build_report_data(inputs: ReportInputs, progress: Progress | None = None) -> ReportData:
+    """Fill the data model from what was given. A part not given is left out (``missing`` says why); a part
+    given but unreadable or inconsistent raises VigilError naming the file."""
+    from vigil.report.model_folders import SLEEP_MODEL_FILE, load_sleep_model, load_stress_model
+
+    missing: dict[str, str] = {}
+    provenance: list[ProvenanceItem] = []
+    metrics: list[MetricsTable] = []
+    sleep_model = stress_model = None
+    if inputs.sleep_model is not None:
+        sleep_model = load_sleep_model(inputs.sleep_model)
+        provenance.append(model_provenance("sleep model", sleep_model.path, sleep_model.manifest,
+                                           sleep_model.path / SLEEP_MODEL_FILE))  # fmt: skip
+        if (sleep_model.path / METRICS_FILE).is_file():
+            metrics.append(metrics_table_from_json(sleep_model.path / METRICS_FILE, "sleep"))
+        else:
+            missing["sleep metrics"] = f"{sleep_model.path / METRICS_FILE} does not exist."
+    else:
+        missing["sleep model"] = "No sleep model given (--sleep-model DIR from `vigil train sleep`)."
+    if inputs.stress_model is not None:
+        stress_model = load_stress_model(inputs.stress_model)
+        provenance.append(model_provenance("stress model", stress_model.path, stress_model.manifest,
+                                           stress_model.path / "stress_nn.tflite"))  # fmt: skip
+        metrics.append(metrics_table_from_json(stress_model.path / METRICS_FILE, "stress"))
+    else:
+        missing["stress model"] = "No stress model given (--stress-model DIR from `vigil train stress`)."
+
+    night_log = read_device_log(inputs.night_log) if inputs.night_log else None
+    stress_log = read_device_log(inputs.stress_log) if inputs.stress_log else None
+    for role, log in (("night device log", night_log), ("stress device log", stress_log)):
+        if log is not None:
+            provenance.append(log_provenance(role, log))
+
+    night = None
+    if inputs.night is not None:
+        night, rec, name = build_night(inputs.night, sleep_model, night_log, progress)
+        provenance.insert(0, recording_provenance(rec, name, "night recording", inputs.night))
+        if night.predicted is None:
+            missing["hypnogram prediction"] = ("No sleep model and no device sleep results: nothing predicted "
+                                               "the stages.")  # fmt: skip
+        table = night_metrics(night)
+        if table is not None:
+            metrics.insert(0, table)
+        if night_log is not None and sleep_model is not None:
+            night.notes += model_hash_notes(night_log, {"sleep_cnn": sha256_of(sleep_model.path / SLEEP_MODEL_FILE)})
+    else:
+        missing["night"] = "No night recording given (--night REC)."
+
+    stress = None
+    if inputs.stress_session is not None:
+        stress, rec, name = build_stress_session(inputs.stress_session, stress_model, stress_log)
+        provenance.insert(1 if night else 0, recording_provenance(rec, name, "stress session", inputs.stress_session))
+        if stress_log is not None and stress_model is not None:
+            digest = sha256_of(stress_model.path / "stress_nn.tflite")
+            stress.notes += model_hash_notes(stress_log, {"stress_nn": digest})
+        if stress.decision is None:
+            missing["stress decisions"] = "No stress model and no device stress results: segments are not classified."
+    else:
+        missing["stress session"] = "No stress session given (--stress-session REC)."
+
+    verify = [verify_summary_from_json(Path(p)) for p in inputs.verify]
+    if not verify:
+        missing["device verification"] = "No `vigil verify --json` report given (--verify JSON)."
+    return ReportData(night, stress, metrics, verify, provenance, missing)
+
+
+def finite_or_none(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
+def summary_json(data: ReportData) -> dict[str, Any]:
+    """What the page shows, for scripts (`vigil report --json`, report.json)."""
+    def rows(t: MetricsTable) -> list[dict]:
+        return [{k: finite_or_none(v) for k, v in r.__dict__.items()} for r in t.rows]
+
+    out: dict[str, Any] = {
+        "vigil_version": data.vigil_version, "created": data.created_utc,
+        "metrics": [{"title": t.title, "task": t.task, "source": t.source, "protocol": t.protocol, "rows": rows(t),
+                     "confusions": {c.name: c.counts.tolist() for c in t.confusions}} for t in data.metrics],
+        "verify": [{"path": v.path, "ok": v.ok, "board": v.board,
+                    "mismatches": sum(s.mismatches for s in v.stages)} for v in data.verify],
+        "missing": data.missing,
+        "provenance": [{"role": p.role, "path": p.path, "sha256": p.sha256} for p in data.provenance],
+    }  # fmt: skip
+    if data.night:
+        n = data.night
+        out["night"] = {"source": n.source, "epochs": n.n_epochs, "columns": len(n.columns),
+                        "columns_from": n.columns_from, "predictions_from": n.predictions_from,
+                        "notes": n.notes}  # fmt: skip
+    if data.stress:
+        s = data.stress
+        out["stress"] = {
+            "source": s.source, "beats": len(s.beats), "segments": len(s.segments),
+            "valid_segments": sum(1 for g in s.segments if g.valid), "decisions_from": s.decisions_from,
+            "stress_segments": None if s.decision is None else int(np.sum(s.decision == 1)),
+            "alerts": None if s.alerts is None else [{"segment": a.segment, "reasons": list(a.reasons)}
+                                                      for a in s.alerts],
+            "notes": s.notes,
+        }  # fmt: skip
+    return json.loads(json.dumps(out, default=str))

@@ -1,0 +1,396 @@
+"""`vigil report`: the data it plots is the twins' (or the device's) exact integers, every PNG is written and
+linked, the metrics of the inputs are on the page, missing inputs are notes and bad inputs name their file."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from vigil.cli import cli
+from vigil.data.recording import Recording
+from vigil.data.synthetic_accel import synthetic_accel
+from vigil.data.synthetic_ppg import synthetic_ppg
+from vigil.device import protocol as p
+from vigil.dsp.accel import accel_columns
+from vigil.dsp.epoch_image import epoch_images
+from vigil.dsp.ppg import ppg_chain
+from vigil.errors import VigilError
+from vigil.report.device_log import read_device_log
+from vigil.report.model_folders import load_sleep_model, load_stress_model
+from vigil.report.report_data import (
+    ReportInputs,
+    build_report_data,
+    metrics_table_from_json,
+    verify_summary_from_json,
+)
+
+NIGHT_S = 20 * 60  # 40 epochs
+STRESS_HALF_S = 240  # relaxed, then stressed
+SLEEP_METRICS = {  # what `vigil train sleep` might write; the figures are arbitrary but must reach the page
+    "protocol": "held-out subjects", "classes": ["wake", "NREM", "REM"],
+    "models": {"sleep_cnn": {"accuracy": 0.8125, "precision": 0.7311, "sensitivity": 0.6977, "specificity": 0.8842,
+                             "f1": 0.7089, "kappa": 0.6543, "auc": 0.9021, "n": 96,
+                             "confusion": [[20, 3, 1], [4, 50, 2], [2, 6, 8]]}},
+}  # fmt: skip
+FIGURES = ("hypnogram.png", "spectrogram.png", "ppg_beats.png", "hrv.png", "model_probabilities.png",
+           "confusion_sleep_night.png", "confusion_sleep_held_out.png", "confusion_stress_held_out.png")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A short labelled night, a relax-then-stress PPG session, a quickly trained stress trio and an untrained
+    (stand-in) int8 sleep CNN with a metrics.json and manifest."""
+    from vigil.data.synthetic_stress import synthetic_stress_dataset
+    from vigil.export.tflite import to_int8_tflite
+    from vigil.ml.architectures import sleep_cnn
+    from vigil.ml.stress import evaluate_stress, fit_stress_trio, output_silenced
+    from vigil.ml.stress_io import save_stress_trio
+
+    root = tmp_path_factory.mktemp("report_inputs")
+    labels = np.repeat([0, 1, 1, 2, 1, 0, 1, 2], 5).astype(np.int8)  # 40 epochs: wake, NREM, REM runs
+    labels[7] = -1  # one unscored epoch
+    night = Recording.from_arrays(accel=synthetic_accel(NIGHT_S, seed=4), sleep_labels=labels,
+                                  source={"kind": "synthetic", "seed": 4,
+                                          "note": "<script>alert(1)</script>"})  # fmt: skip
+    night.save(root / "night.vrec")
+    relax, _ = synthetic_ppg(STRESS_HALF_S, 64, seed=11, stress=0.1)
+    stressed, _ = synthetic_ppg(STRESS_HALF_S, 64, seed=12, stress=0.9)
+    session = Recording.from_arrays(accel=synthetic_accel(2 * STRESS_HALF_S, seed=5),
+                                    ppg=np.concatenate([relax, stressed]), ppg_rate_hz=64,
+                                    source={"kind": "synthetic", "seed": 11})  # fmt: skip
+    session.save(root / "stress.vrec")
+
+    ds = synthetic_stress_dataset(subjects=3, sessions_per_condition=1, session_s=240, difficulty="easy")
+    metrics = evaluate_stress(ds, "loso", nn_epochs=20)
+    trio = fit_stress_trio(ds.features, ds.labels, nn_epochs=20)
+    save_stress_trio(trio, root / "stress_model", ds, {"protocol": "loso", "seed": 0, "nn_epochs": 20}, metrics)
+
+    sleep = root / "sleep_model"
+    sleep.mkdir()
+    rep = np.random.default_rng(0).uniform(0, 60, (8, 65, 73, 1)).astype(np.float32)
+    with output_silenced():
+        (sleep / "sleep_cnn.tflite").write_bytes(to_int8_tflite(sleep_cnn(), rep))
+    (sleep / "metrics.json").write_text(json.dumps(SLEEP_METRICS))
+    (sleep / "manifest.json").write_text(json.dumps({"kind": "vigil-sleep-cnn", "version": 1}))
+    return {"night": root / "night.vrec", "stress": root / "stress.vrec", "stress_model": root / "stress_model",
+            "sleep_model": sleep, "root": root}  # fmt: skip
+
+
+class TagBalance(HTMLParser):
+    """Checks that every element is closed in order (a broken table or section would show on the page)."""
+
+    VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            self.errors.append(f"unexpected </{tag}> at {self.getpos()}")
+
+
+def assert_well_formed(html: str) -> None:
+    checker = TagBalance()
+    checker.feed(html)
+    assert checker.errors == [] and checker.stack == [], (checker.errors, checker.stack)
+
+
+def run_report(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["report", *args])
+    return result.exit_code, result.output
+
+
+def full_args(inputs: dict[str, Path], out: Path) -> list[str]:
+    return ["--out", str(out), "--night", str(inputs["night"]), "--sleep-model", str(inputs["sleep_model"]),
+            "--stress-session", str(inputs["stress"]), "--stress-model", str(inputs["stress_model"])]  # fmt: skip
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_full_report_files_pngs_links_and_numbers(inputs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    code, output = run_report(*full_args(inputs, out), "--json")
+    assert code == 0, output
+    summary = json.loads(output)
+    html = (out / "index.html").read_text()
+    assert_well_formed(html)
+    assert [f["file"] for f in summary["figures"]] == list(FIGURES)
+    linked = re.findall(r'<img src="([^"]+)"', html)
+    assert sorted(linked) == sorted(FIGURES) == sorted(p.name for p in out.glob("*.png"))
+    for fig in summary["figures"]:
+        with Image.open(out / fig["file"]) as img:
+            img.load()  # decodes the whole image
+            assert img.format == "PNG" and img.size == (fig["width"], fig["height"])
+            assert 500 <= img.size[0] <= 1300 and 400 <= img.size[1] <= 1000, (fig["file"], img.size)
+        assert f'width="{fig["width"]}" height="{fig["height"]}"' in html
+    # the inputs' metrics are on the page: the stress folder's (3 digits) and the sleep folder's incl. kappa and AUC
+    stress_metrics = json.loads((inputs["stress_model"] / "metrics.json").read_text())["models"]
+    for name in ("tree", "svm", "nn", "consensus", "unanimous"):
+        assert f"<td>{stress_metrics[name]['specificity']:.3f}</td>" in html
+    for value in ("0.812", "0.731", "0.698", "0.884", "0.709", "0.654", "0.902"):
+        assert f"<td>{value}</td>" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html  # escaped inputs
+    assert summary["missing"] == {"device verification": "No `vigil verify --json` report given (--verify JSON)."}
+    assert json.loads((out / "report.json").read_text())["figures"] == summary["figures"]
+    assert summary["night"]["epochs"] == 40 and summary["stress"]["segments"] == 7
+
+
+def test_the_plotted_values_are_the_twins_and_the_models_as_the_device_runs_them(inputs: dict[str, Path]) -> None:
+    data = build_report_data(ReportInputs(night=inputs["night"], stress_session=inputs["stress"],
+                                          sleep_model=inputs["sleep_model"],
+                                          stress_model=inputs["stress_model"]))  # fmt: skip
+    night_rec, session_rec = Recording.load(inputs["night"]), Recording.load(inputs["stress"])
+    assert data.night is not None and data.stress is not None
+    columns = accel_columns(night_rec.accel)
+    assert np.array_equal(data.night.columns, columns)
+    assert np.array_equal(data.night.true_labels, night_rec.epoch_labels())
+    # the CNN's classes are TFLM's argmax on the twin's int8 images (bins x frames as the seed's CNN takes them)
+    from vigil.export.tflite import tflm_reference
+
+    images = epoch_images(columns)
+    tflite = (inputs["sleep_model"] / "sleep_cnn.tflite").read_bytes()
+    raw = tflm_reference(tflite, np.stack([i.image.T[..., None] for i in images]))
+    assert np.array_equal(data.night.predicted[: len(images)], np.argmax(raw, axis=1))
+    assert np.all(data.night.predicted[len(images):] == -1) and len(images) < 40  # last epoch: no full image yet
+    # the stress session: twin beats and features, the trio's outputs on exactly those features
+    filtered, beats, segments = ppg_chain(session_rec.ppg, 64)
+    assert np.array_equal(data.stress.beats, beats) and data.stress.segments == segments
+    feats = np.asarray([[s.avhr, s.avrr, s.sdrr, s.rmssd, s.pnn50, s.pnn20] for s in segments])
+    probas = load_stress_model(inputs["stress_model"]).trio.probabilities(feats)
+    assert np.allclose(data.stress.p_stress["svm"], probas[1][:, 1])
+    assert data.stress.decision.tolist() == [0, 0, 0, 0, 1, 1, 1]  # relaxed 4 min, then stressed
+    night_table = data.metrics[0]
+    keep = (night_rec.epoch_labels() >= 0) & (data.night.predicted >= 0)
+    assert night_table.rows[0].n == int(keep.sum()) == 37
+    assert night_table.confusions[0].counts.sum() == 37
+    truth, pred = night_rec.epoch_labels()[keep], data.night.predicted[keep]
+    assert night_table.rows[0].accuracy == pytest.approx(np.mean(truth == pred))
+    assert night_table.rows[1].accuracy == pytest.approx(np.mean((truth > 0) == (pred > 0)))  # sleep vs wake
+    wake, asleep = truth == 0, truth > 0
+    assert night_table.confusions[1].counts.tolist() == [[np.sum(wake & (pred == 0)), np.sum(wake & (pred > 0))],
+                                                         [np.sum(asleep & (pred == 0)), np.sum(asleep & (pred > 0))]]
+
+
+# ---------------------------------------------------------------- device outputs win
+
+
+def write_log(path: Path, records: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tmp_path: Path) -> None:
+    session = Recording.load(inputs["stress"])
+    _, beats, segments = ppg_chain(session.ppg, 64)
+    hrv = [{k: int(getattr(s, k)) for k in p.HRV_FIELDS} for s in segments]
+    hrv[2]["avhr"] += 100  # the device says 1 bpm more in segment 2
+    stale = [{"type": "CONFIG_ACK"}, {"type": "BEAT", "index": 5}]  # an earlier session in the same log
+    import hashlib
+
+    nn_hash = hashlib.sha256((inputs["stress_model"] / "stress_nn.tflite").read_bytes()).hexdigest()[:32]
+    hello = {"type": "HELLO", "board": "vwrist", "firmware_version": "0.1.0", "build_id": "b1",
+             "models": [{"name": "stress_nn", "hash": nn_hash}, {"name": "sleep_cnn", "hash": "00" * 16}]}  # fmt: skip
+    records = [hello, *stale,
+               {"type": "CONFIG_ACK", "status": 0}, *({"type": "BEAT", "index": int(b)} for b in beats),
+               *({"type": "HRV", **h} for h in hrv),
+               *({"type": "STRESS", "segment": k, "p_tree": 1.0 if k > 3 else 0.0, "p_svm": 0.9 if k > 3 else 0.1,
+                  "p_nn": 230 if k > 3 else 20, "weighted": 0.8 if k > 3 else 0.1, "decision": int(k > 3),
+                  "unanimous": k > 3, "alert": k == 5, "reasons": ["unanimous", "awake", "still"] if k == 5 else []}
+                 for k in range(len(segments)))]  # fmt: skip
+    log = tmp_path / "stress.jsonl"
+    write_log(log, records)
+    data = build_report_data(ReportInputs(stress_session=inputs["stress"], stress_model=inputs["stress_model"],
+                                          stress_log=log))  # fmt: skip
+    s = data.stress
+    assert s is not None and np.array_equal(s.beats, beats)
+    assert s.segments[2].avhr == segments[2].avhr + 100
+    assert any(f"{len(segments) - 1} of {len(segments)} segments equal the twin's" in n for n in s.notes)
+    assert s.decision.tolist() == [0, 0, 0, 0, 1, 1, 1] and s.p_stress["nn"][4] == pytest.approx(230 / 256)
+    assert [(a.segment, a.reasons) for a in s.alerts] == [(5, ("unanimous", "awake", "still"))]
+    assert s.decisions_from == f"device log {log}"
+    assert any("The device's decision equals" in n and "in 7 of 7 segments" in n for n in s.notes)
+    assert any(f"announces stress_nn {nn_hash[:12]}…, the same model as this report's" in n for n in s.notes)
+    out = tmp_path / "report"
+    code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]), "--stress-log", str(log))
+    assert code == 0, output
+    html = (out / "index.html").read_text()
+    assert "Model outputs, decisions and alerts are the device&#x27;s" in html
+    assert "<td>unanimous, awake, still</td>" in html and "&quot;build_id&quot;: &quot;b1&quot;" in html
+
+
+def test_night_log_columns_and_sleep_results(inputs: dict[str, Path], tmp_path: Path) -> None:
+    columns = accel_columns(Recording.load(inputs["night"]).accel)
+    records = [{"type": "HELLO", "models": [{"name": "sleep_cnn", "hash": "00" * 16}]}, {"type": "CONFIG_ACK"},
+               *({"type": "SPEC_COLUMN", "index": j, "values": c.tolist()} for j, c in enumerate(columns)),
+               *({"type": "SLEEP", "epoch": e, "stage": 2, "probabilities": [10, 20, 226]}
+                 for e in range(3))]  # fmt: skip
+    log = tmp_path / "night.jsonl"
+    write_log(log, records)
+    data = build_report_data(ReportInputs(night=inputs["night"], night_log=log, sleep_model=inputs["sleep_model"]))
+    assert data.night is not None and np.array_equal(data.night.columns, columns)
+    host = build_report_data(ReportInputs(night=inputs["night"], sleep_model=inputs["sleep_model"])).night
+    assert host is not None
+    agree = int(np.sum(host.predicted[:3] == 2))
+    assert any(f"on {agree} of 3 epochs" in n for n in data.night.notes), data.night.notes
+    assert any("announces sleep_cnn 000000000000…, not this report's" in n for n in data.night.notes)
+    assert data.night.predicted[:4].tolist() == [2, 2, 2, -1]
+    assert data.night.probabilities[0].tolist() == pytest.approx([10 / 256, 20 / 256, 226 / 256])
+    assert any(f"{len(columns)} of {len(columns)} equal the twin's" in n for n in data.night.notes)
+    write_log(log, records[: len(columns) // 2])  # a log of another (shorter) recording
+    with pytest.raises(VigilError, match=re.escape(f"{log}: {len(columns) // 2 - 2} spectrogram columns, but")):
+        build_report_data(ReportInputs(night=inputs["night"], night_log=log))
+
+
+# ---------------------------------------------------------------- verify reports
+
+
+def test_verify_reports_show_verdict_and_mismatch_table(inputs: dict[str, Path], tmp_path: Path) -> None:
+    stages = {s: {"windows": 40, "mismatches": 0, "first_mismatch": None} for s in ("stft_columns", "epoch_image")}
+    good = {"ok": True, "board": "vwrist", "recording": "night.vrec", "stages": stages, "device_errors": [],
+            "cost": {"total_instructions_per_second_of_signal": 123456}}  # fmt: skip
+    bad = json.loads(json.dumps(good))
+    bad.update(ok=False, recording="stress.vrec")
+    first = "epoch_image: window 3, index crc: device a, twin b"
+    bad["stages"]["epoch_image"].update(mismatches=2, first_mismatch=first)
+    (tmp_path / "good.json").write_text(json.dumps(good))
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    out = tmp_path / "report"
+    code, output = run_report("--out", str(out), "--verify", str(tmp_path / "good.json"),
+                              "--verify", str(tmp_path / "bad.json"))  # fmt: skip
+    assert code == 0, output
+    html = (out / "index.html").read_text()
+    assert "all outputs bit-exact" in html and "MISMATCH" in html
+    assert first in html and "123,456 instructions" in html
+    assert verify_summary_from_json(tmp_path / "bad.json").stages[1].mismatches == 2
+
+
+# ---------------------------------------------------------------- missing and bad inputs
+
+
+def test_missing_inputs_are_notes_not_crashes(inputs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]), "--json")
+    assert code == 0, output
+    summary = json.loads(output)
+    assert [f["file"] for f in summary["figures"]] == ["ppg_beats.png", "hrv.png"]
+    assert set(summary["missing"]) == {"sleep model", "stress model", "night", "stress decisions",
+                                       "device verification"}  # fmt: skip
+    html = (out / "index.html").read_text()
+    assert_well_formed(html)
+    for why in summary["missing"].values():
+        assert why.replace("`", "&#x27;").replace("'", "&#x27;") in html or why in html
+    # a night without labels and without a model: the spectrogram alone, with notes
+    bare = Recording.from_arrays(accel=synthetic_accel(300, seed=1))
+    data = build_report_data(ReportInputs(night=bare))
+    assert data.night is not None and data.night.true_labels is None and data.night.predicted is None
+    assert "hypnogram prediction" in data.missing
+    code, output = run_report("--out", str(tmp_path / "empty"))
+    assert code == 0 and (tmp_path / "empty" / "index.html").exists()
+
+
+def test_bad_inputs_name_the_file(inputs: dict[str, Path], tmp_path: Path) -> None:
+    broken = tmp_path / "stress_model"
+    shutil.copytree(inputs["stress_model"], broken)
+    (broken / "metrics.json").write_text('{"protocol": "loso",\n "models": }\n')
+    code, output = run_report("--out", str(tmp_path / "r1"), "--stress-model", str(broken))
+    assert code == 1 and f"{broken / 'metrics.json'}:2: expected JSON" in output
+    code, output = run_report("--out", str(tmp_path / "r2"), "--sleep-model", str(inputs["stress_model"]))
+    assert code == 1 and f"{inputs['stress_model'] / 'sleep_cnn.tflite'}: missing" in output
+    wrong_kind = tmp_path / "sleep_model"
+    shutil.copytree(inputs["sleep_model"], wrong_kind)
+    (wrong_kind / "manifest.json").write_text('{"kind": "vigil-stress-trio"}')
+    with pytest.raises(VigilError, match=re.escape(f"{wrong_kind / 'manifest.json'}:1: expected a vigil-sleep-cnn")):
+        load_sleep_model(wrong_kind)
+    log = tmp_path / "bad.jsonl"
+    log.write_text('{"type": "CONFIG_ACK"}\n{"type": "HRV", "segment": 0}\n')
+    code, output = run_report("--out", str(tmp_path / "r3"), "--stress-session", str(inputs["stress"]),
+                              "--stress-log", str(log))  # fmt: skip
+    assert code == 1 and f"{log}:2: HRV record without valid" in output
+    log.write_text('{"type": "SLEEP", "epoch": 0, "stage": 4}\n')
+    with pytest.raises(VigilError, match=re.escape(f"{log}:1: sleep stage 4; expected 0 wake, 1 NREM or 2 REM")):
+        read_device_log(log)
+    (tmp_path / "v.json").write_text('{"board": "vwrist"}')
+    code, output = run_report("--out", str(tmp_path / "r4"), "--verify", str(tmp_path / "v.json"))
+    assert code == 1 and f"{tmp_path / 'v.json'}:1: expected the JSON of `vigil verify --json`" in output
+    code, output = run_report("--out", str(tmp_path / "r5"), "--stress-session", str(inputs["night"]))
+    assert code == 1 and f"{inputs['night']}: no PPG samples" in output
+    off_grid = tmp_path / "off_grid.vrec"
+    Recording.from_arrays(accel=synthetic_accel(300, seed=1), sleep_labels=np.zeros(5, np.int8),
+                          sleep_labels_start_s=15.0).save(off_grid)  # fmt: skip
+    code, output = run_report("--out", str(tmp_path / "r7"), "--night", str(off_grid))
+    assert code == 1 and f"{off_grid}: sleep labels start at 15 s, not on the 30-s epoch grid" in output
+    code, output = run_report("--out", str(tmp_path / "r6"), "--night", str(tmp_path / "absent.vrec"))
+    assert code == 2 and "absent.vrec" in output and "does not exist" in output
+
+
+def test_metrics_files_in_other_shapes(tmp_path: Path) -> None:
+    flat = tmp_path / "metrics.json"  # one model's figures at the top, derived from the confusion matrix
+    flat.write_text(json.dumps({"held_out": {"confusion": [[8, 2, 0], [1, 7, 2], [0, 0, 10]], "cohen_kappa": 0.7}}))
+    t = metrics_table_from_json(flat, "sleep")
+    assert t.rows[0].name == "sleep_cnn" and t.rows[0].accuracy == pytest.approx(25 / 30) and t.rows[0].kappa == 0.7
+    flat.write_text(json.dumps({"models": {"cnn": {"accuracy": 0.5}}}))
+    with pytest.raises(VigilError, match=re.escape(f"{flat}: model 'cnn' lacks precision")):
+        metrics_table_from_json(flat, "sleep")
+
+
+def test_device_log_of_several_sessions_keeps_the_last(tmp_path: Path) -> None:
+    log = tmp_path / "m.jsonl"
+    write_log(log, [{"type": "HELLO", "board": "native"}, {"type": "CONFIG_ACK"}, {"type": "BEAT", "index": 1},
+                    {"type": "CONFIG_ACK"}, {"type": "BEAT", "index": 7}])  # fmt: skip
+    with open(log, "a") as f:
+        f.write('{"type": "BEAT", "ind')  # a crash mid-line
+    read = read_device_log(log)
+    assert read.beats == [7] and read.sessions == 2 and read.hello == {"type": "HELLO", "board": "native"}
+    assert read.partial_last_line
+
+
+def test_a_second_report_in_the_same_folder_leaves_no_stale_figure(inputs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]), "--stress-model",
+                              str(inputs["stress_model"]))  # fmt: skip
+    assert code == 0 and (out / "model_probabilities.png").exists(), output
+    (out / "mine.png").write_bytes(b"not the report's")
+    code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]))
+    assert code == 0, output
+    assert sorted(p.name for p in out.glob("*.png")) == ["hrv.png", "mine.png", "ppg_beats.png"]
+
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "empatica_e4_sample").is_dir(), reason="../shared/data absent")
+def test_real_sources_convert_on_the_fly(inputs: dict[str, Path], tmp_path: Path) -> None:
+    """A Walch accelerometer file (no labels beside it) and an Empatica E4 folder, read as `vigil convert` would."""
+    out = tmp_path / "report"
+    code, output = run_report("--out", str(out), "--night", str(SHARED_DATA / "46343_acceleration_snippet.txt"),
+                              "--stress-session", str(SHARED_DATA / "empatica_e4_sample"),
+                              "--stress-model", str(inputs["stress_model"]), "--json")  # fmt: skip
+    assert code == 0, output
+    summary = json.loads(output)
+    assert summary["night"]["epochs"] == 13 and summary["stress"]["segments"] == 2
+    assert "hypnogram prediction" in summary["missing"]  # no sleep model given, no labels in the file
+    assert [f["file"] for f in summary["figures"]][:3] == ["spectrogram.png", "ppg_beats.png", "hrv.png"]
+
+
+def test_long_nights_keep_their_loudest_columns() -> None:
+    from vigil.report.plots import max_pool_columns
+
+    db = np.zeros((2500, 65))
+    db[1234, 7] = 60.0  # one movement burst in one column
+    pooled, k = max_pool_columns(db, 1100)
+    assert k == 3 and pooled.shape == (834, 65) and pooled[1234 // 3, 7] == 60.0 and pooled.sum() == 60.0
+    assert max_pool_columns(db[:1100], 1100)[1] == 1
