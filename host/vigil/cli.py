@@ -544,6 +544,55 @@ def export_nn(model: Path, name: str, out_dir: Path, as_json: bool) -> None:
                    f"arena {entry['arena_bytes']:,} B, weights {entry['weight_bytes']:,} B, {entry['macs']:,} MACs")  # fmt: skip
 
 
+@export_group.command("models")
+@click.option("--sleep", "sleep_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Sleep training folder (sleep_cnn.tflite + manifest.json). Default: OUT/sleep.")  # fmt: skip
+@click.option("--stress", "stress_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Stress training folder (`vigil train stress --out`). Default: OUT/stress.")  # fmt: skip
+@click.option("--out", "out_dir", default="models", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The models folder the firmware builds with.")  # fmt: skip
+@click.option("--alert-probability", type=float, default=None,
+              help="Alert threshold on the weighted P(stress) (default: OUT/manifest.json's, else 0.6).")  # fmt: skip
+@click.option("--motion-limit", type=int, default=None,
+              help="Largest motion level (mean |accel derivative| per sample, milli-g) still 'little motion' "
+                   "(default: OUT/manifest.json's, else 40).")  # fmt: skip
+@click.option("--check", is_flag=True, help="Regenerate in memory only; exit 1 if any file of OUT differs.")
+@click.option("--json", "as_json", is_flag=True, help="Print the stale/written files and model hashes as JSON.")
+def export_models(sleep_dir: Path | None, stress_dir: Path | None, out_dir: Path, alert_probability: float | None,
+                  motion_limit: int | None, check: bool, as_json: bool) -> None:  # fmt: skip
+    """Build the device's models folder from a sleep and a stress training folder: copies of the trained
+    files with a MODEL_CARD.md each (OUT/sleep, OUT/stress), the C headers the firmware includes
+    (OUT/firmware: engine plans, TFLM arrays, tree/SVM tables, micromlgen ports, stress_consensus.h,
+    vigil_models.h with the hashes HELLO announces) and OUT/manifest.json (data, settings, hashes,
+    metrics). Without --sleep/--stress it regenerates OUT from its own copies, e.g.
+
+        vigil export models --sleep runs/sleep --stress runs/stress --out models
+        vigil export models --check          # the committed models/ is what the generator makes
+    """
+    from vigil.export import model_bundle as mb
+
+    settings = mb.ConsensusSettings()
+    if (out_dir / mb.MANIFEST).is_file():
+        settings = mb.ConsensusSettings.from_dict(mb.read_bundle_manifest(out_dir)["consensus"])
+    settings = mb.ConsensusSettings(
+        settings.alert_probability if alert_probability is None else alert_probability,
+        settings.motion_limit if motion_limit is None else motion_limit,
+    )
+    files = mb.build_model_bundle(sleep_dir or out_dir / "sleep", stress_dir or out_dir / "stress", settings)
+    stale = mb.write_model_bundle(files, out_dir, check=check)
+    hashes = json.loads(files[mb.MANIFEST])["hashes"]
+    if as_json:
+        emit_json({"out": str(out_dir), "check": check, "stale" if check else "written": stale, "hashes": hashes})
+    else:
+        verb = "stale" if check else "wrote"
+        for rel in stale:
+            click.echo(f"{verb}: {out_dir / rel}")
+        click.echo(f"{out_dir}: {len(files)} files, {len(stale)} {'stale' if check else 'changed'}; models "
+                   + ", ".join(f"{k} {v[:8]}" for k, v in hashes.items()))  # fmt: skip
+    if check and stale:
+        sys.exit(1)
+
+
 # ---------------------------------------------------------------- stress models
 
 
