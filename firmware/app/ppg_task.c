@@ -2,11 +2,14 @@
 
 bool ppg_task_init(ppg_task_t *t, uint16_t rate_hz)
 {
-    ppg_pipeline_t fresh;
-    if (!ppg_pipeline_init(&fresh, rate_hz)) {
+    /* Validate the rate on a scratch copy (a refused rate leaves the task unchanged), then initialize in place:
+     * the pipeline points into itself (the biquad cascade's state), so a struct copy would leave that pointer
+     * on this function's stack frame, where later calls overwrite it. */
+    ppg_pipeline_t probe;
+    if (!ppg_pipeline_init(&probe, rate_hz)) {
         return false;
     }
-    t->pipe = fresh;
+    (void)ppg_pipeline_init(&t->pipe, rate_hz);
     t->rate_hz = rate_hz;
     t->next_sample = 0;
     return true;
