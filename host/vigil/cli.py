@@ -381,14 +381,24 @@ def _replay_with_progress(link: Link, rec: Any, show: bool) -> Any:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also log every frame the device sends as JSON Lines.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def replay(port: str, input_path: Path, out: Path | None, as_json: bool) -> None:
+@click.option("--any-models", is_flag=True,
+              help="Replay even if the device's models (HELLO) are not those of models/ ($VIGIL_MODELS_DIR).")
+def replay(port: str, input_path: Path, out: Path | None, as_json: bool, any_models: bool) -> None:
     """Stream a recording into the device (flow controlled: nothing is lost at any link
-    speed) and collect what it computes: spectrogram columns, epoch images, beats, HRV."""
+    speed) and collect what it computes: spectrogram columns, epoch images, beats, HRV,
+    sleep classes (SLEEP) and stress records with their alert and its reasons (STRESS).
+    Refuses a device whose models differ from models/ unless --any-models."""
     rec = _load_recording(input_path)
     with Link.open(port) as link, (JsonlLog(out) if out else nullcontext()) as log:
         if log is not None:
             link.listeners.append(lambda event: log.write(event_record(event, port)))
         hello = link.request_hello()
+        if not any_models:
+            from vigil.export.model_bundle import bundle_hashes
+            from vigil.ml.consensus_twin import models_dir
+            from vigil.verify import check_models
+
+            check_models(hello, bundle_hashes(models_dir()))
         outputs = _replay_with_progress(link, rec, show=not as_json and sys.stderr.isatty())
     result = {
         "board": hello.board,
@@ -396,6 +406,9 @@ def replay(port: str, input_path: Path, out: Path | None, as_json: bool) -> None
         "epoch_images": len(outputs.images),
         "beats": len(outputs.beats),
         "hrv_segments": len(outputs.hrv),
+        "sleep_epochs": len(outputs.sleep),
+        "stress_segments": len(outputs.stress),
+        "alerts": sum(r["alert"] for r in outputs.stress),
         "device_errors": [e.code_name for e in outputs.errors],
     }
     if as_json:
@@ -415,7 +428,10 @@ def verify(port: str, input_path: Path, as_json: bool) -> None:
     otherwise the first differing window, stage and index are named.
 
     \b
-    Stages: accel_derivative, stft_columns, epoch_image, ppg_filtered, ppg_beats, hrv_features.
+    Stages: accel_derivative, stft_columns, epoch_image, ppg_filtered, ppg_beats, hrv_features,
+    sleep (sleep CNN per epoch), stress (tree, SVM, stress NN, consensus, alert and reasons per
+    segment). The device must carry the models of models/ (or $VIGIL_MODELS_DIR): HELLO's
+    hashes are compared first and a difference is refused, naming both hashes.
     The device also reports what each stage cost (instructions on the virtual board)."""
     rec = _load_recording(input_path)
     with Link.open(port) as link:

@@ -76,11 +76,12 @@ class TwinOutputs:
     stress: list[dict[str, int]] = field(default_factory=list)
 
 
-def check_models(hello: p.Hello, models: consensus_twin.DeviceModels) -> None:
-    """Refuse to compare a device whose models are not the twin's: every model of the twin's models folder must be
+def check_models(hello: p.Hello, hashes: dict[str, bytes]) -> None:
+    """Refuse to compare a device whose models are not the twin's: every model of the twin's models folder
+    (``hashes``: name -> HELLO hash, e.g. ``DeviceModels.hashes`` or ``model_bundle.bundle_hashes``) must be
     announced in HELLO with the same hash."""
     carried = {m.name: m.hash for m in hello.models}
-    for name, digest in models.hashes.items():
+    for name, digest in hashes.items():
         if carried.get(name) != digest:
             got = carried[name].hex() if name in carried else "none"
             raise VigilError(
@@ -262,7 +263,7 @@ def verify_recording(link: Link, rec: Recording, progress: Callable[[int], None]
 
     hello = link.hello or link.request_hello()
     models = consensus_twin.DeviceModels.load()
-    check_models(hello, models)
+    check_models(hello, models.hashes)
     outputs = replay(link, rec, progress=progress)
     rate = outputs.config.ppg_rate_hz if outputs.config else p.PPG_RATE_HZ
     report = summary(compare(outputs, twin_outputs(rec, rate, models), rate))
