@@ -582,8 +582,11 @@ def export_models(sleep_dir: Path | None, stress_dir: Path | None, out_dir: Path
     vigil_models.h with the hashes HELLO announces) and OUT/manifest.json (data, settings, hashes,
     metrics). Without --sleep/--stress it regenerates OUT from its own copies, e.g.
 
+    \b
         vigil export models --sleep runs/sleep --stress runs/stress --out models
-        vigil export models --check          # the committed models/ is what the generator makes
+        vigil export models --check     # committed models/ = what the generator makes
+
+    Build a firmware against another folder with VIGIL_MODELS_DIR=DIR (pio run / vigil board start).
     """
     from vigil.export import model_bundle as mb
 

@@ -134,7 +134,7 @@ def sleep_records(images: list, motion: np.ndarray, models: DeviceModels) -> lis
     outs = tflm_reference(models.sleep_cnn, np.stack([sleep_cnn_input(img.image) for img in images]))
     outs = outs.reshape(len(images), -1)
     return [SleepRecord(img.epoch, tuple(int(v) for v in o), argmax_first(o),
-                        int(motion[img.epoch]) if img.epoch < len(motion) else 0)  # fmt: skip
+                        int(motion[img.epoch]) if img.epoch < len(motion) else MOTION_LEVEL_MAX)  # fmt: skip
             for img, o in zip(images, outs)]
 
 
