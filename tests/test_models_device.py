@@ -79,3 +79,20 @@ def test_replay_cli_refuses_other_models_unless_asked(board, other_models: Path,
     assert proc.returncode == 1 and theirs.hex() in proc.stderr, proc.stderr
     proc = subprocess.run([*cmd, "--any-models"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert proc.returncode == 0 and json.loads(proc.stdout)["device_errors"] == [], proc.stderr
+
+
+def test_firmware_builds_against_another_models_dir(other_models: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """VIGIL_MODELS_DIR at build time: the firmware carries that folder's models, and verifies against its twin."""
+    from vigil.device import board as boards
+    from vigil.device import flash
+
+    build = tmp_path / "build"
+    flash.build("native", extra_env={"VIGIL_MODELS_DIR": str(other_models), "PLATFORMIO_BUILD_DIR": str(build)})
+    monkeypatch.setenv("VIGIL_MODELS_DIR", str(other_models))
+    with boards.running_board("native", artifact=build / "native" / "program") as proc, Link.open(proc.port) as link:
+        hello = link.request_hello()
+        assert {m.name: m.hash for m in hello.models} == mb.bundle_hashes(other_models)
+        report = verify_mod.verify_recording(link, synthetic_session(240, seed=8, stress=1.0))
+    assert report["ok"], report["first_mismatch"]
+    assert report["stages"]["stress"]["windows"] >= 2
