@@ -83,3 +83,39 @@ def test_logit_pair_table_is_the_two_class_softmax() -> None:
 def test_consensus_weights_sum_to_one_in_q15() -> None:
     w = mb.consensus_weights_q15([5 / 9, 3 / 9, 1 / 9])
     assert w.sum() == 32768 and list(w) == [18204, 10923, 3641]
+
+
+def test_device_integers_agree_with_the_float_trio_on_its_training_data() -> None:
+    """The device's votes (integer twin: C-twin tree and SVM, TFLM NN on integer-quantized inputs, Q15 consensus)
+    against the float trio (scikit-learn, TFLM on float-quantized inputs) on the rows the models were trained on.
+    Measured on the committed synthetic bundle: tree, NN, consensus and unanimity 292/292, SVM 291/292 (sklearn's
+    Platt coupling vs the exact sigmoid near 0.5)."""
+    import joblib
+    import pytest
+
+    from vigil.export.tflite_reader import read_tflite
+    from vigil.ml import consensus_twin as ct
+    from vigil.ml.stress import MODEL_NAMES, Int8StressNet, StressTrio
+    from vigil.ml.stress_io import dataset_from_manifest, load_scaler, read_manifest
+
+    stress = MODELS / "stress"
+    manifest = read_manifest(stress)
+    if manifest["data"]["kind"] != "synthetic" and not Path(manifest["data"]["path"]).exists():
+        pytest.skip(f"training data {manifest['data']['path']} is absent")
+    ds = dataset_from_manifest(manifest)
+    nn = Int8StressNet()
+    nn.tflite = (stress / "stress_nn.tflite").read_bytes()
+    graph = read_tflite(nn.tflite, check_ops=False)
+    qi, qo = graph.tensors[graph.inputs[0]].quant, graph.tensors[graph.outputs[0]].quant
+    nn.input_quant, nn.output_quant = (float(qi.scale), int(qi.zero_point)), (float(qo.scale), int(qo.zero_point))
+    weights = np.array(json.loads((stress / "stress_consensus.json").read_text())["weights"])
+    models = {"tree": joblib.load(stress / "stress_tree.joblib"), "svm": joblib.load(stress / "stress_svm.joblib"), "nn": nn}
+    float_votes = StressTrio(load_scaler(stress), models, weights).predict(ds.features)
+    device = ct.DeviceModels.load(MODELS)
+    out = ct.model_outputs(ds.features, device)
+    for j, name in enumerate(MODEL_NAMES):
+        assert np.mean(out["votes"][:, j] == (float_votes[name] == 1)) >= 0.99, name
+    p = np.stack([out["p_tree"], out["p_svm"], out["p_nn"]], axis=1)
+    decision = ((p @ np.array(device.consensus.weights_q15) + 16384) >> 15) > 16384
+    assert np.mean(decision == (float_votes["consensus"] == 1)) >= 0.99
+    assert np.mean(out["votes"].all(axis=1) == (float_votes["unanimous"] == 1)) >= 0.99
