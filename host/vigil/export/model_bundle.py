@@ -129,7 +129,8 @@ def read_training_folders(sleep_dir: Path, stress_dir: Path) -> TrainingFolders:
     for name in names:
         data = (stress_dir / name).read_bytes()
         if sha256(data) != stress_manifest["files"][name]:
-            raise VigilError(f"{stress_dir / name}: SHA-256 differs from {stress_dir / MANIFEST}; the folder was changed")
+            raise VigilError(
+                f"{stress_dir / name}: SHA-256 differs from {stress_dir / MANIFEST}; the folder was changed")
         stress_files[name] = data
     stress_files[MANIFEST] = (stress_dir / MANIFEST).read_bytes()
     return TrainingFolders(sleep_files, sleep_manifest, stress_files, stress_manifest, stress_dir)
@@ -138,7 +139,8 @@ def read_training_folders(sleep_dir: Path, stress_dir: Path) -> TrainingFolders:
 # ---------------------------------------------------------------- generated headers
 
 
-def stress_nn_input_quant(scale: np.ndarray, offset: np.ndarray, in_scale: float, in_zp: int) -> tuple[list[int], list[int], list[int]]:
+def stress_nn_input_quant(scale: np.ndarray, offset: np.ndarray, in_scale: float,
+                          in_zp: int) -> tuple[list[int], list[int], list[int]]:  # fmt: skip
     """Per feature (mul, add, shift) with q = clamp((raw * mul + add) >> shift, -128, 127) = the stress NN's int8
     input for raw device features: round(scaled / in_scale) + zp, scaled = scale * raw + offset, rounded half up."""
     from vigil.export.svm_export import _mantissa_shift  # the same 30-bit mantissa the SVM's scaler uses
@@ -213,7 +215,8 @@ def stress_consensus_header(c: ConsensusConstants, weights: list[float], setting
         _BANNER,
         "/* The stress trio's local consensus (firmware/core/ml/stress_consensus_q15.h):",
         f" * weights tree/svm/nn {', '.join(f'{w:.6f}' for w in weights)} -> Q15 {c.weights_q15};",
-        f" * alert threshold P(stress) >= {settings.alert_probability} (Q15 {c.threshold_q15}); little motion: level <= "
+        f" * alert threshold P(stress) >= {settings.alert_probability} (Q15 {c.threshold_q15}); "
+        "little motion: level <= "
         f"{settings.motion_limit} milli-g.",
         " * Stress NN input: q_f = clamp((raw_f * mul_f + add_f) >> shift_f, -128, 127) (feature_quant_s8.h).",
         " * Stress NN output: P(stress) Q15 = p_stress_q15[q_stress - q_relax + 255] (logit_pair_q15.h). */",
@@ -286,7 +289,8 @@ def _nn_headers(name: str, model_bytes: bytes) -> tuple[dict[str, str], int]:
     from vigil.export.tflite_reader import read_tflite
 
     plan = compile_plan(rewrite(read_tflite(model_bytes)), fuse_pool=True, overlap=True)  # as `vigil export nn`
-    return {f"{name}_plan.h": plan_header(name, plan, model_bytes), f"{name}_tflite.h": tflite_header(name, model_bytes)}, plan.arena_bytes
+    headers = {f"{name}_plan.h": plan_header(name, plan, model_bytes), f"{name}_tflite.h": tflite_header(name, model_bytes)}
+    return headers, plan.arena_bytes
 
 
 def firmware_headers(folders: TrainingFolders, settings: ConsensusSettings) -> dict[str, str]:
@@ -310,7 +314,8 @@ def firmware_headers(folders: TrainingFolders, settings: ConsensusSettings) -> d
     out["stress_svm.h"] = svm_header(svm, scaler, "stress")
     out.update(micromlgen_ports(tree, svm, "stress", scaler))
     weights = json.loads(folders.stress_files["stress_consensus.json"])["weights"]
-    out["stress_consensus.h"] = stress_consensus_header(consensus_constants(folders.stress_files, settings), weights, settings)
+    constants = consensus_constants(folders.stress_files, settings)
+    out["stress_consensus.h"] = stress_consensus_header(constants, weights, settings)
     hashes = {
         "sleep_cnn": model_hash(folders.sleep_files[SLEEP_MODEL]),
         "stress_nn": model_hash(folders.stress_files[STRESS_NN]),
@@ -339,7 +344,8 @@ def _fmt_metrics(summary: dict[str, Any]) -> list[str]:
     lines = []
     for model, m in summary.items():
         if isinstance(m, dict):
-            lines.append(f"- {model}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items()))
+            values = (f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items())
+            lines.append(f"- {model}: " + ", ".join(values))
     return lines or ["- none recorded"]
 
 
@@ -382,7 +388,8 @@ def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], setti
         "",
         "## Data",
         f"Trained on {what}: `{json.dumps(manifest.get('data', {}), sort_keys=True, default=str)}`, "
-        f"{manifest.get('rows', '?')} rows of 60-s segments; settings `{json.dumps(manifest.get('settings', {}), sort_keys=True)}`.",
+        f"{manifest.get('rows', '?')} rows of 60-s segments; "
+        f"settings `{json.dumps(manifest.get('settings', {}), sort_keys=True)}`.",
         "",
         "## Intended use",
         "Per 60-s PPG segment on the wrist device: six HRV features (AVHR, AVRR, SDRR, RMSSD, pNN50, pNN20, device "
@@ -403,7 +410,8 @@ def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], setti
     return "\n".join(lines)
 
 
-def build_model_bundle(sleep_dir: Path, stress_dir: Path, settings: ConsensusSettings | None = None) -> dict[str, bytes]:
+def build_model_bundle(sleep_dir: Path, stress_dir: Path,
+                       settings: ConsensusSettings | None = None) -> dict[str, bytes]:  # fmt: skip
     """Every file of models/ (relative path -> bytes), from the two training folders; nothing is written."""
     folders = read_training_folders(sleep_dir, stress_dir)
     settings = settings or ConsensusSettings()
@@ -445,7 +453,8 @@ def build_model_bundle(sleep_dir: Path, stress_dir: Path, settings: ConsensusSet
 
 
 def _hashed_file(files: dict[str, bytes], model: str) -> bytes:
-    return files[{"sleep_cnn": f"sleep/{SLEEP_MODEL}", "stress_nn": f"stress/{STRESS_NN}"}.get(model, f"firmware/{model}.h")]
+    model_files = {"sleep_cnn": f"sleep/{SLEEP_MODEL}", "stress_nn": f"stress/{STRESS_NN}"}
+    return files[model_files.get(model, f"firmware/{model}.h")]
 
 
 def rebuild_from_bundle(models_dir: Path, settings: ConsensusSettings | None = None) -> dict[str, bytes]:

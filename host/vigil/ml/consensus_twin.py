@@ -22,7 +22,6 @@ and a recording's last segments whose context never came are not sent.
 
 from __future__ import annotations
 
-import json
 import os
 import struct
 import zlib
@@ -32,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from vigil.device.protocol import STRESS_FIELDS  # the STRESS record's fields = the twin's record keys
 from vigil.dsp.config import EPOCH_SAMPLES
-from vigil.errors import VigilError
 from vigil.export import model_bundle as mb
 
 STRESS_PENDING_MAX = 4  # firmware/app/stress_task.h STRESS_TASK_PENDING_MAX
@@ -86,7 +85,8 @@ class DeviceModels:
         manifest = mb.read_bundle_manifest(folder)
         stress = folder / "stress"
         scaler = load_scaler(stress)
-        files = {name: (stress / name).read_bytes() for name in ("stress_scaler.json", "stress_consensus.json", mb.STRESS_NN)}
+        names = ("stress_scaler.json", "stress_consensus.json", mb.STRESS_NN)
+        files = {name: (stress / name).read_bytes() for name in names}
         settings = mb.ConsensusSettings.from_dict(manifest["consensus"])
         return cls(
             export_tree(joblib.load(stress / "stress_tree.joblib"), scaler),
@@ -149,7 +149,8 @@ def features_crc(features: list[int] | np.ndarray) -> int:
 def stress_nn_input(features: np.ndarray, c: mb.ConsensusConstants) -> np.ndarray:
     """Twin of feature_quant_s8(): raw features (n, 6) -> int8 (n, 6)."""
     x = np.asarray(features, dtype=np.int64)
-    q = (x * np.asarray(c.nn_in_mul, dtype=np.int64) + np.asarray(c.nn_in_add, dtype=np.int64)) >> np.asarray(c.nn_in_shift, dtype=np.int64)
+    mul, add = np.asarray(c.nn_in_mul, dtype=np.int64), np.asarray(c.nn_in_add, dtype=np.int64)
+    q = (x * mul + add) >> np.asarray(c.nn_in_shift, dtype=np.int64)  # >> of int64 is floor, as in C
     return np.clip(q, -128, 127).astype(np.int8)
 
 
@@ -185,7 +186,8 @@ def model_outputs(features: np.ndarray, models: DeviceModels) -> dict[str, np.nd
     x = np.asarray(features, dtype=np.int64).reshape(-1, len(FEATURES))
     if len(x) == 0:
         z = np.zeros(0, dtype=np.int64)
-        return {"p_tree": z, "p_svm": z, "p_nn": z, "nn_out": np.zeros((0, 2), np.int64), "votes": np.zeros((0, 3), bool)}
+        return {"p_tree": z, "p_svm": z, "p_nn": z, "nn_out": np.zeros((0, 2), np.int64),
+                "votes": np.zeros((0, 3), bool)}  # fmt: skip
     tree = tree_predict_q15(models.tree, x)
     svm = svm_predict_q15(models.svm, x)
     logits = tflm_reference(models.stress_nn, stress_nn_input(x, models.consensus)).reshape(len(x), -1).astype(np.int64)
@@ -208,8 +210,6 @@ def segment_context(segment: int, n_segments: int, sleep: list[SleepRecord]) -> 
     return None
 
 
-from vigil.device.protocol import STRESS_FIELDS  # noqa: E402  (the STRESS record = the twin's record)
-
 
 def stress_records(hrv: list[dict[str, int]], sleep: list[SleepRecord], models: DeviceModels) -> list[dict[str, int]]:
     """The device's STRESS records (fields STRESS_FIELDS) for the HRV segments, in segment order."""
@@ -222,19 +222,15 @@ def stress_records(hrv: list[dict[str, int]], sleep: list[SleepRecord], models: 
             continue
         known, awake, motion = ctx
         votes = tuple(bool(v) for v in out["votes"][i])
-        e = Evidence((int(out["p_tree"][i]), int(out["p_svm"][i]), int(out["p_nn"][i])), votes,  # type: ignore[arg-type]
-                     bool(h["valid"]), known, awake, motion)  # fmt: skip
+        p_stress = (int(out["p_tree"][i]), int(out["p_svm"][i]), int(out["p_nn"][i]))
+        e = Evidence(p_stress, votes, bool(h["valid"]), known, awake, motion)  # type: ignore[arg-type]
         rec = {"segment": int(h["segment"]), "features_crc": features_crc(feats[i]), "p_tree": e.p_stress_q15[0],
                "p_svm": e.p_stress_q15[1], "p_nn": e.p_stress_q15[2], "nn_out0": int(out["nn_out"][i][0]),
                "nn_out1": int(out["nn_out"][i][1]), "votes": sum(1 << j for j, v in enumerate(votes) if v),
                **stress_verdict(models.consensus, e), "motion": motion if known else 0}  # fmt: skip
-        records.append(rec)
+        records.append({k: rec[k] for k in STRESS_FIELDS})  # every field of the STRESS record, in wire order
     return records
 
 
 def reason_names(reasons: int) -> dict[str, bool]:
     return {name: bool(reasons & bit) for bit, name in REASON_NAMES.items()}
-
-
-def describe_models(models: DeviceModels) -> str:
-    return json.dumps({k: v.hex() for k, v in models.hashes.items()})
