@@ -43,6 +43,8 @@ MANIFEST = "manifest.json"
 SLEEP_MODEL = "sleep_cnn.tflite"
 STRESS_NN = "stress_nn.tflite"
 SLEEP_CLASSES = ("wake", "nrem", "rem")
+SLEEP_INPUT_SHAPE = (1, 65, 73, 1)  # bins x frames x 1: the epoch image transposed (firmware/app/models.c)
+SLEEP_INPUT_LAYOUT = "bins x frames"  # how a sleep manifest's input.layout must begin
 STRESS_CLASSES = ("relax", "stress")
 STRESS_CLASS = 1  # index of "stress" in every stress model's output
 WAKE_CLASS = 0  # index of "wake" in the sleep CNN's output
@@ -117,23 +119,34 @@ class TrainingFolders:
 def read_training_folders(sleep_dir: Path, stress_dir: Path) -> TrainingFolders:
     sleep_dir, stress_dir = Path(sleep_dir), Path(stress_dir)
     sleep_manifest = _read_json(sleep_dir / MANIFEST, SLEEP_KIND)
-    if not (sleep_dir / SLEEP_MODEL).is_file():
-        raise VigilError(f"{sleep_dir / SLEEP_MODEL}: missing; expected the sleep CNN (int8 .tflite)")
-    sleep_files = {SLEEP_MODEL: (sleep_dir / SLEEP_MODEL).read_bytes(), MANIFEST: (sleep_dir / MANIFEST).read_bytes()}
+    layout = str(sleep_manifest.get("input", {}).get("layout", SLEEP_INPUT_LAYOUT))
+    if not layout.startswith(SLEEP_INPUT_LAYOUT):
+        raise VigilError(f"{sleep_dir / MANIFEST}:1: the device feeds the CNN {SLEEP_INPUT_LAYOUT} (the epoch image "
+                         f"transposed), the manifest says {layout!r}")  # fmt: skip
+    sleep_files = _manifest_files(sleep_dir, sleep_manifest, (SLEEP_MODEL,))
     stress_manifest = _read_json(stress_dir / MANIFEST, STRESS_KIND)
-    names = sorted(stress_manifest.get("files", {}))
-    for name in ("stress_tree.joblib", "stress_svm.joblib", STRESS_NN, "stress_scaler.json", "stress_consensus.json"):
-        if name not in names:
-            raise VigilError(f"{stress_dir / MANIFEST}:1: expected {name} among its files")
-    stress_files = {}
-    for name in names:
-        data = (stress_dir / name).read_bytes()
-        if sha256(data) != stress_manifest["files"][name]:
-            raise VigilError(
-                f"{stress_dir / name}: SHA-256 differs from {stress_dir / MANIFEST}; the folder was changed")
-        stress_files[name] = data
-    stress_files[MANIFEST] = (stress_dir / MANIFEST).read_bytes()
+    stress_files = _manifest_files(stress_dir, stress_manifest, (
+        "stress_tree.joblib", "stress_svm.joblib", STRESS_NN, "stress_scaler.json", "stress_consensus.json"))
     return TrainingFolders(sleep_files, sleep_manifest, stress_files, stress_manifest, stress_dir)
+
+
+def _manifest_files(folder: Path, manifest: dict[str, Any], required: tuple[str, ...]) -> dict[str, bytes]:
+    """Every file the training folder's manifest lists (checked against its SHA-256), and the manifest."""
+    names = sorted(manifest.get("files", {}))
+    for name in required:
+        if name not in names:
+            raise VigilError(f"{folder / MANIFEST}:1: expected {name} among its files")
+    files = {}
+    for name in names:
+        path = folder / name
+        if not path.is_file():
+            raise VigilError(f"{path}: missing; {folder / MANIFEST} lists it")
+        data = path.read_bytes()
+        if sha256(data) != manifest["files"][name]:
+            raise VigilError(f"{path}: SHA-256 differs from {folder / MANIFEST}; the folder was changed")
+        files[name] = data
+    files[MANIFEST] = (folder / MANIFEST).read_bytes()
+    return files
 
 
 # ---------------------------------------------------------------- generated headers
@@ -341,6 +354,9 @@ def stress_dataset_kind(stress_manifest: dict[str, Any]) -> str:
 
 
 def _fmt_metrics(summary: dict[str, Any]) -> list[str]:
+    """Markdown lines of a summary: {model: {metric: value}} (stress) or {metric: value} (sleep)."""
+    if summary and not any(isinstance(m, dict) for m in summary.values()):
+        summary = {"model": summary}
     lines = []
     for model, m in summary.items():
         if isinstance(m, dict):
@@ -414,6 +430,7 @@ def build_model_bundle(sleep_dir: Path, stress_dir: Path,
                        settings: ConsensusSettings | None = None) -> dict[str, bytes]:  # fmt: skip
     """Every file of models/ (relative path -> bytes), from the two training folders; nothing is written."""
     folders = read_training_folders(sleep_dir, stress_dir)
+    _check_sleep_cnn(folders.sleep_files[SLEEP_MODEL], Path(sleep_dir) / SLEEP_MODEL)
     settings = settings or ConsensusSettings()
     files: dict[str, bytes] = {}
     for name, data in folders.sleep_files.items():
@@ -450,6 +467,22 @@ def build_model_bundle(sleep_dir: Path, stress_dir: Path,
     }
     files[MANIFEST] = _json_bytes(manifest)
     return files
+
+
+def _check_sleep_cnn(model: bytes, where: Path) -> None:
+    """The device feeds the CNN one epoch image in its own quantization and reads one int8 per class."""
+    from vigil.dsp.config import IMAGE_SCALE_DB, IMAGE_ZERO_POINT
+    from vigil.export.tflite_reader import read_tflite
+
+    graph = read_tflite(model, check_ops=False)
+    tin, tout = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
+    if tuple(tin.shape) != SLEEP_INPUT_SHAPE or tin.quant is None:
+        raise VigilError(f"{where}: expected an int8 input of shape {list(SLEEP_INPUT_SHAPE)}, got {list(tin.shape)}")
+    if (float(tin.quant.scale), int(tin.quant.zero_point)) != (IMAGE_SCALE_DB, IMAGE_ZERO_POINT):
+        raise VigilError(f"{where}: expected the epoch image's input quantization (scale {IMAGE_SCALE_DB}, zero point "
+                         f"{IMAGE_ZERO_POINT}), got ({tin.quant.scale}, {tin.quant.zero_point})")  # fmt: skip
+    if int(np.prod(tout.shape)) != len(SLEEP_CLASSES):
+        raise VigilError(f"{where}: expected {len(SLEEP_CLASSES)} outputs (wake, nrem, rem), got shape {list(tout.shape)}")
 
 
 def _hashed_file(files: dict[str, bytes], model: str) -> bytes:
@@ -526,6 +559,9 @@ def write_standin_sleep_folder(out_dir: Path, seed: int = 0) -> Path:
     (out_dir / SLEEP_MODEL).write_bytes(tflite)
     manifest = {"kind": SLEEP_KIND, "version": 1, "stand_in": True,
                 "data": {"kind": "none", "note": "untrained stand-in, random weights (seed %d)" % seed},
-                "classes": list(SLEEP_CLASSES), "files": {SLEEP_MODEL: sha256(tflite)}}  # fmt: skip
+                "class_names": list(SLEEP_CLASSES), "files": {SLEEP_MODEL: sha256(tflite)},
+                "input": {"shape": list(SLEEP_INPUT_SHAPE), "dtype": "int8",
+                          "layout": "bins x frames (epoch image transposed)",
+                          "scale": IMAGE_SCALE_DB, "zero_point": IMAGE_ZERO_POINT}}  # fmt: skip
     (out_dir / MANIFEST).write_bytes(_json_bytes(manifest))
     return out_dir
