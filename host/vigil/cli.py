@@ -465,6 +465,9 @@ def print_verify(report: dict, name: str) -> None:
         click.echo(f"device errors: {', '.join(report['device_errors'])}")
     if "total_instructions_per_second_of_signal" in report["cost"]:
         click.echo(f"DSP cost: {report['cost']['total_instructions_per_second_of_signal']:,} instructions per second of signal")
+    for stage, per in (("sleep_cnn", "instructions_per_epoch"), ("stress", "instructions_per_segment")):
+        if per in report["cost"].get(stage, {}):
+            click.echo(f"{stage}: {report['cost'][stage][per]:,} {per.replace('_', ' ')}")
     click.echo(f"verify {name}: " + ("all outputs bit-exact" if report["ok"] else "MISMATCH"))
 
 
