@@ -25,7 +25,8 @@ def test_boot_announces_hello(link: Link, board) -> None:
     assert re.fullmatch(r"[0-9a-f]{12}", hello.build_id), hello.build_id
     assert (hello.accel_rate_hz, hello.ppg_rate_hz) == (p.ACCEL_RATE_HZ, p.PPG_RATE_HZ)
     assert (hello.max_payload, hello.sample_slots) == (p.MAX_PAYLOAD, p.SAMPLE_SLOTS)
-    assert hello.models == ()
+    # the models of models/ (vigil export models), in vigil_models.h's order
+    assert [m.name for m in hello.models] == ["sleep_cnn", "stress_nn", "stress_tree", "stress_svm", "stress_consensus"]
     assert hello.ticks_per_second > 0
 
 

@@ -6,6 +6,7 @@ void accel_task_init(accel_task_t *t)
 {
     accel_stft_init(&t->stft);
     epoch_image_init(&t->images);
+    motion_level_init(&t->motion);
     t->next_sample = 0;
 }
 
@@ -36,13 +37,18 @@ static void send_image(accel_task_t *t, const epoch_image_info_t *info, link_t *
 }
 
 void accel_task_process(accel_task_t *t, const int16_t *xyz, size_t n, bool trace, link_t *link,
-                        stage_costs_t *costs)
+                        stage_costs_t *costs, models_t *models)
 {
     if (n > ACCEL_TASK_MAX_BLOCK) {
         n = ACCEL_TASK_MAX_BLOCK; /* the caller bounds blocks by the frame size; never overrun */
     }
     uint64_t began = stage_begin();
     accel_stft_derivative(&t->stft, xyz, n, t->deriv);
+    uint32_t first_level = t->motion.epoch;
+    size_t n_levels = motion_level_push(&t->motion, t->deriv, n, t->new_levels, ACCEL_TASK_MAX_LEVELS);
+    for (size_t i = 0; i < n_levels; i++) {
+        t->motion_levels[(first_level + i) % ACCEL_TASK_MOTION_EPOCHS] = t->new_levels[i];
+    }
     stage_end(costs, VIGIL_STAGE_ACCEL_DERIVATIVE, began, (uint32_t)n);
     if (trace) {
         send_trace(t, n, link);
@@ -63,6 +69,9 @@ void accel_task_process(accel_task_t *t, const int16_t *xyz, size_t n, bool trac
         stage_end(costs, VIGIL_STAGE_EPOCH_IMAGE, began, 0);
         if (complete) {
             send_image(t, &info, link);
+            bool kept = info.epoch < t->motion.epoch && t->motion.epoch - info.epoch <= ACCEL_TASK_MOTION_EPOCHS;
+            uint16_t motion = kept ? t->motion_levels[info.epoch % ACCEL_TASK_MOTION_EPOCHS] : MOTION_LEVEL_MAX;
+            models_on_epoch(models, &t->images, &info, motion, link, costs);
         }
     }
 }

@@ -4,6 +4,7 @@
 #include "accel_task.h"
 #include "board.h"
 #include "link.h"
+#include "models.h"
 #include "nn_task.h"
 #include "ppg_task.h"
 #include "protocol/crc32.h"
@@ -27,6 +28,7 @@ typedef struct app {
     accel_task_t accel;
     ppg_task_t ppg;
     nn_task_t nn;
+    models_t models;
     stage_costs_t costs;
     uint8_t config_flags;
     int16_t values[APP_SAMPLE_VALUES_MAX];
@@ -64,10 +66,16 @@ static void send_hello(app_t *app)
     put_u16(p + n + 6, VIGIL_SAMPLE_SLOTS);
     put_u32(p + n + 8, board_ticks_per_second());
     n += 12;
-    p[n++] = (uint8_t)nn_task_models();
+    /* the engine-check model (a -DVIGIL_ENGINE_MODEL build) or the models of models/firmware, never both */
+    p[n++] = (uint8_t)(nn_task_models() + models_count());
     for (size_t m = 0; m < nn_task_models(); m++) {
         n += put_str(p + n, nn_task_model_name(m));
         memcpy(p + n, nn_task_model_hash(m), VIGIL_MODEL_HASH_SIZE);
+        n += VIGIL_MODEL_HASH_SIZE;
+    }
+    for (size_t m = 0; m < models_count(); m++) {
+        n += put_str(p + n, models_name(m));
+        memcpy(p + n, models_hash(m), VIGIL_MODEL_HASH_SIZE);
         n += VIGIL_MODEL_HASH_SIZE;
     }
     link_send(&app->link, VIGIL_MSG_HELLO, p, (uint16_t)n);
@@ -150,9 +158,9 @@ static bool consume_samples(app_t *app)
     }
     bool trace = (app->config_flags & VIGIL_CONFIG_FLAG_TRACE) != 0;
     if (slot->payload[0] == VIGIL_CHANNEL_ACCEL) {
-        accel_task_process(&app->accel, app->values, n_values / 3u, trace, &app->link, &app->costs);
+        accel_task_process(&app->accel, app->values, n_values / 3u, trace, &app->link, &app->costs, &app->models);
     } else if (slot->payload[0] == VIGIL_CHANNEL_PPG) {
-        ppg_task_process(&app->ppg, app->values, n_values, trace, &app->link, &app->costs);
+        ppg_task_process(&app->ppg, app->values, n_values, trace, &app->link, &app->costs, &app->models);
     }
     sample_queue_pop(&app->samples);
     s[VIGIL_STAT_SAMPLE_FRAMES_CONSUMED]++;
@@ -170,6 +178,7 @@ static bool configure(app_t *app, uint16_t ppg_rate_hz, uint8_t flags)
         return false;
     }
     accel_task_init(&app->accel);
+    models_init(&app->models);
     memset(&app->costs, 0, sizeof app->costs);
     memset(app->index_known, 0, sizeof app->index_known);
     app->config_flags = flags;

@@ -2,11 +2,14 @@
 
 bool ppg_task_init(ppg_task_t *t, uint16_t rate_hz)
 {
-    ppg_pipeline_t fresh;
-    if (!ppg_pipeline_init(&fresh, rate_hz)) {
+    /* Validate the rate on a scratch copy (a refused rate leaves the task unchanged), then initialize in place:
+     * the pipeline points into itself (the biquad cascade's state), so a struct copy would leave that pointer
+     * on this function's stack frame, where later calls overwrite it. */
+    ppg_pipeline_t probe;
+    if (!ppg_pipeline_init(&probe, rate_hz)) {
         return false;
     }
-    t->pipe = fresh;
+    (void)ppg_pipeline_init(&t->pipe, rate_hz);
     t->rate_hz = rate_hz;
     t->next_sample = 0;
     return true;
@@ -37,7 +40,8 @@ static void send_hrv(ppg_task_t *t, const hrv_features_t *f, link_t *link)
     link_send(link, VIGIL_MSG_HRV, p, 36);
 }
 
-static void process_step(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs)
+static void process_step(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs,
+                         models_t *models)
 {
     uint64_t began = stage_begin();
     ppg_filter(&t->pipe, raw, n, t->filtered);
@@ -60,13 +64,15 @@ static void process_step(ppg_task_t *t, const int16_t *raw, size_t n, bool trace
     stage_end(costs, VIGIL_STAGE_HRV, began, (uint32_t)n);
     for (size_t s = 0; s < n_seg; s++) {
         send_hrv(t, &t->segments[s], link);
+        models_on_segment(models, &t->segments[s], link, costs);
     }
 }
 
-void ppg_task_process(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs)
+void ppg_task_process(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs,
+                      models_t *models)
 {
     for (size_t done = 0; done < n; done += PPG_TASK_STEP) {
         size_t step = n - done < PPG_TASK_STEP ? n - done : PPG_TASK_STEP;
-        process_step(t, raw + done, step, trace, link, costs);
+        process_step(t, raw + done, step, trace, link, costs, models);
     }
 }

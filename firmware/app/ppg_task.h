@@ -9,6 +9,7 @@
 
 #include "dsp/ppg_pipeline.h"
 #include "link.h"
+#include "models.h"
 #include "stage_cost.h"
 
 /* Samples filtered per step: one TRACE_PPG frame's worth. */
@@ -27,6 +28,8 @@ typedef struct ppg_task {
 /* False if the rate is not supported (the task is then unchanged). */
 bool ppg_task_init(ppg_task_t *t, uint16_t rate_hz);
 
-void ppg_task_process(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs);
+/* Closed HRV segments go to the models (stress trio + consensus). */
+void ppg_task_process(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs,
+                      models_t *models);
 
 #endif

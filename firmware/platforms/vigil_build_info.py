@@ -3,10 +3,16 @@
 Defines two C string macros for every environment:
 
   VIGIL_BUILD_ID    first 12 hex digits of SHA-256 over the contents of every file
-                    under firmware/core, firmware/app and the environment's board
+                    under firmware/core, firmware/app, the environment's board
                     directory (option `custom_vigil_board_dir`, may be empty), the
                     files taken in order of their project-relative POSIX path
-                    (plain string sort), contents concatenated with no separator.
+                    (plain string sort), contents concatenated with no separator;
+                    then the files of the models' firmware folder (below), in
+                    order of their path relative to that folder.
+
+and puts the models' generated headers on the include path: MODELS_DIR/firmware, where
+MODELS_DIR is $VIGIL_MODELS_DIR if set (e.g. freshly trained models, `make demo`), else
+the project's models/ (written by `vigil export models`).
   VIGIL_FW_VERSION  project.version from the root pyproject.toml (the first
                     `version = "..."` line if [project] has none); "0.0.0" if the
                     file or the line is missing.
@@ -23,6 +29,13 @@ import sys
 
 HASHED_DIRS = ("firmware/core", "firmware/app")
 DEFAULT_VERSION = "0.0.0"
+MODELS_ENV = "VIGIL_MODELS_DIR"
+
+
+def models_firmware_dir(project_dir):
+    """The folder of generated model headers the firmware includes."""
+    models = os.environ.get(MODELS_ENV) or os.path.join(project_dir, "models")
+    return os.path.join(os.path.abspath(models), "firmware")
 
 
 def build_id(project_dir, board_dir=None):
@@ -40,6 +53,13 @@ def build_id(project_dir, board_dir=None):
     for rel in sorted(files):
         with open(os.path.join(project_dir, rel), "rb") as fp:
             digest.update(fp.read())
+    models = models_firmware_dir(project_dir)
+    if os.path.isdir(models):
+        for name in sorted(os.listdir(models)):
+            path = os.path.join(models, name)
+            if os.path.isfile(path):
+                with open(path, "rb") as fp:
+                    digest.update(fp.read())
     return digest.hexdigest()[:12]
 
 
@@ -74,6 +94,10 @@ def _apply(env):
         )
     bid = build_id(project_dir, board_dir)
     version = fw_version(project_dir)
+    models = models_firmware_dir(project_dir)
+    if " " in models:
+        sys.stderr.write("Warning! the models folder %s has a space: PlatformIO cannot include it\n" % models)
+    env.Append(CPPPATH=[models])
     env.Append(
         CPPDEFINES=[
             ("VIGIL_BUILD_ID", env.StringifyMacro(bid)),

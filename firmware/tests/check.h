@@ -30,6 +30,7 @@ void run_ppg_tests(check_totals_t *t);   /* test_ppg.c */
 void run_epoch_image_tests(check_totals_t *t);
 void run_nn_tests(check_totals_t *t); /* test_nn_kernels.c */
 void run_plan_tests(check_totals_t *t); /* test_plan_executor.c */
+void run_models_tests(check_totals_t *t); /* test_models.c */
 
 /* Harnesses: read a binary request on `in`, write the kernel's outputs on `out`, for the
  * Python tests that compare C and twin on many signals (tests/test_dsp_*.py).
@@ -38,5 +39,6 @@ int harness_accel(FILE *in, FILE *out); /* test_accel.c */
 int harness_ppg(FILE *in, FILE *out);   /* test_ppg.c */
 int harness_epoch_image(FILE *in, FILE *out);
 int harness_nn(FILE *in, FILE *out); /* test_nn_kernels.c */
+int harness_consensus(FILE *in, FILE *out); /* test_models.c */
 
 #endif

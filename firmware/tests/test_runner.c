@@ -19,6 +19,7 @@ static const suite_t SUITES[] = {
     {"epoch_image", run_epoch_image_tests},
     {"nn", run_nn_tests},
     {"plan", run_plan_tests},
+    {"models", run_models_tests},
 };
 
 typedef struct harness {
@@ -31,6 +32,7 @@ static const harness_t HARNESSES[] = {
     {"ppg", harness_ppg},
     {"epoch_image", harness_epoch_image},
     {"nn", harness_nn},
+    {"consensus", harness_consensus},
 };
 
 int main(int argc, char **argv)

@@ -381,14 +381,24 @@ def _replay_with_progress(link: Link, rec: Any, show: bool) -> Any:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also log every frame the device sends as JSON Lines.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def replay(port: str, input_path: Path, out: Path | None, as_json: bool) -> None:
+@click.option("--any-models", is_flag=True,
+              help="Replay even if the device's models (HELLO) are not those of models/ ($VIGIL_MODELS_DIR).")
+def replay(port: str, input_path: Path, out: Path | None, as_json: bool, any_models: bool) -> None:
     """Stream a recording into the device (flow controlled: nothing is lost at any link
-    speed) and collect what it computes: spectrogram columns, epoch images, beats, HRV."""
+    speed) and collect what it computes: spectrogram columns, epoch images, beats, HRV,
+    sleep classes (SLEEP) and stress records with their alert and its reasons (STRESS).
+    Refuses a device whose models differ from models/ unless --any-models."""
     rec = _load_recording(input_path)
     with Link.open(port) as link, (JsonlLog(out) if out else nullcontext()) as log:
         if log is not None:
             link.listeners.append(lambda event: log.write(event_record(event, port)))
         hello = link.request_hello()
+        if not any_models:
+            from vigil.export.model_bundle import bundle_hashes
+            from vigil.ml.consensus_twin import models_dir
+            from vigil.verify import check_models
+
+            check_models(hello, bundle_hashes(models_dir()))
         outputs = _replay_with_progress(link, rec, show=not as_json and sys.stderr.isatty())
     result = {
         "board": hello.board,
@@ -396,6 +406,9 @@ def replay(port: str, input_path: Path, out: Path | None, as_json: bool) -> None
         "epoch_images": len(outputs.images),
         "beats": len(outputs.beats),
         "hrv_segments": len(outputs.hrv),
+        "sleep_epochs": len(outputs.sleep),
+        "stress_segments": len(outputs.stress),
+        "alerts": sum(r["alert"] for r in outputs.stress),
         "device_errors": [e.code_name for e in outputs.errors],
     }
     if as_json:
@@ -415,7 +428,10 @@ def verify(port: str, input_path: Path, as_json: bool) -> None:
     otherwise the first differing window, stage and index are named.
 
     \b
-    Stages: accel_derivative, stft_columns, epoch_image, ppg_filtered, ppg_beats, hrv_features.
+    Stages: accel_derivative, stft_columns, epoch_image, ppg_filtered, ppg_beats, hrv_features,
+    sleep (sleep CNN per epoch), stress (tree, SVM, stress NN, consensus, alert and reasons per
+    segment). The device must carry the models of models/ (or $VIGIL_MODELS_DIR): HELLO's
+    hashes are compared first and a difference is refused, naming both hashes.
     The device also reports what each stage cost (instructions on the virtual board)."""
     rec = _load_recording(input_path)
     with Link.open(port) as link:
@@ -449,6 +465,9 @@ def print_verify(report: dict, name: str) -> None:
         click.echo(f"device errors: {', '.join(report['device_errors'])}")
     if "total_instructions_per_second_of_signal" in report["cost"]:
         click.echo(f"DSP cost: {report['cost']['total_instructions_per_second_of_signal']:,} instructions per second of signal")
+    for stage, per in (("sleep_cnn", "instructions_per_epoch"), ("stress", "instructions_per_segment")):
+        if per in report["cost"].get(stage, {}):
+            click.echo(f"{stage}: {report['cost'][stage][per]:,} {per.replace('_', ' ')}")
     click.echo(f"verify {name}: " + ("all outputs bit-exact" if report["ok"] else "MISMATCH"))
 
 
@@ -542,6 +561,58 @@ def export_nn(model: Path, name: str, out_dir: Path, as_json: bool) -> None:
     else:
         click.echo(f"{name}: {', '.join(str(f) for f in entry['files'])} in {out_dir}; "
                    f"arena {entry['arena_bytes']:,} B, weights {entry['weight_bytes']:,} B, {entry['macs']:,} MACs")  # fmt: skip
+
+
+@export_group.command("models")
+@click.option("--sleep", "sleep_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Sleep training folder (sleep_cnn.tflite + manifest.json). Default: OUT/sleep.")  # fmt: skip
+@click.option("--stress", "stress_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Stress training folder (`vigil train stress --out`). Default: OUT/stress.")  # fmt: skip
+@click.option("--out", "out_dir", default="models", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The models folder the firmware builds with.")  # fmt: skip
+@click.option("--alert-probability", type=float, default=None,
+              help="Alert threshold on the weighted P(stress) (default: OUT/manifest.json's, else 0.6).")  # fmt: skip
+@click.option("--motion-limit", type=int, default=None,
+              help="Largest motion level (mean |accel derivative| per sample, milli-g) still 'little motion' "
+                   "(default: OUT/manifest.json's, else 40).")  # fmt: skip
+@click.option("--check", is_flag=True, help="Regenerate in memory only; exit 1 if any file of OUT differs.")
+@click.option("--json", "as_json", is_flag=True, help="Print the stale/written files and model hashes as JSON.")
+def export_models(sleep_dir: Path | None, stress_dir: Path | None, out_dir: Path, alert_probability: float | None,
+                  motion_limit: int | None, check: bool, as_json: bool) -> None:  # fmt: skip
+    """Build the device's models folder from a sleep and a stress training folder: copies of the trained
+    files with a MODEL_CARD.md each (OUT/sleep, OUT/stress), the C headers the firmware includes
+    (OUT/firmware: engine plans, TFLM arrays, tree/SVM tables, micromlgen ports, stress_consensus.h,
+    vigil_models.h with the hashes HELLO announces) and OUT/manifest.json (data, settings, hashes,
+    metrics). Without --sleep/--stress it regenerates OUT from its own copies, e.g.
+
+    \b
+        vigil export models --sleep runs/sleep --stress runs/stress --out models
+        vigil export models --check     # committed models/ = what the generator makes
+
+    Build a firmware against another folder with VIGIL_MODELS_DIR=DIR (pio run / vigil board start).
+    """
+    from vigil.export import model_bundle as mb
+
+    settings = mb.ConsensusSettings()
+    if (out_dir / mb.MANIFEST).is_file():
+        settings = mb.ConsensusSettings.from_dict(mb.read_bundle_manifest(out_dir)["consensus"])
+    settings = mb.ConsensusSettings(
+        settings.alert_probability if alert_probability is None else alert_probability,
+        settings.motion_limit if motion_limit is None else motion_limit,
+    )
+    files = mb.build_model_bundle(sleep_dir or out_dir / "sleep", stress_dir or out_dir / "stress", settings)
+    stale = mb.write_model_bundle(files, out_dir, check=check)
+    hashes = json.loads(files[mb.MANIFEST])["hashes"]
+    if as_json:
+        emit_json({"out": str(out_dir), "check": check, "stale" if check else "written": stale, "hashes": hashes})
+    else:
+        verb = "stale" if check else "wrote"
+        for rel in stale:
+            click.echo(f"{verb}: {out_dir / rel}")
+        click.echo(f"{out_dir}: {len(files)} files, {len(stale)} {'stale' if check else 'changed'}; models "
+                   + ", ".join(f"{k} {v[:8]}" for k, v in hashes.items()))  # fmt: skip
+    if check and stale:
+        sys.exit(1)
 
 
 # ---------------------------------------------------------------- stress models

@@ -33,6 +33,8 @@ class DeviceOutputs:
     images: list[p.EpochImage] = field(default_factory=list)
     beats: list[int] = field(default_factory=list)
     hrv: list[dict[str, int]] = field(default_factory=list)
+    sleep: list[dict[str, int]] = field(default_factory=list)  # SLEEP records (protocol.SLEEP_FIELDS)
+    stress: list[dict[str, int]] = field(default_factory=list)  # STRESS records (protocol.STRESS_FIELDS)
     errors: list[p.ErrorReport] = field(default_factory=list)
     cost: list[p.StageCost] = field(default_factory=list)
     config: p.ConfigAck | None = None
@@ -58,6 +60,10 @@ class DeviceOutputs:
                 self.beats.append(int.from_bytes(data[:4], "little"))
             elif t == p.MsgType.HRV:
                 self.hrv.append(p.unpack_hrv(data))
+            elif t == p.MsgType.SLEEP:
+                self.sleep.append(p.unpack_sleep(data))
+            elif t == p.MsgType.STRESS:
+                self.stress.append(p.unpack_stress(data))
             elif t == p.MsgType.ERROR:
                 self.errors.append(p.ErrorReport.unpack(data))
 

@@ -7,7 +7,11 @@ Stages compared (each in windows, so a mismatch names where it is):
 - ppg_filtered: per 60-s segment of samples, index = sample
 - ppg_beats: per segment, index = beat number within the segment
 - hrv_features: per segment, index = feature name
-A missing or extra output is a mismatch too."""
+- sleep: per epoch, index = field of the SLEEP record (int8 outputs, class, motion level)
+- stress: per segment, index = field of the STRESS record (features CRC, each model's P(stress), NN logits,
+  votes, weighted probability, decision, unanimity, alert, reasons, motion)
+A missing or extra output is a mismatch too. The model stages' twin is vigil.ml.consensus_twin with the models
+of models/ (or $VIGIL_MODELS_DIR); the device must announce the same models in HELLO (``check_models``)."""
 
 from __future__ import annotations
 
@@ -24,11 +28,14 @@ from vigil.dsp import stft as stft_twin
 from vigil.dsp.epoch_image import epoch_images
 from vigil.replay import VIRTUAL_INSTRUCTIONS_PER_SECOND, DeviceOutputs
 from vigil.device import protocol as p
+from vigil.errors import VigilError
+from vigil.ml import consensus_twin
 
 if TYPE_CHECKING:
     from vigil.device.link import Link
 
-STAGES = ("accel_derivative", "stft_columns", "epoch_image", "ppg_filtered", "ppg_beats", "hrv_features")
+STAGES = ("accel_derivative", "stft_columns", "epoch_image", "ppg_filtered", "ppg_beats", "hrv_features", "sleep",
+          "stress")
 
 
 @dataclass
@@ -65,9 +72,24 @@ class TwinOutputs:
     ppg_filtered: np.ndarray
     beats: np.ndarray
     hrv: list[dict[str, int]]
+    sleep: list[dict[str, int]] = field(default_factory=list)
+    stress: list[dict[str, int]] = field(default_factory=list)
 
 
-def twin_outputs(rec: Recording, ppg_rate_hz: int) -> TwinOutputs:
+def check_models(hello: p.Hello, hashes: dict[str, bytes]) -> None:
+    """Refuse to compare a device whose models are not the twin's: every model of the twin's models folder
+    (``hashes``: name -> HELLO hash, e.g. ``DeviceModels.hashes`` or ``model_bundle.bundle_hashes``) must be
+    announced in HELLO with the same hash."""
+    carried = {m.name: m.hash for m in hello.models}
+    for name, digest in hashes.items():
+        if carried.get(name) != digest:
+            got = carried[name].hex() if name in carried else "none"
+            raise VigilError(
+                f"{consensus_twin.models_dir()}: the device's {name} is not the twin's (device hash {got}, twin hash "
+                f"{digest.hex()}): rebuild the firmware with these models, or point VIGIL_MODELS_DIR at the device's")
+
+
+def twin_outputs(rec: Recording, ppg_rate_hz: int, models: consensus_twin.DeviceModels | None = None) -> TwinOutputs:
     deriv = accel_twin.derivative(accel_twin.magnitude(rec.accel))
     columns = stft_twin.stft_columns(deriv)
     if len(rec.ppg):
@@ -75,7 +97,38 @@ def twin_outputs(rec: Recording, ppg_rate_hz: int) -> TwinOutputs:
         hrv = [{name: int(getattr(seg, name)) for name in p.HRV_FIELDS} for seg in segments]
     else:
         filtered, beats, hrv = np.zeros(0, np.int64), np.zeros(0, np.int64), []
-    return TwinOutputs(deriv, columns, epoch_images(columns), np.asarray(filtered), np.asarray(beats), hrv)
+    images = epoch_images(columns)
+    models = models or consensus_twin.DeviceModels.load()
+    motion = consensus_twin.motion_levels(deriv)
+    sleep = consensus_twin.sleep_records(images, motion, models)
+    stress = consensus_twin.stress_records(hrv, sleep, models)
+    sleep_rows = [dict(zip(p.SLEEP_FIELDS, (r.epoch, *r.outputs, r.cls, r.motion))) for r in sleep]
+    return TwinOutputs(deriv, columns, images, np.asarray(filtered), np.asarray(beats), hrv, sleep_rows, stress)
+
+
+def _compare_records(result: StageResult, stage: str, device: list[dict[str, int]], twin: list[dict[str, int]],
+                     key: str, fields: tuple[str, ...]) -> None:
+    """Records by their window number (``key``), every field compared; missing, extra and repeated ones too."""
+    dev: dict[int, dict[str, int]] = {}
+    repeated = set()
+    for r in device:
+        if r[key] in dev:
+            repeated.add(r[key])
+        dev[r[key]] = r
+    want = {r[key]: r for r in twin}
+    for w in sorted(set(dev) | set(want)):
+        got, exp = dev.get(w), want.get(w)
+        mismatch = None
+        if got is None or exp is None:
+            mismatch = Mismatch(stage, w, None, "missing" if got is None else "extra", None)
+        elif w in repeated:
+            mismatch = Mismatch(stage, w, None, "repeated", None)
+        else:
+            for name in fields:
+                if got[name] != exp[name]:
+                    mismatch = Mismatch(stage, w, name, got[name], exp[name])
+                    break
+        result.add(mismatch)
 
 
 def _compare_series(result: StageResult, stage: str, device: np.ndarray, twin: np.ndarray, window: int) -> None:
@@ -151,6 +204,8 @@ def compare(device: DeviceOutputs, twin: TwinOutputs, ppg_rate_hz: int) -> dict[
                     mismatch = Mismatch("hrv_features", s, name, got[name], want[name])
                     break
         results["hrv_features"].add(mismatch)
+    _compare_records(results["sleep"], "sleep", device.sleep, twin.sleep, "epoch", p.SLEEP_FIELDS)
+    _compare_records(results["stress"], "stress", device.stress, twin.stress, "segment", p.STRESS_FIELDS)
     return results
 
 
@@ -161,7 +216,11 @@ STAGE_RATES = {
     p.Stage.PPG_FILTER: "ppg",
     p.Stage.PPG_BEATS: "ppg",
     p.Stage.HRV: "ppg",
+    p.Stage.SLEEP_CNN: "accel",
+    p.Stage.STRESS: "ppg",
 }
+#: Stages that run once per window: COST also reports instructions per call (per epoch, per segment).
+PER_CALL_STAGES = {p.Stage.SLEEP_CNN: "instructions_per_epoch", p.Stage.STRESS: "instructions_per_segment"}
 
 
 def cost_table(costs: list[p.StageCost], rec: Recording, ppg_rate_hz: int, ticks_per_second: int, board: str) -> dict:
@@ -178,6 +237,8 @@ def cost_table(costs: list[p.StageCost], rec: Recording, ppg_rate_hz: int, ticks
             entry["instructions"] = round(c.ticks * per_tick)
             entry["instructions_per_second_of_signal"] = round(c.ticks * per_tick / sig) if sig else 0
             total += entry["instructions_per_second_of_signal"]
+            if p.Stage(c.stage) in PER_CALL_STAGES:
+                entry[PER_CALL_STAGES[p.Stage(c.stage)]] = round(c.ticks * per_tick / c.calls) if c.calls else 0
         out[name] = entry
     if per_tick is not None:
         out["total_instructions_per_second_of_signal"] = round(total)
@@ -201,9 +262,11 @@ def verify_recording(link: Link, rec: Recording, progress: Callable[[int], None]
     from vigil.replay import replay
 
     hello = link.hello or link.request_hello()
+    models = consensus_twin.DeviceModels.load()
+    check_models(hello, models.hashes)
     outputs = replay(link, rec, progress=progress)
     rate = outputs.config.ppg_rate_hz if outputs.config else p.PPG_RATE_HZ
-    report = summary(compare(outputs, twin_outputs(rec, rate), rate))
+    report = summary(compare(outputs, twin_outputs(rec, rate, models), rate))
     report["board"] = hello.board
     report["device_errors"] = [e.code_name for e in outputs.errors]
     report["ok"] = report["ok"] and not outputs.errors

@@ -22,6 +22,9 @@
 #define VIGIL_CONFIG_FLAG_TRACE 1u
 #define VIGIL_NN_CHUNK 256u
 #define VIGIL_NN_OP_COST_MAX 64u
+#define VIGIL_SLEEP_CLASSES 3u
+#define VIGIL_SLEEP_SIZE 10u
+#define VIGIL_STRESS_SIZE 25u
 #define VIGIL_CONFIG_OK 0u
 #define VIGIL_CONFIG_UNSUPPORTED_RATE 1u
 
@@ -54,6 +57,8 @@ typedef enum vigil_msg_type {
     VIGIL_MSG_NN_RESULT = 0x96,
     VIGIL_MSG_NN_OUTPUT = 0x97,
     VIGIL_MSG_NN_OP_COST = 0x98,
+    VIGIL_MSG_SLEEP = 0x99,
+    VIGIL_MSG_STRESS = 0x9A,
 } vigil_msg_type_t;
 
 typedef enum vigil_error_code {
@@ -75,7 +80,9 @@ typedef enum vigil_stage {
     VIGIL_STAGE_PPG_FILTER = 4,
     VIGIL_STAGE_PPG_BEATS = 5,
     VIGIL_STAGE_HRV = 6,
-    VIGIL_STAGE_COUNT = 6,
+    VIGIL_STAGE_SLEEP_CNN = 7,
+    VIGIL_STAGE_STRESS = 8,
+    VIGIL_STAGE_COUNT = 8,
 } vigil_stage_t;
 
 typedef enum vigil_nn_status {

@@ -23,6 +23,13 @@ def pio_command() -> list[str]:
     return [sys.executable, "-m", "platformio"]
 
 
+def models_firmware_dir() -> Path:
+    """The generated model headers the firmware builds with: $VIGIL_MODELS_DIR/firmware, else models/firmware
+    (firmware/platforms/vigil_build_info.py puts the same folder on the include path)."""
+    models = os.environ.get("VIGIL_MODELS_DIR")
+    return (Path(models).resolve() if models else project_root() / "models") / "firmware"
+
+
 def build_dir(env: str) -> Path:
     return project_root() / ".pio" / "build" / env
 
@@ -34,6 +41,7 @@ def sources_newer_than(artifact: Path) -> bool:
     built = artifact.stat().st_mtime
     root = project_root()
     paths = [root / "platformio.ini", *(q for q in (root / "firmware").rglob("*") if q.suffix in SOURCE_SUFFIXES)]
+    paths += list(models_firmware_dir().glob("*.h"))
     return any(q.stat().st_mtime > built for q in paths if q.is_file())
 
 

@@ -75,6 +75,9 @@ class MsgType(IntEnum):
     NN_RESULT = 0x96
     NN_OUTPUT = 0x97
     NN_OP_COST = 0x98
+    # the models (see docs/protocol.md, "Models")
+    SLEEP = 0x99
+    STRESS = 0x9A
 
 
 class ErrorCode(IntEnum):
@@ -102,6 +105,8 @@ class Stage(IntEnum):
     PPG_FILTER = 4  # band-pass biquads
     PPG_BEATS = 5  # beat detector
     HRV = 6  # IBIs, artifact rejection, segment features
+    SLEEP_CNN = 7  # epoch image -> sleep CNN (engine plan) -> class, per epoch
+    STRESS = 8  # features -> tree, SVM, stress NN, consensus, alert, per segment
 
 
 class NnStatus(IntEnum):
@@ -527,6 +532,31 @@ def unpack_hrv(payload: bytes) -> dict[str, int]:
     return dict(zip(HRV_FIELDS, _Reader(payload, "HRV").take(HRV_FORMAT.format)))
 
 
+SLEEP_CLASSES = 3  # sleep CNN outputs: wake, NREM, REM
+SLEEP_FORMAT = struct.Struct("<I3bBH")
+SLEEP_FIELDS = ("epoch", "out0", "out1", "out2", "cls", "motion")
+# votes: bit j = model j (tree, svm, nn) votes stress; reasons: bits of vigil.ml.consensus_twin.REASON_NAMES
+STRESS_FORMAT = struct.Struct("<IIHHHbbBHBBBBH")
+STRESS_FIELDS = ("segment", "features_crc", "p_tree", "p_svm", "p_nn", "nn_out0", "nn_out1", "votes",
+                 "weighted_q15", "decision", "unanimous", "alert", "reasons", "motion")  # fmt: skip
+
+
+def unpack_sleep(payload: bytes) -> dict[str, int]:
+    return dict(zip(SLEEP_FIELDS, _Reader(payload, "SLEEP").take(SLEEP_FORMAT.format)))
+
+
+def pack_sleep(record: dict[str, int]) -> bytes:
+    return SLEEP_FORMAT.pack(*(record[name] for name in SLEEP_FIELDS))
+
+
+def unpack_stress(payload: bytes) -> dict[str, int]:
+    return dict(zip(STRESS_FIELDS, _Reader(payload, "STRESS").take(STRESS_FORMAT.format)))
+
+
+def pack_stress(record: dict[str, int]) -> bytes:
+    return STRESS_FORMAT.pack(*(record[name] for name in STRESS_FIELDS))
+
+
 def pack_stats(values: dict[str, int]) -> bytes:
     return struct.pack(f"<{len(STATS_FIELDS)}I", *(values.get(name, 0) for name, _ in STATS_FIELDS))
 
@@ -562,6 +592,10 @@ def describe(frame: Frame) -> dict:
             out["index"] = _Reader(frame.payload, "BEAT").take("<I")[0]
         elif frame.type == MsgType.HRV:
             out.update(unpack_hrv(frame.payload))
+        elif frame.type == MsgType.SLEEP:
+            out.update(unpack_sleep(frame.payload))
+        elif frame.type == MsgType.STRESS:
+            out.update(unpack_stress(frame.payload))
         elif frame.type in (MsgType.TRACE_DERIV, MsgType.TRACE_PPG):
             trace = Trace.unpack(frame.payload, 2 if frame.type == MsgType.TRACE_DERIV else 4)
             out.update(first_index=trace.first_index, values=list(trace.values))

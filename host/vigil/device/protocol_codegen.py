@@ -61,6 +61,9 @@ def protocol_header() -> str:
         "CONFIG_FLAG_TRACE": p.CONFIG_FLAG_TRACE,
         "NN_CHUNK": p.NN_CHUNK,
         "NN_OP_COST_MAX": p.NN_OP_COST_MAX,
+        "SLEEP_CLASSES": p.SLEEP_CLASSES,
+        "SLEEP_SIZE": p.SLEEP_FORMAT.size,
+        "STRESS_SIZE": p.STRESS_FORMAT.size,
         "CONFIG_OK": p.CONFIG_OK,
         "CONFIG_UNSUPPORTED_RATE": p.CONFIG_UNSUPPORTED_RATE,
     }

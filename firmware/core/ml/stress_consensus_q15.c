@@ -1,0 +1,38 @@
+#include "ml/stress_consensus_q15.h"
+
+#define STRESS_Q15_SHIFT 15u
+
+void stress_consensus_q15(const stress_consensus_q15_t *c, const stress_evidence_t *e, stress_verdict_t *out)
+{
+    uint32_t acc = STRESS_Q15_HALF; /* round half up; the sum is <= 2^30 + 2^14, no overflow */
+    bool unanimous = true;
+    for (uint32_t j = 0u; j < STRESS_MODELS; j++) {
+        acc += (uint32_t)c->weight_q15[j] * e->p_stress_q15[j];
+        unanimous = unanimous && e->votes_stress[j];
+    }
+    uint16_t weighted = (uint16_t)(acc >> STRESS_Q15_SHIFT);
+    uint8_t reasons = 0u;
+    if (unanimous) {
+        reasons |= STRESS_REASON_UNANIMOUS;
+    }
+    if (weighted >= c->threshold_q15) {
+        reasons |= STRESS_REASON_ABOVE_THRESHOLD;
+    }
+    if (e->features_valid) {
+        reasons |= STRESS_REASON_FEATURES_VALID;
+    }
+    if (e->context_known) {
+        reasons |= STRESS_REASON_CONTEXT_KNOWN;
+        if (e->awake) {
+            reasons |= STRESS_REASON_AWAKE;
+        }
+        if (e->motion <= c->motion_limit) {
+            reasons |= STRESS_REASON_LITTLE_MOTION;
+        }
+    }
+    out->weighted_q15 = weighted;
+    out->decision = weighted > STRESS_Q15_HALF ? 1u : 0u;
+    out->unanimous = unanimous ? 1u : 0u;
+    out->alert = reasons == STRESS_REASON_ALL ? 1u : 0u;
+    out->reasons = reasons;
+}

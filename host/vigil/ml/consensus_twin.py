@@ -1,0 +1,236 @@
+"""Twin of the device's model stages: the sleep CNN per epoch and the stress trio + local consensus per segment.
+
+    models = DeviceModels.load(models_dir)                  # models/ (or $VIGIL_MODELS_DIR), as the firmware
+    sleep = sleep_records(images, models)                   # per epoch image: int8 outputs, class
+    motion = motion_levels(deriv)                           # per 30-s epoch, milli-g
+    stress = stress_records(hrv, sleep, motion, models)     # per HRV segment: every model, consensus, alert
+
+Every number is the device's integer: the tree and SVM through their C twins (vigil.export.tree_export /
+svm_export), the NNs through TFLM's reference kernels (the engine is bit-exact with them), the input
+quantization, NN output table, weights and gating from the constants generated into stress_consensus.h.
+
+Context and timing (firmware/app/stress_task.c does the same). Segment s (PPG samples [60 s s, 60 s (s+1))) is
+covered by accelerometer epochs 2s and 2s+1. Its STRESS record is sent when the segment's HRV features AND the
+sleep result of epoch 2s+1 (whose image completes ~46 s after the epoch ends) exist; the device keeps up to
+STRESS_PENDING_MAX segments waiting. A segment still waiting when STRESS_PENDING_MAX newer segments have closed is
+sent with its context unknown (alert blocked, reason bits CONTEXT_KNOWN/AWAKE/LITTLE_MOTION clear); the device
+keeps the last CONTEXT_EPOCHS epochs' context, and a segment whose epochs are older than that is sent with its
+context unknown too. So the records are a function of the recording alone as long as the accelerometer and PPG
+streams stay within CONTEXT_EPOCHS / 2 minutes of each other (replay sends them in time order: a few seconds),
+and a recording's last segments whose context never came are not sent.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vigil.device.protocol import STRESS_FIELDS  # the STRESS record's fields = the twin's record keys
+from vigil.dsp.config import EPOCH_SAMPLES
+from vigil.export import model_bundle as mb
+
+STRESS_PENDING_MAX = 4  # firmware/app/stress_task.h STRESS_TASK_PENDING_MAX
+CONTEXT_EPOCHS = 8  # firmware/app/stress_task.h STRESS_TASK_CONTEXT_EPOCHS
+EPOCHS_PER_SEGMENT = 2
+MOTION_LEVEL_MAX = 0xFFFF
+Q15_ONE, Q15_HALF = 1 << 15, 1 << 14
+FEATURES = ("avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20")  # HRV record order = the models' feature order
+
+REASON_UNANIMOUS = 0x01
+REASON_ABOVE_THRESHOLD = 0x02
+REASON_FEATURES_VALID = 0x04
+REASON_CONTEXT_KNOWN = 0x08
+REASON_AWAKE = 0x10
+REASON_LITTLE_MOTION = 0x20
+REASON_ALL = 0x3F
+REASON_NAMES = {REASON_UNANIMOUS: "unanimous", REASON_ABOVE_THRESHOLD: "above_threshold",
+                REASON_FEATURES_VALID: "features_valid", REASON_CONTEXT_KNOWN: "context_known",
+                REASON_AWAKE: "awake", REASON_LITTLE_MOTION: "little_motion"}  # fmt: skip
+
+
+def models_dir() -> Path:
+    """The models folder the firmware is built with: $VIGIL_MODELS_DIR, else <VIGIL_ROOT or repo>/models."""
+    if os.environ.get("VIGIL_MODELS_DIR"):
+        return Path(os.environ["VIGIL_MODELS_DIR"])
+    root = os.environ.get("VIGIL_ROOT")
+    return (Path(root) if root else Path(__file__).resolve().parents[3]) / "models"
+
+
+@dataclass
+class DeviceModels:
+    """The models of one models/ folder, in the form the device runs them."""
+
+    tree: Any  # vigil.export.tree_export.TreeQ15
+    svm: Any  # vigil.export.svm_export.SvmQ15
+    stress_nn: bytes
+    sleep_cnn: bytes
+    consensus: mb.ConsensusConstants
+    hashes: dict[str, bytes]
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> DeviceModels:
+        import joblib
+
+        from vigil.export.svm_export import export_svm
+        from vigil.export.tree_export import export_tree
+        from vigil.ml.stress_io import load_scaler
+
+        folder = Path(folder) if folder is not None else models_dir()
+        manifest = mb.read_bundle_manifest(folder)
+        stress = folder / "stress"
+        scaler = load_scaler(stress)
+        names = ("stress_scaler.json", "stress_consensus.json", mb.STRESS_NN)
+        files = {name: (stress / name).read_bytes() for name in names}
+        settings = mb.ConsensusSettings.from_dict(manifest["consensus"])
+        return cls(
+            export_tree(joblib.load(stress / "stress_tree.joblib"), scaler),
+            export_svm(joblib.load(stress / "stress_svm.joblib"), scaler),
+            files[mb.STRESS_NN], (folder / "sleep" / mb.SLEEP_MODEL).read_bytes(),
+            mb.consensus_constants(files, settings), mb.bundle_hashes(folder),
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------- sleep
+
+
+def sleep_cnn_input(image: np.ndarray) -> np.ndarray:
+    """The CNN's input for an epoch image (frames x bins int8): bins x frames x 1 (frequency down, time across),
+    values unchanged (the image is already in the CNN's input quantization)."""
+    return np.ascontiguousarray(np.asarray(image, dtype=np.int8).T[:, :, None])
+
+
+def argmax_first(values: np.ndarray) -> int:
+    """The class of int8 outputs: the first maximum (lowest index on ties), as the device."""
+    return int(np.argmax(np.asarray(values)))
+
+
+@dataclass(frozen=True)
+class SleepRecord:
+    epoch: int
+    outputs: tuple[int, ...]
+    cls: int
+    motion: int
+
+
+def motion_levels(deriv: np.ndarray) -> np.ndarray:
+    """Per complete 30-s epoch: floor(sum |derivative| / EPOCH_SAMPLES), saturated to uint16 (motion_level.c)."""
+    d = np.abs(np.asarray(deriv, dtype=np.int64))
+    n = len(d) // EPOCH_SAMPLES
+    return np.minimum(d[: n * EPOCH_SAMPLES].reshape(n, EPOCH_SAMPLES).sum(axis=1) // EPOCH_SAMPLES, MOTION_LEVEL_MAX)
+
+
+def sleep_records(images: list, motion: np.ndarray, models: DeviceModels) -> list[SleepRecord]:
+    """One record per epoch image (vigil.dsp.epoch_image.EpochImage), as the device's SLEEP frames."""
+    from vigil.export.tflite import tflm_reference
+
+    if not images:
+        return []
+    outs = tflm_reference(models.sleep_cnn, np.stack([sleep_cnn_input(img.image) for img in images]))
+    outs = outs.reshape(len(images), -1)
+    return [SleepRecord(img.epoch, tuple(int(v) for v in o), argmax_first(o),
+                        int(motion[img.epoch]) if img.epoch < len(motion) else MOTION_LEVEL_MAX)  # fmt: skip
+            for img, o in zip(images, outs)]
+
+
+# ---------------------------------------------------------------- stress
+
+
+def features_crc(features: list[int] | np.ndarray) -> int:
+    """CRC-32 of the six features as little-endian int32, the STRESS record's echo of what the models saw."""
+    return zlib.crc32(struct.pack("<6i", *(int(v) for v in features))) & 0xFFFFFFFF
+
+
+def stress_nn_input(features: np.ndarray, c: mb.ConsensusConstants) -> np.ndarray:
+    """Twin of feature_quant_s8(): raw features (n, 6) -> int8 (n, 6)."""
+    x = np.asarray(features, dtype=np.int64)
+    mul, add = np.asarray(c.nn_in_mul, dtype=np.int64), np.asarray(c.nn_in_add, dtype=np.int64)
+    q = (x * mul + add) >> np.asarray(c.nn_in_shift, dtype=np.int64)  # >> of int64 is floor, as in C
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    p_stress_q15: tuple[int, int, int]
+    votes_stress: tuple[bool, bool, bool]
+    features_valid: bool
+    context_known: bool
+    awake: bool
+    motion: int
+
+
+def stress_verdict(c: mb.ConsensusConstants, e: Evidence) -> dict[str, int]:
+    """Twin of stress_consensus_q15()."""
+    weighted = (sum(w * p for w, p in zip(c.weights_q15, e.p_stress_q15)) + Q15_HALF) >> 15
+    unanimous = all(e.votes_stress)
+    reasons = (REASON_UNANIMOUS if unanimous else 0) | (REASON_ABOVE_THRESHOLD if weighted >= c.threshold_q15 else 0)
+    reasons |= REASON_FEATURES_VALID if e.features_valid else 0
+    if e.context_known:
+        reasons |= REASON_CONTEXT_KNOWN | (REASON_AWAKE if e.awake else 0)
+        reasons |= REASON_LITTLE_MOTION if e.motion <= c.motion_limit else 0
+    return {"weighted_q15": weighted, "decision": int(weighted > Q15_HALF), "unanimous": int(unanimous),
+            "alert": int(reasons == REASON_ALL), "reasons": reasons}  # fmt: skip
+
+
+def model_outputs(features: np.ndarray, models: DeviceModels) -> dict[str, np.ndarray]:
+    """Per segment: each model's P(stress) Q15 and vote, and the NN's int8 logits."""
+    from vigil.export.svm_export import svm_predict_q15
+    from vigil.export.tflite import tflm_reference
+    from vigil.export.tree_export import tree_predict_q15
+
+    x = np.asarray(features, dtype=np.int64).reshape(-1, len(FEATURES))
+    if len(x) == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return {"p_tree": z, "p_svm": z, "p_nn": z, "nn_out": np.zeros((0, 2), np.int64),
+                "votes": np.zeros((0, 3), bool)}  # fmt: skip
+    tree = tree_predict_q15(models.tree, x)
+    svm = svm_predict_q15(models.svm, x)
+    logits = tflm_reference(models.stress_nn, stress_nn_input(x, models.consensus)).reshape(len(x), -1).astype(np.int64)
+    table = np.asarray(models.consensus.nn_p_stress_q15, dtype=np.int64)
+    p_nn = table[logits[:, 1] - logits[:, 0] + mb.LOGIT_DIFF_SPAN]
+    votes = np.stack([np.argmax(tree, axis=1) == 1, np.argmax(svm, axis=1) == 1, logits[:, 1] > logits[:, 0]], axis=1)
+    return {"p_tree": tree[:, 1], "p_svm": svm[:, 1], "p_nn": p_nn, "nn_out": logits, "votes": votes}
+
+
+def segment_context(segment: int, n_segments: int, sleep: list[SleepRecord]) -> tuple[bool, bool, int] | None:
+    """(context known, awake, motion) of a segment when the device sends its record, or None if it never does
+    (see the module doc)."""
+    by_epoch = {r.epoch: r for r in sleep}
+    epochs = [EPOCHS_PER_SEGMENT * segment + k for k in range(EPOCHS_PER_SEGMENT)]
+    if all(e in by_epoch for e in epochs):
+        recs = [by_epoch[e] for e in epochs]
+        return True, all(r.cls == mb.WAKE_CLASS for r in recs), max(r.motion for r in recs)
+    if n_segments >= segment + 1 + STRESS_PENDING_MAX:
+        return False, False, 0
+    return None
+
+
+
+def stress_records(hrv: list[dict[str, int]], sleep: list[SleepRecord], models: DeviceModels) -> list[dict[str, int]]:
+    """The device's STRESS records (fields STRESS_FIELDS) for the HRV segments, in segment order."""
+    feats = np.array([[h[name] for name in FEATURES] for h in hrv], dtype=np.int64).reshape(-1, len(FEATURES))
+    out = model_outputs(feats, models)
+    records = []
+    for i, h in enumerate(hrv):
+        ctx = segment_context(int(h["segment"]), len(hrv), sleep)
+        if ctx is None:
+            continue
+        known, awake, motion = ctx
+        votes = tuple(bool(v) for v in out["votes"][i])
+        p_stress = (int(out["p_tree"][i]), int(out["p_svm"][i]), int(out["p_nn"][i]))
+        e = Evidence(p_stress, votes, bool(h["valid"]), known, awake, motion)  # type: ignore[arg-type]
+        rec = {"segment": int(h["segment"]), "features_crc": features_crc(feats[i]), "p_tree": e.p_stress_q15[0],
+               "p_svm": e.p_stress_q15[1], "p_nn": e.p_stress_q15[2], "nn_out0": int(out["nn_out"][i][0]),
+               "nn_out1": int(out["nn_out"][i][1]), "votes": sum(1 << j for j, v in enumerate(votes) if v),
+               **stress_verdict(models.consensus, e), "motion": motion if known else 0}  # fmt: skip
+        records.append({k: rec[k] for k in STRESS_FIELDS})  # every field of the STRESS record, in wire order
+    return records
+
+
+def reason_names(reasons: int) -> dict[str, bool]:
+    return {name: bool(reasons & bit) for bit, name in REASON_NAMES.items()}
