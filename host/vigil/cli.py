@@ -644,20 +644,13 @@ def train_stress(data: str, data_format: str | None, layout: str | None, difficu
                  nn_epochs: int, out_dir: Path, as_json: bool) -> None:  # fmt: skip
     """Train the stress trio (decision tree, RBF SVM, int8 MLP) and its consensus weights on all of the data,
     evaluate them with PROTOCOL, and write models, scaler, weights, metrics.json and manifest.json to OUT."""
-    from vigil.ml import protocols
-    from vigil.ml.stress import evaluate_stress, fit_stress_trio
-    from vigil.ml.stress_io import load_stress_data, save_stress_trio
+    from vigil.ml.stress_io import load_stress_data, train_stress_folder
 
     dataset = load_stress_data(data, data_format, layout, difficulty, seed)
     show = not as_json and sys.stderr.isatty()
     with progress_bar(show) as bar:
-        n_folds = len(protocols.folds(dataset, protocol, seed))
-        metrics = evaluate_stress(dataset, protocol, seed=seed, nn_epochs=nn_epochs,
-                                  progress=tracker(bar, f"{protocol} folds", n_folds))  # fmt: skip
-    trio = fit_stress_trio(dataset.features, dataset.labels, protocols.units(dataset, protocol), seed=seed,
-                           nn_epochs=nn_epochs)  # fmt: skip
-    settings = {"protocol": protocol, "seed": seed, "nn_epochs": nn_epochs}
-    manifest = save_stress_trio(trio, out_dir, dataset, settings, metrics)
+        manifest, metrics = train_stress_folder(dataset, out_dir, protocol, seed, nn_epochs,
+                                                lambda n: tracker(bar, f"{protocol} folds", n))  # fmt: skip
     if as_json:
         emit_json(manifest)
     else:

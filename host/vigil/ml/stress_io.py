@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -119,6 +119,23 @@ def save_stress_trio(trio: StressTrio, out_dir: Path, dataset: HrvDataset, setti
     }
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str) + "\n")
     return manifest
+
+
+def train_stress_folder(dataset: HrvDataset, out_dir: Path, protocol: str = "blocks", seed: int = 0,
+                        nn_epochs: int = 120, progress: Callable[[int], Callable[[int], None] | None] | None = None,
+                        ) -> tuple[dict, dict]:  # fmt: skip
+    """`vigil train stress`: evaluate with ``protocol``, fit the trio on all rows, write the folder; returns
+    (manifest, metrics). ``progress(n_folds)`` may return a per-fold callback."""
+    from vigil.ml import protocols
+    from vigil.ml.stress import evaluate_stress, fit_stress_trio
+
+    n_folds = len(protocols.folds(dataset, protocol, seed))
+    metrics = evaluate_stress(dataset, protocol, seed=seed, nn_epochs=nn_epochs,
+                              progress=progress(n_folds) if progress else None)  # fmt: skip
+    trio = fit_stress_trio(dataset.features, dataset.labels, protocols.units(dataset, protocol), seed=seed,
+                           nn_epochs=nn_epochs)  # fmt: skip
+    settings = {"protocol": protocol, "seed": seed, "nn_epochs": nn_epochs}
+    return save_stress_trio(trio, out_dir, dataset, settings, metrics), metrics
 
 
 def read_manifest(out_dir: Path) -> dict[str, Any]:
