@@ -314,40 +314,89 @@ def linktest(port: str, echo: int, replay_bytes: int, faults: int, as_json: bool
 
 @cli.command()
 @click.option("--board", "name", type=BOARD_CHOICE, default="vwrist", show_default=True, help="Board to run on.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build/demo"),
+              show_default=True, help="Where the trained models, firmware, logs and the report go.")  # fmt: skip
+@click.option("--skip-training", is_flag=True,
+              help="Use the committed models/ (no training, no model export): faster, same proofs.")  # fmt: skip
+@click.option("--night-hours", type=float, default=1.0, show_default=True,
+              help="Length of the synthetic night replayed through the board (vwrist takes ~1.5 min per hour).")  # fmt: skip
 @linktest_options
-def demo(name: str, echo: int, replay_bytes: int, faults: int, as_json: bool) -> None:
-    """The built-in demo: build the firmware, boot the board, prove the link end to end,
-    then replay a synthetic night excerpt and a stress session and prove every DSP output
-    bit-exact against the Python twins; stop the board. (`make demo` runs this.)"""
-    console.print(f"[bold]vigil demo[/] — building and booting the {name} board")
-    with boards.running_board(name) as proc:
-        console.print(f"{name} is up on {proc.port} (pid {proc.pid})")
+def demo(name: str, out_dir: Path, skip_training: bool, night_hours: float, echo: int, replay_bytes: int, faults: int,
+         as_json: bool) -> None:  # fmt: skip
+    """The built-in demo, end to end (`make demo` runs this):
+
+    \b
+    1. train the sleep CNN on synthetic nights and the stress trio on the proposal's HRV file
+       (../shared/data, when beside the checkout; else synthetic stress sessions);
+    2. export all four models and the consensus (`vigil export models`) into OUT/models;
+    3. build the board's firmware carrying them, boot it, prove the link (echo, flow-controlled
+       replay, injected faults, reset);
+    4. replay a synthetic night and a stress session of people the models never saw, showing the
+       device's sleep and stress results live, and verify every output bit-exact against the twins;
+    5. write the report: OUT/report/index.html.
+    Exit status 0 only when every proof passed."""
+    from vigil import demo as demo_mod
+    from vigil.report.html import write_report
+    from vigil.report.report_data import ReportInputs, build_report_data
+
+    settings = demo_mod.DemoSettings(out=out_dir, board=name, train=not skip_training, night_hours=night_hours)
+    paths = demo_mod.DemoPaths(out_dir)
+    show = not as_json and sys.stderr.isatty()
+    con = Console(stderr=True, quiet=as_json)
+    summary: dict[str, Any] = {"out": str(paths.out)}
+    if skip_training:
+        from vigil.ml.consensus_twin import models_dir
+
+        models = models_dir().resolve()
+        sleep_dir, stress_dir = models / "sleep", models / "stress"
+        con.print(f"[bold]vigil demo[/] — using the committed models in {models}")
+    else:
+        con.print("[bold]vigil demo[/] — training, exporting, building, replaying, verifying, reporting")
+        with progress_bar(show) as bar:
+            summary["training"] = demo_mod.train_models(settings, paths, con, lambda what, n: tracker(bar, what, n))
+        written = demo_mod.export_models(paths)
+        con.print(f"exported {len(written)} model files to {paths.models}")
+        models, sleep_dir, stress_dir = paths.models, paths.sleep, paths.stress
+    demo_mod.models_env(models)
+    con.print(f"[bold]building[/] the {name} firmware with these models")
+    artifact = demo_mod.build_firmware(name, models, paths.build)
+    recordings = demo_mod.demo_recordings(settings)
+    summary["verify"] = {}
+    logs: dict[str, Path] = {}
+    with boards.running_board(name, artifact=artifact) as proc:
+        con.print(f"{name} is up on {proc.port} (pid {proc.pid})")
         with Link.open(proc.port) as link:
-            show = not as_json and sys.stderr.isatty()
+            link.request_hello()
             report = run_linktest(link, echo, replay_bytes, faults, show_progress=show)
             report["reset"] = demo_reset(link)
-            report["verify"] = {}
-            for name, (seconds, seed, stress) in DEMO_SESSIONS.items():
-                from vigil.data.synthetic import synthetic_session
-
-                console.print(f"replaying a synthetic {name} ({seconds / 60:g} min) and checking every output against the twins")
-                rec = synthetic_session(seconds, seed, 64, stress)
-                report["verify"][name] = run_verify(link, rec, show_progress=show)
-    report["ok"] = report["ok"] and report["reset"]["ok"] and all(v["ok"] for v in report["verify"].values())
+            summary["link"] = report
+            for what, rec in recordings.items():
+                minutes = len(rec.accel) / rec.accel_rate_hz / 60
+                con.print(f"[bold]replaying[/] a synthetic {what} ({minutes:g} min) — device results as they arrive:")
+                logs[what] = paths.logs / f"{what}.jsonl"
+                with demo_mod.live_results(link, con, logs[what]):
+                    result = run_verify(link, rec, show_progress=show)
+                summary["verify"][what] = result
+                demo_mod.write_json(paths.logs / f"{what}-verify.json", result)
+    con.print("[bold]writing the report[/]")
+    inputs = ReportInputs(night=recordings["night"], stress_session=recordings["stress"], sleep_model=sleep_dir,
+                          stress_model=stress_dir, verify=[paths.logs / f"{w}-verify.json" for w in recordings],
+                          night_log=logs["night"], stress_log=logs["stress"])  # fmt: skip
+    written_report = write_report(build_report_data(inputs), paths.report)
+    summary["report"] = str(written_report.index)
+    link_ok = summary["link"]["ok"] and summary["link"]["reset"]["ok"]
+    summary["ok"] = link_ok and all(v["ok"] for v in summary["verify"].values())
     if as_json:
-        emit_json(report)
+        emit_json(summary)
     else:
-        print_linktest(report)
-        r = report["reset"]
+        print_linktest(summary["link"])
+        r = summary["link"]["reset"]
         click.echo(f"reset: boot id {r['before']} → {r['after']}, host counted {r['reboots']} reboot")
-        for name, v in report["verify"].items():
-            print_verify(v, f"synthetic {name}")
-    if not report["ok"]:
+        for what, v in summary["verify"].items():
+            print_verify(v, f"synthetic {what}")
+        click.echo(f"report: {summary['report']}")
+    if not summary["ok"]:
         sys.exit(1)
-
-
-# name: (seconds, seed, stress level)
-DEMO_SESSIONS = {"night excerpt": (20 * 60, 7, 0.0), "stress session": (10 * 60, 8, 0.9)}
 
 
 def demo_reset(link: Link) -> dict:

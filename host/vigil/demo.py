@@ -1,0 +1,212 @@
+"""The built-in demo (`vigil demo`, run by `make demo`), end to end on built-in data:
+
+1. train the sleep CNN on synthetic nights and the stress trio on the proposal's HRV file when
+   ``../shared/data`` is beside the checkout (else on synthetic stress sessions);
+2. export all four models and the consensus into one models folder (`vigil export models`);
+3. build the board's firmware carrying that folder and boot it;
+4. prove the link (echo, replay under flow control, injected faults, reset);
+5. replay a synthetic night and a stress session the models never saw, showing the device's sleep
+   and stress results as they arrive, and verify every output against the Python twins;
+6. write the HTML report.
+
+Everything goes under one output folder (default ``build/demo``): ``sleep/``, ``stress/``, ``models/``,
+``build/`` (the firmware), ``logs/`` (device logs and verify reports) and ``report/``."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from rich.console import Console
+
+from vigil.data.recording import Recording
+from vigil.device import protocol as p
+from vigil.device.link import Link, LinkEvent
+from vigil.project import project_root
+
+SLEEP_CLASSES = ("wake", "NREM", "REM")
+PROPOSAL_CSV = "potgieter_hrv_segments.csv"
+
+
+@dataclass
+class DemoSettings:
+    out: Path = Path("build/demo")
+    board: str = "vwrist"
+    train: bool = True  # False: use the committed models/ folder as it is
+    sleep_subjects: int = 6
+    sleep_hours: float = 8.0
+    sleep_epochs: int = 8
+    stress_nn_epochs: int = 120
+    night_hours: float = 1.0  # the night excerpt replayed through the board
+    night_seed: int = 901  # people the training never saw (training uses seeds 0 .. subjects-1)
+    stress_minutes: float = 12.0
+    stress_seed: int = 902
+    seed: int = 0
+
+
+@dataclass
+class DemoPaths:
+    out: Path
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out).resolve()
+
+    sleep = property(lambda self: self.out / "sleep")
+    stress = property(lambda self: self.out / "stress")
+    models = property(lambda self: self.out / "models")
+    build = property(lambda self: self.out / "build")
+    logs = property(lambda self: self.out / "logs")
+    report = property(lambda self: self.out / "report")
+
+
+@dataclass
+class DemoResult:
+    models: Path
+    stress_data: str
+    training: dict[str, Any] = field(default_factory=dict)
+    verify: dict[str, dict] = field(default_factory=dict)
+    logs: dict[str, Path] = field(default_factory=dict)
+    recordings: dict[str, Recording] = field(default_factory=dict)
+    report: Path | None = None
+
+
+def proposal_csv() -> Path | None:
+    """The proposal's HRV file when ``../shared/data`` is beside the checkout."""
+    path = project_root().parent / "shared" / "data" / PROPOSAL_CSV
+    return path if path.is_file() else None
+
+
+ProgressFactory = Callable[[str, int], Callable[[int], None] | None]
+
+
+def train_models(s: DemoSettings, paths: DemoPaths, console: Console, progress: ProgressFactory) -> dict[str, Any]:
+    """Both training folders; returns a summary (data, seconds, headline figures)."""
+    from vigil.ml.sleep import sleep_folds, train_sleep_cnn
+    from vigil.ml.sleep_data import load_sleep_data
+    from vigil.ml.sleep_io import save_sleep_cnn
+    from vigil.ml.stress_io import load_stress_data, train_stress_folder
+
+    summary: dict[str, Any] = {}
+    started = time.monotonic()
+    console.print(f"[bold]training the sleep CNN[/] on {s.sleep_subjects} synthetic nights of {s.sleep_hours:g} h")
+    dataset = load_sleep_data("synthetic", "synthetic", s.sleep_subjects, "moderate", s.seed, s.sleep_hours,
+                              progress=progress("nights → twin images", s.sleep_subjects))  # fmt: skip
+    protocol = "lso5"
+    cnn, metrics = train_sleep_cnn(dataset, protocol, s.sleep_epochs, s.seed,
+                                   fold_progress=progress(f"{protocol} folds", len(sleep_folds(dataset, protocol, s.seed))),
+                                   epoch_progress=progress("final model epochs", s.sleep_epochs))  # fmt: skip
+    settings = {"protocol": protocol, "epochs": s.sleep_epochs, "seed": s.seed,
+                "seconds": round(time.monotonic() - started, 1)}  # fmt: skip
+    save_sleep_cnn(cnn, paths.sleep, dataset, settings, metrics)
+    ev = metrics["evaluation"]
+    summary["sleep"] = {"epochs": len(dataset), "seconds": settings["seconds"], "accuracy": ev.get("accuracy"),
+                        "kappa": ev.get("kappa")}  # fmt: skip
+    console.print(f"  held-out subjects: accuracy {ev.get('accuracy', float('nan')):.3f}, "
+                  f"κ {ev.get('kappa', float('nan')):.3f} ({settings['seconds']:g} s)")  # fmt: skip
+
+    started = time.monotonic()
+    csv = proposal_csv()
+    data = str(csv) if csv else "synthetic"
+    console.print(f"[bold]training the stress trio[/] on {csv.name + ' (the proposal’s data)' if csv else 'synthetic stress sessions'}")
+    stress_data = load_stress_data(data, seed=s.seed)
+    protocol = "kfold20" if csv else "loso"
+    _, stress_metrics = train_stress_folder(stress_data, paths.stress, protocol, s.seed, s.stress_nn_epochs,
+                                            lambda n: progress(f"{protocol} folds", n))  # fmt: skip
+    consensus = stress_metrics["models"]["consensus"]
+    summary["stress"] = {"data": data, "rows": len(stress_data), "protocol": protocol,
+                         "seconds": round(time.monotonic() - started, 1),
+                         "consensus_accuracy": consensus["accuracy"], "consensus_f1": consensus["f1"]}  # fmt: skip
+    console.print(f"  {protocol}: consensus accuracy {consensus['accuracy']:.3f}, F1 {consensus['f1']:.3f} "
+                  f"({summary['stress']['seconds']:g} s)")  # fmt: skip
+    return summary
+
+
+def export_models(paths: DemoPaths) -> list[str]:
+    from vigil.export.model_bundle import build_model_bundle, write_model_bundle
+
+    return write_model_bundle(build_model_bundle(paths.sleep, paths.stress), paths.models)
+
+
+def build_firmware(board: str, models: Path, build_dir: Path) -> Path:
+    """The board's firmware carrying ``models`` (a separate PlatformIO build folder, so the checkout's own
+    build of models/ stays as it is)."""
+    from vigil.device import board as boards
+    from vigil.device import flash
+
+    spec = boards.spec(board)
+    flash.build(spec.env, extra_env={"VIGIL_MODELS_DIR": str(models), "PLATFORMIO_BUILD_DIR": str(build_dir)})
+    return build_dir / spec.env / spec.artifact
+
+
+def describe_sleep(record: dict[str, int]) -> str:
+    t = record["epoch"] * 30
+    return (f"epoch {record['epoch']:4d} ({t // 3600}:{t // 60 % 60:02d}:{t % 60:02d})  "
+            f"{SLEEP_CLASSES[record['cls']]:<5}  outputs {record['out0']:4d} {record['out1']:4d} {record['out2']:4d}  "
+            f"motion {record['motion']}")  # fmt: skip
+
+
+def describe_stress(record: dict[str, int]) -> str:
+    from vigil.ml.consensus_twin import reason_names
+
+    flags = reason_names(record["reasons"])
+    failed = [name for name, held in flags.items() if not held]
+    verdict = "[bold red]ALERT[/]" if record["alert"] else "no alert" + (f" ({', '.join(failed)} failed)" if failed else "")
+    q15 = 32768.0
+    return (f"segment {record['segment']:3d}  P(stress) tree {record['p_tree'] / q15:.2f} svm {record['p_svm'] / q15:.2f} "
+            f"nn {record['p_nn'] / q15:.2f} → weighted {record['weighted_q15'] / q15:.2f} "
+            f"{'stress' if record['decision'] else 'relax '} {'unanimous' if record['unanimous'] else '         '}  "
+            f"{verdict}")  # fmt: skip
+
+
+@contextmanager
+def live_results(link: Link, console: Console, log_path: Path) -> Iterator[None]:
+    """Print the device's SLEEP / STRESS records as they arrive and log every frame (JSON Lines)."""
+    from vigil.monitor import JsonlLog, event_record
+
+    log_path.unlink(missing_ok=True)
+
+    def on_event(event: LinkEvent) -> None:
+        log.write(event_record(event, link.path))
+        frame = event.frame
+        if frame is None:
+            return
+        if frame.type == p.MsgType.SLEEP:
+            record = p.unpack_sleep(frame.payload)
+            if record["epoch"] % 10 == 0:  # one line per 5 minutes keeps the screen readable
+                console.print("  [cyan]sleep[/]  " + describe_sleep(record))
+        elif frame.type == p.MsgType.STRESS:
+            console.print("  [magenta]stress[/] " + describe_stress(p.unpack_stress(frame.payload)))
+
+    with JsonlLog(log_path) as log:
+        link.listeners.append(on_event)
+        try:
+            link.request_hello()  # the log starts with the models the device announces
+            yield
+        finally:
+            link.listeners.remove(on_event)
+
+
+def demo_recordings(s: DemoSettings) -> dict[str, Recording]:
+    """A night excerpt and a stress session of people the models never saw."""
+    from vigil.data.synthetic import synthetic_session
+    from vigil.data.synthetic_night import synthetic_night
+
+    return {
+        "night": synthetic_night(hours=s.night_hours, seed=s.night_seed, difficulty="moderate", ppg_rate_hz=64),
+        "stress": synthetic_session(s.stress_minutes * 60.0, s.stress_seed, 64, stress=0.9),
+    }
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, default=str) + "\n")
+
+
+def models_env(models: Path) -> None:
+    """The twins (vigil.ml.consensus_twin) read the models the firmware was built with."""
+    os.environ["VIGIL_MODELS_DIR"] = str(models)
