@@ -131,8 +131,9 @@ def night_section(page: Page, night: NightData, missing: dict[str, str]) -> None
     if night.true_labels is not None or night.predicted is not None:
         page.add("<h3>Hypnogram</h3>")
         page.figure("hypnogram.png", "Hypnogram", "Sleep stage per 30-s epoch, wake on top, REM (red bar), then NREM; "
-                    "the PSG's labels above the model's prediction, then the model's class probabilities. "
-                    "Gaps are unscored epochs or epochs without a complete spectrogram image.",
+                    "the PSG's labels above the model's prediction, then the model's class probabilities (the int8 "
+                    "outputs through the CNN's output quantization) and, from the SLEEP records, the motion level "
+                    "per epoch. Gaps are unscored epochs or epochs without a complete spectrogram image.",
                     lambda p: plots.plot_hypnogram(night, p))  # fmt: skip
     page.add("<h3>Spectrogram</h3>")
     page.figure("spectrogram.png", "Spectrogram with PSG labels", "Log power of the wrist acceleration's first "

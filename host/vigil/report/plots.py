@@ -117,13 +117,26 @@ def _probability_bands(ax, night: NightData, scale: float) -> None:  # noqa: ANN
         bottom = bottom + p[:, k]
 
 
+def _motion_bars(ax, night: NightData, scale: float) -> None:  # noqa: ANN001
+    """The SLEEP records' motion level per epoch (mean |derivative| of the acceleration magnitude, milli-g)."""
+    assert night.motion is not None
+    have = night.motion >= 0
+    ax.bar(night.epoch_starts_s()[have] / scale, night.motion[have], width=dsp.EPOCH_S / scale, align="edge",
+           color="#6c757d", linewidth=0)  # fmt: skip
+    ax.set_ylabel("motion\n(milli-g)")
+    ax.grid(axis="x", alpha=0.3)
+
+
 def plot_hypnogram(night: NightData, path: Path) -> tuple[int, int]:
-    """True (PSG) stages over predicted stages, then the model's class probabilities, on one hours axis."""
+    """True (PSG) stages over predicted stages, then the class probabilities and (with SLEEP records) the motion
+    level per epoch, on one time axis."""
     rows = [r for r in ("true", "predicted", "probabilities") if
             (r == "true" and night.true_labels is not None) or (r != "true" and night.predicted is not None)]
     have_probs = night.probabilities is not None and bool(np.isfinite(night.probabilities).any())
     rows = [r for r in rows if r != "probabilities" or have_probs]
-    heights = {"true": 1.6, "predicted": 1.6, "probabilities": 1.3}
+    if night.motion is not None and np.any(night.motion >= 0):
+        rows.append("motion")
+    heights = {"true": 1.6, "predicted": 1.6, "probabilities": 1.3, "motion": 1.0}
     scale, xlabel = time_axis(night.n_epochs * dsp.EPOCH_S)
     fig = _figure(WIDE, 1.2 + sum(heights[r] for r in rows))
     axes = fig.subplots(len(rows), 1, sharex=True, height_ratios=[heights[r] for r in rows], squeeze=False)[:, 0]
@@ -134,6 +147,8 @@ def plot_hypnogram(night: NightData, path: Path) -> tuple[int, int]:
         elif row == "predicted":
             assert night.predicted is not None
             _hypnogram_line(ax, night.predicted, "predicted", scale)
+        elif row == "motion":
+            _motion_bars(ax, night, scale)
         else:
             assert night.probabilities is not None
             _probability_bands(ax, night, scale)
@@ -151,7 +166,7 @@ def plot_hypnogram(night: NightData, path: Path) -> tuple[int, int]:
             agree = float(np.mean(night.true_labels[keep] == night.predicted[keep]))
             title += f" — {agree:.1%} of {int(keep.sum())} scored epochs agree"
     if night.predictions_from:
-        title += f" (prediction: {origin(night.predictions_from, 'host model')})"
+        title += f"; prediction: {origin(night.predictions_from, 'host model')}"
     fig.suptitle(title, fontsize=12)
     return _save(fig, path)
 

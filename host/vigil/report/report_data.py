@@ -682,7 +682,8 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
     for role, log in (("night device log", night_log), ("stress device log", stress_log)):
         if log is not None:
             provenance.append(log_provenance(role, log))
-            checks += hash_checks(log.path, log.model_hashes(), hashes)
+            if all(c.log != str(log.path) for c in checks):  # one log may serve both the night and the session
+                checks += hash_checks(log.path, log.model_hashes(), hashes)
 
     night = None
     if inputs.night is not None:
