@@ -41,6 +41,7 @@ from vigil.report.model_folders import METRICS_FILE, SleepModel, StressModel, re
 from vigil.report.model_records import (
     HashCheck,
     ModelBundle,
+    ModelRecords,
     hash_checks,
     hash_note,
     load_model_bundle,
@@ -283,6 +284,20 @@ def night_predictions(
     return predicted, probs
 
 
+def timed_twin_records(rec: Recording, bundle: ModelBundle | None, step: str,
+                       progress: Progress | None) -> ModelRecords | None:  # fmt: skip
+    """The twin's records of ``rec`` (None without a bundle), as one progress step: the CNN over every epoch is
+    the slow part (about 1 s per hour of recording)."""
+    if bundle is None:
+        return None
+    if progress:
+        progress(step, 0, 1)
+    records = twin_records(rec, bundle)
+    if progress:
+        progress(step, 1, 1)
+    return records
+
+
 def _sleep_records(night: NightData, records: list[dict[str, int]], source: str, model: SleepModel | None) -> None:
     """The night's stages, CNN outputs, probabilities (through ``model``'s output quantization) and motion from
     SLEEP records."""
@@ -320,7 +335,7 @@ def build_night(
         notes.append(f"{name} has no sleep labels: the hypnogram shows the prediction only.")
     night = NightData(name, columns, n_epochs, labels, None, None, columns_from, None, notes)
     quant = bundle.sleep if bundle is not None else model  # whose output quantization reads the int8 outputs
-    twin = twin_records(rec, bundle) if bundle is not None else None
+    twin = timed_twin_records(rec, bundle, "night: twin of the device's models", progress)
     if log is not None and log.sleep:
         _sleep_records(night, log.sleep, f"device log {log.path}", quant)
         notes.append(f"Sleep stages, CNN outputs and motion are the device's SLEEP records ({log.path}, "
@@ -408,6 +423,7 @@ def build_stress_session(
     model: StressModel | None = None,
     log: DeviceLog | None = None,
     bundle: ModelBundle | None = None,
+    progress: Progress | None = None,
 ) -> tuple[StressSessionData, Recording, str]:
     rec, name = load_recording_source(source, "stress session")
     if not len(rec.ppg) or rec.ppg_rate_hz is None:
@@ -422,7 +438,7 @@ def build_stress_session(
         session.features_from = f"device log {log.path}"
     if not session.segments:
         session.notes.append(f"{name} is shorter than one complete {dsp.SEGMENT_S}-s segment: no HRV features.")
-    twin = twin_records(rec, bundle) if bundle is not None else None
+    twin = timed_twin_records(rec, bundle, "stress session: twin of the device's models", progress)
     if bundle is not None:
         session.weights, session.alert_threshold = bundle.weights, bundle.threshold
     if log is not None and log.stress:
@@ -703,7 +719,7 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
 
     stress = None
     if inputs.stress_session is not None:
-        stress, rec, name = build_stress_session(inputs.stress_session, stress_model, stress_log, bundle)
+        stress, rec, name = build_stress_session(inputs.stress_session, stress_model, stress_log, bundle, progress)
         provenance.insert(1 if night else 0, recording_provenance(rec, name, "stress session", inputs.stress_session))
         if stress_log is not None:
             note = hash_note([c for c in checks if c.log == str(stress_log.path)])
