@@ -373,7 +373,17 @@ def test_device_log_of_several_sessions_keeps_the_last(tmp_path: Path) -> None:
         f.write('{"type": "BEAT", "ind')  # a crash mid-line
     read = read_device_log(log)
     assert read.beats == [7] and read.sessions == 2 and read.hello == {"type": "HELLO", "board": "native"}
-    assert read.partial_last_line
+    assert read.partial_last_line and read.model_hashes() == {}
+
+
+def test_a_log_without_model_hashes_says_its_models_are_unknown(inputs: dict[str, Path], tmp_path: Path) -> None:
+    log = tmp_path / "no_hello.jsonl"
+    write_log(log, [{"type": "CONFIG_ACK"}, stress_record(0, True, 0x2F)])
+    data = build_report_data(ReportInputs(stress_session=inputs["stress"], stress_log=log))
+    assert data.stress is not None and data.model_hashes == []
+    assert f"{log} has no HELLO with model hashes: which models made its records is unknown." in data.stress.notes
+    assert data.stress.reasons.tolist() == [0x2F, -1, -1, -1, -1, -1, -1]
+    assert any("6 of 7 segments have no STRESS record" in n for n in data.stress.notes)
 
 
 def test_a_second_report_in_the_same_folder_leaves_no_stale_figure(inputs: dict[str, Path], tmp_path: Path) -> None:

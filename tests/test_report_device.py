@@ -6,7 +6,6 @@ the report's models is reported as a mismatch."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np

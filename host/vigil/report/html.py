@@ -254,8 +254,8 @@ def provenance_section(page: Page, data: ReportData) -> None:
     if data.model_hashes:
         page.add('<h3 id="model_hashes">Models of the device logs</h3><p class="meta">Each model the report uses '
                  "against the hash the device announced in its HELLO (first 16 bytes of the SHA-256).</p>")
-        rows = [[f"<code>{escape(c.log)}</code>", escape(c.model), f"<code>{escape(c.device or 'not announced')}</code>",
-                 f"<code>{escape(c.report)}</code>",
+        rows = [[f"<code>{escape(c.log)}</code>", escape(c.model),
+                 f"<code>{escape(c.device or 'not announced')}</code>", f"<code>{escape(c.report)}</code>",
                  '<span class="ok">same</span>' if c.same else '<span class="bad">DIFFERENT</span>']
                 for c in data.model_hashes]  # fmt: skip
         page.add(table(["log", "model", "device (HELLO)", "report", ""], rows, left=4))

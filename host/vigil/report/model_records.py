@@ -176,10 +176,13 @@ def hash_checks(log_path: Path, announced: dict[str, bytes], report: dict[str, b
             for name, digest in report.items()]  # fmt: skip
 
 
-def hash_note(checks: list[HashCheck]) -> str | None:
-    """One sentence: the same models, or which differ (a log is only comparable to the models that made it)."""
+def hash_note(checks: list[HashCheck], log_path: Path | None = None) -> str | None:
+    """One sentence: the same models, or which differ (a log is only comparable to the models that made it);
+    with ``log_path`` and no checks, that the log has no HELLO to tell."""
     if not checks:
-        return None
+        if log_path is None:
+            return None
+        return f"{log_path} has no HELLO with model hashes: which models made its records is unknown."
     bad = [c for c in checks if not c.same]
     if not bad:
         return f"The device ({checks[0].log}) announces the report's models: {', '.join(c.model for c in checks)}."

@@ -347,8 +347,9 @@ def build_night(
             host, _ = night_predictions(epoch_images(columns), n_epochs, model, progress)
             assert night.predicted is not None
             both = (night.predicted >= 0) & (host >= 0)
+            same = int(np.sum(night.predicted[both] == host[both]))
             notes.append(f"The device's stage equals {model.path}'s (TFLM on the twin's images) on "
-                         f"{int(np.sum(night.predicted[both] == host[both]))} of {int(both.sum())} epochs.")  # fmt: skip
+                         f"{same} of {int(both.sum())} epochs.")  # fmt: skip
     elif twin is not None:
         _sleep_records(night, twin.sleep, twin.source, quant)
         notes.append(f"Sleep stages, CNN outputs and motion are the {twin.source} ({len(twin.sleep)} SLEEP "
@@ -712,7 +713,8 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
         if table is not None:
             metrics.insert(0, table)
         if night_log is not None:
-            note = hash_note([c for c in checks if c.log == str(night_log.path)])
+            unknown = None if night_log.model_hashes() else night_log.path
+            note = hash_note([c for c in checks if c.log == str(night_log.path)], unknown)
             night.notes += [note] if note else []
     else:
         missing["night"] = "No night recording given (--night REC)."
@@ -722,7 +724,8 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
         stress, rec, name = build_stress_session(inputs.stress_session, stress_model, stress_log, bundle, progress)
         provenance.insert(1 if night else 0, recording_provenance(rec, name, "stress session", inputs.stress_session))
         if stress_log is not None:
-            note = hash_note([c for c in checks if c.log == str(stress_log.path)])
+            unknown = None if stress_log.model_hashes() else stress_log.path
+            note = hash_note([c for c in checks if c.log == str(stress_log.path)], unknown)
             stress.notes += [note] if note else []
         if stress.decision is None:
             missing["stress decisions"] = "No stress model and no device stress results: segments are not classified."
@@ -759,11 +762,15 @@ def stress_records_json(s: StressSessionData) -> list[dict[str, Any]] | None:
 
     assert s.unanimous is not None and s.motion is not None
     alerts = {a.segment for a in s.alerts or []}
-    return [{"segment": int(k), **{f"p_{m}_q15": int(v[k]) for m, v in s.p_stress_q15.items()},
-             "weighted_q15": int(s.weighted_q15[k]), "decision": int(s.decision[k]), "unanimous": int(s.unanimous[k]),
-             "alert": int(k in alerts), "reasons": int(s.reasons[k]), "reasons_met": list(reasons_met(int(s.reasons[k]))),
-             "reasons_failed": list(reasons_failed(int(s.reasons[k]))), "motion": int(s.motion[k])}
-            for k in np.flatnonzero(s.reasons >= 0)]  # fmt: skip
+    out = []
+    for k in np.flatnonzero(s.reasons >= 0):
+        bits = int(s.reasons[k])
+        out.append({"segment": int(k), **{f"p_{m}_q15": int(v[k]) for m, v in s.p_stress_q15.items()},
+                    "weighted_q15": int(s.weighted_q15[k]), "decision": int(s.decision[k]),
+                    "unanimous": int(s.unanimous[k]), "alert": int(k in alerts), "reasons": bits,
+                    "reasons_met": list(reasons_met(bits)), "reasons_failed": list(reasons_failed(bits)),
+                    "motion": int(s.motion[k])})  # fmt: skip
+    return out
 
 
 def summary_json(data: ReportData) -> dict[str, Any]:
