@@ -193,24 +193,30 @@ def write_log(path: Path, records: list[dict]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
 
 
+def stress_record(segment: int, stressed: bool, reasons: int) -> dict:
+    """A STRESS record in the protocol's fields (values arbitrary but typed as the device sends them)."""
+    return {"type": "STRESS", "segment": segment, "features_crc": 0, "p_tree": 32768 if stressed else 0,
+            "p_svm": 29491 if stressed else 3277, "p_nn": 28800 if stressed else 2560, "nn_out0": 0, "nn_out1": 0,
+            "votes": 7 if stressed else 0, "weighted_q15": 26214 if stressed else 3277, "decision": int(stressed),
+            "unanimous": int(stressed), "alert": int(reasons == 0x3F), "reasons": reasons, "motion": 12}  # fmt: skip
+
+
 def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tmp_path: Path) -> None:
     session = Recording.load(inputs["stress"])
     _, beats, segments = ppg_chain(session.ppg, 64)
     hrv = [{k: int(getattr(s, k)) for k in p.HRV_FIELDS} for s in segments]
     hrv[2]["avhr"] += 100  # the device says 1 bpm more in segment 2
     stale = [{"type": "CONFIG_ACK"}, {"type": "BEAT", "index": 5}]  # an earlier session in the same log
-    import hashlib
+    from vigil.export.model_bundle import model_hash
 
-    nn_hash = hashlib.sha256((inputs["stress_model"] / "stress_nn.tflite").read_bytes()).hexdigest()[:32]
+    nn_hash = model_hash((inputs["stress_model"] / "stress_nn.tflite").read_bytes()).hex()
     hello = {"type": "HELLO", "board": "vwrist", "firmware_version": "0.1.0", "build_id": "b1",
              "models": [{"name": "stress_nn", "hash": nn_hash}, {"name": "sleep_cnn", "hash": "00" * 16}]}  # fmt: skip
+    reasons = {k: (0x3F if k == 5 else 0x2F if k > 3 else 0x2C) for k in range(len(segments))}
     records = [hello, *stale,
                {"type": "CONFIG_ACK", "status": 0}, *({"type": "BEAT", "index": int(b)} for b in beats),
                *({"type": "HRV", **h} for h in hrv),
-               *({"type": "STRESS", "segment": k, "p_tree": 1.0 if k > 3 else 0.0, "p_svm": 0.9 if k > 3 else 0.1,
-                  "p_nn": 230 if k > 3 else 20, "weighted": 0.8 if k > 3 else 0.1, "decision": int(k > 3),
-                  "unanimous": k > 3, "alert": k == 5, "reasons": ["unanimous", "awake", "still"] if k == 5 else []}
-                 for k in range(len(segments)))]  # fmt: skip
+               *(stress_record(k, k > 3, reasons[k]) for k in range(len(segments)))]  # fmt: skip
     log = tmp_path / "stress.jsonl"
     write_log(log, records)
     data = build_report_data(ReportInputs(stress_session=inputs["stress"], stress_model=inputs["stress_model"],
@@ -219,24 +225,29 @@ def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tm
     assert s is not None and np.array_equal(s.beats, beats)
     assert s.segments[2].avhr == segments[2].avhr + 100
     assert any(f"{len(segments) - 1} of {len(segments)} segments equal the twin's" in n for n in s.notes)
-    assert s.decision.tolist() == [0, 0, 0, 0, 1, 1, 1] and s.p_stress["nn"][4] == pytest.approx(230 / 256)
-    assert [(a.segment, a.reasons) for a in s.alerts] == [(5, ("unanimous", "awake", "still"))]
+    assert s.decision.tolist() == [0, 0, 0, 0, 1, 1, 1] and s.p_stress["nn"][4] == pytest.approx(28800 / 32768)
+    assert s.p_stress_q15["svm"].tolist() == [3277] * 4 + [29491] * 3 and s.reasons.tolist() == list(reasons.values())
+    assert [a.segment for a in s.alerts] == [5] and len(s.alerts[0].reasons) == 6
     assert s.decisions_from == f"device log {log}"
     assert any("The device's decision equals" in n and "in 7 of 7 segments" in n for n in s.notes)
-    assert any(f"announces stress_nn {nn_hash[:12]}…, the same model as this report's" in n for n in s.notes)
+    assert any("announces the report's models: stress_nn" in n for n in s.notes), s.notes
+    assert [(c.model, c.same) for c in data.model_hashes] == [("stress_nn", True)]
     out = tmp_path / "report"
-    code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]), "--stress-log", str(log))
+    code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]), "--stress-log", str(log),
+                              "--stress-model", str(inputs["stress_model"]))  # fmt: skip
     assert code == 0, output
     html = (out / "index.html").read_text()
-    assert "Model outputs, decisions and alerts are the device&#x27;s" in html
-    assert "<td>unanimous, awake, still</td>" in html and "&quot;build_id&quot;: &quot;b1&quot;" in html
+    assert "Model outputs, decisions, alerts and their reasons are the device&#x27;s STRESS records" in html
+    # reasons failed, decoded from the bitmask: 0x2C lacks unanimous, above_threshold and awake; 0x2F lacks awake
+    assert "<td>unanimous, above_threshold, awake</td>" in html and "<td>awake</td>" in html
+    assert "<td>none</td>" in html and "&quot;build_id&quot;: &quot;b1&quot;" in html
 
 
-def test_night_log_columns_and_sleep_results(inputs: dict[str, Path], tmp_path: Path) -> None:
+def test_night_log_columns_and_sleep_records(inputs: dict[str, Path], tmp_path: Path) -> None:
     columns = accel_columns(Recording.load(inputs["night"]).accel)
     records = [{"type": "HELLO", "models": [{"name": "sleep_cnn", "hash": "00" * 16}]}, {"type": "CONFIG_ACK"},
                *({"type": "SPEC_COLUMN", "index": j, "values": c.tolist()} for j, c in enumerate(columns)),
-               *({"type": "SLEEP", "epoch": e, "stage": 2, "probabilities": [10, 20, 226]}
+               *({"type": "SLEEP", "epoch": e, "out0": -118, "out1": -108, "out2": 98, "cls": 2, "motion": 7 + e}
                  for e in range(3))]  # fmt: skip
     log = tmp_path / "night.jsonl"
     write_log(log, records)
@@ -246,9 +257,11 @@ def test_night_log_columns_and_sleep_results(inputs: dict[str, Path], tmp_path: 
     assert host is not None
     agree = int(np.sum(host.predicted[:3] == 2))
     assert any(f"on {agree} of 3 epochs" in n for n in data.night.notes), data.night.notes
-    assert any("announces sleep_cnn 000000000000…, not this report's" in n for n in data.night.notes)
-    assert data.night.predicted[:4].tolist() == [2, 2, 2, -1]
-    assert data.night.probabilities[0].tolist() == pytest.approx([10 / 256, 20 / 256, 226 / 256])
+    assert any("MODEL MISMATCH" in n and "sleep_cnn device 000000000000…" in n for n in data.night.notes)
+    assert data.night.predicted[:4].tolist() == [2, 2, 2, -1] and data.night.motion[:4].tolist() == [7, 8, 9, -1]
+    assert data.night.outputs[0].tolist() == [-118, -108, 98]
+    model = load_sleep_model(inputs["sleep_model"])  # the probabilities come through its output quantization
+    assert data.night.probabilities[0] == pytest.approx(model.probabilities(np.array([[-118, -108, 98]]))[0])
     assert any(f"{len(columns)} of {len(columns)} equal the twin's" in n for n in data.night.notes)
     write_log(log, records[: len(columns) // 2])  # a log of another (shorter) recording
     with pytest.raises(VigilError, match=re.escape(f"{log}: {len(columns) // 2 - 2} spectrogram columns, but")):
@@ -285,19 +298,20 @@ def test_missing_inputs_are_notes_not_crashes(inputs: dict[str, Path], tmp_path:
     out = tmp_path / "report"
     code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]), "--json")
     assert code == 0, output
-    summary = json.loads(output)
-    assert [f["file"] for f in summary["figures"]] == ["ppg_beats.png", "hrv.png"]
-    assert set(summary["missing"]) == {"sleep model", "stress model", "night", "stress decisions",
-                                       "device verification"}  # fmt: skip
+    summary = json.loads(output)  # the repo's models/ by default: the twin's STRESS records
+    assert [f["file"] for f in summary["figures"]] == ["ppg_beats.png", "hrv.png", "model_probabilities.png",
+                                                       "confusion_stress_held_out.png"]  # fmt: skip
+    assert set(summary["missing"]) == {"sleep metrics", "night", "device verification"}
+    assert summary["stress"]["decisions_from"].startswith("twin of ")
     html = (out / "index.html").read_text()
     assert_well_formed(html)
     for why in summary["missing"].values():
         assert why.replace("`", "&#x27;").replace("'", "&#x27;") in html or why in html
     # a night without labels and without a model: the spectrogram alone, with notes
     bare = Recording.from_arrays(accel=synthetic_accel(300, seed=1))
-    data = build_report_data(ReportInputs(night=bare))
+    data = build_report_data(ReportInputs(night=bare, default_models=False))
     assert data.night is not None and data.night.true_labels is None and data.night.predicted is None
-    assert "hypnogram prediction" in data.missing
+    assert {"hypnogram prediction", "sleep model", "stress model"} <= set(data.missing)
     code, output = run_report("--out", str(tmp_path / "empty"))
     assert code == 0 and (tmp_path / "empty" / "index.html").exists()
 
@@ -320,9 +334,13 @@ def test_bad_inputs_name_the_file(inputs: dict[str, Path], tmp_path: Path) -> No
     code, output = run_report("--out", str(tmp_path / "r3"), "--stress-session", str(inputs["stress"]),
                               "--stress-log", str(log))  # fmt: skip
     assert code == 1 and f"{log}:2: HRV record without valid" in output
-    log.write_text('{"type": "SLEEP", "epoch": 0, "stage": 4}\n')
-    with pytest.raises(VigilError, match=re.escape(f"{log}:1: sleep stage 4; expected 0 wake, 1 NREM or 2 REM")):
+    sleep = {"type": "SLEEP", "epoch": 0, "out0": 0, "out1": 0, "out2": 0, "cls": 4, "motion": 0}
+    log.write_text(json.dumps(sleep) + "\n")
+    with pytest.raises(VigilError, match=re.escape(f"{log}:1: sleep class 4; expected 0 wake, 1 NREM or 2 REM")):
         read_device_log(log)
+    log.write_text('{"type": "HELLO"}\n{"type": "STRESS", "segment": 0, "p_tree": 0.9, "reasons": ["awake"]}\n')
+    with pytest.raises(VigilError, match=re.escape(f"{log}:2: STRESS record without features_crc, p_svm")):
+        read_device_log(log)  # only the protocol's fields (vigil.device.protocol.STRESS_FIELDS) are read
     (tmp_path / "v.json").write_text('{"board": "vwrist"}')
     code, output = run_report("--out", str(tmp_path / "r4"), "--verify", str(tmp_path / "v.json"))
     assert code == 1 and f"{tmp_path / 'v.json'}:1: expected the JSON of `vigil verify --json`" in output
@@ -355,7 +373,17 @@ def test_device_log_of_several_sessions_keeps_the_last(tmp_path: Path) -> None:
         f.write('{"type": "BEAT", "ind')  # a crash mid-line
     read = read_device_log(log)
     assert read.beats == [7] and read.sessions == 2 and read.hello == {"type": "HELLO", "board": "native"}
-    assert read.partial_last_line
+    assert read.partial_last_line and read.model_hashes() == {}
+
+
+def test_a_log_without_model_hashes_says_its_models_are_unknown(inputs: dict[str, Path], tmp_path: Path) -> None:
+    log = tmp_path / "no_hello.jsonl"
+    write_log(log, [{"type": "CONFIG_ACK"}, stress_record(0, True, 0x2F)])
+    data = build_report_data(ReportInputs(stress_session=inputs["stress"], stress_log=log))
+    assert data.stress is not None and data.model_hashes == []
+    assert f"{log} has no HELLO with model hashes: which models made its records is unknown." in data.stress.notes
+    assert data.stress.reasons.tolist() == [0x2F, -1, -1, -1, -1, -1, -1]
+    assert any("6 of 7 segments have no STRESS record" in n for n in data.stress.notes)
 
 
 def test_a_second_report_in_the_same_folder_leaves_no_stale_figure(inputs: dict[str, Path], tmp_path: Path) -> None:
@@ -364,9 +392,9 @@ def test_a_second_report_in_the_same_folder_leaves_no_stale_figure(inputs: dict[
                               str(inputs["stress_model"]))  # fmt: skip
     assert code == 0 and (out / "model_probabilities.png").exists(), output
     (out / "mine.png").write_bytes(b"not the report's")
-    code, output = run_report("--out", str(out), "--stress-session", str(inputs["stress"]))
+    code, output = run_report("--out", str(out), "--sleep-model", str(inputs["sleep_model"]))
     assert code == 0, output
-    assert sorted(p.name for p in out.glob("*.png")) == ["hrv.png", "mine.png", "ppg_beats.png"]
+    assert sorted(p.name for p in out.glob("*.png")) == ["confusion_sleep_held_out.png", "mine.png"]
 
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -767,6 +767,11 @@ def _report_progress(bar: Progress | nullcontext) -> Callable[[str, int, int], N
                    "hypnogram.")  # fmt: skip
 @click.option("--stress-session", type=click.Path(exists=True, path_type=Path), default=None,
               help="Recording with PPG: beats, HRV per minute, the stress models' outputs.")  # fmt: skip
+@click.option("--models", "models_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="A models/ bundle (`vigil export models`): without a device log its twin computes the device's "
+                   "SLEEP / STRESS records (sleep CNN outputs, P(stress) per model, consensus, alerts and their "
+                   "reasons). Default: the repo's models/ ($VIGIL_MODELS_DIR) when neither --sleep-model nor "
+                   "--stress-model is given.")  # fmt: skip
 @click.option("--sleep-model", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Folder of `vigil train sleep` (sleep_cnn.tflite, metrics.json, manifest.json).")  # fmt: skip
 @click.option("--stress-model", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
@@ -775,35 +780,38 @@ def _report_progress(bar: Progress | nullcontext) -> Callable[[str, int, int], N
               help="A `vigil verify --json` report (repeatable): its verdict and per-stage mismatch "
                    "table.")  # fmt: skip
 @click.option("--night-log", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Device log of the night (`vigil replay --out`): its columns and sleep results replace the "
-                   "host's.")  # fmt: skip
+              help="Device log of the night (`vigil replay --out`): its spectrogram columns and SLEEP records "
+                   "replace the host's.")  # fmt: skip
 @click.option("--stress-log", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Device log of the stress session: its beats, HRV, model outputs and alerts replace the "
-                   "host's.")  # fmt: skip
+              help="Device log of the stress session: its beats, HRV and STRESS records (model outputs, "
+                   "alerts, reasons) replace the host's; its HELLO's model hashes are checked against the "
+                   "report's models.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True,
               help="Print what the page holds as JSON (also written as report.json).")  # fmt: skip
-def report_cmd(out_dir: Path, night: Path | None, stress_session: Path | None, sleep_model: Path | None,
-               stress_model: Path | None, verify_reports: tuple[Path, ...], night_log: Path | None,
-               stress_log: Path | None, as_json: bool) -> None:  # fmt: skip
+def report_cmd(out_dir: Path, night: Path | None, stress_session: Path | None, models_dir: Path | None,
+               sleep_model: Path | None, stress_model: Path | None, verify_reports: tuple[Path, ...],
+               night_log: Path | None, stress_log: Path | None, as_json: bool) -> None:  # fmt: skip
     """Write an HTML page with PNG plots of a night and a stress session: hypnogram (PSG vs predicted), the
     spectrogram with the PSG labels under it, PPG with detected beats, HRV over time with decisions and alerts,
     per-model probabilities, confusion matrices, and the per-model and consensus metrics table.
 
-    Every signal is computed by the Python twins of the firmware (the device's own integers); the sleep CNN runs
-    through TFLM on the twin's epoch images and the stress trio on the twin's HRV features. With a device log the
-    device's values are shown instead (and the page says so). Give any subset: a part without its inputs is left
-    out with a note on the page.
+    Every signal is computed by the Python twins of the firmware (the device's own integers), and so are the
+    models' records: the twin of the models/ bundle gives each epoch's sleep CNN outputs and each segment's
+    P(stress) of tree, SVM and MLP, weighted vote, decision, alert and the six reasons. With a device log the
+    device's records are shown instead (the page says which, how many equal the twin's, and whether the models
+    the device announced are the report's). Give any subset: a part without its inputs is left out with a note.
 
     \b
-    vigil report --out build/report --night night.vrec --sleep-model build/sleep \\
-                 --stress-session stress.vrec --stress-model build/stress --verify night_verify.json
+    vigil replay --port PORT --input stress.vrec --out stress.jsonl
+    vigil report --out build/report --night night.vrec --stress-session stress.vrec \\
+                 --stress-log stress.jsonl --models models --verify night_verify.json
     Open build/report/index.html in a browser."""
     from vigil.report.html import write_report
     from vigil.report.report_data import ReportInputs, build_report_data
 
     inputs = ReportInputs(night=night, stress_session=stress_session, sleep_model=sleep_model,
                           stress_model=stress_model, verify=list(verify_reports), night_log=night_log,
-                          stress_log=stress_log)  # fmt: skip
+                          stress_log=stress_log, models=models_dir)  # fmt: skip
     show = not as_json and sys.stderr.isatty()
     with progress_bar(show) as bar:
         data = build_report_data(inputs, progress=_report_progress(bar))

@@ -1,24 +1,22 @@
 """What a device computed, read back from a JSON Lines log (`vigil replay --out`, `vigil monitor --out`).
 
-The log holds one record per frame (``vigil.device.protocol.describe``). The report uses:
+The log holds one record per frame (``vigil.device.protocol.describe``: ``type``, ``seq`` and the frame's
+fields). The report uses:
 
-==============  =========================================================================================
-``HELLO``       board, firmware version, build id, model hashes (provenance)
-``CONFIG_ACK``  starts a processing session: a log with several sessions is read from its last one
-``SPEC_COLUMN`` ``index``, ``values`` (65 int8): the spectrogram columns
-``BEAT``        ``index``: a beat's sample index
-``HRV``         the fields of ``vigil.device.protocol.HRV_FIELDS``: one 60-s segment's features
-``SLEEP``       one epoch's sleep result: ``epoch``, ``stage`` (or ``class``) 0 wake / 1 NREM / 2 REM,
-                optional ``probabilities`` (or ``scores``): three numbers in wake / NREM / REM order
-``STRESS``      one segment's consensus: ``segment``, per-model stress probabilities as ``p_tree``,
-                ``p_svm``, ``p_nn`` (or a ``probabilities`` object keyed tree / svm / nn), ``weighted``,
-                ``decision`` (or ``stress``) 0/1, ``unanimous``, ``alert``, ``reasons`` (list of strings)
-``ALERT``       ``segment``, ``reasons``: an alert raised (when the device sends it as its own frame)
-==============  =========================================================================================
+===============  ========================================================================================
+``HELLO``        board, firmware version, build id, ``models``: [{name, hash (hex of the HELLO hash)}]
+``CONFIG_ACK``   starts a processing session: a log with several sessions is read from its last one
+``SPEC_COLUMN``  ``index``, ``values`` (65 int8): the spectrogram columns
+``BEAT``         ``index``: a beat's sample index
+``HRV``          ``vigil.device.protocol.HRV_FIELDS``: one 60-s segment's features
+``SLEEP``        ``vigil.device.protocol.SLEEP_FIELDS``: one epoch's sleep CNN outputs (int8), class, motion
+``STRESS``       ``vigil.device.protocol.STRESS_FIELDS``: one segment's model outputs (Q15), consensus, alert,
+                 reasons bitmask (``vigil.ml.consensus_twin.REASON_NAMES``), motion
+===============  ========================================================================================
 
-``SLEEP``, ``STRESS`` and ``ALERT`` are the on-device consensus's records; their field names are read
-leniently (the alternatives above) by :func:`sleep_result` and :func:`stress_result`, the one place to
-adjust when that protocol is fixed. Probabilities given as integers 0..255 or 0..65535 are read as Q8 or Q16.
+SLEEP and STRESS records are kept as the protocol's integers, keyed on its field names (the same dicts
+``vigil.replay.DeviceOutputs`` and the twin ``vigil.ml.consensus_twin`` make); a record lacking a field is an
+error naming the log's line.
 """
 
 from __future__ import annotations
@@ -33,28 +31,6 @@ from vigil.device import protocol as p
 from vigil.errors import VigilError
 from vigil.monitor import read_log
 
-SLEEP_TYPES = ("SLEEP", "SLEEP_RESULT")
-STRESS_TYPES = ("STRESS", "STRESS_RESULT")
-ALERT_TYPES = ("ALERT",)
-
-
-@dataclass(frozen=True)
-class DeviceSleepResult:
-    epoch: int
-    stage: int  # 0 wake, 1 NREM, 2 REM
-    probabilities: tuple[float, float, float] | None
-
-
-@dataclass(frozen=True)
-class DeviceStressResult:
-    segment: int
-    probabilities: dict[str, float]  # model name -> P(stress); may be empty
-    weighted: float | None
-    decision: int | None  # 1 stress, 0 relax
-    unanimous: bool | None
-    alert: bool | None
-    reasons: tuple[str, ...]
-
 
 @dataclass
 class DeviceLog:
@@ -65,9 +41,8 @@ class DeviceLog:
     columns: dict[int, np.ndarray] = field(default_factory=dict)  # index -> (65,) int8
     beats: list[int] = field(default_factory=list)
     hrv: list[dict[str, int]] = field(default_factory=list)
-    sleep: list[DeviceSleepResult] = field(default_factory=list)
-    stress: list[DeviceStressResult] = field(default_factory=list)
-    alerts: dict[int, tuple[str, ...]] = field(default_factory=dict)  # segment -> reasons (ALERT frames)
+    sleep: list[dict[str, int]] = field(default_factory=list)  # SLEEP records (p.SLEEP_FIELDS)
+    stress: list[dict[str, int]] = field(default_factory=list)  # STRESS records (p.STRESS_FIELDS)
     sessions: int = 0  # CONFIG_ACKs seen; only the last session is kept
     partial_last_line: bool = False
 
@@ -81,55 +56,26 @@ class DeviceLog:
             raise VigilError(f"{self.path}: spectrogram column {missing[0]} is missing ({len(missing)} of {n} absent)")
         return np.stack([self.columns[j] for j in range(n)])
 
-
-def _number(record: dict, names: tuple[str, ...], where: str) -> Any:
-    for name in names:
-        if name in record:
-            return record[name]
-    raise VigilError(f"{where}: expected a field {' or '.join(names)}")
+    def model_hashes(self) -> dict[str, bytes]:
+        """name -> HELLO hash of the models the device announced (empty without a HELLO)."""
+        return {str(m["name"]): bytes.fromhex(str(m["hash"])) for m in (self.hello or {}).get("models", [])}
 
 
-def _probability(value: Any) -> float:
-    """Float probabilities pass; integers above 1 are fixed point (Q8 up to 255, else Q16)."""
-    if isinstance(value, int) and value > 1:
-        return value / 256.0 if value <= 255 else value / 65536.0
-    return float(value)
+def _number(record: dict, name: str, where: str) -> Any:
+    if name not in record:
+        raise VigilError(f"{where}: expected a field {name}")
+    return record[name]
 
 
-def sleep_result(record: dict, where: str) -> DeviceSleepResult:
-    probs = record.get("probabilities", record.get("scores"))
-    if probs is not None:
-        if len(probs) != 3:
-            raise VigilError(f"{where}: expected three sleep probabilities (wake, NREM, REM), got {len(probs)}")
-        probs = tuple(_probability(v) for v in probs)
-    stage = int(_number(record, ("stage", "class", "label"), where))
-    if stage not in (0, 1, 2):
-        raise VigilError(f"{where}: sleep stage {stage}; expected 0 wake, 1 NREM or 2 REM")
-    return DeviceSleepResult(int(_number(record, ("epoch",), where)), stage, probs)
-
-
-def stress_result(record: dict, where: str) -> DeviceStressResult:
-    probs: dict[str, float] = {}
-    nested = record.get("probabilities")
-    for name in ("tree", "svm", "nn"):
-        value = nested.get(name) if isinstance(nested, dict) else record.get(f"p_{name}")
-        if value is not None:
-            probs[name] = _probability(value)
-    weighted = record.get("weighted", record.get("p_weighted"))
-    decision = record.get("decision", record.get("stress"))
-    if decision is not None and int(decision) not in (0, 1):
-        raise VigilError(f"{where}: stress decision {decision}; expected 0 relax or 1 stress")
-    unanimous = record.get("unanimous")
-    alert = record.get("alert")
-    return DeviceStressResult(
-        segment=int(_number(record, ("segment",), where)),
-        probabilities=probs,
-        weighted=None if weighted is None else _probability(weighted),
-        decision=None if decision is None else int(decision),
-        unanimous=None if unanimous is None else bool(unanimous),
-        alert=None if alert is None else bool(alert),
-        reasons=tuple(str(r) for r in record.get("reasons", ())),
-    )
+def protocol_record(record: dict, fields: tuple[str, ...], kind: str, where: str) -> dict[str, int]:
+    """The record's integers under the protocol's field names, in wire order; errors name the missing ones."""
+    missing = [name for name in fields if name not in record]
+    if missing:
+        raise VigilError(f"{where}: {kind} record without {', '.join(missing)}")
+    try:
+        return {name: int(record[name]) for name in fields}
+    except (TypeError, ValueError):
+        raise VigilError(f"{where}: {kind} record with a field that is not an integer") from None
 
 
 def read_device_log(path: str | Path) -> DeviceLog:
@@ -147,21 +93,19 @@ def read_device_log(path: str | Path) -> DeviceLog:
         elif kind == "CONFIG_ACK":  # a new session: forget the outputs of the previous one
             log = DeviceLog(path, hello=log.hello, sessions=log.sessions + 1, partial_last_line=log.partial_last_line)
         elif kind == "SPEC_COLUMN":
-            values = np.asarray(_number(record, ("values",), where), dtype=np.int64)
+            values = np.asarray(_number(record, "values", where), dtype=np.int64)
             if values.shape != (65,) or values.min() < -128 or values.max() > 127:
                 raise VigilError(f"{where}: expected 65 int8 spectrogram values")
-            log.columns[int(_number(record, ("index",), where))] = values.astype(np.int8)
+            log.columns[int(_number(record, "index", where))] = values.astype(np.int8)
         elif kind == "BEAT":
-            log.beats.append(int(_number(record, ("index",), where)))
+            log.beats.append(int(_number(record, "index", where)))
         elif kind == "HRV":
-            missing = [name for name in p.HRV_FIELDS if name not in record]
-            if missing:
-                raise VigilError(f"{where}: HRV record without {', '.join(missing)}")
-            log.hrv.append({name: int(record[name]) for name in p.HRV_FIELDS})
-        elif kind in SLEEP_TYPES:
-            log.sleep.append(sleep_result(record, where))
-        elif kind in STRESS_TYPES:
-            log.stress.append(stress_result(record, where))
-        elif kind in ALERT_TYPES:
-            log.alerts[int(_number(record, ("segment",), where))] = tuple(str(r) for r in record.get("reasons", ()))
+            log.hrv.append(protocol_record(record, p.HRV_FIELDS, kind, where))
+        elif kind == "SLEEP":
+            sleep = protocol_record(record, p.SLEEP_FIELDS, kind, where)
+            if not 0 <= sleep["cls"] < p.SLEEP_CLASSES:
+                raise VigilError(f"{where}: sleep class {sleep['cls']}; expected 0 wake, 1 NREM or 2 REM")
+            log.sleep.append(sleep)
+        elif kind == "STRESS":
+            log.stress.append(protocol_record(record, p.STRESS_FIELDS, kind, where))
     return log

@@ -17,6 +17,7 @@ from vigil.dsp import config as dsp
 from vigil.dsp.ppg_tables import FLAGS
 from vigil.ml.stress import MODEL_NAMES
 from vigil.report import plots
+from vigil.report.model_records import REASON_TEXT, reasons_failed
 from vigil.report.report_data import (
     NONE,
     STRESS_CLASSES,
@@ -130,8 +131,9 @@ def night_section(page: Page, night: NightData, missing: dict[str, str]) -> None
     if night.true_labels is not None or night.predicted is not None:
         page.add("<h3>Hypnogram</h3>")
         page.figure("hypnogram.png", "Hypnogram", "Sleep stage per 30-s epoch, wake on top, REM (red bar), then NREM; "
-                    "the PSG's labels above the model's prediction, then the model's class probabilities. "
-                    "Gaps are unscored epochs or epochs without a complete spectrogram image.",
+                    "the PSG's labels above the model's prediction, then the model's class probabilities (the int8 "
+                    "outputs through the CNN's output quantization) and, from the SLEEP records, the motion level "
+                    "per epoch. Gaps are unscored epochs or epochs without a complete spectrogram image.",
                     lambda p: plots.plot_hypnogram(night, p))  # fmt: skip
     page.add("<h3>Spectrogram</h3>")
     page.figure("spectrogram.png", "Spectrogram with PSG labels", "Log power of the wrist acceleration's first "
@@ -148,14 +150,18 @@ def segment_rows(s: StressSessionData) -> list[list[str]]:
         p = [fmt(s.p_stress[m][k], 2) if s.p_stress else "—" for m in MODEL_NAMES]
         decision = "—" if s.decision is None or s.decision[k] == NONE else STRESS_CLASSES[int(s.decision[k])]
         unanimous = "—" if s.unanimous is None or s.unanimous[k] == NONE else fmt(bool(s.unanimous[k]))
-        alert = "—" if s.alerts is None else (escape(", ".join(alerts[k].reasons) or "alert") if k in alerts else "")
+        alert = "—" if s.alerts is None else ("alert" if k in alerts else "")
+        failed = "—"
+        if s.reasons is not None and s.reasons[k] >= 0:
+            failed = escape(", ".join(reasons_failed(int(s.reasons[k]))) or "none")
+        motion = "—" if s.motion is None or s.motion[k] < 0 else str(int(s.motion[k]))
         feats = [fmt(seg.avhr / 100, 1), fmt(seg.rmssd / 100, 1), fmt(seg.sdrr / 100, 1), fmt(seg.pnn50 / 100, 1)]
         reasons = "; ".join(doc for bit, doc in FLAGS.values() if seg.flags & bit)
         valid = "yes" if seg.valid else "no: " + escape(reasons)
         rows.append([str(seg.segment), f"{seg.segment * dsp.SEGMENT_S / 60:.0f}", valid,
                      str(seg.n_beats), *(feats if seg.valid else ["—"] * 4), *p,
                      fmt(s.weighted[k], 2) if s.weighted is not None else "—", decision, unanimous,
-                     alert])  # fmt: skip
+                     alert, failed, motion])  # fmt: skip
     return rows
 
 
@@ -174,10 +180,13 @@ def stress_section(page: Page, s: StressSessionData, missing: dict[str, str]) ->
                 lambda p: plots.plot_ppg_beats(s, p))  # fmt: skip
     if s.segments:
         page.add("<h3>HRV over time</h3>")
-        page.figure("hrv.png", "HRV features and decisions", "Heart rate and variability per 60-s segment "
-                    "(hatched: segments the device flags invalid, the reason in the strip). The strip below is the "
-                    "consensus decision; U marks the "
-                    "segments where all three models say stress, ! an alert; alert segments are shaded.",
+        reasons = ("" if s.reasons is None else " The six rows at the bottom are the alert's reasons, from the STRESS "
+                   "records' bitmask: green met, red failed, grey no record; an alert needs all six (" +
+                   "; ".join(f"{k}: {v}" for k, v in REASON_TEXT.items()) + ").")  # fmt: skip
+        page.figure("hrv.png", "HRV features, decisions and alert reasons", "Heart rate and variability per 60-s "
+                    "segment (hatched: segments the device flags invalid, the reason in the strip). The strip below "
+                    "is the consensus decision; U marks the segments where all three models say stress, ! an alert; "
+                    "alert segments are shaded." + reasons,
                     lambda p: plots.plot_hrv(s, p))  # fmt: skip
     if s.p_stress is not None and any(np.isfinite(v).any() for v in s.p_stress.values()):
         page.add("<h3>Per-model probabilities</h3>")
@@ -187,7 +196,8 @@ def stress_section(page: Page, s: StressSessionData, missing: dict[str, str]) ->
     if s.segments:
         page.add("<h3>Segments</h3>")
         headers = ["segment", "start (min)", "valid", "beats", "AVHR (bpm)", "RMSSD (ms)", "SDRR (ms)", "pNN50 (%)",
-                   "P tree", "P SVM", "P MLP", "weighted", "decision", "unanimous", "alert (reasons)"]  # fmt: skip
+                   "P tree", "P SVM", "P MLP", "weighted", "decision", "unanimous", "alert", "reasons failed",
+                   "motion (milli-g)"]  # fmt: skip
         page.add(table(headers, segment_rows(s)))
 
 
@@ -241,6 +251,14 @@ def provenance_section(page: Page, data: ReportData) -> None:
                      f"<code>{escape(item.sha256 or '—')}</code>",
                      f"<details><summary>details</summary><pre>{escape(detail)}</pre></details>"])  # fmt: skip
     page.add(table(["input", "path", "SHA-256", "manifest / source"], rows, left=4))
+    if data.model_hashes:
+        page.add('<h3 id="model_hashes">Models of the device logs</h3><p class="meta">Each model the report uses '
+                 "against the hash the device announced in its HELLO (first 16 bytes of the SHA-256).</p>")
+        rows = [[f"<code>{escape(c.log)}</code>", escape(c.model),
+                 f"<code>{escape(c.device or 'not announced')}</code>", f"<code>{escape(c.report)}</code>",
+                 '<span class="ok">same</span>' if c.same else '<span class="bad">DIFFERENT</span>']
+                for c in data.model_hashes]  # fmt: skip
+        page.add(table(["log", "model", "device (HELLO)", "report", ""], rows, left=4))
 
 
 def at_a_glance(data: ReportData) -> list[str]:
@@ -270,6 +288,11 @@ def at_a_glance(data: ReportData) -> list[str]:
     for v in data.verify:
         verdict = '<span class="ok">bit-exact</span>' if v.ok else '<span class="bad">MISMATCH</span>'
         lines.append(f'<a href="#verify">Device verification</a> {escape(Path(v.path).name)}: {verdict}')
+    if data.model_hashes:
+        bad = sorted({c.model for c in data.model_hashes if not c.same})
+        verdict = ('<span class="bad">MODEL MISMATCH: ' + escape(", ".join(bad)) + "</span> (the logs' records come "
+                   "from other models)" if bad else '<span class="ok">the report\'s models</span>')  # fmt: skip
+        lines.append(f'<a href="#model_hashes">Models the device logs announce</a>: {verdict}')
     lines.append('<a href="#provenance">Provenance</a>: inputs, hashes, manifests')
     return lines
 

@@ -126,15 +126,19 @@ class SleepModel:
             if progress:
                 progress(min(start + SLEEP_BATCH, len(x)))
         q = np.concatenate(outs) if outs else np.zeros((0, 3), dtype=np.int8)
+        return np.argmax(q, axis=1).astype(np.int64), self.probabilities(q)
+
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """(n, 3) int8 outputs -> (n, 3) probabilities through the output quantization: the dequantized values
+        when the model ends in a softmax (renormalised: int8 steps do not sum to exactly 1), else the softmax
+        of the dequantized logits."""
         scale, zp = self.output_quant
-        real = (q.astype(np.float64) - zp) * scale
+        real = (np.asarray(outputs, dtype=np.float64).reshape(-1, 3) - zp) * scale
         if self.output_is_softmax:
             probs = np.clip(real, 0.0, None)
-            probs /= np.maximum(probs.sum(axis=1, keepdims=True), 1e-12)
-        else:
-            e = np.exp(real - real.max(axis=1, keepdims=True))
-            probs = e / e.sum(axis=1, keepdims=True)
-        return np.argmax(q, axis=1).astype(np.int64), probs
+            return probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-12)
+        e = np.exp(real - real.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
 
 
 def load_sleep_model(folder: str | Path) -> SleepModel:

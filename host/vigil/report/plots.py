@@ -17,6 +17,7 @@ from matplotlib.patches import Patch
 from vigil.dsp import config as dsp
 from vigil.dsp.hrv import Flag
 from vigil.ml.stress import MODEL_NAMES
+from vigil.report.model_records import REASONS
 from vigil.report.report_data import (
     NONE,
     SLEEP_CLASSES,
@@ -42,11 +43,16 @@ FLAG_SHORT = {"TOO_FEW_BEATS": "too few beats", "FLAT": "flat signal", "CLIPPED"
               "REJECTS": "IBIs rejected"}  # fmt: skip
 HOURS_FROM_S = 90 * 60  # nights are drawn in hours, shorter recordings in minutes
 SPECTROGRAM_MAX_COLUMNS = 1100  # about the plot's width in pixels
+REASON_COLOURS = {NONE: "#eeeeee", 0: "#e63946", 1: "#8fd19e"}  # no record, failed, met
+REASON_LABELS = {"unanimous": "unanimous", "above_threshold": "≥ threshold", "features_valid": "features valid",
+                 "context_known": "context known", "awake": "awake", "little_motion": "little motion"}  # fmt: skip
 
 
 def origin(where: str, host: str = "twin") -> str:
-    """Short form of a "... from" field for titles: the device, or the host's computation."""
-    return "device" if where.startswith("device log") else host
+    """Short form of a "... from" field for titles: the device, its twin, or the host's computation."""
+    if where.startswith("device log"):
+        return "device"
+    return "twin of the device's models" if where.startswith("twin of") else host
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -111,13 +117,26 @@ def _probability_bands(ax, night: NightData, scale: float) -> None:  # noqa: ANN
         bottom = bottom + p[:, k]
 
 
+def _motion_bars(ax, night: NightData, scale: float) -> None:  # noqa: ANN001
+    """The SLEEP records' motion level per epoch (mean |derivative| of the acceleration magnitude, milli-g)."""
+    assert night.motion is not None
+    have = night.motion >= 0
+    ax.bar(night.epoch_starts_s()[have] / scale, night.motion[have], width=dsp.EPOCH_S / scale, align="edge",
+           color="#6c757d", linewidth=0)  # fmt: skip
+    ax.set_ylabel("motion\n(milli-g)")
+    ax.grid(axis="x", alpha=0.3)
+
+
 def plot_hypnogram(night: NightData, path: Path) -> tuple[int, int]:
-    """True (PSG) stages over predicted stages, then the model's class probabilities, on one hours axis."""
+    """True (PSG) stages over predicted stages, then the class probabilities and (with SLEEP records) the motion
+    level per epoch, on one time axis."""
     rows = [r for r in ("true", "predicted", "probabilities") if
             (r == "true" and night.true_labels is not None) or (r != "true" and night.predicted is not None)]
     have_probs = night.probabilities is not None and bool(np.isfinite(night.probabilities).any())
     rows = [r for r in rows if r != "probabilities" or have_probs]
-    heights = {"true": 1.6, "predicted": 1.6, "probabilities": 1.3}
+    if night.motion is not None and np.any(night.motion >= 0):
+        rows.append("motion")
+    heights = {"true": 1.6, "predicted": 1.6, "probabilities": 1.3, "motion": 1.0}
     scale, xlabel = time_axis(night.n_epochs * dsp.EPOCH_S)
     fig = _figure(WIDE, 1.2 + sum(heights[r] for r in rows))
     axes = fig.subplots(len(rows), 1, sharex=True, height_ratios=[heights[r] for r in rows], squeeze=False)[:, 0]
@@ -128,6 +147,8 @@ def plot_hypnogram(night: NightData, path: Path) -> tuple[int, int]:
         elif row == "predicted":
             assert night.predicted is not None
             _hypnogram_line(ax, night.predicted, "predicted", scale)
+        elif row == "motion":
+            _motion_bars(ax, night, scale)
         else:
             assert night.probabilities is not None
             _probability_bands(ax, night, scale)
@@ -144,6 +165,8 @@ def plot_hypnogram(night: NightData, path: Path) -> tuple[int, int]:
         if keep.any():
             agree = float(np.mean(night.true_labels[keep] == night.predicted[keep]))
             title += f" — {agree:.1%} of {int(keep.sum())} scored epochs agree"
+    if night.predictions_from:
+        title += f"; prediction: {origin(night.predictions_from, 'host model')}"
     fig.suptitle(title, fontsize=12)
     return _save(fig, path)
 
@@ -263,10 +286,40 @@ def _decision_strip(ax, session: StressSessionData) -> None:  # noqa: ANN001
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.6), fontsize=8, frameon=False)
 
 
+def reason_matrix(session: StressSessionData) -> np.ndarray:
+    """(6, n_segments): 1 the reason is met, 0 it failed, -1 no STRESS record; rows in bit order."""
+    assert session.reasons is not None
+    bits = np.asarray(session.reasons, dtype=np.int64)
+    rows = [np.where(bits < 0, NONE, (bits & bit) != 0).astype(np.int64) for bit, _ in REASONS]
+    return np.stack(rows) if rows else np.zeros((0, len(bits)), dtype=np.int64)
+
+
+def _reason_strip(ax, session: StressSessionData) -> None:  # noqa: ANN001
+    """One row per alert reason (bit order, top down): green met, red failed, grey no record. An alert is a
+    column that is green all the way down."""
+    m = reason_matrix(session)
+    keys = sorted(REASON_COLOURS)
+    cmap = ListedColormap([REASON_COLOURS[k] for k in keys])
+    norm = BoundaryNorm(np.arange(keys[0] - 0.5, keys[-1] + 1.0), cmap.N)
+    end = m.shape[1] * dsp.SEGMENT_S / 60.0
+    ax.imshow(m, aspect="auto", cmap=cmap, norm=norm, extent=(0.0, end, len(REASONS), 0.0), interpolation="nearest")
+    for k in range(1, m.shape[1]):  # segment borders, so neighbouring cells stay apart
+        ax.axvline(k * dsp.SEGMENT_S / 60.0, color="white", linewidth=1.0)
+    for r in range(1, len(REASONS)):
+        ax.axhline(r, color="white", linewidth=0.6)
+    ax.set_yticks(np.arange(len(REASONS)) + 0.5, [REASON_LABELS[name] for _, name in REASONS], fontsize=7)
+    handles = [Patch(color=REASON_COLOURS[1], label="reason met"), Patch(color=REASON_COLOURS[0], label="failed"),
+               Patch(color=REASON_COLOURS[NONE], label="no STRESS record")]  # fmt: skip
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)
+
+
 def plot_hrv(session: StressSessionData, path: Path) -> tuple[int, int]:
-    """HRV features per 60-s segment, alert segments shaded, the consensus decision under them."""
-    fig = _figure(WIDE, 7.0)
-    axes = fig.subplots(len(HRV_PANELS) + 1, 1, sharex=True, height_ratios=[1] * len(HRV_PANELS) + [0.35])
+    """HRV features per 60-s segment, alert segments shaded, the consensus decision under them and, with STRESS
+    records, the six alert reasons per segment (which failed)."""
+    strip = session.reasons is not None
+    heights = [1] * len(HRV_PANELS) + [0.35] + ([1.1] if strip else [])
+    fig = _figure(WIDE, 7.0 + (1.3 if strip else 0.0))
+    axes = fig.subplots(len(heights), 1, sharex=True, height_ratios=heights)
     minutes = _minutes(session)
     invalid = np.asarray([not s.valid for s in session.segments], dtype=bool)
     for ax, (label, name, unit) in zip(axes, HRV_PANELS):
@@ -283,12 +336,15 @@ def plot_hrv(session: StressSessionData, path: Path) -> tuple[int, int]:
     if invalid.any():
         axes[0].legend(handles=[Patch(facecolor="none", edgecolor="#bbbbbb", hatch="//", label="invalid segment")],
                        loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)  # fmt: skip
-    _decision_strip(axes[-1], session)
+    _decision_strip(axes[len(HRV_PANELS)], session)
+    if strip:
+        _reason_strip(axes[-1], session)
     axes[-1].set_xlabel("time since recording start (minutes)")
     axes[-1].set_xlim(0, max(len(session.segments), 1) * dsp.SEGMENT_S / 60.0)
     alerts = ("no alert information" if session.alerts is None else
               f"{len(session.alerts)} alert{'s' if len(session.alerts) != 1 else ''} (shaded)")  # fmt: skip
-    fig.suptitle(f"HRV features per {dsp.SEGMENT_S}-s segment ({origin(session.features_from)}); {alerts}; "
+    by = f" by the {origin(session.decisions_from or '', 'host models')}" if session.decisions_from else ""
+    fig.suptitle(f"HRV features per {dsp.SEGMENT_S}-s segment ({origin(session.features_from)}); {alerts}{by}; "
                  "U = all three models say stress", fontsize=11)  # fmt: skip
     return _save(fig, path)
 
@@ -312,6 +368,9 @@ def plot_model_probabilities(session: StressSessionData, path: Path) -> tuple[in
                 label="unanimous stress")  # fmt: skip
     _shade_alerts(ax, session)
     ax.axhline(0.5, color="#888888", linestyle="--", linewidth=1.0)
+    if session.alert_threshold is not None:
+        ax.axhline(session.alert_threshold, color=STRESS_COLOURS[1], linestyle=":", linewidth=1.2,
+                   label=f"alert threshold {session.alert_threshold:.2f}")  # fmt: skip
     ax.set_ylim(-0.03, 1.1)
     ax.set_xlim(0, max(len(session.segments), 1) * dsp.SEGMENT_S / 60.0)
     ax.set_ylabel("P(stress)")

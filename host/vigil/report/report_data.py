@@ -1,11 +1,13 @@
 """What the report plots, as small explicit dataclasses, and the builders that fill them.
 
 Everything numeric the device computes comes from the DSP twins (``vigil.dsp``: the same integers), or from a
-device log when one is given (then the device's values win and the page says so). Models run as the device runs
-them: the stress trio on the twin's HRV features, the sleep CNN through TFLM on the twin's epoch images.
+device log when one is given (then the device's values win and the page says so). The models' results are the
+device's SLEEP / STRESS records: from the log, else from the twin of a models/ bundle
+(``vigil.ml.consensus_twin``: sleep CNN outputs, per-model P(stress) Q15, consensus, alert and its reasons).
+Only with training folders (--sleep-model / --stress-model) and no bundle do the host's models predict
+(the sleep CNN through TFLM, the trio in float) and there are no alerts.
 
-    inputs = ReportInputs(night=Path("night.vrec"), stress_session=Path("stress.vrec"),
-                          stress_model=Path("build/stress"), sleep_model=Path("build/sleep"))
+    inputs = ReportInputs(night=Path("night.vrec"), stress_session=Path("stress.vrec"), models=Path("models"))
     data = build_report_data(inputs)          # ReportData; a part not given is None plus a note
 
 Class codes: sleep 0 wake, 1 NREM, 2 REM (-1 unscored / none), as ``vigil.data.recording``; stress 0 relax,
@@ -36,6 +38,20 @@ from vigil.ml.metrics import METRIC_NAMES, confusion_matrix, metrics_from_confus
 from vigil.ml.stress import MODEL_NAMES, consensus_proba
 from vigil.report.device_log import DeviceLog, read_device_log
 from vigil.report.model_folders import METRICS_FILE, SleepModel, StressModel, read_json, sha256_of
+from vigil.report.model_records import (
+    HashCheck,
+    ModelBundle,
+    ModelRecords,
+    hash_checks,
+    hash_note,
+    load_model_bundle,
+    q15_float,
+    reasons_met,
+    records_agreement,
+    sleep_arrays,
+    stress_arrays,
+    twin_records,
+)
 
 SLEEP_CLASSES: tuple[str, ...] = ("wake", "NREM", "REM")
 STRESS_CLASSES: tuple[str, ...] = ("relax", "stress")
@@ -64,6 +80,8 @@ class NightData:
     columns_from: str = "twin"  # "twin" or "device log <path>"
     predictions_from: str | None = None
     notes: list[str] = field(default_factory=list)
+    outputs: np.ndarray | None = None  # (n_epochs, 3) int8 CNN outputs of the SLEEP records (0 where none)
+    motion: np.ndarray | None = None  # (n_epochs,) motion level of the SLEEP records (milli-g), -1 none
 
     def column_times_s(self) -> np.ndarray:
         """Centre of each column: column j covers derivative samples [64 j, 64 j + 128)."""
@@ -81,7 +99,7 @@ class NightData:
 @dataclass(frozen=True)
 class Alert:
     segment: int
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # the reasons met (an alert needs all six: vigil.ml.consensus_twin.REASON_NAMES)
 
 
 @dataclass
@@ -104,6 +122,12 @@ class StressSessionData:
     features_from: str = "twin"
     decisions_from: str | None = None
     notes: list[str] = field(default_factory=list)
+    # the STRESS records' integers (None without records): Q15 P(stress) per model, weighted, reasons, motion
+    p_stress_q15: dict[str, np.ndarray] | None = None  # model -> (n_segments,) int64, -1 no record
+    weighted_q15: np.ndarray | None = None
+    reasons: np.ndarray | None = None  # (n_segments,) int64 bitmask, -1 no record
+    motion: np.ndarray | None = None  # (n_segments,) int64 milli-g, -1 no record
+    alert_threshold: float | None = None  # the bundle's weighted P(stress) threshold for an alert
 
     def segment_starts_s(self) -> np.ndarray:
         return np.asarray([s.segment * dsp.SEGMENT_S for s in self.segments], dtype=np.float64)
@@ -181,6 +205,7 @@ class ReportData:
     verify: list[VerifySummary]
     provenance: list[ProvenanceItem]
     missing: dict[str, str]  # section -> why it is left out
+    model_hashes: list[HashCheck] = field(default_factory=list)  # device logs' HELLO vs the report's models
     created_utc: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
     vigil_version: str = __version__
 
@@ -196,6 +221,8 @@ class ReportInputs:
     verify: list[Path] = field(default_factory=list)
     night_log: Path | None = None
     stress_log: Path | None = None
+    models: Path | None = None  # a models/ bundle (`vigil export models`)
+    default_models: bool = True  # no bundle and no --sleep-model / --stress-model: use the repo's models/
 
 
 # ---------------------------------------------------------------- recordings
@@ -257,19 +284,29 @@ def night_predictions(
     return predicted, probs
 
 
-def _device_sleep(log: DeviceLog, n_epochs: int, notes: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-    predicted = np.full(n_epochs, NONE, dtype=np.int64)
-    probs = np.full((n_epochs, 3), np.nan)
-    have_probs = False
-    for r in log.sleep:
-        if not 0 <= r.epoch < n_epochs:
-            raise VigilError(f"{log.path}: sleep result for epoch {r.epoch}, but the recording has {n_epochs} epochs")
-        predicted[r.epoch] = r.stage
-        if r.probabilities is not None:
-            probs[r.epoch] = r.probabilities
-            have_probs = True
-    notes.append(f"Sleep stages are the device's (from {log.path}, {len(log.sleep)} epochs).")
-    return predicted, probs if have_probs else None
+def timed_twin_records(rec: Recording, bundle: ModelBundle | None, step: str,
+                       progress: Progress | None) -> ModelRecords | None:  # fmt: skip
+    """The twin's records of ``rec`` (None without a bundle), as one progress step: the CNN over every epoch is
+    the slow part (about 1 s per hour of recording)."""
+    if bundle is None:
+        return None
+    if progress:
+        progress(step, 0, 1)
+    records = twin_records(rec, bundle)
+    if progress:
+        progress(step, 1, 1)
+    return records
+
+
+def _sleep_records(night: NightData, records: list[dict[str, int]], source: str, model: SleepModel | None) -> None:
+    """The night's stages, CNN outputs, probabilities (through ``model``'s output quantization) and motion from
+    SLEEP records."""
+    arrays = sleep_arrays(records, night.n_epochs, model, source)
+    night.predicted, night.outputs, night.motion = arrays.predicted, arrays.outputs, arrays.motion
+    night.probabilities = arrays.probabilities
+    night.predictions_from = source
+    if arrays.probabilities is None:
+        night.notes.append("No sleep model to read the CNN's output quantization: no probabilities.")
 
 
 def build_night(
@@ -277,6 +314,7 @@ def build_night(
     model: SleepModel | None = None,
     log: DeviceLog | None = None,
     progress: Progress | None = None,
+    bundle: ModelBundle | None = None,
 ) -> tuple[NightData, Recording, str]:
     rec, name = load_recording_source(source, "night")
     if len(rec.accel) < dsp.STFT_N:
@@ -295,20 +333,30 @@ def build_night(
     n_epochs = len(rec.accel) // dsp.EPOCH_SAMPLES
     if labels is None:
         notes.append(f"{name} has no sleep labels: the hypnogram shows the prediction only.")
-    predicted = probs = None
-    predictions_from = None
+    night = NightData(name, columns, n_epochs, labels, None, None, columns_from, None, notes)
+    quant = bundle.sleep if bundle is not None else model  # whose output quantization reads the int8 outputs
+    twin = timed_twin_records(rec, bundle, "night: twin of the device's models", progress)
     if log is not None and log.sleep:
-        predicted, probs = _device_sleep(log, n_epochs, notes)
-        predictions_from = f"device log {log.path}"
-        if model is not None:  # the device's engine must agree with TFLM: say whether it did
+        _sleep_records(night, log.sleep, f"device log {log.path}", quant)
+        notes.append(f"Sleep stages, CNN outputs and motion are the device's SLEEP records ({log.path}, "
+                     f"{len(log.sleep)} epochs).")  # fmt: skip
+        if twin is not None:
+            same, total = records_agreement(log.sleep, twin.sleep, "epoch")
+            notes.append(f"{same} of {total} SLEEP records equal the {twin.source}'s in every field.")
+        elif model is not None:  # the device's engine must agree with TFLM: say whether it did
             host, _ = night_predictions(epoch_images(columns), n_epochs, model, progress)
-            both = (predicted >= 0) & (host >= 0)
+            assert night.predicted is not None
+            both = (night.predicted >= 0) & (host >= 0)
+            same = int(np.sum(night.predicted[both] == host[both]))
             notes.append(f"The device's stage equals {model.path}'s (TFLM on the twin's images) on "
-                         f"{int(np.sum(predicted[both] == host[both]))} of {int(both.sum())} epochs.")  # fmt: skip
+                         f"{same} of {int(both.sum())} epochs.")  # fmt: skip
+    elif twin is not None:
+        _sleep_records(night, twin.sleep, twin.source, quant)
+        notes.append(f"Sleep stages, CNN outputs and motion are the {twin.source} ({len(twin.sleep)} SLEEP "
+                     "records, the integers the device sends).")  # fmt: skip
     elif model is not None:
-        predicted, probs = night_predictions(epoch_images(columns), n_epochs, model, progress)
-        predictions_from = f"{model.path} through TFLM on the twin's epoch images"
-    night = NightData(name, columns, n_epochs, labels, predicted, probs, columns_from, predictions_from, notes)
+        night.predicted, night.probabilities = night_predictions(epoch_images(columns), n_epochs, model, progress)
+        night.predictions_from = f"{model.path} through TFLM on the twin's epoch images"
     return night, rec, name
 
 
@@ -360,37 +408,23 @@ def _trio_outputs(session: StressSessionData, model: StressModel) -> None:
     session.decisions_from = f"{model.path} on the {session.features_from} HRV features"
 
 
-def _device_decisions(session: StressSessionData, log: DeviceLog) -> None:
-    n = len(session.segments)
-    p_stress = {name: np.full(n, np.nan) for name in MODEL_NAMES}
-    weighted = np.full(n, np.nan)
-    decision = np.full(n, NONE, dtype=np.int64)
-    unanimous = np.full(n, NONE, dtype=np.int64)
-    alerts: dict[int, tuple[str, ...]] = dict(log.alerts)
-    for r in log.stress:
-        if not 0 <= r.segment < n:
-            raise VigilError(f"{log.path}: stress result for segment {r.segment}, but the session has {n} segments")
-        for name, value in r.probabilities.items():
-            p_stress[name][r.segment] = value
-        if r.weighted is not None:
-            weighted[r.segment] = r.weighted
-        if r.decision is not None:
-            decision[r.segment] = r.decision
-        if r.unanimous is not None:
-            unanimous[r.segment] = int(r.unanimous)
-        if r.alert:
-            alerts[r.segment] = r.reasons
-    session.p_stress, session.weighted, session.decision, session.unanimous = p_stress, weighted, decision, unanimous
-    reports_alerts = bool(log.alerts) or any(r.alert is not None for r in log.stress)
-    session.alerts = [Alert(s, reasons) for s, reasons in sorted(alerts.items())] if reports_alerts else None
-    session.decisions_from = f"device log {log.path}"
-    told = f"{len(session.alerts)} alerts" if session.alerts is not None else "no alert field in its records"
-    session.notes.append(f"Model outputs, decisions and alerts are the device's (from {log.path}, "
-                         f"{len(log.stress)} segments, {told}).")  # fmt: skip
+def _stress_records(session: StressSessionData, records: list[dict[str, int]], source: str) -> None:
+    """Model outputs, consensus, alerts and their reasons per segment from STRESS records."""
+    a = stress_arrays(records, len(session.segments), source)
+    session.p_stress_q15, session.weighted_q15 = a.p_stress_q15, a.weighted_q15
+    session.p_stress = {name: q15_float(v) for name, v in a.p_stress_q15.items()}
+    session.weighted = q15_float(a.weighted_q15)
+    session.decision, session.unanimous, session.reasons, session.motion = a.decision, a.unanimous, a.reasons, a.motion
+    session.alerts = [Alert(int(k), reasons_met(int(a.reasons[k]))) for k in np.flatnonzero(a.alert == 1)]
+    session.decisions_from = source
 
 
 def build_stress_session(
-    source: Path | Recording, model: StressModel | None = None, log: DeviceLog | None = None
+    source: Path | Recording,
+    model: StressModel | None = None,
+    log: DeviceLog | None = None,
+    bundle: ModelBundle | None = None,
+    progress: Progress | None = None,
 ) -> tuple[StressSessionData, Recording, str]:
     rec, name = load_recording_source(source, "stress session")
     if not len(rec.ppg) or rec.ppg_rate_hz is None:
@@ -405,20 +439,41 @@ def build_stress_session(
         session.features_from = f"device log {log.path}"
     if not session.segments:
         session.notes.append(f"{name} is shorter than one complete {dsp.SEGMENT_S}-s segment: no HRV features.")
+    twin = timed_twin_records(rec, bundle, "stress session: twin of the device's models", progress)
+    if bundle is not None:
+        session.weights, session.alert_threshold = bundle.weights, bundle.threshold
     if log is not None and log.stress:
-        _device_decisions(session, log)
-        if model is not None:  # the device's consensus must agree with the host's trio: say whether it did
+        _stress_records(session, log.stress, f"device log {log.path}")
+        session.notes.append(f"Model outputs, decisions, alerts and their reasons are the device's STRESS records "
+                             f"({log.path}, {len(log.stress)} segments, {len(session.alerts or [])} "
+                             "alerts).")  # fmt: skip
+        if twin is not None:
+            same, total = records_agreement(log.stress, twin.stress, "segment")
+            session.notes.append(f"{same} of {total} STRESS records equal the {twin.source}'s in every field.")
+        elif model is not None:  # the device's consensus must agree with the host's trio: say whether it did
             host = StressSessionData(name, rec.ppg, fs, filtered, beats, session.segments)
             _trio_outputs(host, model)
             assert host.decision is not None and session.decision is not None
             both = (session.decision >= 0) & (host.decision >= 0)
-            session.notes.append(f"The device's decision equals {model.path}'s (on the same features) in "
-                                 f"{int(np.sum(session.decision[both] == host.decision[both]))} of {int(both.sum())} "
-                                 "segments.")  # fmt: skip
+            session.notes.append(f"The device's decision equals {model.path}'s float trio (on the same features) "
+                                 f"in {int(np.sum(session.decision[both] == host.decision[both]))} of "
+                                 f"{int(both.sum())} segments.")  # fmt: skip
+    elif twin is not None:
+        _stress_records(session, twin.stress, twin.source)
+        session.notes.append(f"Model outputs, decisions, alerts and their reasons are the {twin.source} "
+                             f"({len(twin.stress)} STRESS records, the integers the device sends; "
+                             f"{len(session.alerts or [])} alerts).")  # fmt: skip
     elif model is not None:
         _trio_outputs(session, model)
         session.notes.append("No alert information: alerts are the device's consensus (give its log with "
-                             "--stress-log); consensus decisions and unanimity are shown instead.")  # fmt: skip
+                             "--stress-log, or a models/ bundle with --models); the float trio's consensus "
+                             "decisions and unanimity are shown instead.")  # fmt: skip
+    if session.reasons is not None:
+        unsent = int(np.sum(session.reasons < 0))
+        if unsent:
+            session.notes.append(f"{unsent} of {len(session.segments)} segments have no STRESS record: the device "
+                                 "sends a segment once the sleep context of its two epochs exists (the last "
+                                 "segments of a recording wait for epochs that never complete).")  # fmt: skip
     invalid = sum(1 for s in session.segments if not s.valid)
     if invalid:
         session.notes.append(f"{invalid} of {len(session.segments)} segments are invalid (flags) and are not "
@@ -574,19 +629,30 @@ def log_provenance(role: str, log: DeviceLog) -> ProvenanceItem:
     return ProvenanceItem(role, str(log.path), sha256_of(log.path), detail)
 
 
-def model_hash_notes(log: DeviceLog, models: dict[str, str]) -> list[str]:
-    """Whether the models the device announced in its HELLO (name, first bytes of the .tflite's SHA-256) are the
-    report's models (``models``: name -> SHA-256 hex of the .tflite): a device log is only comparable to the
-    models that made it."""
-    notes = []
-    for entry in (log.hello or {}).get("models", []):
-        name, digest = str(entry.get("name", "")), str(entry.get("hash", "")).lower()
-        if name in models and digest:
-            same = models[name].startswith(digest)
-            verdict = ("the same model as this report's." if same else
-                       f"not this report's ({models[name][:12]}…): its outputs come from another model.")  # fmt: skip
-            notes.append(f"The device ({log.path}) announces {name} {digest[:12]}…, {verdict}")
-    return notes
+def resolve_bundle(inputs: ReportInputs) -> Path | None:
+    """The models/ bundle to use: --models, else the repo's models/ when no training folder is given."""
+    if inputs.models is not None:
+        return Path(inputs.models)
+    if inputs.default_models and inputs.sleep_model is None and inputs.stress_model is None:
+        from vigil.ml.consensus_twin import models_dir
+
+        folder = models_dir()
+        return folder if (folder / "manifest.json").is_file() else None
+    return None
+
+
+def report_hashes(bundle: ModelBundle | None, sleep: SleepModel | None, stress: StressModel | None) -> dict[str, bytes]:
+    """name -> HELLO hash of the report's models: the bundle's five, else the training folders' NNs."""
+    from vigil.export.model_bundle import model_hash
+
+    if bundle is not None:
+        return dict(bundle.models.hashes)
+    out = {}
+    if sleep is not None:
+        out["sleep_cnn"] = model_hash(sleep.tflite)
+    if stress is not None:
+        out["stress_nn"] = model_hash((stress.path / "stress_nn.tflite").read_bytes())
+    return out
 
 
 def build_report_data(inputs: ReportInputs, progress: Progress | None = None) -> ReportData:
@@ -597,9 +663,17 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
     missing: dict[str, str] = {}
     provenance: list[ProvenanceItem] = []
     metrics: list[MetricsTable] = []
+    bundle_dir = resolve_bundle(inputs)
+    bundle = load_model_bundle(bundle_dir) if bundle_dir is not None else None
+    if bundle is not None:
+        manifest = read_json(bundle.path / "manifest.json")
+        provenance.append(ProvenanceItem("models bundle", str(bundle.path), sha256_of(bundle.path / "manifest.json"),
+                                         {k: manifest[k] for k in ("hashes", "consensus") if k in manifest}))
+    sleep_dir = inputs.sleep_model or (bundle.path / "sleep" if bundle is not None else None)
+    stress_dir = inputs.stress_model or (bundle.path / "stress" if bundle is not None else None)
     sleep_model = stress_model = None
-    if inputs.sleep_model is not None:
-        sleep_model = load_sleep_model(inputs.sleep_model)
+    if sleep_dir is not None:
+        sleep_model = load_sleep_model(sleep_dir)
         provenance.append(model_provenance("sleep model", sleep_model.path, sleep_model.manifest,
                                            sleep_model.path / SLEEP_MODEL_FILE))  # fmt: skip
         if (sleep_model.path / METRICS_FILE).is_file():
@@ -607,24 +681,30 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
         else:
             missing["sleep metrics"] = f"{sleep_model.path / METRICS_FILE} does not exist."
     else:
-        missing["sleep model"] = "No sleep model given (--sleep-model DIR from `vigil train sleep`)."
-    if inputs.stress_model is not None:
-        stress_model = load_stress_model(inputs.stress_model)
+        missing["sleep model"] = ("No sleep model given (--models DIR of `vigil export models`, or --sleep-model DIR "
+                                  "from `vigil train sleep`).")  # fmt: skip
+    if stress_dir is not None:
+        stress_model = load_stress_model(stress_dir)
         provenance.append(model_provenance("stress model", stress_model.path, stress_model.manifest,
                                            stress_model.path / "stress_nn.tflite"))  # fmt: skip
         metrics.append(metrics_table_from_json(stress_model.path / METRICS_FILE, "stress"))
     else:
-        missing["stress model"] = "No stress model given (--stress-model DIR from `vigil train stress`)."
+        missing["stress model"] = ("No stress model given (--models DIR of `vigil export models`, or --stress-model "
+                                   "DIR from `vigil train stress`).")  # fmt: skip
 
     night_log = read_device_log(inputs.night_log) if inputs.night_log else None
     stress_log = read_device_log(inputs.stress_log) if inputs.stress_log else None
+    hashes = report_hashes(bundle, sleep_model, stress_model)
+    checks: list[HashCheck] = []
     for role, log in (("night device log", night_log), ("stress device log", stress_log)):
         if log is not None:
             provenance.append(log_provenance(role, log))
+            if all(c.log != str(log.path) for c in checks):  # one log may serve both the night and the session
+                checks += hash_checks(log.path, log.model_hashes(), hashes)
 
     night = None
     if inputs.night is not None:
-        night, rec, name = build_night(inputs.night, sleep_model, night_log, progress)
+        night, rec, name = build_night(inputs.night, sleep_model, night_log, progress, bundle)
         provenance.insert(0, recording_provenance(rec, name, "night recording", inputs.night))
         if night.predicted is None:
             missing["hypnogram prediction"] = ("No sleep model and no device sleep results: nothing predicted "
@@ -632,18 +712,21 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
         table = night_metrics(night)
         if table is not None:
             metrics.insert(0, table)
-        if night_log is not None and sleep_model is not None:
-            night.notes += model_hash_notes(night_log, {"sleep_cnn": sha256_of(sleep_model.path / SLEEP_MODEL_FILE)})
+        if night_log is not None:
+            unknown = None if night_log.model_hashes() else night_log.path
+            note = hash_note([c for c in checks if c.log == str(night_log.path)], unknown)
+            night.notes += [note] if note else []
     else:
         missing["night"] = "No night recording given (--night REC)."
 
     stress = None
     if inputs.stress_session is not None:
-        stress, rec, name = build_stress_session(inputs.stress_session, stress_model, stress_log)
+        stress, rec, name = build_stress_session(inputs.stress_session, stress_model, stress_log, bundle, progress)
         provenance.insert(1 if night else 0, recording_provenance(rec, name, "stress session", inputs.stress_session))
-        if stress_log is not None and stress_model is not None:
-            digest = sha256_of(stress_model.path / "stress_nn.tflite")
-            stress.notes += model_hash_notes(stress_log, {"stress_nn": digest})
+        if stress_log is not None:
+            unknown = None if stress_log.model_hashes() else stress_log.path
+            note = hash_note([c for c in checks if c.log == str(stress_log.path)], unknown)
+            stress.notes += [note] if note else []
         if stress.decision is None:
             missing["stress decisions"] = "No stress model and no device stress results: segments are not classified."
     else:
@@ -652,11 +735,42 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
     verify = [verify_summary_from_json(Path(p)) for p in inputs.verify]
     if not verify:
         missing["device verification"] = "No `vigil verify --json` report given (--verify JSON)."
-    return ReportData(night, stress, metrics, verify, provenance, missing)
+    return ReportData(night, stress, metrics, verify, provenance, missing, model_hashes=checks)
 
 
 def finite_or_none(x: float | None) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
+def night_records_json(n: NightData) -> list[dict[str, Any]] | None:
+    """Per epoch with a SLEEP record: class, int8 outputs, probabilities, motion (None: no records)."""
+    if n.outputs is None or n.predicted is None or n.motion is None:
+        return None
+    out = []
+    for e in np.flatnonzero(n.predicted >= 0):
+        probs = None if n.probabilities is None else [round(float(v), 6) for v in n.probabilities[e]]
+        out.append({"epoch": int(e), "cls": int(n.predicted[e]), "outputs": [int(v) for v in n.outputs[e]],
+                    "probabilities": probs, "motion": int(n.motion[e])})  # fmt: skip
+    return out
+
+
+def stress_records_json(s: StressSessionData) -> list[dict[str, Any]] | None:
+    """Per segment with a STRESS record: its integers and the reasons decoded (None: no records)."""
+    if s.reasons is None or s.p_stress_q15 is None or s.weighted_q15 is None or s.decision is None:
+        return None
+    from vigil.report.model_records import reasons_failed
+
+    assert s.unanimous is not None and s.motion is not None
+    alerts = {a.segment for a in s.alerts or []}
+    out = []
+    for k in np.flatnonzero(s.reasons >= 0):
+        bits = int(s.reasons[k])
+        out.append({"segment": int(k), **{f"p_{m}_q15": int(v[k]) for m, v in s.p_stress_q15.items()},
+                    "weighted_q15": int(s.weighted_q15[k]), "decision": int(s.decision[k]),
+                    "unanimous": int(s.unanimous[k]), "alert": int(k in alerts), "reasons": bits,
+                    "reasons_met": list(reasons_met(bits)), "reasons_failed": list(reasons_failed(bits)),
+                    "motion": int(s.motion[k])})  # fmt: skip
+    return out
 
 
 def summary_json(data: ReportData) -> dict[str, Any]:
@@ -672,12 +786,14 @@ def summary_json(data: ReportData) -> dict[str, Any]:
                     "mismatches": sum(s.mismatches for s in v.stages)} for v in data.verify],
         "missing": data.missing,
         "provenance": [{"role": p.role, "path": p.path, "sha256": p.sha256} for p in data.provenance],
+        "model_hashes": [{"log": c.log, "model": c.model, "device": c.device, "report": c.report, "same": c.same}
+                         for c in data.model_hashes],
     }  # fmt: skip
     if data.night:
         n = data.night
         out["night"] = {"source": n.source, "epochs": n.n_epochs, "columns": len(n.columns),
                         "columns_from": n.columns_from, "predictions_from": n.predictions_from,
-                        "notes": n.notes}  # fmt: skip
+                        "notes": n.notes, "sleep": night_records_json(n)}  # fmt: skip
     if data.stress:
         s = data.stress
         out["stress"] = {
@@ -686,6 +802,6 @@ def summary_json(data: ReportData) -> dict[str, Any]:
             "stress_segments": None if s.decision is None else int(np.sum(s.decision == 1)),
             "alerts": None if s.alerts is None else [{"segment": a.segment, "reasons": list(a.reasons)}
                                                       for a in s.alerts],
-            "notes": s.notes,
+            "notes": s.notes, "records": stress_records_json(s),
         }  # fmt: skip
     return json.loads(json.dumps(out, default=str))
