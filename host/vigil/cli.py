@@ -379,8 +379,9 @@ def demo(name: str, out_dir: Path, skip_training: bool, night_hours: float, echo
                 summary["verify"][what] = result
                 demo_mod.write_json(paths.logs / f"{what}-verify.json", result)
     con.print("[bold]writing the report[/]")
-    inputs = ReportInputs(night=recordings["night"], stress_session=recordings["stress"], models=models, sleep_model=sleep_dir,
-                          stress_model=stress_dir, verify=[paths.logs / f"{w}-verify.json" for w in recordings],
+    inputs = ReportInputs(night=recordings["night"], stress_session=recordings["stress"], models=models,
+                          sleep_model=sleep_dir, stress_model=stress_dir,
+                          verify=[paths.logs / f"{w}-verify.json" for w in recordings],
                           night_log=logs["night"], stress_log=logs["stress"])  # fmt: skip
     written_report = write_report(build_report_data(inputs), paths.report)
     summary["report"] = str(written_report.index)
