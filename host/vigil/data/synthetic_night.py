@@ -18,12 +18,13 @@ the three classes 0 wake / 1 NREM / 2 REM, as ``vigil.data.walch.map_walch_stage
 **Movement** per stage (``MOVEMENT``: bursts, twitches and posture shifts per minute and their sizes),
 built from ``vigil.data.synthetic_accel``'s pieces (orientation walk, bursts, twitches, sensor readout):
 wake has frequent bursts and posture shifts; NREM rare movement, less the deeper, and a breathing-scale
-drift (0.2-0.3 Hz, a few milli-g along gravity); REM atonia with brief small twitches. Posture shifts
+drift (0.2-0.3 Hz, a few milli-g along gravity); REM atonia with brief small twitches in clusters of 2-6
+within 3-12 s (phasic REM). Posture shifts
 happen mostly at stage transitions (``SHIFT_AT_TRANSITION``: into or out of wake, REM -> NREM).
 
 **Difficulty** (``DIFFICULTY``: a name or a float in [0, 1]) is how much the stages overlap in movement:
 each stage's rates move towards the geometric mean of all stages (log-linear, by ``difficulty``); a wake
-run is "quiet wake" (lying still, moving like N1) with probability 0.6 x difficulty; and each subject's
+run is "quiet wake" (lying still, moving like N1) with probability min(1, 1.5 x difficulty); and each subject's
 rates are scaled by a log-normal factor (sd 0.6 x difficulty) so people differ. 0 gives well-separated
 stages, 1 nearly indistinguishable ones.
 
@@ -52,7 +53,7 @@ from vigil.errors import VigilError
 
 STAGE_WAKE, STAGE_N1, STAGE_N2, STAGE_N3, STAGE_REM = 0, 1, 2, 3, 5  # PhysioNet codes
 EPOCHS_PER_MIN = 60 // EPOCH_S
-DIFFICULTY: dict[str, float] = {"clean": 0.0, "easy": 0.2, "typical": 0.35, "moderate": 0.5, "hard": 0.75}
+DIFFICULTY: dict[str, float] = {"clean": 0.0, "easy": 0.15, "typical": 0.25, "moderate": 0.35, "hard": 0.6}
 
 ONSET_MEDIAN_MIN, ONSET_RANGE_MIN = 15.0, (3.0, 60.0)
 FINAL_WAKE_MIN = (3.0, 25.0)
@@ -63,9 +64,11 @@ AWAKENING_AFTER_REM_P = 0.5
 AWAKENINGS_PER_HOUR_N2 = 0.5
 AWAKENING_EPOCHS = (1, 6)
 
+PHASIC_TWITCHES = (2, 6)  # a REM twitch comes as a cluster of this many
+PHASIC_SPAN_S = (3.0, 12.0)  # within this many seconds (phasic REM)
 BREATH_HZ = (0.2, 0.3)
 BREATH_MG = 3.0  # amplitude of the breathing drift along gravity while asleep
-QUIET_WAKE_P = 0.6  # times difficulty: share of wake runs spent lying still
+QUIET_WAKE_P = 1.5  # times difficulty (at most 1): share of wake runs spent lying still
 SUBJECT_SPREAD = 0.6  # times difficulty: sd of the log of a subject's movement factor
 
 
@@ -85,7 +88,7 @@ MOVEMENT: dict[int, StageMovement] = {
     STAGE_N1: StageMovement(0.3, 0.3, 0.05, (20.0, 200.0), (60.0, 300.0)),
     STAGE_N2: StageMovement(0.08, 0.1, 0.02, (20.0, 150.0), (50.0, 250.0)),
     STAGE_N3: StageMovement(0.02, 0.03, 0.005, (20.0, 100.0), (40.0, 200.0)),
-    STAGE_REM: StageMovement(0.03, 3.0, 0.005, (20.0, 100.0), (20.0, 150.0)),
+    STAGE_REM: StageMovement(0.03, 1.0, 0.005, (20.0, 100.0), (30.0, 150.0)),  # twitch clusters, see PHASIC_*
 }
 # probability of a posture shift at a transition (from, to); other transitions 0.1
 SHIFT_AT_TRANSITION = {"to_wake": 0.5, "from_wake": 0.5, "rem_to_nrem": 0.3, "other": 0.1}
@@ -210,9 +213,13 @@ def night_events(stages: np.ndarray, difficulty: float, factor: float, rng: np.r
                                           (ev.twitches, ev.twitch_mg, m.twitches_per_min, m.twitch_mg),
                                           (ev.shifts, None, m.shifts_per_min, None)):  # fmt: skip
             count = rng.poisson(per_min * factor * seconds / 60.0)
-            times.extend(sorted(t0 + rng.uniform(0.0, seconds, size=count)))
+            starts = sorted(t0 + rng.uniform(0.0, seconds, size=count))
+            if stage == STAGE_REM and times is ev.twitches:  # phasic REM: twitches in clusters
+                starts = [a + float(o) for a in starts
+                          for o in np.sort(rng.uniform(0.0, rng.uniform(*PHASIC_SPAN_S), size=rng.integers(PHASIC_TWITCHES[0], PHASIC_TWITCHES[1] + 1)))]  # fmt: skip
+            times.extend(starts)
             if sizes is not None and mg is not None:
-                sizes.extend([mg] * count)
+                sizes.extend([mg] * len(starts))
         if previous is not None and rng.uniform() < _transition_shift_p(previous, stage):
             ev.shifts.append(t0 + rng.uniform(-10.0, 10.0))
         previous = stage
