@@ -17,8 +17,8 @@ the three classes 0 wake / 1 NREM / 2 REM, as ``vigil.data.walch.map_walch_stage
 
 **Movement** per stage (``MOVEMENT``: bursts, twitches and posture shifts per minute and their sizes),
 built from ``vigil.data.synthetic_accel``'s pieces (orientation walk, bursts, twitches, sensor readout):
-wake has frequent bursts and posture shifts; NREM rare movement, less the deeper, and a breathing-scale
-drift (0.2-0.3 Hz, a few milli-g along gravity); REM atonia with brief small twitches in clusters of 2-6
+wake has frequent bursts and posture shifts; NREM rare movement, less the deeper; every stage a
+breathing-scale drift (0.2-0.3 Hz, 2-3 milli-g along gravity, shallower in REM); REM atonia with brief small twitches in clusters of 2-6
 within 3-12 s (phasic REM). Posture shifts
 happen mostly at stage transitions (``SHIFT_AT_TRANSITION``: into or out of wake, REM -> NREM).
 
@@ -67,7 +67,10 @@ AWAKENING_EPOCHS = (1, 6)
 PHASIC_TWITCHES = (2, 6)  # a REM twitch comes as a cluster of this many
 PHASIC_SPAN_S = (3.0, 12.0)  # within this many seconds (phasic REM)
 BREATH_HZ = (0.2, 0.3)
-BREATH_MG = 3.0  # amplitude of the breathing drift along gravity while asleep
+# Amplitude (milli-g, along gravity) of the breathing drift by stage: every lying person breathes; REM's is
+# shallower. Each night's amplitudes are scaled by a log-normal factor (sd BREATH_SPREAD).
+BREATH_MG = {STAGE_WAKE: 3.0, STAGE_N1: 3.0, STAGE_N2: 3.0, STAGE_N3: 3.0, STAGE_REM: 2.0}
+BREATH_SPREAD = 0.3
 QUIET_WAKE_P = 1.5  # times difficulty (at most 1): share of wake runs spent lying still
 SUBJECT_SPREAD = 0.6  # times difficulty: sd of the log of a subject's movement factor
 
@@ -236,10 +239,14 @@ def night_accel(stages: np.ndarray, difficulty: float, factor: float, rng: np.ra
     ev = night_events(stages, difficulty, factor, rng)
     g = orientation_walk(n, rate_hz, rng, shift_spans(ev.shifts, n, rate_hz, rng))
     acc = GRAVITY_MG * g
-    # Breathing-scale drift while asleep: the chest moves the resting arm a few milli-g along gravity.
-    asleep = np.repeat(stages != STAGE_WAKE, EPOCH_S * rate_hz)
+    # Breathing-scale drift: the chest moves the resting arm a few milli-g along gravity. The derivative's
+    # noise is low in the lowest bins, so this shows there (the first 1-2 bins of the image).
+    lut = np.zeros(6)
+    for stage, mg in BREATH_MG.items():
+        lut[stage] = mg
+    amplitude = np.repeat(lut[stages], EPOCH_S * rate_hz) * np.exp(rng.normal(0.0, BREATH_SPREAD))
     t = np.arange(n) / rate_hz
-    acc += (asleep * BREATH_MG * np.sin(2 * np.pi * rng.uniform(*BREATH_HZ) * t + rng.uniform(0, 2 * np.pi)))[:, None] * g
+    acc += (amplitude * np.sin(2 * np.pi * rng.uniform(*BREATH_HZ) * t + rng.uniform(0, 2 * np.pi)))[:, None] * g
     shift_mg = [MOVEMENT[STAGE_WAKE].burst_mg] * len(ev.shifts)  # a posture shift moves the whole arm
     add_bursts(acc, ev.bursts + ev.shifts, rate_hz, rng, ev.burst_mg + shift_mg)
     add_twitches(acc, ev.twitches, rate_hz, rng, ev.twitch_mg)
