@@ -593,16 +593,23 @@ def train_stress(data: str, data_format: str | None, layout: str | None, difficu
 
 @cli.command("evaluate")
 @click.argument("model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--protocol", type=click.Choice(["kfold20", "blocks", "loso"]), default=None,
-              help="Protocol (default: the one recorded at training).")  # fmt: skip
+@click.option("--protocol", type=click.Choice(["kfold20", "blocks", "loso", "lso5"]), default=None,
+              help="Protocol (default: the one recorded at training). Stress: kfold20, blocks, loso; "
+                   "sleep: loso, lso5 (held-out subjects).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON (per fold too).")
 def evaluate_cmd(model_dir: Path, protocol: str | None, as_json: bool) -> None:
-    """Re-run an evaluation protocol on the data recorded in MODEL_DIR's manifest (from `vigil train stress`):
-    accuracy, precision, sensitivity, specificity and F1 of each model and of the consensus."""
+    """Re-run an evaluation protocol on the data recorded in MODEL_DIR's manifest: from `vigil train stress`,
+    accuracy, precision, sensitivity, specificity and F1 of each model and of the consensus; from `vigil train
+    sleep`, the sleep CNN's held-out-subject report (kappa, per class, sleep/wake AUC, wake at 90 % sleep)."""
     from vigil.ml import protocols
+    from vigil.ml.sleep_io import KIND as SLEEP_KIND
+    from vigil.ml.sleep_io import manifest_kind
     from vigil.ml.stress import evaluate_stress
     from vigil.ml.stress_io import dataset_from_manifest, read_manifest
 
+    if manifest_kind(model_dir) == SLEEP_KIND:
+        evaluate_sleep_dir(model_dir, protocol, as_json)
+        return
     manifest = read_manifest(model_dir)
     dataset = dataset_from_manifest(manifest)
     settings = manifest["settings"]
@@ -615,6 +622,94 @@ def evaluate_cmd(model_dir: Path, protocol: str | None, as_json: bool) -> None:
         emit_json(report)
     else:
         print_stress_metrics(report, f"{model_dir.name}: {len(dataset)} segments — {protocol}")
+
+
+# ---------------------------------------------------------------- sleep CNN
+
+
+@train_group.command("sleep")
+@click.option("--data", required=True, help="'synthetic' (nights from the built-in generator), a Walch sleep-accel "
+              "folder (every subject with labels) or one Walch acceleration file.")  # fmt: skip
+@click.option("--from", "data_format", type=click.Choice(["walch", "synthetic"]), default=None,
+              help="Data format (default: 'synthetic' for --data synthetic, else walch).")  # fmt: skip
+@click.option("--subjects", type=int, default=None,
+              help="Synthetic: how many people (default 6); Walch: the first N subjects (default all).")  # fmt: skip
+@click.option("--hours", type=float, default=8.0, show_default=True, help="Synthetic only: hours in bed per night.")
+@click.option("--difficulty", type=click.Choice(["clean", "easy", "typical", "moderate", "hard"]), default="moderate",
+              show_default=True, help="Synthetic only: how much the stages overlap in movement.")  # fmt: skip
+@click.option("--protocol", type=click.Choice(["loso", "lso5"]), default="lso5", show_default=True,
+              help="Held-out subjects for metrics.json: one per fold (loso) or five folds of whole subjects (lso5).")  # fmt: skip
+@click.option("--epochs", type=int, default=8, show_default=True,
+              help="Training epochs per model (the best on held-out training subjects is kept).")  # fmt: skip
+@click.option("--seed", default=0, show_default=True, help="Seed of the synthetic people, splits and training.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def train_sleep(data: str, data_format: str | None, subjects: int | None, hours: float, difficulty: str,
+                protocol: str, epochs: int, seed: int, out_dir: Path, as_json: bool) -> None:  # fmt: skip
+    """Train the sleep CNN (wake / NREM / REM from the device's int8 spectrogram images, which the DSP twin
+    makes from each recording's accelerometer), evaluate it by held-out subjects through the int8 model
+    (TFLM), fit the kept model on all subjects and write sleep_cnn.keras, sleep_cnn.tflite (input: the image
+    bytes unchanged), metrics.json and manifest.json to OUT.
+
+    \b
+    Example: vigil train sleep --data synthetic --out models/sleep
+             vigil train sleep --data sleep-accel/ --protocol lso5 --out models/sleep-walch"""
+    from vigil.ml.sleep import sleep_folds, train_sleep_cnn
+    from vigil.ml.sleep_data import load_sleep_data
+    from vigil.ml.sleep_io import save_sleep_cnn
+
+    if epochs < 1 or (subjects is not None and subjects < 1):
+        raise VigilError(f"--epochs {epochs} --subjects {subjects}: expected positive numbers")
+    show = not as_json and sys.stderr.isatty()
+    started = time.monotonic()
+    with progress_bar(show) as bar:
+        dataset = load_sleep_data(data, data_format, subjects, difficulty, seed, hours,
+                                  progress=tracker(bar, "recordings → images", subjects or 0))  # fmt: skip
+        n_folds = len(sleep_folds(dataset, protocol, seed))
+        cnn, metrics = train_sleep_cnn(dataset, protocol, epochs, seed,
+                                       fold_progress=tracker(bar, f"{protocol} folds", n_folds),
+                                       epoch_progress=tracker(bar, "final model epochs", epochs))  # fmt: skip
+    settings = {"protocol": protocol, "epochs": epochs, "seed": seed, "seconds": round(time.monotonic() - started, 1)}
+    manifest = save_sleep_cnn(cnn, out_dir, dataset, settings, metrics)
+    if as_json:
+        emit_json(manifest)
+    else:
+        print_sleep_metrics(metrics["evaluation"], f"sleep CNN on {len(dataset)} epochs of "
+                            f"{len(dataset.subject_names)} subjects — {protocol}")  # fmt: skip
+        click.echo(f"wrote {', '.join(manifest['files'])} and manifest.json to {out_dir} "
+                   f"in {settings['seconds']:g} s")  # fmt: skip
+
+
+def evaluate_sleep_dir(model_dir: Path, protocol: str | None, as_json: bool) -> None:
+    from vigil.ml.sleep import evaluate_sleep, sleep_folds
+    from vigil.ml.sleep_data import dataset_from_source
+    from vigil.ml.sleep_io import read_sleep_manifest
+
+    manifest = read_sleep_manifest(model_dir)
+    settings = manifest["settings"]
+    protocol = protocol or settings["protocol"]
+    dataset = dataset_from_source(manifest["data"])
+    with progress_bar(not as_json and sys.stderr.isatty()) as bar:
+        n_folds = len(sleep_folds(dataset, protocol, settings["seed"]))
+        report = evaluate_sleep(dataset, protocol, epochs=settings["epochs"], seed=settings["seed"],
+                                progress=tracker(bar, f"{protocol} folds", n_folds))  # fmt: skip
+    if as_json:
+        emit_json(report)
+    else:
+        print_sleep_metrics(report, f"{model_dir.name}: {len(dataset)} epochs — {protocol}")
+
+
+def print_sleep_metrics(report: dict, title: str) -> None:
+    sw = report["sleep_wake"]
+    table = Table(title=f"{title} ({report['folds']} folds, {report['seconds']} s): accuracy {report['accuracy']:.3f}, "
+                        f"κ {report['kappa']:.3f}")  # fmt: skip
+    for col in ("class", "precision", "sensitivity", "specificity", "F1"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for name, m in report["classes"].items():
+        table.add_row(name, *(f"{m[k]:.3f}" for k in ("precision", "sensitivity", "specificity", "f1")))
+    Console().print(table)
+    click.echo(f"sleep/wake: accuracy {sw['accuracy']:.3f}, κ {sw['kappa']:.3f}, AUC {sw['auc']:.3f}, "
+               f"wake correct at 90 % sleep correct {sw['wake_correct_at_90_sleep_correct']:.3f}")  # fmt: skip
 
 
 def print_stress_metrics(report: dict, title: str) -> None:

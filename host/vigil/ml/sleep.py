@@ -274,3 +274,17 @@ def evaluate_sleep(dataset: SleepDataset, protocol: str = "loso", epochs: int = 
             "subjects": len(dataset.subject_names), "class_names": list(CLASS_NAMES),
             "class_counts": np.bincount(dataset.labels, minlength=len(CLASS_NAMES)).tolist(),
             "seconds": round(time.monotonic() - started, 1), **report, "per_fold": per_fold}  # fmt: skip
+
+
+def train_sleep_cnn(dataset: SleepDataset, protocol: str = "lso5", epochs: int = EPOCHS, seed: int = 0,
+                    fold_progress: Callable[[int], None] | None = None,
+                    epoch_progress: Callable[[int], None] | None = None) -> tuple[SleepCnn, dict[str, Any]]:  # fmt: skip
+    """Evaluate with ``protocol`` (held-out subjects), then fit the model to keep on all of the data. Returns it
+    and metrics: ``evaluation`` and ``final_model_on_training_data`` (the kept int8 model through TFLM on every
+    image it was trained or validated on: optimistic, and recomputable from the saved .tflite)."""
+    evaluation = evaluate_sleep(dataset, protocol, epochs=epochs, seed=seed, progress=fold_progress)
+    cnn = SleepCnn(epochs=epochs, seed=seed, progress=epoch_progress)
+    cnn.fit(dataset.images, dataset.labels, dataset.subjects)
+    final = sleep_metrics(dataset.labels, cnn.predict_int8(dataset.images))
+    final.update({"best_epoch": cnn.best_epoch_, "validation_kappa": cnn.validation_kappa_})
+    return cnn, {"evaluation": evaluation, "final_model_on_training_data": final}
