@@ -460,13 +460,33 @@ def print_verify(report: dict, name: str) -> None:
               help="PPG sample rate in Hz, or none for an accelerometer-only recording.")  # fmt: skip
 @click.option("--stress", type=float, default=0.0, show_default=True, help="0 relaxed … 1 acute stress (heart rate, HRV).")
 @click.option("--difficulty", type=click.Choice(["clean", "typical", "moderate", "hard"]), default="typical",
-              show_default=True, help="PPG noise, baseline wander and motion artifacts.")  # fmt: skip
-def synth(out: Path, seconds: float, seed: int, ppg_rate: str, stress: float, difficulty: str) -> None:
+              show_default=True, help="PPG noise, baseline wander and motion artifacts; with --night also how "
+              "much the sleep stages overlap in movement.")  # fmt: skip
+@click.option("--night", is_flag=True, help="A whole night instead: hypnogram (wake / NREM / REM per 30-s epoch, "
+              "stored as sleep labels) and the wrist movement it makes; PPG relaxed. Length from --hours.")  # fmt: skip
+@click.option("--hours", type=float, default=8.0, show_default=True, help="With --night: hours in bed.")
+def synth(out: Path, seconds: float, seed: int, ppg_rate: str, stress: float, difficulty: str, night: bool,
+          hours: float) -> None:  # fmt: skip
     """Write a built-in synthetic session (wrist accelerometer + PPG) as a recording, e.g.
-    for `vigil verify` with no real data at hand."""
+    for `vigil verify` with no real data at hand; with --night a labelled night in bed, e.g. to replay
+    through a board or to check the sleep CNN.
+
+    \b
+    Example: vigil synth --out session.vrec --seconds 300
+             vigil synth --night --hours 7.5 --difficulty moderate --ppg-rate none --out night.vrec"""
+    rate = None if ppg_rate == "none" else int(ppg_rate)
+    if night:
+        from vigil.data.synthetic_night import synthetic_night
+
+        rec = synthetic_night(hours, seed=seed, difficulty=difficulty, ppg_rate_hz=rate)
+        rec.save(out)
+        counts = {name: int((rec.sleep_labels == k).sum()) for k, name in enumerate(("wake", "NREM", "REM"))}
+        click.echo(f"wrote {out}: {rec.accel_seconds:g} s night, accelerometer 50 Hz" + ("" if rate is None else f", PPG {rate} Hz")
+                   + ", epochs " + ", ".join(f"{k} {v}" for k, v in counts.items()))  # fmt: skip
+        return
     from vigil.data.synthetic import synthetic_session
 
-    rec = synthetic_session(seconds, seed, None if ppg_rate == "none" else int(ppg_rate), stress, difficulty)
+    rec = synthetic_session(seconds, seed, rate, stress, difficulty)
     rec.save(out)
     click.echo(f"wrote {out}: {seconds:g} s, accelerometer 50 Hz" + ("" if ppg_rate == "none" else f", PPG {ppg_rate} Hz"))
 
