@@ -149,7 +149,7 @@ class SleepCnn:
             model.fit(x[fit_rows], labels[fit_rows], epochs=1, batch_size=self.batch_size, shuffle=True, verbose=0,
                       class_weight=balanced_class_weight(labels[fit_rows]))  # fmt: skip
             if val.any():
-                pred = np.argmax(model.predict(x[val], batch_size=256, verbose=0), axis=1)
+                pred = np.argmax(keras_outputs(model, x[val]), axis=1)
                 kappa = cohen_kappa(confusion_matrix(labels[val], pred, len(CLASS_NAMES)))
                 if kappa > best["kappa"]:
                     best = {"kappa": kappa, "epoch": epoch + 1, "weights": model.get_weights()}
@@ -165,6 +165,9 @@ class SleepCnn:
         from vigil.export.tflite_reader import read_tflite
         from vigil.ml.stress import output_silenced
 
+        import tensorflow as tf
+
+        tf.get_logger()  # its handler takes stderr now, not the silenced one (which is closed afterwards)
         with output_silenced():
             model = to_int8_tflite(self.keras_model_, representative_images(images, self.seed))
         graph = read_tflite(model, check_ops=False)
@@ -193,6 +196,12 @@ class SleepCnn:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return device_class(self.predict_int8(X))
+
+
+def keras_outputs(model: Any, x: np.ndarray, batch: int = 256) -> np.ndarray:
+    """The float model's outputs, batch by batch through a direct call: ``model.predict`` retraces for every
+    new model and warns about it."""
+    return np.concatenate([np.asarray(model(x[i : i + batch], training=False)) for i in range(0, len(x), batch)])
 
 
 def fold_input_scaling(model: Any, center: float = INPUT_CENTER_DB, spread: float = INPUT_SPREAD_DB) -> None:
