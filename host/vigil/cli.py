@@ -653,7 +653,7 @@ def evaluate_cmd(model_dir: Path, protocol: str | None, as_json: bool) -> None:
 @click.option("--from", "data_format", type=click.Choice(["walch", "synthetic"]), default=None,
               help="Data format (default: 'synthetic' for --data synthetic, else walch).")  # fmt: skip
 @click.option("--subjects", type=int, default=None,
-              help="Synthetic: how many people (default 6); Walch: the first N subjects (default all).")  # fmt: skip
+              help="Synthetic: how many people (default 8); Walch: the first N subjects (default all).")  # fmt: skip
 @click.option("--hours", type=float, default=8.0, show_default=True, help="Synthetic only: hours in bed per night.")
 @click.option("--difficulty", type=click.Choice(["clean", "easy", "typical", "moderate", "hard"]), default="moderate",
               show_default=True, help="Synthetic only: how much the stages overlap in movement.")  # fmt: skip

@@ -1,6 +1,6 @@
 """Sleep-CNN training data: recordings -> the device's int8 epoch images, their labels and subjects.
 
-    ds = synthetic_sleep_dataset(subjects=6, hours=8.0, difficulty="moderate", seed=0)
+    ds = synthetic_sleep_dataset(subjects=8, hours=8.0, difficulty="moderate", seed=0)
     ds = walch_sleep_dataset("sleep-accel/")               # one recording per subject
     ds.images  # (n, 65, 73) int8, bins x frames: the CNN's input (vigil.ml.architectures.SLEEP_IMAGE_SHAPE)
 
@@ -28,7 +28,7 @@ from vigil.errors import VigilError
 
 DATA_FORMATS = ("synthetic", "walch")
 SUBJECT_SEED_STRIDE = 1000  # synthetic subject i of seed s is person s * 1000 + i
-DEFAULT_SUBJECTS = 6
+DEFAULT_SUBJECTS = 8
 DEFAULT_HOURS = 8.0
 
 
