@@ -481,8 +481,9 @@ def synth(out: Path, seconds: float, seed: int, ppg_rate: str, stress: float, di
         rec = synthetic_night(hours, seed=seed, difficulty=difficulty, ppg_rate_hz=rate)
         rec.save(out)
         counts = {name: int((rec.sleep_labels == k).sum()) for k, name in enumerate(("wake", "NREM", "REM"))}
-        click.echo(f"wrote {out}: {rec.accel_seconds:g} s night, accelerometer 50 Hz" + ("" if rate is None else f", PPG {rate} Hz")
-                   + ", epochs " + ", ".join(f"{k} {v}" for k, v in counts.items()))  # fmt: skip
+        ppg_note = "" if rate is None else f", PPG {rate} Hz"
+        epochs = ", ".join(f"{k} {v}" for k, v in counts.items())
+        click.echo(f"wrote {out}: {rec.accel_seconds:g} s night, accelerometer 50 Hz{ppg_note}, epochs {epochs}")
         return
     from vigil.data.synthetic import synthetic_session
 
@@ -658,7 +659,8 @@ def evaluate_cmd(model_dir: Path, protocol: str | None, as_json: bool) -> None:
 @click.option("--difficulty", type=click.Choice(["clean", "easy", "typical", "moderate", "hard"]), default="moderate",
               show_default=True, help="Synthetic only: how much the stages overlap in movement.")  # fmt: skip
 @click.option("--protocol", type=click.Choice(["loso", "lso5"]), default="lso5", show_default=True,
-              help="Held-out subjects for metrics.json: one per fold (loso) or five folds of whole subjects (lso5).")  # fmt: skip
+              help="Held-out subjects for metrics.json: one per fold (loso) or five folds of whole subjects "
+                   "(lso5).")  # fmt: skip
 @click.option("--epochs", type=int, default=8, show_default=True,
               help="Training epochs per model (the best on held-out training subjects is kept).")  # fmt: skip
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthetic people, splits and training.")

@@ -18,8 +18,8 @@ the three classes 0 wake / 1 NREM / 2 REM, as ``vigil.data.walch.map_walch_stage
 **Movement** per stage (``MOVEMENT``: bursts, twitches and posture shifts per minute and their sizes),
 built from ``vigil.data.synthetic_accel``'s pieces (orientation walk, bursts, twitches, sensor readout):
 wake has frequent bursts and posture shifts; NREM rare movement, less the deeper; every stage a
-breathing-scale drift (0.2-0.3 Hz, 2-3 milli-g along gravity, shallower in REM); REM atonia with brief small twitches in clusters of 2-6
-within 3-12 s (phasic REM). Posture shifts
+breathing-scale drift (0.2-0.3 Hz, 2-3 milli-g along gravity, shallower in REM); REM atonia with brief
+small twitches in clusters of 2-6 within 3-12 s (phasic REM). Posture shifts
 happen mostly at stage transitions (``SHIFT_AT_TRANSITION``: into or out of wake, REM -> NREM).
 
 **Difficulty** (``DIFFICULTY``: a name or a float in [0, 1]) is how much the stages overlap in movement:
@@ -101,7 +101,8 @@ def difficulty_value(difficulty: str | float) -> float:
     """A DIFFICULTY name or a float in [0, 1] -> the float."""
     if isinstance(difficulty, str):
         if difficulty not in DIFFICULTY:
-            raise VigilError(f"difficulty {difficulty!r}: expected one of {', '.join(DIFFICULTY)} or a number in [0, 1]")
+            names = ", ".join(DIFFICULTY)
+            raise VigilError(f"difficulty {difficulty!r}: expected one of {names} or a number in [0, 1]")
         return DIFFICULTY[difficulty]
     value = float(difficulty)
     if not 0.0 <= value <= 1.0:
@@ -153,7 +154,8 @@ def synthetic_hypnogram(epochs: int, rng: np.random.Generator) -> np.ndarray:
         if end < sleep_epochs and rng.uniform() < AWAKENING_AFTER_REM_P:
             _awaken(body, end, rng)
     n2 = np.flatnonzero(body == STAGE_N2)
-    for at in rng.choice(n2, size=min(len(n2), rng.poisson(AWAKENINGS_PER_HOUR_N2 * sleep_epochs / 120)), replace=False):
+    count = min(len(n2), rng.poisson(AWAKENINGS_PER_HOUR_N2 * sleep_epochs / 120))
+    for at in rng.choice(n2, size=count, replace=False):
         _awaken(body, int(at), rng)
     stages = np.full(epochs, STAGE_WAKE, dtype=np.int8)
     stages[onset : onset + sleep_epochs] = body
@@ -179,9 +181,17 @@ def stage_movement(difficulty: float) -> dict[int, StageMovement]:
         return list(np.exp((1.0 - difficulty) * logs + difficulty * logs.mean()))
 
     stages = list(MOVEMENT)
-    cols = [blend([getattr(MOVEMENT[s], f) for s in stages]) for f in ("bursts_per_min", "twitches_per_min", "shifts_per_min")]
+    fields = ("bursts_per_min", "twitches_per_min", "shifts_per_min")
+    cols = [blend([getattr(MOVEMENT[s], f) for s in stages]) for f in fields]
     return {s: StageMovement(cols[0][i], cols[1][i], cols[2][i], MOVEMENT[s].burst_mg, MOVEMENT[s].twitch_mg)
             for i, s in enumerate(stages)}  # fmt: skip
+
+
+def _phasic_offsets(rng: np.random.Generator) -> np.ndarray:
+    """Offsets (s) of the twitches of one phasic-REM cluster from its start."""
+    span = rng.uniform(*PHASIC_SPAN_S)
+    count = rng.integers(PHASIC_TWITCHES[0], PHASIC_TWITCHES[1] + 1)
+    return np.sort(rng.uniform(0.0, span, size=count))
 
 
 def _transition_shift_p(before: int, after: int) -> float:
@@ -218,8 +228,7 @@ def night_events(stages: np.ndarray, difficulty: float, factor: float, rng: np.r
             count = rng.poisson(per_min * factor * seconds / 60.0)
             starts = sorted(t0 + rng.uniform(0.0, seconds, size=count))
             if stage == STAGE_REM and times is ev.twitches:  # phasic REM: twitches in clusters
-                starts = [a + float(o) for a in starts
-                          for o in np.sort(rng.uniform(0.0, rng.uniform(*PHASIC_SPAN_S), size=rng.integers(PHASIC_TWITCHES[0], PHASIC_TWITCHES[1] + 1)))]  # fmt: skip
+                starts = [a + float(o) for a in starts for o in _phasic_offsets(rng)]
             times.extend(starts)
             if sizes is not None and mg is not None:
                 sizes.extend([mg] * len(starts))

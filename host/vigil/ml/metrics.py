@@ -91,7 +91,8 @@ def roc_auc(positive: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def positive_correct_at_negative_correct(positive: np.ndarray, score: np.ndarray, negative_correct: float = 0.9) -> dict[str, float]:
+def positive_correct_at_negative_correct(positive: np.ndarray, score: np.ndarray,
+                                         negative_correct: float = 0.9) -> dict[str, float]:  # fmt: skip
     """Threshold ``score`` (positive when score >= threshold) at the lowest threshold that classifies at least
     ``negative_correct`` of the negatives correctly, and report the share of positives then correct.
     E.g. wake (positive) correct at 90 % sleep correct, as Walch et al. 2019 report. Returns threshold,
@@ -103,7 +104,8 @@ def positive_correct_at_negative_correct(positive: np.ndarray, score: np.ndarray
     score = np.asarray(score, dtype=np.float64)
     neg, pos = score[~positive], score[positive]
     if len(neg) == 0 or len(pos) == 0:
-        return {"threshold": 0.0, "negative_correct": 0.0, "positive_correct": 0.0, "positive_correct_interpolated": 0.0}
+        keys = ("threshold", "negative_correct", "positive_correct", "positive_correct_interpolated")
+        return dict.fromkeys(keys, 0.0)
     candidates = np.append(np.unique(score), np.inf)
     below_neg = np.searchsorted(np.sort(neg), candidates, side="left") / len(neg)  # negatives correct per threshold
     below_pos = np.searchsorted(np.sort(pos), candidates, side="left") / len(pos)

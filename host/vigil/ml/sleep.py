@@ -82,7 +82,8 @@ def representative_images(images: np.ndarray, seed: int, count: int = REPRESENTA
     return rep
 
 
-def balanced_class_weight(labels: np.ndarray, n_classes: int = len(CLASS_NAMES), power: float = CLASS_WEIGHT_POWER) -> dict[int, float]:
+def balanced_class_weight(labels: np.ndarray, n_classes: int = len(CLASS_NAMES),
+                          power: float = CLASS_WEIGHT_POWER) -> dict[int, float]:  # fmt: skip
     """(n / (classes x count)) ** power per class present: power 1 is scikit-learn's "balanced"; the default
     CLASS_WEIGHT_POWER softens it (fully balanced weights made held-out subjects' NREM read as wake: wake
     precision 0.32 on synthetic "moderate")."""
@@ -287,7 +288,8 @@ def evaluate_sleep(dataset: SleepDataset, protocol: str = "loso", epochs: int = 
 
 def train_sleep_cnn(dataset: SleepDataset, protocol: str = "lso5", epochs: int = EPOCHS, seed: int = 0,
                     fold_progress: Callable[[int], None] | None = None,
-                    epoch_progress: Callable[[int], None] | None = None) -> tuple[SleepCnn, dict[str, Any]]:  # fmt: skip
+                    epoch_progress: Callable[[int], None] | None = None,
+                    ) -> tuple[SleepCnn, dict[str, Any]]:  # fmt: skip
     """Evaluate with ``protocol`` (held-out subjects), then fit the model to keep on all of the data. Returns it
     and metrics: ``evaluation`` and ``final_model_on_training_data`` (the kept int8 model through TFLM on every
     image it was trained or validated on: optimistic, and recomputable from the saved .tflite)."""
