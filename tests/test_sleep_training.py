@@ -18,7 +18,13 @@ from vigil.dsp.epoch_image import epoch_images
 from vigil.errors import VigilError
 from vigil.ml import protocols
 from vigil.ml.metrics import cohen_kappa, positive_correct_at_negative_correct, roc_auc
-from vigil.ml.sleep_data import SleepDataset, recording_images, synthetic_sleep_dataset, walch_sleep_dataset
+from vigil.ml.sleep_data import (
+    SleepDataset,
+    recording_count,
+    recording_images,
+    synthetic_sleep_dataset,
+    walch_sleep_dataset,
+)
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SNIPPET = SHARED_DATA / "46343_acceleration_snippet.txt"
@@ -233,6 +239,7 @@ def test_walch_folder_with_labels_gives_aligned_images(tmp_path: Path) -> None:
         "".join(f"{150 + 30 * k} {s}\n" for k, s in enumerate(stages)))  # fmt: skip
     ds = walch_sleep_dataset(tmp_path)
     rec = load_walch(tmp_path)
+    assert recording_count(str(tmp_path)) == 1 and recording_count("synthetic", subjects=3) == 3
     expected = rec.epoch_labels()
     assert ds.subject_names == ["46343"] and len(ds) > 0
     assert ds.labels.tolist() == expected[ds.epochs].tolist()

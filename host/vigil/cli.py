@@ -677,7 +677,7 @@ def train_sleep(data: str, data_format: str | None, subjects: int | None, hours:
     Example: vigil train sleep --data synthetic --out models/sleep
              vigil train sleep --data sleep-accel/ --protocol lso5 --out models/sleep-walch"""
     from vigil.ml.sleep import sleep_folds, train_sleep_cnn
-    from vigil.ml.sleep_data import load_sleep_data
+    from vigil.ml.sleep_data import load_sleep_data, recording_count
     from vigil.ml.sleep_io import save_sleep_cnn
 
     if epochs < 1 or (subjects is not None and subjects < 1):
@@ -686,7 +686,8 @@ def train_sleep(data: str, data_format: str | None, subjects: int | None, hours:
     started = time.monotonic()
     with progress_bar(show) as bar:
         dataset = load_sleep_data(data, data_format, subjects, difficulty, seed, hours,
-                                  progress=tracker(bar, "recordings → images", subjects or 0))  # fmt: skip
+                                  progress=tracker(bar, "recordings → images",
+                                                   recording_count(data, data_format, subjects)))  # fmt: skip
         n_folds = len(sleep_folds(dataset, protocol, seed))
         cnn, metrics = train_sleep_cnn(dataset, protocol, epochs, seed,
                                        fold_progress=tracker(bar, f"{protocol} folds", n_folds),

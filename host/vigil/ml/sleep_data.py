@@ -152,6 +152,17 @@ def load_sleep_data(data: str, data_format: str | None = None, subjects: int | N
     return walch_sleep_dataset(data, subjects, progress)
 
 
+def recording_count(data: str, data_format: str | None = None, subjects: int | None = None) -> int:
+    """How many recordings ``load_sleep_data`` will read (for a progress bar); 0 when it cannot tell."""
+    if data == "synthetic" or data_format == "synthetic":
+        return subjects or DEFAULT_SUBJECTS
+    from vigil.data.walch import walch_subjects
+
+    path = Path(data)
+    found = 1 if path.is_file() else len(walch_subjects(path)) if path.is_dir() else 0
+    return min(found, subjects) if subjects else found
+
+
 def dataset_from_source(source: dict[str, Any]) -> SleepDataset:
     """Rebuild the dataset a manifest's ``data`` entry describes."""
     if source["kind"] == "synthetic":
