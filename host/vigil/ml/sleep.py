@@ -6,10 +6,11 @@ evaluated through that int8 model (TFLM's reference kernels), by held-out subjec
     report = evaluate_sleep(ds, "loso")                          # metrics of the int8 models on held-out subjects
 
 Input: ``SleepDataset.images`` (n, 65, 73) int8 in the epoch image's quantization (real = 0.5 dB x (q + 128),
-``vigil.dsp.config.IMAGE_SCALE_DB`` / ``IMAGE_ZERO_POINT``). Keras trains on those real values (dB), and the
-representative set for quantization spans the full int8 range (two pixels of one image set to -128 and 127,
-i.e. 0 and 127.5 dB), so the converter's input quantization is exactly (0.5, -128): the device feeds its
-image bytes unchanged. ``fit`` checks it and refuses to export otherwise.
+``vigil.dsp.config.IMAGE_SCALE_DB`` / ``IMAGE_ZERO_POINT``). Keras trains on those real values (dB; normalised
+while training, the normalisation then folded into the first convolution), and the representative set for
+quantization spans the full int8 range (two pixels of one image set to -128 and 127, i.e. 0 and 127.5 dB), so
+the converter's input quantization is exactly (0.5, -128): the device feeds its image bytes unchanged (in the
+(bins, frames) layout, see ``vigil.ml.sleep_data``). ``fit`` checks it and refuses to export otherwise.
 
 Output: softmax probabilities, int8 (scale 1/256, zero point -128). The class is the argmax of the int8
 outputs, lowest index on ties (as the device decides), and P(wake) is output 0.
@@ -92,8 +93,9 @@ def balanced_class_weight(labels: np.ndarray, n_classes: int = len(CLASS_NAMES),
 
 
 class SleepCnn:
-    """Scikit-learn-style: ``fit(images, labels)`` trains ``architectures.sleep_cnn(softmax=True)`` in Keras
-    (Adam, sparse cross-entropy, balanced class weights, seeded) and converts it to int8; ``predict`` /
+    """Scikit-learn-style: ``fit(images, labels[, groups])`` trains ``architectures.sleep_cnn(softmax=True)`` in
+    Keras (AdamW, sparse cross-entropy, softened balanced class weights, inputs normalised then the normalisation
+    folded into conv 1, best epoch on held-out subjects, seeded) and converts it to int8; ``predict`` /
     ``predict_int8`` / ``predict_proba`` run the int8 model through TFLM. ``progress(epochs_done)`` per epoch."""
 
     def __init__(self, epochs: int = EPOCHS, batch_size: int = BATCH, learning_rate: float = LEARNING_RATE,
@@ -162,11 +164,11 @@ class SleepCnn:
         return model
 
     def _export(self, images: np.ndarray) -> bytes:
+        import tensorflow as tf
+
         from vigil.export.tflite import to_int8_tflite
         from vigil.export.tflite_reader import read_tflite
         from vigil.ml.stress import output_silenced
-
-        import tensorflow as tf
 
         tf.get_logger()  # its handler takes stderr now, not the silenced one (which is closed afterwards)
         with output_silenced():
