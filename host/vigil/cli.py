@@ -529,13 +529,34 @@ def print_verify(report: dict, name: str) -> None:
               help="PPG sample rate in Hz, or none for an accelerometer-only recording.")  # fmt: skip
 @click.option("--stress", type=float, default=0.0, show_default=True, help="0 relaxed … 1 acute stress (heart rate, HRV).")
 @click.option("--difficulty", type=click.Choice(["clean", "typical", "moderate", "hard"]), default="typical",
-              show_default=True, help="PPG noise, baseline wander and motion artifacts.")  # fmt: skip
-def synth(out: Path, seconds: float, seed: int, ppg_rate: str, stress: float, difficulty: str) -> None:
+              show_default=True, help="PPG noise, baseline wander and motion artifacts; with --night also how "
+              "much the sleep stages overlap in movement.")  # fmt: skip
+@click.option("--night", is_flag=True, help="A whole night instead: hypnogram (wake / NREM / REM per 30-s epoch, "
+              "stored as sleep labels) and the wrist movement it makes; PPG relaxed. Length from --hours.")  # fmt: skip
+@click.option("--hours", type=float, default=8.0, show_default=True, help="With --night: hours in bed.")
+def synth(out: Path, seconds: float, seed: int, ppg_rate: str, stress: float, difficulty: str, night: bool,
+          hours: float) -> None:  # fmt: skip
     """Write a built-in synthetic session (wrist accelerometer + PPG) as a recording, e.g.
-    for `vigil verify` with no real data at hand."""
+    for `vigil verify` with no real data at hand; with --night a labelled night in bed, e.g. to replay
+    through a board or to check the sleep CNN.
+
+    \b
+    Example: vigil synth --out session.vrec --seconds 300
+             vigil synth --night --hours 7.5 --difficulty moderate --ppg-rate none --out night.vrec"""
+    rate = None if ppg_rate == "none" else int(ppg_rate)
+    if night:
+        from vigil.data.synthetic_night import synthetic_night
+
+        rec = synthetic_night(hours, seed=seed, difficulty=difficulty, ppg_rate_hz=rate)
+        rec.save(out)
+        counts = {name: int((rec.sleep_labels == k).sum()) for k, name in enumerate(("wake", "NREM", "REM"))}
+        ppg_note = "" if rate is None else f", PPG {rate} Hz"
+        epochs = ", ".join(f"{k} {v}" for k, v in counts.items())
+        click.echo(f"wrote {out}: {rec.accel_seconds:g} s night, accelerometer 50 Hz{ppg_note}, epochs {epochs}")
+        return
     from vigil.data.synthetic import synthetic_session
 
-    rec = synthetic_session(seconds, seed, None if ppg_rate == "none" else int(ppg_rate), stress, difficulty)
+    rec = synthetic_session(seconds, seed, rate, stress, difficulty)
     rec.save(out)
     click.echo(f"wrote {out}: {seconds:g} s, accelerometer 50 Hz" + ("" if ppg_rate == "none" else f", PPG {ppg_rate} Hz"))
 
@@ -710,16 +731,23 @@ def train_stress(data: str, data_format: str | None, layout: str | None, difficu
 
 @cli.command("evaluate")
 @click.argument("model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--protocol", type=click.Choice(["kfold20", "blocks", "loso"]), default=None,
-              help="Protocol (default: the one recorded at training).")  # fmt: skip
+@click.option("--protocol", type=click.Choice(["kfold20", "blocks", "loso", "lso5"]), default=None,
+              help="Protocol (default: the one recorded at training). Stress: kfold20, blocks, loso; "
+                   "sleep: loso, lso5 (held-out subjects).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON (per fold too).")
 def evaluate_cmd(model_dir: Path, protocol: str | None, as_json: bool) -> None:
-    """Re-run an evaluation protocol on the data recorded in MODEL_DIR's manifest (from `vigil train stress`):
-    accuracy, precision, sensitivity, specificity and F1 of each model and of the consensus."""
+    """Re-run an evaluation protocol on the data recorded in MODEL_DIR's manifest: from `vigil train stress`,
+    accuracy, precision, sensitivity, specificity and F1 of each model and of the consensus; from `vigil train
+    sleep`, the sleep CNN's held-out-subject report (kappa, per class, sleep/wake AUC, wake at 90 % sleep)."""
     from vigil.ml import protocols
+    from vigil.ml.sleep_io import KIND as SLEEP_KIND
+    from vigil.ml.sleep_io import manifest_kind
     from vigil.ml.stress import evaluate_stress
     from vigil.ml.stress_io import dataset_from_manifest, read_manifest
 
+    if manifest_kind(model_dir) == SLEEP_KIND:
+        evaluate_sleep_dir(model_dir, protocol, as_json)
+        return
     manifest = read_manifest(model_dir)
     dataset = dataset_from_manifest(manifest)
     settings = manifest["settings"]
@@ -732,6 +760,96 @@ def evaluate_cmd(model_dir: Path, protocol: str | None, as_json: bool) -> None:
         emit_json(report)
     else:
         print_stress_metrics(report, f"{model_dir.name}: {len(dataset)} segments — {protocol}")
+
+
+# ---------------------------------------------------------------- sleep CNN
+
+
+@train_group.command("sleep")
+@click.option("--data", required=True, help="'synthetic' (nights from the built-in generator), a Walch sleep-accel "
+              "folder (every subject with labels) or one Walch acceleration file.")  # fmt: skip
+@click.option("--from", "data_format", type=click.Choice(["walch", "synthetic"]), default=None,
+              help="Data format (default: 'synthetic' for --data synthetic, else walch).")  # fmt: skip
+@click.option("--subjects", type=int, default=None,
+              help="Synthetic: how many people (default 8); Walch: the first N subjects (default all).")  # fmt: skip
+@click.option("--hours", type=float, default=8.0, show_default=True, help="Synthetic only: hours in bed per night.")
+@click.option("--difficulty", type=click.Choice(["clean", "easy", "typical", "moderate", "hard"]), default="moderate",
+              show_default=True, help="Synthetic only: how much the stages overlap in movement.")  # fmt: skip
+@click.option("--protocol", type=click.Choice(["loso", "lso5"]), default="lso5", show_default=True,
+              help="Held-out subjects for metrics.json: one per fold (loso) or five folds of whole subjects "
+                   "(lso5).")  # fmt: skip
+@click.option("--epochs", type=int, default=8, show_default=True,
+              help="Training epochs per model (the best on held-out training subjects is kept).")  # fmt: skip
+@click.option("--seed", default=0, show_default=True, help="Seed of the synthetic people, splits and training.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def train_sleep(data: str, data_format: str | None, subjects: int | None, hours: float, difficulty: str,
+                protocol: str, epochs: int, seed: int, out_dir: Path, as_json: bool) -> None:  # fmt: skip
+    """Train the sleep CNN (wake / NREM / REM from the device's int8 spectrogram images, which the DSP twin
+    makes from each recording's accelerometer), evaluate it by held-out subjects through the int8 model
+    (TFLM), fit the kept model on all subjects and write sleep_cnn.keras, sleep_cnn.tflite (input: the image
+    bytes unchanged), metrics.json and manifest.json to OUT.
+
+    \b
+    Example: vigil train sleep --data synthetic --out models/sleep
+             vigil train sleep --data sleep-accel/ --protocol lso5 --out models/sleep-walch"""
+    from vigil.ml.sleep import sleep_folds, train_sleep_cnn
+    from vigil.ml.sleep_data import load_sleep_data, recording_count
+    from vigil.ml.sleep_io import save_sleep_cnn
+
+    if epochs < 1 or (subjects is not None and subjects < 1):
+        raise VigilError(f"--epochs {epochs} --subjects {subjects}: expected positive numbers")
+    show = not as_json and sys.stderr.isatty()
+    started = time.monotonic()
+    with progress_bar(show) as bar:
+        dataset = load_sleep_data(data, data_format, subjects, difficulty, seed, hours,
+                                  progress=tracker(bar, "recordings → images",
+                                                   recording_count(data, data_format, subjects)))  # fmt: skip
+        n_folds = len(sleep_folds(dataset, protocol, seed))
+        cnn, metrics = train_sleep_cnn(dataset, protocol, epochs, seed,
+                                       fold_progress=tracker(bar, f"{protocol} folds", n_folds),
+                                       epoch_progress=tracker(bar, "final model epochs", epochs))  # fmt: skip
+    settings = {"protocol": protocol, "epochs": epochs, "seed": seed, "seconds": round(time.monotonic() - started, 1)}
+    manifest = save_sleep_cnn(cnn, out_dir, dataset, settings, metrics)
+    if as_json:
+        emit_json(manifest)
+    else:
+        print_sleep_metrics(metrics["evaluation"], f"sleep CNN on {len(dataset)} epochs of "
+                            f"{len(dataset.subject_names)} subjects — {protocol}")  # fmt: skip
+        click.echo(f"wrote {', '.join(manifest['files'])} and manifest.json to {out_dir} "
+                   f"in {settings['seconds']:g} s")  # fmt: skip
+
+
+def evaluate_sleep_dir(model_dir: Path, protocol: str | None, as_json: bool) -> None:
+    from vigil.ml.sleep import evaluate_sleep, sleep_folds
+    from vigil.ml.sleep_data import dataset_from_source
+    from vigil.ml.sleep_io import read_sleep_manifest
+
+    manifest = read_sleep_manifest(model_dir)
+    settings = manifest["settings"]
+    protocol = protocol or settings["protocol"]
+    dataset = dataset_from_source(manifest["data"])
+    with progress_bar(not as_json and sys.stderr.isatty()) as bar:
+        n_folds = len(sleep_folds(dataset, protocol, settings["seed"]))
+        report = evaluate_sleep(dataset, protocol, epochs=settings["epochs"], seed=settings["seed"],
+                                progress=tracker(bar, f"{protocol} folds", n_folds))  # fmt: skip
+    if as_json:
+        emit_json(report)
+    else:
+        print_sleep_metrics(report, f"{model_dir.name}: {len(dataset)} epochs — {protocol}")
+
+
+def print_sleep_metrics(report: dict, title: str) -> None:
+    sw = report["sleep_wake"]
+    table = Table(title=f"{title} ({report['folds']} folds, {report['seconds']} s): accuracy {report['accuracy']:.3f}, "
+                        f"κ {report['kappa']:.3f}")  # fmt: skip
+    for col in ("class", "precision", "sensitivity", "specificity", "F1"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for name, m in report["classes"].items():
+        table.add_row(name, *(f"{m[k]:.3f}" for k in ("precision", "sensitivity", "specificity", "f1")))
+    Console().print(table)
+    click.echo(f"sleep/wake: accuracy {sw['accuracy']:.3f}, κ {sw['kappa']:.3f}, AUC {sw['auc']:.3f}, "
+               f"wake correct at 90 % sleep correct {sw['wake_correct_at_90_sleep_correct']:.3f}")  # fmt: skip
 
 
 def print_stress_metrics(report: dict, title: str) -> None:

@@ -8,8 +8,9 @@ from typing import Any
 SLEEP_IMAGE_SHAPE = (65, 73, 1)  # bins x frames x 1 (vigil.dsp.config: STFT_BINS, IMAGE_FRAMES)
 
 
-def sleep_cnn(input_shape: tuple[int, int, int] = SLEEP_IMAGE_SHAPE, n_classes: int = 3) -> Any:
-    """The seed's CNN: conv 3x3x8, max pool 2, conv 3x3x16, dense 32, dense (wake / NREM / REM)."""
+def sleep_cnn(input_shape: tuple[int, int, int] = SLEEP_IMAGE_SHAPE, n_classes: int = 3, softmax: bool = False) -> Any:
+    """The seed's CNN: conv 3x3x8, max pool 2, conv 3x3x16, dense 32, dense (wake / NREM / REM); with
+    ``softmax`` a final softmax, so the int8 model outputs probabilities (the trained sleep model does)."""
     import keras
 
     L = keras.layers
@@ -21,6 +22,7 @@ def sleep_cnn(input_shape: tuple[int, int, int] = SLEEP_IMAGE_SHAPE, n_classes: 
         L.Flatten(),
         L.Dense(32, activation="relu"),
         L.Dense(n_classes),
+        *([L.Softmax()] if softmax else []),
     ])  # fmt: skip
 
 

@@ -109,3 +109,24 @@ def holdout(unit_ids: np.ndarray, labels: np.ndarray, fraction: float = 0.25, se
             return split
     assert best is not None
     return best
+
+
+def group_folds(groups: np.ndarray, n_folds: int | None = None, seed: int = 0) -> list[Fold]:
+    """Leave-groups-out folds over a group id per row (e.g. sleep subjects): every group is tested once, never
+    on both sides. ``n_folds`` None: one fold per group (leave one out); else groups are shuffled (seeded) and
+    dealt to ``min(n_folds, groups)`` folds, largest first to the lightest fold."""
+    groups = np.asarray(groups)
+    unique, sizes = np.unique(groups, return_counts=True)
+    if len(unique) < 2:
+        raise ValueError(f"leave-groups-out needs at least 2 groups, got {len(unique)}")
+    if n_folds is None or n_folds >= len(unique):
+        return [Fold(np.flatnonzero(groups != g), np.flatnonzero(groups == g)) for g in unique]
+    order = np.random.default_rng(seed).permutation(len(unique))
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    load = np.zeros(n_folds, dtype=np.int64)
+    fold_of = np.zeros(len(unique), dtype=np.int64)
+    for i in order:
+        fold_of[i] = int(np.argmin(load))
+        load[fold_of[i]] += sizes[i]
+    assign = fold_of[np.searchsorted(unique, groups)]
+    return [Fold(np.flatnonzero(assign != k), np.flatnonzero(assign == k)) for k in range(n_folds)]

@@ -1,0 +1,95 @@
+"""The trained sleep CNN on disk (what `vigil train sleep` writes, `vigil evaluate` reads).
+
+Folder layout:
+
+``sleep_cnn.keras``   the float Keras model (input in dB, the normalisation already folded into conv 1).
+``sleep_cnn.tflite``  the int8 model the device runs: input (1, 65, 73, 1) int8 in the epoch image's
+    quantization (scale 0.5 dB, zero point -128), output (1, 3) int8 softmax probabilities (wake, nrem, rem).
+``metrics.json``      ``evaluation``: the held-out-subject report (``vigil.ml.sleep.evaluate_sleep``); and
+    ``final_model_on_training_data``: the saved int8 model's own metrics on every training image (TFLM),
+    which a reader can recompute from ``sleep_cnn.tflite`` and the data exactly.
+``manifest.json``     kind "vigil-sleep-cnn", version, data source (path, or synthetic parameters), settings,
+    versions, input / output quantization, class names, counts, and the SHA-256 of every file above.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vigil.errors import VigilError
+from vigil.ml.sleep import CLASS_NAMES, SleepCnn
+from vigil.ml.sleep_data import SleepDataset
+
+MANIFEST = "manifest.json"
+KIND = "vigil-sleep-cnn"
+FILES = ("sleep_cnn.keras", "sleep_cnn.tflite", "metrics.json")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_sleep_cnn(cnn: SleepCnn, out_dir: Path, dataset: SleepDataset, settings: dict[str, Any],
+                   metrics: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """Write the folder described in the module doc; returns the manifest."""
+    import keras
+    import tensorflow as tf
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cnn.keras_model_.save(out_dir / "sleep_cnn.keras")
+    (out_dir / "sleep_cnn.tflite").write_bytes(cnn.tflite_)
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    evaluation = metrics["evaluation"]
+    manifest = {
+        "kind": KIND,
+        "version": 1,
+        "data": dataset.source,
+        "epochs_scored": len(dataset),
+        "subjects": dataset.subject_names,
+        "class_names": list(CLASS_NAMES),
+        "class_counts": np.bincount(dataset.labels, minlength=len(CLASS_NAMES)).tolist(),
+        "settings": settings,
+        "input": {"shape": [1, 65, 73, 1], "dtype": "int8", "layout": "bins x frames (epoch image transposed)",
+                  "scale": cnn.input_quant_[0], "zero_point": cnn.input_quant_[1]},  # fmt: skip
+        "output": {"shape": [1, len(CLASS_NAMES)], "dtype": "int8", "meaning": "softmax probabilities",
+                   "scale": cnn.output_quant_[0], "zero_point": cnn.output_quant_[1],
+                   "decision": "argmax of the int8 outputs, lowest index on ties"},  # fmt: skip
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__},
+        "files": {name: _sha256(out_dir / name) for name in FILES},
+        "summary": {"protocol": evaluation["protocol"], "accuracy": evaluation["accuracy"],
+                    "kappa": evaluation["kappa"], "sleep_wake_auc": evaluation["sleep_wake"]["auc"],
+                    "wake_correct_at_90_sleep_correct": evaluation["sleep_wake"]["wake_correct_at_90_sleep_correct"]},
+    }  # fmt: skip
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str) + "\n")
+    return manifest
+
+
+def manifest_kind(out_dir: Path) -> str | None:
+    """The ``kind`` of ``out_dir/manifest.json``, or None when it is missing or unreadable (the stress reader then
+    says what is wrong)."""
+    try:
+        return json.loads((Path(out_dir) / MANIFEST).read_text()).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def read_sleep_manifest(out_dir: Path) -> dict[str, Any]:
+    path = Path(out_dir) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise VigilError(f"{path}: no manifest; expected a folder written by `vigil train sleep`") from None
+    except json.JSONDecodeError as exc:
+        raise VigilError(f"{path}:{exc.lineno}: expected JSON ({exc.msg})") from None
+    if manifest.get("kind") != KIND:
+        raise VigilError(f"{path}:1: expected a {KIND} manifest")
+    for name, digest in manifest.get("files", {}).items():
+        if not (Path(out_dir) / name).is_file() or _sha256(Path(out_dir) / name) != digest:
+            raise VigilError(f"{path}:1: {name} is missing or differs from its recorded SHA-256")
+    return manifest
