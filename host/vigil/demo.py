@@ -38,7 +38,7 @@ class DemoSettings:
     out: Path = Path("build/demo")
     board: str = "vwrist"
     train: bool = True  # False: use the committed models/ folder as it is
-    sleep_subjects: int = 6
+    sleep_subjects: int = 8  # vigil.ml.sleep_data.DEFAULT_SUBJECTS: lso5 kappa 0.43 (0.40 with 6), under 3 min
     sleep_hours: float = 8.0
     sleep_epochs: int = 8
     stress_nn_epochs: int = 120
@@ -145,22 +145,23 @@ def build_firmware(board: str, models: Path, build_dir: Path) -> Path:
 
 def describe_sleep(record: dict[str, int]) -> str:
     t = record["epoch"] * 30
-    return (f"epoch {record['epoch']:4d} ({t // 3600}:{t // 60 % 60:02d}:{t % 60:02d})  "
-            f"{SLEEP_CLASSES[record['cls']]:<5}  outputs {record['out0']:4d} {record['out1']:4d} {record['out2']:4d}  "
-            f"motion {record['motion']}")  # fmt: skip
+    return (f"epoch {record['epoch']:4d}  {t // 3600}:{t // 60 % 60:02d}  {SLEEP_CLASSES[record['cls']]:<5}  "
+            f"outputs {record['out0']:4d} {record['out1']:4d} {record['out2']:4d}  motion {record['motion']}")  # fmt: skip
+
+
+REASON_LABELS = {"unanimous": "not unanimous", "above_threshold": "below threshold", "features_valid": "bad signal",
+                 "context_known": "no sleep result", "awake": "asleep", "little_motion": "moving"}  # fmt: skip
 
 
 def describe_stress(record: dict[str, int]) -> str:
     from vigil.ml.consensus_twin import reason_names
 
-    flags = reason_names(record["reasons"])
-    failed = [name for name, held in flags.items() if not held]
-    verdict = "[bold red]ALERT[/]" if record["alert"] else "no alert" + (f" ({', '.join(failed)} failed)" if failed else "")
+    failed = [REASON_LABELS.get(name, name) for name, held in reason_names(record["reasons"]).items() if not held]
+    verdict = "[bold red]ALERT[/]" if record["alert"] else "no alert: " + ", ".join(failed)
     q15 = 32768.0
-    return (f"segment {record['segment']:3d}  P(stress) tree {record['p_tree'] / q15:.2f} svm {record['p_svm'] / q15:.2f} "
-            f"nn {record['p_nn'] / q15:.2f} → weighted {record['weighted_q15'] / q15:.2f} "
-            f"{'stress' if record['decision'] else 'relax '} {'unanimous' if record['unanimous'] else '         '}  "
-            f"{verdict}")  # fmt: skip
+    return (f"segment {record['segment']:3d}  tree {record['p_tree'] / q15:.2f} svm {record['p_svm'] / q15:.2f} "
+            f"nn {record['p_nn'] / q15:.2f} → {record['weighted_q15'] / q15:.2f} "
+            f"{'stress' if record['decision'] else 'relax'}  {verdict}")  # fmt: skip
 
 
 @contextmanager
@@ -178,9 +179,9 @@ def live_results(link: Link, console: Console, log_path: Path) -> Iterator[None]
         if frame.type == p.MsgType.SLEEP:
             record = p.unpack_sleep(frame.payload)
             if record["epoch"] % 10 == 0:  # one line per 5 minutes keeps the screen readable
-                console.print("  [cyan]sleep[/]  " + describe_sleep(record))
+                console.print("  [cyan]sleep[/]  " + describe_sleep(record), soft_wrap=True)
         elif frame.type == p.MsgType.STRESS:
-            console.print("  [magenta]stress[/] " + describe_stress(p.unpack_stress(frame.payload)))
+            console.print("  [magenta]stress[/] " + describe_stress(p.unpack_stress(frame.payload)), soft_wrap=True)
 
     with JsonlLog(log_path) as log:
         link.listeners.append(on_event)

@@ -344,10 +344,11 @@ def firmware_headers(folders: TrainingFolders, settings: ConsensusSettings) -> d
 
 
 def stress_dataset_kind(stress_manifest: dict[str, Any]) -> str:
-    """"synthetic", "proposal" (the proposal's HRV-segment CSV, Potgieter layout) or "hrv-csv" (another CSV)."""
+    """"synthetic", "wesad", "proposal" (the proposal's HRV-segment CSV, Potgieter layout) or "hrv-csv" (another
+    CSV)."""
     data = stress_manifest.get("data", {})
-    if data.get("kind") == "synthetic":
-        return "synthetic"
+    if data.get("kind") in ("synthetic", "wesad"):
+        return str(data["kind"])
     layout = str(data.get("layout") or "")
     path = str(data.get("path") or "")
     return "proposal" if layout.startswith("potgieter") or "potgieter" in path.lower() else "hrv-csv"
