@@ -355,6 +355,11 @@ CONV_CASES = [
     ((3, 3, 1), 2, (5, 5), (1, 1), "same", (1, 1), "relu", (-0.01, 0.01), 0.5),
     ((33, 37, 1), 8, (3, 3), (1, 1), "same", (1, 1), "relu", (-1.0, 1.0), 0.5),
     ((12, 10, 8), 16, (3, 3), (1, 1), "valid", (1, 1), "relu", (0.0, 6.0), 0.2),
+    # one input channel, 3x3, stride_w 1: the two-pixel row path (conv2d_patch.h nn_conv3x3_c1_*), with odd
+    # widths, an odd channel count, stride_h 2 and SAME borders falling back to the gathered path
+    ((9, 11, 1), 5, (3, 3), (1, 1), "valid", (1, 1), None, (-4.0, 4.0), 1.0),
+    ((10, 8, 1), 3, (3, 3), (2, 1), "same", (1, 1), "relu6", (-1.0, 3.0), 0.5),
+    ((6, 7, 1), 2, (3, 3), (1, 1), "same", (1, 1), None, (0.0, 1.0), 2.0),
 ]
 
 # (input HWC, kernel, strides, padding, depth multiplier, dilation, activation, input range)

@@ -130,4 +130,151 @@ static inline void nn_conv2d_channel_pair(const nn_conv2d_params_t *p, const int
                           acc);
 }
 
+
+/* 3x3 filters over one input channel (a spectrogram's first layer), stride_w 1, no dilation: the generic
+ * path spends more on gathering and widening 9 taps than on the 9 MACs. Two horizontally adjacent output
+ * pixels a = (y, x) and b = (y, x + 1) read, in each filter row, the four inputs x0..x3 of one 32-bit load;
+ * widened with the offset as SXTB16 gives them, q02 = {x0, x2} and q13 = {x1, x3}, and with a filter row
+ * {w0, w1, w2}:
+ *     a = q02 . {w0, w2} + q13 . {w1, 0}        b = q02 . {0, w1} + q13 . {w0, w2}
+ * four SMLADs per row for the pair, the input words shared by every output channel. Only pairs whose
+ * receptive field lies inside the input take this path (no padding taps); the others are gathered. */
+#define NN_CONV3X3_ROWS 3
+
+typedef struct nn_conv3x3_c1_pair {
+    uint32_t q02[NN_CONV3X3_ROWS];
+    uint32_t q13[NN_CONV3X3_ROWS];
+} nn_conv3x3_c1_pair_t;
+
+static inline int nn_conv3x3_c1_applies(const nn_conv2d_params_t *p)
+{
+    return p->input_c == 1u && p->filter_h == NN_CONV3X3_ROWS && p->filter_w == 3u && p->dilation_h == 1u &&
+           p->dilation_w == 1u && p->stride_w == 1u;
+}
+
+/* Output pixels (y, x) and (y, x + 1) read only inputs inside the tensor (the four columns of each row too). */
+static inline int nn_conv3x3_c1_pair_inside(const nn_conv2d_params_t *p, int y, int x)
+{
+    const int y0 = y * p->stride_h - p->pad_h, x0 = x - p->pad_w;
+    return y0 >= 0 && x0 >= 0 && x0 + 4 <= (int)p->input_w && y0 + NN_CONV3X3_ROWS <= (int)p->input_h;
+}
+
+static inline void nn_conv3x3_c1_widen_row(nn_conv3x3_c1_pair_t *q, int r, const int8_t *src, int32_t offset)
+{
+#if NN_DOT_FOUR_LANES
+    const uint32_t off2 = ((uint32_t)offset & 0xFFFFu) * 0x00010001u;
+    uint32_t v;
+    memcpy(&v, src, sizeof v);
+    q->q02[r] = nn_sadd16(nn_sxtb16(v), off2);
+    q->q13[r] = nn_sadd16(nn_sxtb16_ror8(v), off2);
+#else
+    q->q02[r] = nn_pack_q15(src[0] + offset, src[2] + offset);
+    q->q13[r] = nn_pack_q15(src[1] + offset, src[3] + offset);
+#endif
+}
+
+static inline void nn_conv3x3_c1_widen(const nn_conv2d_params_t *p, const int8_t *input, int y, int x,
+                                       nn_conv3x3_c1_pair_t *q)
+{
+    const size_t w = p->input_w;
+    const int8_t *src = input + (size_t)(y * p->stride_h - p->pad_h) * w + (size_t)(x - p->pad_w);
+    nn_conv3x3_c1_widen_row(q, 0, src, p->input_offset);
+    nn_conv3x3_c1_widen_row(q, 1, src + w, p->input_offset);
+    nn_conv3x3_c1_widen_row(q, 2, src + 2 * w, p->input_offset);
+}
+
+/* One channel's 3x3 weights as the SMLADs above take them, per filter row: {w0, w2}, {w1, 0} and {0, w1}
+ * (the portable variant keeps the plain taps). */
+typedef struct nn_conv3x3_c1_weights {
+#if NN_DOT_FOUR_LANES
+    uint32_t w02[NN_CONV3X3_ROWS], w1_lo[NN_CONV3X3_ROWS], w1_hi[NN_CONV3X3_ROWS];
+#else
+    int32_t w[NN_CONV3X3_ROWS][3];
+#endif
+} nn_conv3x3_c1_weights_t;
+
+#if NN_DOT_FOUR_LANES
+/* Rows 0 and 1: w0 w1 w2 and the next row's first tap in one load. */
+static inline void nn_conv3x3_c1_weight_row(nn_conv3x3_c1_weights_t *k, int r, const int8_t *row)
+{
+    uint32_t v;
+    memcpy(&v, row, sizeof v);
+    k->w02[r] = nn_sxtb16(v);
+    const uint32_t w13 = nn_sxtb16_ror8(v);
+    k->w1_lo[r] = w13 & 0xFFFFu;
+    k->w1_hi[r] = w13 << 16;
+}
+#endif
+
+static inline nn_conv3x3_c1_weights_t nn_conv3x3_c1_weights(const int8_t *w)
+{
+    nn_conv3x3_c1_weights_t k;
+#if NN_DOT_FOUR_LANES
+    /* rows written out: gcc -O2 keeps a 3-trip loop rolled, with the words on the stack */
+    nn_conv3x3_c1_weight_row(&k, 0, w);
+    nn_conv3x3_c1_weight_row(&k, 1, w + 3);
+    /* the last row ends the channel's weights (maybe the array): load from one byte before it instead */
+    uint32_t v;
+    memcpy(&v, w + 5, sizeof v); /* row 1's last tap, w0 w1 w2 */
+    k.w02[2] = nn_sxtb16_ror8(v);
+    const uint32_t prev_w1 = nn_sxtb16(v);
+    k.w1_lo[2] = prev_w1 >> 16;
+    k.w1_hi[2] = prev_w1 & 0xFFFF0000u;
+#else
+    for (int r = 0; r < NN_CONV3X3_ROWS; r++) {
+        for (int c = 0; c < 3; c++) {
+            k.w[r][c] = w[3 * r + c];
+        }
+    }
+#endif
+    return k;
+}
+
+#if NN_DOT_FOUR_LANES
+static inline void nn_conv3x3_c1_row_dot(const nn_conv3x3_c1_pair_t *q, const nn_conv3x3_c1_weights_t *k, int r,
+                                         int32_t *a, int32_t *b)
+{
+    *a = nn_smlad(q->q13[r], k->w1_lo[r], nn_smlad(q->q02[r], k->w02[r], *a));
+    *b = nn_smlad(q->q13[r], k->w02[r], nn_smlad(q->q02[r], k->w1_hi[r], *b));
+}
+#endif
+
+/* acc[0] += a . w, acc[1] += b . w for the pair q and one channel's weights k. */
+static inline void nn_conv3x3_c1_dot(const nn_conv3x3_c1_pair_t *q, const nn_conv3x3_c1_weights_t *k, int32_t acc[2])
+{
+    int32_t a = acc[0], b = acc[1];
+#if NN_DOT_FOUR_LANES
+    nn_conv3x3_c1_row_dot(q, k, 0, &a, &b);
+    nn_conv3x3_c1_row_dot(q, k, 1, &a, &b);
+    nn_conv3x3_c1_row_dot(q, k, 2, &a, &b);
+#else
+    for (int r = 0; r < NN_CONV3X3_ROWS; r++) {
+        const int32_t x0 = nn_lo_q15(q->q02[r]), x2 = nn_hi_q15(q->q02[r]);
+        const int32_t x1 = nn_lo_q15(q->q13[r]), x3 = nn_hi_q15(q->q13[r]);
+        a += k->w[r][0] * x0 + k->w[r][1] * x1 + k->w[r][2] * x2;
+        b += k->w[r][0] * x1 + k->w[r][1] * x2 + k->w[r][2] * x3;
+    }
+#endif
+    acc[0] = a;
+    acc[1] = b;
+}
+
+static inline void nn_conv3x3_c1_channel(const nn_conv3x3_c1_pair_t *q, const int8_t *w, int32_t acc[2])
+{
+    const nn_conv3x3_c1_weights_t k = nn_conv3x3_c1_weights(w);
+    nn_conv3x3_c1_dot(q, &k, acc);
+}
+
+/* nn_conv2d_channel_pair for a pair widened by nn_conv3x3_c1_widen: {a.oc, b.oc, a.oc+1, b.oc+1}. */
+static inline void nn_conv3x3_c1_channel_pair(const nn_conv2d_params_t *p, const int8_t *filter,
+                                              const int32_t *bias, const nn_conv3x3_c1_pair_t *q, int oc,
+                                              int32_t acc[4])
+{
+    const int second = oc + 1 < p->output_c ? oc + 1 : oc;
+    acc[0] = acc[1] = bias != NULL ? bias[oc] : 0;
+    acc[2] = acc[3] = bias != NULL ? bias[second] : 0;
+    nn_conv3x3_c1_channel(q, filter + (size_t)oc * 9u, acc);
+    nn_conv3x3_c1_channel(q, filter + (size_t)second * 9u, acc + 2);
+}
+
 #endif

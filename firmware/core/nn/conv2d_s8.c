@@ -18,32 +18,47 @@ void nn_conv2d_s8(const nn_conv2d_params_t *p, const int8_t *input, const int8_t
 /* Output rows are produced strictly in increasing order and each pixel's channels are written only after
  * its taps were gathered, so the output may overlap the input as nn_plan.h's NN_OP_FLAG_OUT_OVERLAPS_IN
  * allows. */
+static void store_channel_pair(const nn_conv2d_params_t *p, const int32_t acc[4], int oc, int two_px, int8_t *o0,
+                               int8_t *o1)
+{
+    for (int c = oc; c < oc + 2 && c < p->output_c; c++) {
+        const nn_requant_channel_t r = nn_requant_channel(p->output_multiplier[c], p->output_shift[c],
+                                                          p->output_offset, p->activation_min, p->activation_max);
+        o0[c] = nn_requant_apply(&r, acc[2 * (c - oc)]);
+        if (two_px) {
+            o1[c] = nn_requant_apply(&r, acc[2 * (c - oc) + 1]);
+        }
+    }
+}
+
 void nn_conv2d_s8_rows(const nn_conv2d_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                        uint16_t row_begin, uint16_t row_end, int8_t *output, uint32_t *scratch)
 {
     const int n = (int)p->filter_h * p->filter_w * p->input_c;
     const nn_conv2d_scratch_t s = nn_conv2d_scratch(scratch, n);
     const int ow = p->output_w, oc_n = p->output_c;
+    const int small = nn_conv3x3_c1_applies(p);
     for (int oy = row_begin; oy < row_end; oy++) {
         int8_t *out_row = output + (size_t)(oy - row_begin) * (size_t)ow * (size_t)oc_n;
         for (int ox = 0; ox < ow; ox += 2) {
             /* an odd last pixel is paired with itself; only real outputs are stored */
             const int two_px = ox + 1 < ow;
-            nn_conv2d_patch_pair(p, input, n, &s, oy, ox, oy, two_px ? ox + 1 : ox);
             int8_t *o0 = out_row + (size_t)ox * (size_t)oc_n;
             int8_t *o1 = o0 + oc_n;
-            for (int oc = 0; oc < oc_n; oc += 2) {
-                int32_t acc[4];
-                nn_conv2d_channel_pair(p, filter, bias, s.patch, n, oc, acc);
-                for (int c = oc; c < oc + 2 && c < oc_n; c++) {
-                    const nn_requant_channel_t r = nn_requant_channel(
-                        p->output_multiplier[c], p->output_shift[c], p->output_offset, p->activation_min,
-                        p->activation_max);
-                    o0[c] = nn_requant_apply(&r, acc[2 * (c - oc)]);
-                    if (two_px) {
-                        o1[c] = nn_requant_apply(&r, acc[2 * (c - oc) + 1]);
-                    }
+            int32_t acc[4];
+            if (small && two_px && nn_conv3x3_c1_pair_inside(p, oy, ox)) {
+                nn_conv3x3_c1_pair_t q;
+                nn_conv3x3_c1_widen(p, input, oy, ox, &q);
+                for (int oc = 0; oc < oc_n; oc += 2) {
+                    nn_conv3x3_c1_channel_pair(p, filter, bias, &q, oc, acc);
+                    store_channel_pair(p, acc, oc, two_px, o0, o1);
                 }
+                continue;
+            }
+            nn_conv2d_patch_pair(p, input, n, &s, oy, ox, oy, two_px ? ox + 1 : ox);
+            for (int oc = 0; oc < oc_n; oc += 2) {
+                nn_conv2d_channel_pair(p, filter, bias, s.patch, n, oc, acc);
+                store_channel_pair(p, acc, oc, two_px, o0, o1);
             }
         }
     }
