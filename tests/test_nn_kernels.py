@@ -20,6 +20,7 @@ import pytest
 import nn_models  # tests/ is on sys.path (pytest's rootdir-relative import of test modules)
 from nn_models import OpInfo, schema
 from vigil.export import quant
+from vigil.export.plan import relu_params
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRMWARE = ROOT / "firmware"
@@ -34,6 +35,7 @@ OP_MEAN = 7
 OP_LOGISTIC = 8
 OP_SOFTMAX = 9
 OP_ADD_BROADCAST = 10
+OP_RELU = 11
 
 RANDOM_SAMPLES = 12
 GCC_FLAGS = [
@@ -265,6 +267,18 @@ def softmax_call(op: OpInfo) -> KernelCall:
     return KernelCall(OP_SOFTMAX, [p.input_multiplier, p.input_left_shift, p.diff_min, rows, depth], [], [0])
 
 
+def relu_call(kind: str) -> Callable[[OpInfo], KernelCall]:
+    def make(op: OpInfo) -> KernelCall:
+        inp, out = op.inputs[0], op.outputs[0]
+        assert inp is not None
+        r = relu_params(kind, inp.scale, inp.zero_point, out.scale, out.zero_point)
+        params = [inp.zero_point, out.zero_point, r.multiplier, r.shift, int(r.rescale), r.act_min, r.act_max,
+                  int(np.prod(inp.shape))]
+        return KernelCall(OP_RELU, params, [], [0])
+
+    return make
+
+
 # ------------------------------------------------------------------ the comparison
 
 
@@ -299,6 +313,8 @@ def check_model(
         schema.BuiltinOperator.MEAN: mean_call,
         schema.BuiltinOperator.LOGISTIC: logistic_call,
         schema.BuiltinOperator.SOFTMAX: softmax_call,
+        schema.BuiltinOperator.RELU: relu_call("RELU"),
+        schema.BuiltinOperator.RELU6: relu_call("RELU6"),
     }
     call = makers[expect_code](op)
     rng = np.random.default_rng(seed)
@@ -657,3 +673,27 @@ def test_dot_product_variants_agree_on_long_vectors(nn_program: list[Path]) -> N
 )
 def test_quantize_multiplier(real: float, want: tuple[int, int]) -> None:
     assert quant.quantize_multiplier(real) == want
+
+
+# (shape, input range, max_value): a standalone ReLU layer converts to RELU / RELU6 (TFLM rescales RELU's output
+# to its own quantization; RELU6 clamps in the input's)
+RELU_CASES = [
+    ((4, 5, 3), (-1.0, 1.0), None),
+    ((7,), (-10.0, 0.5), None),
+    ((2, 3, 8), (0.0, 3.0), None),
+    ((33,), (-100.0, 100.0), None),
+    ((4, 5, 3), (-1.0, 1.0), 6.0),
+    ((9,), (-20.0, 20.0), 6.0),
+    ((3, 3, 2), (-0.5, 8.0), 6.0),
+]
+
+
+@pytest.mark.parametrize("case", RELU_CASES, ids=lambda c: f"{c[0]}{c[1]}max{c[2]}")
+def test_relu_matches_tflm(nn_program: list[Path], case: tuple[Any, ...]) -> None:
+    import keras
+
+    shape, rng_in, max_value = case
+    model = keras_model([shape], keras.layers.ReLU(max_value=max_value))
+    tflite = nn_models.convert_int8(model, [rng_in])
+    code = schema.BuiltinOperator.RELU if max_value is None else schema.BuiltinOperator.RELU6
+    assert check_model(nn_program, tflite, code, seed=12) > 0

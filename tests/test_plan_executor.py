@@ -128,6 +128,16 @@ def dilated() -> bytes:
                     (17, 19, 2), seed=2)
 
 
+def dilated_relu() -> bytes:
+    """Dilated convs without bias: the converter leaves their activations as standalone RELU and RELU6 ops
+    (SPACE_TO_BATCH_ND, CONV_2D, BATCH_TO_SPACE_ND, RELU), which the engine runs as ops of their own."""
+    import keras.layers as L
+
+    return _convert([L.Conv2D(4, 3, dilation_rate=2, padding="same", activation="relu", use_bias=False),
+                     L.Conv2D(3, 3, dilation_rate=(2, 1), activation="relu6", use_bias=False),
+                     L.MaxPooling2D(2), L.Flatten(), L.Dense(5)], (13, 11, 1), seed=3)
+
+
 def pools() -> bytes:
     import keras.layers as L
 
@@ -207,10 +217,12 @@ def softmax_rows() -> bytes:
 MODELS: dict[str, Callable[[], bytes]] = {
     "seed_cnn": seed_cnn, "mlp": mlp, "dilated": dilated, "pools": pools, "depthwise_pool": depthwise_pool,
     "conv_pool_direct": conv_pool_direct, "residual_add": residual_add, "heads": heads, "mean_logistic": mean_logistic, "softmax_rows": softmax_rows,
+    "dilated_relu": dilated_relu,
 }
 EXPECTED_OPS = {
     "residual_add": {"ADD"}, "heads": {"MEAN", "LOGISTIC", "SOFTMAX"}, "mean_logistic": {"MEAN", "LOGISTIC"},
     "softmax_rows": {"SOFTMAX"}, "dilated": {"ADD", "DEPTHWISE_CONV_2D"}, "depthwise_pool": {"DEPTHWISE_CONV_2D"},
+    "dilated_relu": {"RELU", "RELU6", "CONV_2D"},
 }
 #: random inputs per model beyond the four edge ones (the seed CNN is the slow one)
 N_RANDOM = {"seed_cnn": 12}

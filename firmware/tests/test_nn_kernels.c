@@ -38,6 +38,10 @@
  *   op 9 SOFTMAX:
  *        params  input_multiplier input_left_shift diff_min rows depth
  *        arrays  input
+ *   op 11 RELU / RELU6:
+ *        params  input_zero_point output_offset output_multiplier output_shift rescale activation_min
+ *                activation_max size
+ *        arrays  input
  * Exit status 0, or 1 on a malformed request (message on stderr). */
 #include <string.h>
 
@@ -55,6 +59,7 @@
 #define HARNESS_OP_LOGISTIC 8
 #define HARNESS_OP_SOFTMAX 9
 #define HARNESS_OP_ADD_BROADCAST 10
+#define HARNESS_OP_RELU 11
 
 #define HARNESS_MAX_PARAMS 32u
 #define HARNESS_MAX_ARRAYS 5u
@@ -465,6 +470,16 @@ static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const h
         const nn_softmax_params_t p = {pr[0], pr[2], (int8_t)pr[1], (uint16_t)pr[3], (uint16_t)pr[4]};
         nn_softmax_s8(&p, a[0].i8, h_out);
         return n;
+    }
+    if (op == HARNESS_OP_RELU) {
+        if (n_params != 8 || n_arrays != 1 || pr[3] < -31 || pr[3] > 30 || pr[7] < 0 ||
+            pr[7] > (long)HARNESS_MAX_ELEMENTS || !is_i8(&a[0], pr[7])) {
+            return -1;
+        }
+        const nn_relu_params_t p = {pr[0], pr[1], pr[2], (int8_t)pr[3], (uint8_t)(pr[4] != 0), pr[5], pr[6],
+                                    (uint32_t)pr[7]};
+        nn_relu_s8(&p, a[0].i8, h_out);
+        return pr[7];
     }
     return -1;
 }

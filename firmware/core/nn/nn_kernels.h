@@ -149,6 +149,21 @@ typedef struct nn_softmax_params {
     uint16_t depth;
 } nn_softmax_params_t;
 
+/* RELU / RELU6 as standalone ops (relu_s8.c). rescale = 1 (RELU): out = clamp(output_offset +
+ * MultiplyByQuantizedMultiplier(in - input_zero_point, output_multiplier, output_shift)); rescale = 0 (RELU6):
+ * out = clamp(in), no multiplier. The clamp [activation_min, activation_max] comes from the host as TFLM's
+ * Prepare computes it. The output may be the input (element-wise, in order). */
+typedef struct nn_relu_params {
+    int32_t input_zero_point; /* plus the zero point, subtracted (TFLM's ReluParams.input_offset) */
+    int32_t output_offset;
+    int32_t output_multiplier;
+    int8_t output_shift;
+    uint8_t rescale;
+    int32_t activation_min;
+    int32_t activation_max;
+    uint32_t size;
+} nn_relu_params_t;
+
 /* CONV_2D's scratch, 32-bit words: a pair of int16 patches of n = filter_h * filter_w * input_c taps
  * (NN_PATCH_PAIR_WORDS(n) words, nn_dot.h) and two int8 gathers of n taps, each rounded up to a word.
  * The conv + max-pool kernel also keeps one int32 running maximum per output channel.
@@ -183,6 +198,7 @@ void nn_avg_pool2d_s8(const nn_pool2d_params_t *p, const int8_t *input, int8_t *
 void nn_mean_s8(const nn_mean_params_t *p, const int8_t *input, int8_t *output);
 void nn_logistic_s8(const nn_logistic_params_t *p, const int8_t *input, int8_t *output);
 void nn_softmax_s8(const nn_softmax_params_t *p, const int8_t *input, int8_t *output);
+void nn_relu_s8(const nn_relu_params_t *p, const int8_t *input, int8_t *output);
 void nn_add_s8(const nn_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 /* ADD with broadcasting: p->size is not used, b gives the output shape and the input strides. */
 void nn_add_broadcast_s8(const nn_add_params_t *p, const nn_broadcast4d_t *b, const int8_t *input1,

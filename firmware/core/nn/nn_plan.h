@@ -37,13 +37,17 @@ typedef enum nn_op_kind {
     NN_OP_SOFTMAX = 7,
     NN_OP_LOGISTIC = 8,
     NN_OP_MEAN = 9,
-    NN_OP_ADD = 10
+    NN_OP_ADD = 10,
+    NN_OP_RELU = 11, /* standalone (not fused) RELU: rescales to the output's quantization */
+    NN_OP_RELU6 = 12 /* standalone RELU6: a clamp in the input's quantization, as TFLM */
 } nn_op_kind;
 
 /* nn_op.p[] contents per kind (everything as TFLM's Prepare computes it):
  * SOFTMAX:  p[0] input_multiplier, p[1] input_left_shift, p[2] diff_min (beta folded in; out is 1/256, -128)
  * LOGISTIC: p[0] input_multiplier, p[1] input_left_shift, p[2] input_range_radius (out is 1/256, -128)
  * MEAN:     p[0] multiplier, p[1] shift of in_scale/out_scale, p[2] values averaged per channel (h*w)
+ * RELU:     p[0] multiplier, p[1] shift of in_scale/out_scale; clamp [act_min, act_max] = [out_zp, 127]
+ * RELU6:    no p[]; clamp [act_min, act_max] = [in_zp, 6 quantized with the input's scale and zero point]
  * ADD:      p[0] in1 multiplier, p[1] in1 shift, p[2] in2 multiplier, p[3] in2 shift,
  *           p[4] out multiplier, p[5] out shift, p[6] left shift (20). The second operand is either the
  *           activation at in2_offset (weights == NULL, in2 == in) or a constant int8 array in `weights`

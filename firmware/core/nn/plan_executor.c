@@ -244,6 +244,17 @@ nn_status nn_plan_run_op(const nn_op *op, uint8_t *arena)
     }
     case NN_OP_ADD:
         return run_add(op, arena, out);
+    case NN_OP_RELU:
+    case NN_OP_RELU6: {
+        const nn_relu_params_t p = {
+            .input_zero_point = op->in_zp, .output_offset = op->out_zp,
+            .output_multiplier = op->p[NN_P_MULT], .output_shift = (int8_t)op->p[NN_P_SHIFT],
+            .rescale = op->kind == NN_OP_RELU, .activation_min = op->act_min, .activation_max = op->act_max,
+            .size = shape_elems(op->in),
+        };
+        nn_relu_s8(&p, in, out);
+        return NN_OK;
+    }
     }
     return NN_ERR_UNSUPPORTED;
 }

@@ -17,7 +17,7 @@ from vigil.export import quant
 from vigil.export.quant import quantize_multiplier  # re-exported: the one QuantizeMultiplier of the package
 
 __all__ = ["Plan", "PlanOp", "PlanError", "TensorIO", "compile_plan", "assign_offsets", "activation_range",
-           "manifest_entry", "quantize_multiplier", "conv_scratch_bytes"]
+           "manifest_entry", "quantize_multiplier", "conv_scratch_bytes", "ReluParams", "relu_params"]
 from vigil.export.tflite_reader import Graph, Operator, Tensor, UnsupportedOpError
 
 #: Arena offsets are aligned so that int32 reads of any buffer are aligned on the Cortex-M4.
@@ -119,6 +119,31 @@ def conv_scratch_bytes(filter_h: int, filter_w: int, in_c: int) -> int:
     field (4 bytes per tap) and two int8 gathers of it, each rounded up to a word."""
     taps = filter_h * filter_w * in_c
     return 4 * taps + 2 * _align(taps)
+
+
+@dataclass(frozen=True)
+class ReluParams:
+    """A standalone RELU/RELU6 as TFLM's Prepare sets it up (nn_relu_params_t): RELU rescales the input to the
+    output's quantization (multiplier, shift) then clamps; RELU6 only clamps, in the input's quantization."""
+
+    multiplier: int
+    shift: int
+    act_min: int
+    act_max: int
+    rescale: bool
+
+
+def relu_params(kind: str, in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> ReluParams:
+    """TFLM CalculateReluOpData (RELU: multiplier of in_scale / out_scale in double from the float32 scales,
+    clamp [max(-128, out_zp + round(0 / out_scale)), 127]) and Relu6Prepare (RELU6: clamp [in_zp,
+    FloatToQuantizedType(6, in_scale, in_zp)], no rescaling whatever the output's quantization says)."""
+    if kind == "RELU":
+        m, s = quantize_multiplier(float(np.float32(in_scale)) / float(np.float32(out_scale)))
+        return ReluParams(m, s, max(quant.INT8_MIN, out_zp), quant.INT8_MAX, True)
+    if kind == "RELU6":
+        lo, hi = quant.activation_range(quant.ACT_RELU6, in_scale, in_zp)  # same rounding and int8 clamp
+        return ReluParams(0, 0, lo, hi, False)
+    raise ValueError(f"{kind} is not RELU or RELU6")
 
 
 def _padding(padding: str, size: int, k: int, stride: int, dilation: int, out: int) -> int:
@@ -224,6 +249,13 @@ def _compile_op(graph: Graph, op: Operator, n_ops: int) -> PlanOp:
         count = in_hwc[0] * in_hwc[1]
         m, s = quant.mean_multiplier(inp.quant.scale, out.quant.scale, count)
         pop.extra = [m, s, count]  # multiplier and shift with 1/count folded in, element count per channel
+    elif op.opcode in ("RELU", "RELU6"):
+        if in_hwc != out_hwc:
+            raise PlanError(f"{where}: output shape {out_hwc} differs from the input's {in_hwc}")
+        r = relu_params(op.opcode, inp.quant.scale, inp.quant.zero_point, out.quant.scale, out.quant.zero_point)
+        pop.extra = [r.multiplier, r.shift]
+        p["act_min"], p["act_max"] = r.act_min, r.act_max
+        return pop  # its clamp is the op itself, not a fused activation of the output
     elif op.opcode == "ADD":
         in2 = t[op.inputs[1]]
         if in2.dtype != np.int8 or in2.quant is None or in2.quant.per_channel:
