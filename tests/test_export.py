@@ -85,8 +85,13 @@ def run_op(x: np.ndarray, op: PlanOp) -> np.ndarray:
     if op.kind == "RESHAPE":
         return x.reshape(op.out_shape)
     if op.kind == "FULLY_CONNECTED":
-        v = x.reshape(-1).astype(np.int64) - p["in_zp"]
-        acc = op.weights.astype(np.int64) @ v
+        n_out, n_in = op.out_shape[2], x.size
+        if op.extra and op.extra[0] == planmod.FC_WEIGHTS_ROW4:  # interleaved weights, input offset folded into the bias
+            w = np.empty(n_out * n_in, dtype=np.int8)
+            w[planmod.fc_row4_order(n_out, n_in)] = op.weights
+            acc = w.reshape(n_out, n_in).astype(np.int64) @ x.reshape(-1).astype(np.int64)
+        else:
+            acc = op.weights.astype(np.int64) @ (x.reshape(-1).astype(np.int64) - p["in_zp"])
         return _finish(acc, op).reshape(op.out_shape)
     if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
         patches, _ = _window_view(x, op, p["in_zp"])

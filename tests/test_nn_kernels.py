@@ -20,7 +20,7 @@ import pytest
 import nn_models  # tests/ is on sys.path (pytest's rootdir-relative import of test modules)
 from nn_models import OpInfo, schema
 from vigil.export import quant
-from vigil.export.plan import relu_params
+from vigil.export.plan import fold_fc_input_offset, interleave_fc_weights, relu_params
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRMWARE = ROOT / "firmware"
@@ -36,6 +36,7 @@ OP_LOGISTIC = 8
 OP_SOFTMAX = 9
 OP_ADD_BROADCAST = 10
 OP_RELU = 11
+OP_FULLY_CONNECTED_ROW4 = 12
 
 RANDOM_SAMPLES = 12
 GCC_FLAGS = [
@@ -182,6 +183,19 @@ def fully_connected_call(op: OpInfo) -> KernelCall:
     )
 
 
+def fully_connected_row4_call(op: OpInfo) -> KernelCall:
+    """The same op through nn_fully_connected_s8_row4: weights interleaved and the input offset folded into the
+    bias by the plan's own functions."""
+    call = fully_connected_call(op)
+    filt, inp = op.inputs[1], op.inputs[0]
+    assert filt is not None and filt.data is not None and inp is not None
+    w = filt.data.astype(np.int8).reshape(filt.shape)
+    bias = _bias(op) if _bias(op).size else np.zeros(w.shape[0], np.int32)
+    folded = fold_fc_input_offset(w, bias, inp.zero_point)
+    return KernelCall(OP_FULLY_CONNECTED_ROW4, call.params, [interleave_fc_weights(w), folded, *call.constants[2:]],
+                      call.inputs)
+
+
 def pool_call(kind: int) -> Callable[[OpInfo], KernelCall]:
     def make(op: OpInfo) -> KernelCall:
         inp, out, o = op.inputs[0], op.outputs[0], op.options
@@ -296,7 +310,8 @@ def edge_and_random_inputs(
 
 
 def check_model(
-    programs: list[Path], tflite: bytes, expect_code: int, seed: int, n_random: int = RANDOM_SAMPLES
+    programs: list[Path], tflite: bytes, expect_code: int, seed: int, n_random: int = RANDOM_SAMPLES,
+    maker: Callable[[OpInfo], KernelCall] | None = None,
 ) -> int:
     """Runs the single-op model through TFLM and the C kernel; returns the outputs compared."""
     info = nn_models.read_model(tflite)
@@ -316,7 +331,7 @@ def check_model(
         schema.BuiltinOperator.RELU: relu_call("RELU"),
         schema.BuiltinOperator.RELU6: relu_call("RELU6"),
     }
-    call = makers[expect_code](op)
+    call = (maker or makers[expect_code])(op)
     rng = np.random.default_rng(seed)
     model_tensors = {t.index: t for t in op.inputs if t is not None}
     shapes = [model_tensors[i].shape for i in info.inputs]
@@ -397,6 +412,10 @@ FC_CASES = [
     (33, 3, "relu6", True, (-3.0, 3.0)),
     (64, 32, "relu", False, (0.0, 8.0)),
     (6, 11, "relu", True, (-1.0, 1.0)),
+    # four-row groups with and without tails and leftover rows (the interleaved layout, NN_FC_WEIGHTS_ROW4)
+    (13, 9, None, True, (-2.0, 0.5)),
+    (8, 4, "relu", False, (0.0, 1.0)),
+    (300, 7, None, True, (-4.0, 4.0)),
 ]
 
 # (input HWC, pool, strides, padding, input range)
@@ -460,6 +479,8 @@ def test_fully_connected_matches_tflm(nn_program: list[Path], case: tuple[Any, .
     info = nn_models.read_model(tflite)
     assert (info.ops[0].inputs[1].scales.size > 1) == (per_channel and units > 1)
     assert check_model(nn_program, tflite, schema.BuiltinOperator.FULLY_CONNECTED, seed=6) > 0
+    assert check_model(nn_program, tflite, schema.BuiltinOperator.FULLY_CONNECTED, seed=6,
+                       maker=fully_connected_row4_call) > 0
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])

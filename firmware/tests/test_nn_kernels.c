@@ -16,6 +16,8 @@
  *        params  input_offset filter_offset output_offset activation_min activation_max batches
  *                input_depth output_c per_channel
  *        arrays  input filter bias multipliers shifts (1 of each if per_channel is 0)
+ *   op 12 FULLY_CONNECTED, weights in the NN_FC_WEIGHTS_ROW4 layout and the input offset folded into the
+ *        bias (nn_fully_connected_s8_row4): op 3's params (input_offset and filter_offset not read) and arrays
  *   op 4 MAX_POOL_2D, op 5 AVERAGE_POOL_2D:
  *        params  activation_min activation_max input_h input_w channels filter_h filter_w
  *                output_h output_w stride_h stride_w pad_h pad_w
@@ -60,6 +62,7 @@
 #define HARNESS_OP_SOFTMAX 9
 #define HARNESS_OP_ADD_BROADCAST 10
 #define HARNESS_OP_RELU 11
+#define HARNESS_OP_FULLY_CONNECTED_ROW4 12
 
 #define HARNESS_MAX_PARAMS 32u
 #define HARNESS_MAX_ARRAYS 5u
@@ -365,7 +368,7 @@ static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const h
         }
         return out_n;
     }
-    if (op == HARNESS_OP_FULLY_CONNECTED) {
+    if (op == HARNESS_OP_FULLY_CONNECTED || op == HARNESS_OP_FULLY_CONNECTED_ROW4) {
         if (n_params != 9 || n_arrays != 5) {
             return -1;
         }
@@ -379,7 +382,17 @@ static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const h
         const nn_fully_connected_params_t p = {pr[0],           pr[1],           pr[2],          pr[3],
                                                pr[4],           (uint16_t)pr[5], (uint16_t)pr[6], (uint16_t)pr[7],
                                                (uint8_t)pr[8],  a[3].i32,        h_shift};
-        nn_fully_connected_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out);
+        if (op == HARNESS_OP_FULLY_CONNECTED_ROW4) {
+            /* the layout's groups must be word-aligned, as the plan's weight arrays are */
+            _Alignas(4) static int8_t w[HARNESS_MAX_ELEMENTS];
+            if ((long)pr[7] * pr[6] > (long)HARNESS_MAX_ELEMENTS) {
+                return -1;
+            }
+            memcpy(w, a[1].i8, (size_t)pr[7] * (size_t)pr[6]);
+            nn_fully_connected_s8_row4(&p, a[0].i8, w, bias_or_null(&a[2]), h_out);
+        } else {
+            nn_fully_connected_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out);
+        }
         return out_n;
     }
     if (op == HARNESS_OP_MAX_POOL2D || op == HARNESS_OP_AVG_POOL2D) {

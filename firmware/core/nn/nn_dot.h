@@ -28,6 +28,18 @@ static inline uint32_t nn_sxtb16_ror8(uint32_t a)
     __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(a));
     return r;
 }
+/* Two consecutive words from a word-aligned address, the pointer moved past them: one LDRD with post-increment
+ * (gcc splits a 64-bit memcpy into two LDRs). Only for constant data (weights): the asm does not tell the
+ * compiler which memory it reads, which is safe because nothing ever stores there. */
+static inline void nn_load_word_pair(const int8_t **p, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t a, b;
+    const int8_t *q = *p;
+    __asm__("ldrd %0, %1, [%2], #8" : "=r"(a), "=r"(b), "+r"(q));
+    *p = q;
+    *lo = a;
+    *hi = b;
+}
 #elif defined(NN_EMULATE_DSP)
 #define NN_DOT_FOUR_LANES 1
 /* ARM's SMLAD: acc + lo(a) * lo(b) + hi(a) * hi(b), halves as int16 (wraps like the instruction) */
@@ -54,6 +66,12 @@ static inline uint32_t nn_sadd16(uint32_t a, uint32_t b)
 static inline uint32_t nn_sxtb16_ror8(uint32_t a)
 {
     return nn_sxtb16((a >> 8) | (a << 24));
+}
+static inline void nn_load_word_pair(const int8_t **p, uint32_t *lo, uint32_t *hi)
+{
+    memcpy(lo, *p, sizeof *lo);
+    memcpy(hi, *p + 4, sizeof *hi);
+    *p += 8;
 }
 #else
 #define NN_DOT_FOUR_LANES 0

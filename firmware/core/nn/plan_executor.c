@@ -196,7 +196,11 @@ nn_status nn_plan_run_op(const nn_op *op, uint8_t *arena)
             .batches = 1, .input_depth = (uint16_t)shape_elems(op->in), .output_c = op->out.c,
             .per_channel = 1, .output_multiplier = op->out_mult, .output_shift = op->out_shift,
         };
-        nn_fully_connected_s8(&p, in, op->weights, op->bias, out);
+        if (op->p[NN_P_FC_LAYOUT] == NN_FC_WEIGHTS_ROW4) {
+            nn_fully_connected_s8_row4(&p, in, op->weights, op->bias, out); /* offset folded into the bias */
+        } else {
+            nn_fully_connected_s8(&p, in, op->weights, op->bias, out);
+        }
         return NN_OK;
     }
     case NN_OP_MAX_POOL_2D:

@@ -17,7 +17,8 @@ from vigil.export import quant
 from vigil.export.quant import quantize_multiplier  # re-exported: the one QuantizeMultiplier of the package
 
 __all__ = ["Plan", "PlanOp", "PlanError", "TensorIO", "compile_plan", "assign_offsets", "activation_range",
-           "manifest_entry", "quantize_multiplier", "conv_scratch_bytes", "ReluParams", "relu_params"]
+           "manifest_entry", "quantize_multiplier", "conv_scratch_bytes", "ReluParams", "relu_params",
+           "FC_WEIGHTS_ROWS", "FC_WEIGHTS_ROW4", "fc_row4_order", "interleave_fc_weights", "fold_fc_input_offset"]
 from vigil.export.tflite_reader import Graph, Operator, Tensor, UnsupportedOpError
 
 #: Arena offsets are aligned so that int32 reads of any buffer are aligned on the Cortex-M4.
@@ -121,6 +122,45 @@ def conv_scratch_bytes(filter_h: int, filter_w: int, in_c: int) -> int:
     return 4 * taps + 2 * _align(taps)
 
 
+#: FULLY_CONNECTED weight layouts (nn_kernels.h NN_FC_WEIGHTS_*), the op's p[0] in the plan.
+FC_WEIGHTS_ROWS = 0
+FC_WEIGHTS_ROW4 = 1
+_INT32 = np.iinfo(np.int32)
+
+
+def fc_row4_order(n_out: int, n_in: int) -> np.ndarray:
+    """Where each weight of the NN_FC_WEIGHTS_ROW4 layout comes from: flat indices into the (out, in) matrix.
+    Per group of four rows, the whole 4-input blocks with the four rows' lanes of a block together (16 bytes),
+    then each row's in % 4 last inputs; the out % 4 last rows as they are."""
+    idx = np.arange(n_out * n_in, dtype=np.int64).reshape(n_out, n_in)
+    whole, groups = n_in // 4 * 4, n_out // 4
+    parts = []
+    for g in range(groups):
+        rows = idx[4 * g:4 * g + 4]
+        parts.append(rows[:, :whole].reshape(4, -1, 4).transpose(1, 0, 2).ravel())  # block, row, lane
+        parts.append(rows[:, whole:].ravel())
+    parts.append(idx[4 * groups:].ravel())
+    return np.concatenate(parts)
+
+
+def interleave_fc_weights(weights: np.ndarray) -> np.ndarray:
+    """(out, in) int8 weights → NN_FC_WEIGHTS_ROW4, flat (fc_row4_order): the kernel walks a group of four rows
+    with one pointer (nn_fully_connected_s8_row4)."""
+    w = np.asarray(weights, dtype=np.int8)
+    return w.ravel()[fc_row4_order(*w.shape)]
+
+
+def fold_fc_input_offset(weights: np.ndarray, bias: np.ndarray, in_zp: int, where: str = "FULLY_CONNECTED"
+                         ) -> np.ndarray:
+    """bias - in_zp * sum(row): sum_i w[i] * (x[i] - in_zp) + bias == sum_i w[i] * x[i] + folded, exactly, so
+    the kernel never adds the offset to the input. Refused if it leaves int32 (it does not for int8 models of
+    any size the engine runs)."""
+    folded = np.asarray(bias, dtype=np.int64) - int(in_zp) * np.asarray(weights, dtype=np.int64).sum(axis=1)
+    if folded.min(initial=0) < _INT32.min or folded.max(initial=0) > _INT32.max:
+        raise PlanError(f"{where}: bias with the input offset folded in leaves int32")
+    return folded.astype(np.int32)
+
+
 @dataclass(frozen=True)
 class ReluParams:
     """A standalone RELU/RELU6 as TFLM's Prepare sets it up (nn_relu_params_t): RELU rescales the input to the
@@ -221,8 +261,11 @@ def _compile_op(graph: Graph, op: Operator, n_ops: int) -> PlanOp:
         if int(np.prod(in_hwc)) != n_in:
             raise PlanError(f"{where}: input has {int(np.prod(in_hwc))} values, weights expect {n_in}")
         p.update(filter_h=1, filter_w=1)
-        pop.weights = np.asarray(filt.data, dtype=np.int8)
-        pop.bias = _bias(graph, op, n_out)
+        w = np.asarray(filt.data, dtype=np.int8).reshape(n_out, n_in)
+        # the four-row interleaved layout with the input offset folded into the bias (nn_plan.h)
+        pop.weights = interleave_fc_weights(w)
+        pop.bias = fold_fc_input_offset(w, _bias(graph, op, n_out), inp.quant.zero_point, where)
+        pop.extra = [FC_WEIGHTS_ROW4]
         pop.multipliers, pop.shifts = _effective_scales(inp, filt, out, n_out, fc=True)
         pop.macs = n_in * n_out
     elif op.opcode in ("MAX_POOL_2D", "AVERAGE_POOL_2D"):
