@@ -184,8 +184,8 @@ def fully_connected_call(op: OpInfo) -> KernelCall:
 
 
 def fully_connected_row4_call(op: OpInfo) -> KernelCall:
-    """The same op through nn_fully_connected_s8_row4: weights interleaved and the input offset folded into the
-    bias by the plan's own functions."""
+    """The same op through nn_fully_connected_s8_row4: weights interleaved and padded, the input offset folded
+    into the (padded) bias, by the plan's own functions."""
     call = fully_connected_call(op)
     filt, inp = op.inputs[1], op.inputs[0]
     assert filt is not None and filt.data is not None and inp is not None

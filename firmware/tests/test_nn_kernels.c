@@ -116,9 +116,37 @@ static void check_srdhm_against_gemmlowp(check_totals_t *t)
     CHECK(t, bad == 0, "srdhm equals gemmlowp's nudge-and-truncate form (%u differ)", bad);
 }
 
+/* nn_requant_apply (the channel's constants precomputed, no INT32_MIN test) and nn_requantize_right_s8 (shifts
+ * <= 0) against the plain composition of
+ * TFLM's steps, over random accumulators, QuantizeMultiplier-range multipliers and every shift in [-31, 30]. */
+static void check_requant_channel(check_totals_t *t)
+{
+    uint32_t s = 0x2545F491u;
+    unsigned bad = 0;
+    for (int shift = -31; shift <= 30; shift++) {
+        for (unsigned k = 0; k < REQUANT_RANDOM_PAIRS / 16u; k++) {
+            const int32_t acc = (int32_t)xorshift32(&s) >> (xorshift32(&s) % 31u);
+            const int32_t mult = (int32_t)((1u << 30) | (xorshift32(&s) >> 2)); /* [2^30, 2^31) */
+            const int32_t offset = (int32_t)(xorshift32(&s) % 256u) - 128;
+            const nn_requant_channel_t c = nn_requant_channel(mult, shift, offset, NN_INT8_MIN, NN_INT8_MAX);
+            const int32_t want = nn_clamp_i32(nn_multiply_by_quantized_multiplier(acc, mult, shift) + offset,
+                                              NN_INT8_MIN, NN_INT8_MAX);
+            bad += nn_requant_apply(&c, acc) != want;
+            if (shift <= 0) {
+                bad += nn_requantize_right_s8(acc, mult, -shift, offset, NN_INT8_MIN, NN_INT8_MAX) != want;
+            }
+            bad += nn_requant_apply(&c, INT32_MIN) !=
+                   nn_clamp_i32(nn_multiply_by_quantized_multiplier(INT32_MIN, mult, shift) + offset, NN_INT8_MIN,
+                                NN_INT8_MAX);
+        }
+    }
+    CHECK(t, bad == 0, "precomputed channel requantization equals TFLM's steps (%u differ)", bad);
+}
+
 static void check_requant(check_totals_t *t)
 {
     check_srdhm_against_gemmlowp(t);
+    check_requant_channel(t);
     CHECK(t, nn_sat_rounding_doubling_high_mul(INT32_MIN, INT32_MIN) == INT32_MAX, "srdhm overflow");
     CHECK(t, nn_sat_rounding_doubling_high_mul(1 << 30, 3) == 2, "srdhm 1.5 -> 2");
     /* gemmlowp's nudge makes negative ties go toward zero (toward +infinity) */
@@ -334,6 +362,12 @@ static const int32_t *bias_or_null(const harness_array_t *a)
     return a->count == 0 ? NULL : a->i32;
 }
 
+/* n rounded up to a multiple of four (NN_FC_WEIGHTS_ROW4's padding) */
+static long harness_round4(long n)
+{
+    return (n + 3) / 4 * 4;
+}
+
 /* Runs one request; returns the output element count, or -1 if it is malformed. */
 static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const harness_array_t *a, int32_t n_arrays)
 {
@@ -374,7 +408,9 @@ static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const h
         }
         const long nq = pr[8] ? pr[7] : 1;
         const long out_n = (long)pr[5] * pr[7];
-        if (!is_i8(&a[0], (long)pr[5] * pr[6]) || !is_i8(&a[1], (long)pr[7] * pr[6]) || !is_i32(&a[2], pr[7], 1) ||
+        const int row4 = op == HARNESS_OP_FULLY_CONNECTED_ROW4; /* padded arrays, checked below */
+        if (!is_i8(&a[0], (long)pr[5] * pr[6]) || (!row4 && !is_i8(&a[1], (long)pr[7] * pr[6])) ||
+            (!row4 && !is_i32(&a[2], pr[7], 1)) || (row4 && (a[1].i8 == NULL || a[2].i8 != NULL)) ||
             !is_i32(&a[3], nq, 0) || !is_i32(&a[4], nq, 0) || !load_shifts(&a[4]) ||
             out_n > (long)HARNESS_MAX_ELEMENTS) {
             return -1;
@@ -385,10 +421,12 @@ static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const h
         if (op == HARNESS_OP_FULLY_CONNECTED_ROW4) {
             /* the layout's groups must be word-aligned, as the plan's weight arrays are */
             _Alignas(4) static int8_t w[HARNESS_MAX_ELEMENTS];
-            if ((long)pr[7] * pr[6] > (long)HARNESS_MAX_ELEMENTS) {
+            const long w_n = harness_round4(pr[7]) * harness_round4(pr[6]);
+            if (w_n > (long)HARNESS_MAX_ELEMENTS || a[1].count != w_n ||
+                (a[2].count != 0 && a[2].count != harness_round4(pr[7]))) {
                 return -1;
             }
-            memcpy(w, a[1].i8, (size_t)pr[7] * (size_t)pr[6]);
+            memcpy(w, a[1].i8, (size_t)w_n);
             nn_fully_connected_s8_row4(&p, a[0].i8, w, bias_or_null(&a[2]), h_out);
         } else {
             nn_fully_connected_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out);

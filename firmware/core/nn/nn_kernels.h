@@ -193,11 +193,12 @@ void nn_depthwise_conv2d_s8_rows(const nn_depthwise_conv2d_params_t *p, const in
                                  const int32_t *bias, uint16_t row_begin, uint16_t row_end, int8_t *output);
 void nn_fully_connected_s8(const nn_fully_connected_params_t *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *output);
-/* FULLY_CONNECTED with symmetric weights (filter_offset must be 0) in the four-row interleaved layout
- * NN_FC_WEIGHTS_ROW4: for each group of four output rows (4 * input_depth bytes), first input_depth / 4 blocks
- * of 16 bytes (block k: row 0's inputs 4k..4k+3, then row 1's, row 2's, row 3's), then the input_depth % 4
- * last inputs of row 0, of row 1, of row 2, of row 3; after the groups the output_c % 4 last rows, row-major.
- * filter must be word-aligned (the plan's weight arrays are). */
+/* FULLY_CONNECTED with symmetric weights in the four-row interleaved layout NN_FC_WEIGHTS_ROW4, the input offset
+ * already folded into the bias (input_offset and filter_offset are not read). The weight matrix is zero-padded
+ * to a multiple of four rows and of four inputs (d4 = input_depth rounded up to 4); for each group of four rows
+ * (4 * d4 bytes), d4 / 4 blocks of 16 bytes: block k holds row 0's inputs 4k..4k+3, then row 1's, row 2's,
+ * row 3's. The bias (if not NULL) is padded with zeros to a multiple of four rows as well. filter must be
+ * word-aligned (the plan's weight arrays are). */
 #define NN_FC_WEIGHTS_ROWS 0
 #define NN_FC_WEIGHTS_ROW4 1
 void nn_fully_connected_s8_row4(const nn_fully_connected_params_t *p, const int8_t *input, const int8_t *filter,

@@ -128,37 +128,37 @@ FC_WEIGHTS_ROW4 = 1
 _INT32 = np.iinfo(np.int32)
 
 
+def _round4(n: int) -> int:
+    return (n + 3) // 4 * 4
+
+
 def fc_row4_order(n_out: int, n_in: int) -> np.ndarray:
-    """Where each weight of the NN_FC_WEIGHTS_ROW4 layout comes from: flat indices into the (out, in) matrix.
-    Per group of four rows, the whole 4-input blocks with the four rows' lanes of a block together (16 bytes),
-    then each row's in % 4 last inputs; the out % 4 last rows as they are."""
-    idx = np.arange(n_out * n_in, dtype=np.int64).reshape(n_out, n_in)
-    whole, groups = n_in // 4 * 4, n_out // 4
-    parts = []
-    for g in range(groups):
-        rows = idx[4 * g:4 * g + 4]
-        parts.append(rows[:, :whole].reshape(4, -1, 4).transpose(1, 0, 2).ravel())  # block, row, lane
-        parts.append(rows[:, whole:].ravel())
-    parts.append(idx[4 * groups:].ravel())
-    return np.concatenate(parts)
+    """Where each weight of the NN_FC_WEIGHTS_ROW4 layout (nn_kernels.h) comes from: flat indices into the
+    (out, in) matrix, -1 for the zero padding. Rows and inputs are padded to multiples of four; per group of
+    four rows, blocks of four inputs with the four rows' lanes of a block together (16 bytes)."""
+    idx = np.full((_round4(n_out), _round4(n_in)), -1, dtype=np.int64)
+    idx[:n_out, :n_in] = np.arange(n_out * n_in, dtype=np.int64).reshape(n_out, n_in)
+    return idx.reshape(-1, 4, idx.shape[1] // 4, 4).transpose(0, 2, 1, 3).ravel()  # group, block, row, lane
 
 
 def interleave_fc_weights(weights: np.ndarray) -> np.ndarray:
-    """(out, in) int8 weights → NN_FC_WEIGHTS_ROW4, flat (fc_row4_order): the kernel walks a group of four rows
-    with one pointer (nn_fully_connected_s8_row4)."""
+    """(out, in) int8 weights → NN_FC_WEIGHTS_ROW4, flat and zero-padded (fc_row4_order): the kernel walks a
+    group of four rows with one pointer (nn_fully_connected_s8_row4)."""
     w = np.asarray(weights, dtype=np.int8)
-    return w.ravel()[fc_row4_order(*w.shape)]
+    order = fc_row4_order(*w.shape)
+    return np.where(order >= 0, np.append(w.ravel(), np.int8(0))[order], 0).astype(np.int8)
 
 
 def fold_fc_input_offset(weights: np.ndarray, bias: np.ndarray, in_zp: int, where: str = "FULLY_CONNECTED"
                          ) -> np.ndarray:
-    """bias - in_zp * sum(row): sum_i w[i] * (x[i] - in_zp) + bias == sum_i w[i] * x[i] + folded, exactly, so
-    the kernel never adds the offset to the input. Refused if it leaves int32 (it does not for int8 models of
+    """bias - in_zp * sum(row), padded with zeros to a multiple of four rows: sum_i w[i] * (x[i] - in_zp) + bias
+    == sum_i w[i] * x[i] + folded, exactly, so the kernel never adds the offset to the input. Refused if it leaves int32 (it does not for int8 models of
     any size the engine runs)."""
     folded = np.asarray(bias, dtype=np.int64) - int(in_zp) * np.asarray(weights, dtype=np.int64).sum(axis=1)
     if folded.min(initial=0) < _INT32.min or folded.max(initial=0) > _INT32.max:
         raise PlanError(f"{where}: bias with the input offset folded in leaves int32")
-    return folded.astype(np.int32)
+    # zero rows up to a multiple of four, as the weights (NN_FC_WEIGHTS_ROW4)
+    return np.concatenate([folded, np.zeros(_round4(folded.size) - folded.size, np.int64)]).astype(np.int32)
 
 
 @dataclass(frozen=True)
