@@ -391,6 +391,10 @@ CONV_CASES = [
     ((9, 11, 1), 5, (3, 3), (1, 1), "valid", (1, 1), None, (-4.0, 4.0), 1.0),
     ((10, 8, 1), 3, (3, 3), (2, 1), "same", (1, 1), "relu6", (-1.0, 3.0), 0.5),
     ((6, 7, 1), 2, (3, 3), (1, 1), "same", (1, 1), None, (0.0, 1.0), 2.0),
+    # filter rows of a multiple of four taps: interior pairs widened straight from the input rows
+    # (nn_conv2d_patch_pair), with a row dilation and with strides
+    ((10, 9, 4), 5, (3, 3), (1, 1), "same", (2, 1), "relu", (-1.0, 2.0), 0.5),
+    ((9, 11, 4), 3, (3, 2), (2, 3), "valid", (1, 1), None, (-3.0, 1.0), 0.5),
 ]
 
 # (input HWC, kernel, strides, padding, depth multiplier, dilation, activation, input range)

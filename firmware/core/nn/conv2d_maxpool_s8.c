@@ -104,15 +104,6 @@ void nn_conv2d_maxpool_s8(const nn_conv2d_params_t *cp, const nn_pool2d_params_t
                 const int kb = k + 1 < count ? k + 1 : k;
                 const int ya = y0 + k / cols, xa = x0 + k % cols, yb = y0 + kb / cols, xb = x0 + kb % cols;
                 int32_t acc[4];
-                if (small && yb == ya && xb == xa + 1 && nn_conv3x3_c1_pair_inside(cp, ya, xa)) {
-                    nn_conv3x3_c1_pair_t q;
-                    nn_conv3x3_c1_widen(cp, input, ya, xa, &q);
-                    for (int oc = 0; oc < oc_n; oc += 2) {
-                        nn_conv3x3_c1_channel_pair(cp, filter, bias, &q, oc, acc);
-                        update_channel_pair(cp, any_left_shift, best, acc, oc);
-                    }
-                    continue;
-                }
                 nn_conv2d_patch_pair(cp, input, n, &s, ya, xa, yb, xb);
                 for (int oc = 0; oc < oc_n; oc += 2) {
                     nn_conv2d_channel_pair(cp, filter, bias, s.patch, n, oc, acc);

@@ -105,10 +105,34 @@ static inline nn_conv2d_scratch_t nn_conv2d_scratch(uint32_t *scratch, int taps)
     return s;
 }
 
+/* The receptive field of output pixel (y, x) lies inside the input, one contiguous run per filter row
+ * (dilation_w 1). */
+static inline int nn_conv2d_pixel_inside(const nn_conv2d_params_t *p, int y, int x)
+{
+    const int y0 = y * p->stride_h - p->pad_h, x0 = x * p->stride_w - p->pad_w;
+    return p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && x0 + p->filter_w <= p->input_w &&
+           y0 + (p->filter_h - 1) * p->dilation_h < p->input_h;
+}
+
 /* The patch pair of output pixels a = (ya, xa) and b = (yb, xb) into s->patch. */
 static inline void nn_conv2d_patch_pair(const nn_conv2d_params_t *p, const int8_t *input, int taps,
                                         const nn_conv2d_scratch_t *s, int ya, int xa, int yb, int xb)
 {
+    const size_t row = (size_t)p->filter_w * p->input_c;
+    if (row % 4u == 0u && nn_conv2d_pixel_inside(p, ya, xa) && nn_conv2d_pixel_inside(p, yb, xb)) {
+        /* both fields inside and each filter row a whole number of four-tap groups: widen straight from the
+         * input rows, the same words as from the gathers (groups never straddle two filter rows) */
+        const size_t in_row = (size_t)p->input_w * p->input_c * p->dilation_h;
+        const int8_t *ra = input + ((size_t)(ya * p->stride_h - p->pad_h) * p->input_w +
+                                    (size_t)(xa * p->stride_w - p->pad_w)) * p->input_c;
+        const int8_t *rb = input + ((size_t)(yb * p->stride_h - p->pad_h) * p->input_w +
+                                    (size_t)(xb * p->stride_w - p->pad_w)) * p->input_c;
+        uint32_t *dst = s->patch;
+        for (int fy = 0; fy < p->filter_h; fy++, ra += in_row, rb += in_row, dst += NN_PATCH_PAIR_WORDS(row)) {
+            nn_patch_pair_q15(ra, rb, dst, (int)row, p->input_offset);
+        }
+        return;
+    }
     nn_conv2d_gather(p, input, ya, xa, s->gather_a);
     nn_conv2d_gather(p, input, yb, xb, s->gather_b);
     nn_patch_pair_q15(s->gather_a, s->gather_b, s->patch, taps, p->input_offset);
