@@ -5,7 +5,8 @@
  * Requantization (multiplier >= 0, then the output zero point and a clamp) never decreases when the
  * accumulator grows, so the max of requantized values is the requantized max of the accumulators: a channel
  * is requantized once per pooled output instead of once per window pixel. That fails only where TFLM's
- * left shift (output_shift > 0) can wrap the accumulator around; such channels are requantized per pixel. */
+ * left shift (output_shift > 0) can wrap the accumulator around; such channels are requantized per pixel.
+ * A 2x2 window of a 3x3 single-channel convolution inside the input has its own path (conv3x3_c1_pool2x2). */
 #include "nn/conv2d_patch.h"
 #include "nn/nn_kernels.h"
 #include "nn/nn_pool_window.h"

@@ -1,10 +1,11 @@
 /* CONV_2D, int8, per-channel requantization: bit-exact with TFLM's
  * reference_integer_ops::ConvPerChannel (groups = 1).
  *
- * Two output pixels at a time: each one's receptive field is gathered (im2col for one pixel: taps in the
- * padding take the input zero point, so with the offset added they contribute 0, as TFLM skips them), the
- * pair is widened to int16 with the offset added (nn_patch_pair_q15), and goes against two output channels'
- * weight rows at a time (nn_patch_pair_dot_2x2). */
+ * Two output pixels at a time: the pair's receptive fields are widened to int16 with the offset added
+ * (nn_conv2d_patch_pair: straight from the input rows inside the input, else gathered first, taps in the
+ * padding taking the input zero point so that with the offset added they contribute 0, as TFLM skips them)
+ * and go against two output channels' weight rows at a time (nn_patch_pair_dot_2x2). 3x3 filters over one
+ * input channel take the two-pixel row path of conv2d_patch.h (nn_conv3x3_c1_*) where the pair is inside. */
 #include "nn/conv2d_patch.h"
 #include "nn/nn_kernels.h"
 #include "nn/nn_requant.h"
