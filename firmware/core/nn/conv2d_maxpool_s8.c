@@ -47,21 +47,33 @@ static void conv3x3_c1_pool2x2(const nn_conv2d_params_t *cp, const nn_pool2d_par
 {
     nn_conv3x3_c1_pair_t top, bottom;
     nn_conv3x3_c1_widen(cp, input, y, x, &top);
-    nn_conv3x3_c1_widen(cp, input, y + 1, x, &bottom);
+    if (cp->stride_h == 1u) {
+        /* the bottom pair's first two input rows are the top pair's last two: 8 distinct words, not 12 */
+        for (int r = 0; r + 1 < NN_CONV3X3_ROWS; r++) {
+            bottom.q02[r] = top.q02[r + 1];
+            bottom.q13[r] = top.q13[r + 1];
+        }
+        const int8_t *last = input + (size_t)(y + NN_CONV3X3_ROWS - cp->pad_h) * cp->input_w + (size_t)(x - cp->pad_w);
+        nn_conv3x3_c1_widen_row(&bottom, NN_CONV3X3_ROWS - 1, last, cp->input_offset);
+    } else {
+        nn_conv3x3_c1_widen(cp, input, y + 1, x, &bottom);
+    }
     for (int oc = 0; oc < cp->output_c; oc++) {
         const nn_conv3x3_c1_weights_t k = nn_conv3x3_c1_weights(filter + (size_t)oc * 9u);
         const int32_t b = bias != NULL ? bias[oc] : 0;
         int32_t acc[4] = {b, b, b, b};
         nn_conv3x3_c1_dot(&top, &k, acc);
         nn_conv3x3_c1_dot(&bottom, &k, acc + 2);
-        const nn_requant_channel_t r = nn_requant_channel(cp->output_multiplier[oc], cp->output_shift[oc],
-                                                          cp->output_offset, cp->activation_min, cp->activation_max);
+        const int shift = cp->output_shift[oc];
         int32_t v;
-        if (r.left_shift == 0) {
+        if (shift <= 0) {
             const int32_t m01 = acc[0] > acc[1] ? acc[0] : acc[1];
             const int32_t m23 = acc[2] > acc[3] ? acc[2] : acc[3];
-            v = nn_requant_apply(&r, m01 > m23 ? m01 : m23);
+            v = nn_requantize_right_s8(m01 > m23 ? m01 : m23, cp->output_multiplier[oc], -shift, cp->output_offset,
+                                       cp->activation_min, cp->activation_max);
         } else {
+            const nn_requant_channel_t r = nn_requant_channel(cp->output_multiplier[oc], shift, cp->output_offset,
+                                                              cp->activation_min, cp->activation_max);
             v = nn_requant_apply(&r, acc[0]);
             for (int i = 1; i < 4; i++) {
                 const int32_t u = nn_requant_apply(&r, acc[i]);
