@@ -71,7 +71,8 @@ def _window_view(x: np.ndarray, op: PlanOp, fill: int) -> tuple[np.ndarray, np.n
 
 
 def _finish(acc: np.ndarray, op: PlanOp) -> np.ndarray:
-    out = requantize(acc + op.bias.astype(np.int64)[:acc.shape[-1]], op.multipliers.astype(np.int64), op.shifts.astype(np.int64))
+    bias = op.bias.astype(np.int64)[:acc.shape[-1]]  # FC biases are padded to four rows
+    out = requantize(acc + bias, op.multipliers.astype(np.int64), op.shifts.astype(np.int64))
     out = out + op.params["out_zp"]
     return np.clip(out, op.params["act_min"], op.params["act_max"]).astype(np.int8)
 
@@ -86,7 +87,7 @@ def run_op(x: np.ndarray, op: PlanOp) -> np.ndarray:
         return x.reshape(op.out_shape)
     if op.kind == "FULLY_CONNECTED":
         n_out, n_in = op.out_shape[2], x.size
-        if op.extra and op.extra[0] == planmod.FC_WEIGHTS_ROW4:  # interleaved weights, input offset folded into the bias
+        if op.extra and op.extra[0] == planmod.FC_WEIGHTS_ROW4:  # interleaved, input offset folded into the bias
             order = planmod.fc_row4_order(n_out, n_in)
             w = np.empty(n_out * n_in, dtype=np.int8)
             w[order[order >= 0]] = op.weights[order >= 0]

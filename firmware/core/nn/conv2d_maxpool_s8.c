@@ -28,8 +28,8 @@ static void update_max(int32_t *best, int oc, int32_t v)
 }
 
 /* acc: {a.oc, b.oc, a.oc+1, b.oc+1} (nn_conv2d_channel_pair) */
-static inline void update_channel_pair(const nn_conv2d_params_t *cp, int any_left_shift, int32_t *best, const int32_t acc[4],
-                                int oc)
+static inline void update_channel_pair(const nn_conv2d_params_t *cp, int any_left_shift, int32_t *best,
+                                       const int32_t acc[4], int oc)
 {
     update_max(best, oc, conv_value(cp, any_left_shift, acc[0], oc));
     update_max(best, oc, conv_value(cp, any_left_shift, acc[1], oc));

@@ -6,9 +6,9 @@
  * pass reads them: one pointer walks 16 bytes (four input lanes of four rows: two LDRDs on the Cortex-M4) per
  * step, where the row-major layout needs four row pointers and four loads. Rows and inputs are zero-padded to
  * multiples of four, so there is no tail loop and no single-row pass: the last inputs go through one more block
- * (zeros after them), the last group computes its padded rows and stores only the real ones. The plan folds the input offset
- * into the bias (bias - in_zp * sum(row), vigil.export.plan.fold_fc_input_offset): this kernel takes no input
- * offset (p->input_offset and p->filter_offset are not read; both are 0 in effect). */
+ * (zeros after them), the last group computes its padded rows and stores only the real ones. The plan folds the
+ * input offset into the bias (bias - in_zp * sum(row), vigil.export.plan.fold_fc_input_offset): this kernel
+ * takes no input offset (p->input_offset and p->filter_offset are not read; both are 0 in effect). */
 #include "nn/nn_dot.h"
 #include "nn/nn_kernels.h"
 #include "nn/nn_requant.h"

@@ -152,8 +152,8 @@ def interleave_fc_weights(weights: np.ndarray) -> np.ndarray:
 def fold_fc_input_offset(weights: np.ndarray, bias: np.ndarray, in_zp: int, where: str = "FULLY_CONNECTED"
                          ) -> np.ndarray:
     """bias - in_zp * sum(row), padded with zeros to a multiple of four rows: sum_i w[i] * (x[i] - in_zp) + bias
-    == sum_i w[i] * x[i] + folded, exactly, so the kernel never adds the offset to the input. Refused if it leaves int32 (it does not for int8 models of
-    any size the engine runs)."""
+    == sum_i w[i] * x[i] + folded, exactly, so the kernel never adds the offset to the input. Refused if it
+    leaves int32 (it does not for int8 models of any size the engine runs)."""
     folded = np.asarray(bias, dtype=np.int64) - int(in_zp) * np.asarray(weights, dtype=np.int64).sum(axis=1)
     if folded.min(initial=0) < _INT32.min or folded.max(initial=0) > _INT32.max:
         raise PlanError(f"{where}: bias with the input offset folded in leaves int32")
