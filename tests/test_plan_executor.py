@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from test_export import _convert, edge_inputs  # tests/ is on sys.path; shared model builders and inputs
+from test_export import _convert, edge_inputs, run_plan  # tests/ is on sys.path; shared builders, inputs, simulator
 from vigil.device.flash import CORTEX_M4_FLAGS
 from vigil.export import graph_rewrite, headers
 from vigil.export.plan import Plan, compile_plan, pools_directly
@@ -334,3 +334,29 @@ def test_c_unit_checks(tmp_path: Path) -> None:
                     *sources, "-o", str(exe)], check=True, capture_output=True, text=True)
     res = subprocess.run([str(exe)], capture_output=True, text=True, check=False)
     assert res.returncode == 0 and res.stdout.strip() == "27 passed, 0 failed", res.stdout
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="no gcc")
+def test_fully_connected_with_a_left_shift_keeps_the_row_major_kernel(cases: dict, tmp_path: Path) -> None:
+    """A dense layer whose requantization shifts left (real multiplier >= 1, here made so by shrinking its
+    output scale 256 times) keeps TFLite's layout and nn_fully_connected_s8 (the interleaved kernel only shifts
+    right); the next layer stays interleaved. The executor's outputs equal the plan simulator's
+    (tests/test_export.py) in both dot-product variants."""
+    from vigil.export import plan as planmod
+    from vigil.export.tflite_reader import Quantization
+
+    model, xs, _ = cases["mlp"]
+    graph = graph_rewrite.rewrite(read_tflite(model))
+    hidden = graph.tensors[graph.operators[0].outputs[0]]
+    hidden.quant = Quantization(scales=hidden.quant.scales / np.float32(256), zero_points=hidden.quant.zero_points,
+                                axis=hidden.quant.axis)
+    plan = compile_plan(graph, fuse_pool=True, overlap=True)
+    first, second = plan.ops[0], plan.ops[1]
+    assert np.any(first.shifts > 0) and first.extra == [planmod.FC_WEIGHTS_ROWS]
+    assert first.weights.shape == (11, 6) and first.bias.shape == (11,)
+    assert np.all(second.shifts <= 0) and second.extra == [planmod.FC_WEIGHTS_ROW4]
+    want = np.stack([run_plan(plan, x) for x in xs])
+    for dot, defines in (("portable", []), ("emulated_dsp", ["-DNN_EMULATE_DSP"])):
+        exe = build_runner("mlp_left", plan, model, tmp_path / dot, defines)
+        got = run_runner(exe, xs, want.shape[1:])
+        assert np.array_equal(got, want), f"{dot}: {int((got != want).sum())} mismatches of {got.size}"

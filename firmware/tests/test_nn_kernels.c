@@ -17,7 +17,8 @@
  *                input_depth output_c per_channel
  *        arrays  input filter bias multipliers shifts (1 of each if per_channel is 0)
  *   op 12 FULLY_CONNECTED, weights in the NN_FC_WEIGHTS_ROW4 layout and the input offset folded into the
- *        bias (nn_fully_connected_s8_row4): op 3's params (input_offset and filter_offset not read) and arrays
+ *        bias (nn_fully_connected_s8_row4): op 3's params (input_offset and filter_offset not read) and arrays,
+ *        shifts all <= 0
  *   op 4 MAX_POOL_2D, op 5 AVERAGE_POOL_2D:
  *        params  activation_min activation_max input_h input_w channels filter_h filter_w
  *                output_h output_w stride_h stride_w pad_h pad_w
@@ -362,6 +363,17 @@ static const int32_t *bias_or_null(const harness_array_t *a)
     return a->count == 0 ? NULL : a->i32;
 }
 
+/* Every shift of the array a right shift (<= 0), as nn_fully_connected_s8_row4 requires. */
+static int harness_right_shifts_only(const harness_array_t *a)
+{
+    for (int32_t i = 0; a->i32 != NULL && i < a->count; i++) {
+        if (a->i32[i] > 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* n rounded up to a multiple of four (NN_FC_WEIGHTS_ROW4's padding) */
 static long harness_round4(long n)
 {
@@ -411,6 +423,7 @@ static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const h
         const int row4 = op == HARNESS_OP_FULLY_CONNECTED_ROW4; /* padded arrays, checked below */
         if (!is_i8(&a[0], (long)pr[5] * pr[6]) || (!row4 && !is_i8(&a[1], (long)pr[7] * pr[6])) ||
             (!row4 && !is_i32(&a[2], pr[7], 1)) || (row4 && (a[1].i8 == NULL || a[2].i8 != NULL)) ||
+            (row4 && !harness_right_shifts_only(&a[4])) ||
             !is_i32(&a[3], nq, 0) || !is_i32(&a[4], nq, 0) || !load_shifts(&a[4]) ||
             out_n > (long)HARNESS_MAX_ELEMENTS) {
             return -1;

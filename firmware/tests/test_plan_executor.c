@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "nn/nn_kernels.h"
+#include "nn/nn_requant.h"
 #include "nn/plan_executor.h"
 
 #define PT_IN_SIDE 5u                          /* 5x5x1 input */
@@ -260,7 +261,8 @@ static void test_add_broadcast(check_totals_t *t)
 /* FULLY_CONNECTED through the executor in both weight layouts: TFLite's rows (p[0] = NN_FC_WEIGHTS_ROWS, input
  * offset applied by the kernel) and NN_FC_WEIGHTS_ROW4 (interleaved and zero-padded here from the same matrix,
  * the input offset folded into the bias) must give the same outputs: 5 rows (a group of four and one padded
- * group) of 6 inputs (a whole block and a padded one), input zero point 3, unit requantization. */
+ * group) of 6 inputs (a whole block and a padded one), input zero point 3, multiplier 0.5 (a right shift, as
+ * the interleaved kernel requires). */
 #define PT_FC_IN 6u
 #define PT_FC_OUT 5u
 #define PT_FC_IN4 8u  /* PT_FC_IN rounded up to four */
@@ -268,7 +270,7 @@ static void test_add_broadcast(check_totals_t *t)
 static void test_fully_connected_layouts(check_totals_t *t)
 {
     static const int32_t mult[PT_FC_OUT] = {PT_UNIT_MULT, PT_UNIT_MULT, PT_UNIT_MULT, PT_UNIT_MULT, PT_UNIT_MULT};
-    static const int8_t shift[PT_FC_OUT] = {PT_UNIT_SHIFT, PT_UNIT_SHIFT, PT_UNIT_SHIFT, PT_UNIT_SHIFT, PT_UNIT_SHIFT};
+    static const int8_t shift[PT_FC_OUT] = {0, 0, 0, 0, 0}; /* 2^30 * 2^-31 = 0.5 */
     int8_t rows[PT_FC_OUT * PT_FC_IN];
     int32_t bias[PT_FC_OUT];
     _Alignas(4) int8_t row4[PT_FC_OUT4 * PT_FC_IN4];
@@ -309,14 +311,15 @@ static void test_fully_connected_layouts(check_totals_t *t)
         for (unsigned i = 0; i < PT_FC_IN; i++) {
             acc += rows[o * PT_FC_IN + i] * ((int8_t)arena[i] - 3);
         }
-        want[o] = (int8_t)(acc < NN_INT8_MIN ? NN_INT8_MIN : acc > NN_INT8_MAX ? NN_INT8_MAX : acc);
+        const int32_t half = nn_multiply_by_quantized_multiplier(acc, PT_UNIT_MULT, 0);
+        want[o] = (int8_t)(half < NN_INT8_MIN ? NN_INT8_MIN : half > NN_INT8_MAX ? NN_INT8_MAX : half);
     }
     op.weights = rows;
     op.bias = bias;
     op.p[NN_P_FC_LAYOUT] = NN_FC_WEIGHTS_ROWS;
     CHECK(t, nn_plan_run_op(&op, arena) == NN_OK, "FC, row-major weights, runs");
     memcpy(out_rows, arena + 16, PT_FC_OUT);
-    CHECK(t, memcmp(out_rows, want, PT_FC_OUT) == 0, "FC, row-major weights: the exact sums");
+    CHECK(t, memcmp(out_rows, want, PT_FC_OUT) == 0, "FC, row-major weights: the exact halved sums");
     op.weights = row4;
     op.bias = bias4;
     op.p[NN_P_FC_LAYOUT] = NN_FC_WEIGHTS_ROW4;

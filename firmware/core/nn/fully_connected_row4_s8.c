@@ -8,17 +8,12 @@
  * multiples of four, so there is no tail loop and no single-row pass: the last inputs go through one more block
  * (zeros after them), the last group computes its padded rows and stores only the real ones. The plan folds the
  * input offset into the bias (bias - in_zp * sum(row), vigil.export.plan.fold_fc_input_offset): this kernel
- * takes no input offset (p->input_offset and p->filter_offset are not read; both are 0 in effect). */
+ * takes no input offset (p->input_offset and p->filter_offset are not read; both are 0 in effect). It also takes
+ * only right shifts (every output_shift <= 0, a multiplier below one: the converter's usual case); the plan
+ * keeps TFLite's layout and nn_fully_connected_s8 for an op with a left shift. */
 #include "nn/nn_dot.h"
 #include "nn/nn_kernels.h"
 #include "nn/nn_requant.h"
-
-static inline int8_t requantize(const nn_fully_connected_params_t *p, int32_t acc, int oc)
-{
-    const int q = p->per_channel ? oc : 0;
-    return nn_requantize_s8(acc, p->output_multiplier[q], p->output_shift[q], p->output_offset, p->activation_min,
-                            p->activation_max);
-}
 
 /* The four rows' accumulators of a group, by value so they stay in registers through the block loop. */
 typedef struct acc4 {
@@ -56,7 +51,6 @@ void nn_fully_connected_s8_row4(const nn_fully_connected_params_t *p, const int8
 {
     const int depth = p->input_depth, oc_n = p->output_c;
     const int whole = depth / 4, tail = depth % 4;
-    const int right_only = !nn_any_left_shift(p->output_shift, p->per_channel ? oc_n : 1);
     for (int b = 0; b < p->batches; b++) {
         const int8_t *x = input + (size_t)b * (size_t)depth;
         int8_t *out = output + (size_t)b * (size_t)oc_n;
@@ -83,16 +77,10 @@ void nn_fully_connected_s8_row4(const nn_fully_connected_params_t *p, const int8
             }
             const int32_t acc[4] = {a.r0, a.r1, a.r2, a.r3};
             const int rows = oc_n - oc < 4 ? oc_n - oc : 4;
-            if (right_only) {
-                for (int r = 0; r < rows; r++) {
-                    const int q = p->per_channel ? oc + r : 0;
-                    out[oc + r] = nn_requantize_right_s8(acc[r], p->output_multiplier[q], -p->output_shift[q],
-                                                         p->output_offset, p->activation_min, p->activation_max);
-                }
-            } else {
-                for (int r = 0; r < rows; r++) {
-                    out[oc + r] = requantize(p, acc[r], oc + r);
-                }
+            for (int r = 0; r < rows; r++) {
+                const int q = p->per_channel ? oc + r : 0;
+                out[oc + r] = nn_requantize_right_s8(acc[r], p->output_multiplier[q], -p->output_shift[q],
+                                                     p->output_offset, p->activation_min, p->activation_max);
             }
         }
     }

@@ -194,7 +194,8 @@ void nn_depthwise_conv2d_s8_rows(const nn_depthwise_conv2d_params_t *p, const in
 void nn_fully_connected_s8(const nn_fully_connected_params_t *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *output);
 /* FULLY_CONNECTED with symmetric weights in the four-row interleaved layout NN_FC_WEIGHTS_ROW4, the input offset
- * already folded into the bias (input_offset and filter_offset are not read). The weight matrix is zero-padded
+ * already folded into the bias (input_offset and filter_offset are not read), and no left shift (every
+ * output_shift <= 0). The weight matrix is zero-padded
  * to a multiple of four rows and of four inputs (d4 = input_depth rounded up to 4); for each group of four rows
  * (4 * d4 bytes), d4 / 4 blocks of 16 bytes: block k holds row 0's inputs 4k..4k+3, then row 1's, row 2's,
  * row 3's. The bias (if not NULL) is padded with zeros to a multiple of four rows as well. filter must be

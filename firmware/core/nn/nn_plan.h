@@ -48,9 +48,9 @@ typedef enum nn_op_kind {
  * LOGISTIC: p[0] input_multiplier, p[1] input_left_shift, p[2] input_range_radius (out is 1/256, -128)
  * MEAN:     p[0] multiplier, p[1] shift of in_scale/out_scale, p[2] values averaged per channel (h*w)
  * FULLY_CONNECTED: p[0] the weights' layout, NN_FC_WEIGHTS_ROWS (TFLite's (out_n, in_n)) or
- *           NN_FC_WEIGHTS_ROW4 (nn_kernels.h; vigil.export.plan writes this one). With NN_FC_WEIGHTS_ROW4 the
- *           bias already holds bias - in_zp * sum(row) (the input offset folded in on the host) and the kernel
- *           adds no offset to the input.
+ *           NN_FC_WEIGHTS_ROW4 (nn_kernels.h; vigil.export.plan writes this one unless a channel's shift is
+ *           a left shift). With NN_FC_WEIGHTS_ROW4 the bias already holds bias - in_zp * sum(row) (the input
+ *           offset folded in on the host) and the kernel adds no offset to the input.
  * RELU:     p[0] multiplier, p[1] shift of in_scale/out_scale; clamp [act_min, act_max] = [out_zp, 127]
  * RELU6:    no p[]; clamp [act_min, act_max] = [in_zp, 6 quantized with the input's scale and zero point]
  * ADD:      p[0] in1 multiplier, p[1] in1 shift, p[2] in2 multiplier, p[3] in2 shift,

@@ -121,7 +121,8 @@ static inline int8_t nn_requant_apply(const nn_requant_channel_t *c, int32_t acc
 }
 
 /* nn_requantize_s8 for a shift <= 0 (right_shift = -shift in [0, 31]), the usual case: no left shift to apply,
- * the mask worked out inline. Kernels take this path after checking once per op that no channel shifts left. */
+ * the mask worked out inline. For kernels whose ops never shift left (the interleaved FULLY_CONNECTED) and
+ * channels known to shift right. */
 static inline int8_t nn_requantize_right_s8(int32_t acc, int32_t multiplier, int right_shift, int32_t output_offset,
                                             int32_t lo, int32_t hi)
 {
@@ -129,16 +130,6 @@ static inline int8_t nn_requantize_right_s8(int32_t acc, int32_t multiplier, int
     const int32_t mask = nn_pot_mask(right_shift);
     const int32_t v = (x >> right_shift) + ((x & mask) > (mask >> 1) - (x >> 31) ? 1 : 0);
     return (int8_t)nn_clamp_i32(v + output_offset, lo, hi);
-}
-
-/* 1 if any of the n shifts is a left shift (> 0). */
-static inline int nn_any_left_shift(const int8_t *shift, int n)
-{
-    int any = 0;
-    for (int i = 0; i < n; i++) {
-        any |= shift[i] > 0;
-    }
-    return any;
 }
 
 /* The whole requantization of one convolution or dense accumulator. */

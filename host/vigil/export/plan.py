@@ -262,11 +262,17 @@ def _compile_op(graph: Graph, op: Operator, n_ops: int) -> PlanOp:
             raise PlanError(f"{where}: input has {int(np.prod(in_hwc))} values, weights expect {n_in}")
         p.update(filter_h=1, filter_w=1)
         w = np.asarray(filt.data, dtype=np.int8).reshape(n_out, n_in)
-        # the four-row interleaved layout with the input offset folded into the bias (nn_plan.h)
-        pop.weights = interleave_fc_weights(w)
-        pop.bias = fold_fc_input_offset(w, _bias(graph, op, n_out), inp.quant.zero_point, where)
-        pop.extra = [FC_WEIGHTS_ROW4]
         pop.multipliers, pop.shifts = _effective_scales(inp, filt, out, n_out, fc=True)
+        if np.all(pop.shifts <= 0):
+            # the four-row interleaved layout with the input offset folded into the bias (nn_plan.h); its
+            # kernel only shifts right, the usual case (real multipliers below one)
+            pop.weights = interleave_fc_weights(w)
+            pop.bias = fold_fc_input_offset(w, _bias(graph, op, n_out), inp.quant.zero_point, where)
+            pop.extra = [FC_WEIGHTS_ROW4]
+        else:
+            pop.weights = w
+            pop.bias = _bias(graph, op, n_out)
+            pop.extra = [FC_WEIGHTS_ROWS]
         pop.macs = n_in * n_out
     elif op.opcode in ("MAX_POOL_2D", "AVERAGE_POOL_2D"):
         fh, fw = int(o["filter_height"]), int(o["filter_width"])
