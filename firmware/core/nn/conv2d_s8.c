@@ -19,15 +19,36 @@ void nn_conv2d_s8(const nn_conv2d_params_t *p, const int8_t *input, const int8_t
 /* Output rows are produced strictly in increasing order and each pixel's channels are written only after
  * its taps were gathered, so the output may overlap the input as nn_plan.h's NN_OP_FLAG_OUT_OVERLAPS_IN
  * allows. */
+/* A channel whose requantization shifts left (rare: real multiplier >= 1), kept out of the hot loop so that the
+ * usual right-shift path there needs fewer registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void store_channel_left_shift(const nn_conv2d_params_t *p, int c, int32_t a, int32_t b, int two_px, int8_t *o0,
+                                     int8_t *o1)
+{
+    const nn_requant_channel_t r = nn_requant_channel(p->output_multiplier[c], p->output_shift[c], p->output_offset,
+                                                      p->activation_min, p->activation_max);
+    o0[c] = nn_requant_apply(&r, a);
+    if (two_px) {
+        o1[c] = nn_requant_apply(&r, b);
+    }
+}
+
 static void store_channel_pair(const nn_conv2d_params_t *p, const int32_t acc[4], int oc, int two_px, int8_t *o0,
                                int8_t *o1)
 {
     for (int c = oc; c < oc + 2 && c < p->output_c; c++) {
-        const nn_requant_channel_t r = nn_requant_channel(p->output_multiplier[c], p->output_shift[c],
-                                                          p->output_offset, p->activation_min, p->activation_max);
-        o0[c] = nn_requant_apply(&r, acc[2 * (c - oc)]);
+        const int32_t a = acc[2 * (c - oc)], b = acc[2 * (c - oc) + 1];
+        const int shift = p->output_shift[c];
+        if (shift > 0) {
+            store_channel_left_shift(p, c, a, b, two_px, o0, o1);
+            continue;
+        }
+        const int32_t m = p->output_multiplier[c];
+        o0[c] = nn_requantize_right_s8(a, m, -shift, p->output_offset, p->activation_min, p->activation_max);
         if (two_px) {
-            o1[c] = nn_requant_apply(&r, acc[2 * (c - oc) + 1]);
+            o1[c] = nn_requantize_right_s8(b, m, -shift, p->output_offset, p->activation_min, p->activation_max);
         }
     }
 }
