@@ -50,8 +50,8 @@ static void conv3x3_c1_pool2x2(const nn_conv2d_params_t *cp, const nn_pool2d_par
     if (cp->stride_h == 1u) {
         /* the bottom pair's first two input rows are the top pair's last two: 8 distinct words, not 12 */
         for (int r = 0; r + 1 < NN_CONV3X3_ROWS; r++) {
-            bottom.q02[r] = top.q02[r + 1];
-            bottom.q13[r] = top.q13[r + 1];
+            bottom.q[r][0] = top.q[r + 1][0];
+            bottom.q[r][1] = top.q[r + 1][1];
         }
         const int8_t *last = input + (size_t)(y + NN_CONV3X3_ROWS - cp->pad_h) * cp->input_w + (size_t)(x - cp->pad_w);
         nn_conv3x3_c1_widen_row(&bottom, NN_CONV3X3_ROWS - 1, last, cp->input_offset);
@@ -59,11 +59,9 @@ static void conv3x3_c1_pool2x2(const nn_conv2d_params_t *cp, const nn_pool2d_par
         nn_conv3x3_c1_widen(cp, input, y + 1, x, &bottom);
     }
     for (int oc = 0; oc < cp->output_c; oc++) {
-        const nn_conv3x3_c1_weights_t k = nn_conv3x3_c1_weights(filter + (size_t)oc * 9u);
         const int32_t b = bias != NULL ? bias[oc] : 0;
         int32_t acc[4] = {b, b, b, b};
-        nn_conv3x3_c1_dot(&top, &k, acc);
-        nn_conv3x3_c1_dot(&bottom, &k, acc + 2);
+        nn_conv3x3_c1_dot_quad(&top, &bottom, filter + (size_t)oc * 9u, acc);
         const int shift = cp->output_shift[oc];
         int32_t v;
         if (shift <= 0) {

@@ -166,8 +166,7 @@ static inline void nn_conv2d_channel_pair(const nn_conv2d_params_t *p, const int
 #define NN_CONV3X3_ROWS 3
 
 typedef struct nn_conv3x3_c1_pair {
-    uint32_t q02[NN_CONV3X3_ROWS];
-    uint32_t q13[NN_CONV3X3_ROWS];
+    uint32_t q[NN_CONV3X3_ROWS][2]; /* per filter row {q02, q13}, adjacent for one LDRD */
 } nn_conv3x3_c1_pair_t;
 
 static inline int nn_conv3x3_c1_applies(const nn_conv2d_params_t *p)
@@ -189,11 +188,11 @@ static inline void nn_conv3x3_c1_widen_row(nn_conv3x3_c1_pair_t *q, int r, const
     const uint32_t off2 = ((uint32_t)offset & 0xFFFFu) * 0x00010001u;
     uint32_t v;
     memcpy(&v, src, sizeof v);
-    q->q02[r] = nn_sadd16(nn_sxtb16(v), off2);
-    q->q13[r] = nn_sadd16(nn_sxtb16_ror8(v), off2);
+    q->q[r][0] = nn_sadd16(nn_sxtb16(v), off2);
+    q->q[r][1] = nn_sadd16(nn_sxtb16_ror8(v), off2);
 #else
-    q->q02[r] = nn_pack_q15(src[0] + offset, src[2] + offset);
-    q->q13[r] = nn_pack_q15(src[1] + offset, src[3] + offset);
+    q->q[r][0] = nn_pack_q15(src[0] + offset, src[2] + offset);
+    q->q[r][1] = nn_pack_q15(src[1] + offset, src[3] + offset);
 #endif
 }
 
@@ -218,15 +217,26 @@ typedef struct nn_conv3x3_c1_weights {
 } nn_conv3x3_c1_weights_t;
 
 #if NN_DOT_FOUR_LANES
-/* Rows 0 and 1: w0 w1 w2 and the next row's first tap in one load. */
-static inline void nn_conv3x3_c1_weight_row(nn_conv3x3_c1_weights_t *k, int r, const int8_t *row)
+/* Filter row r of one channel's weights w (9 int8) as {w0, w2}, {w1, 0}, {0, w1}. Rows 0 and 1: w0 w1 w2 and
+ * the next row's first tap in one load; the last row ends the channel's weights (maybe the array), so it is
+ * loaded from one byte before it instead. */
+static inline void nn_conv3x3_c1_weight_words(const int8_t *w, int r, uint32_t *w02, uint32_t *w1_lo,
+                                              uint32_t *w1_hi)
 {
     uint32_t v;
-    memcpy(&v, row, sizeof v);
-    k->w02[r] = nn_sxtb16(v);
-    const uint32_t w13 = nn_sxtb16_ror8(v);
-    k->w1_lo[r] = w13 & 0xFFFFu;
-    k->w1_hi[r] = w13 << 16;
+    if (r + 1 < NN_CONV3X3_ROWS) {
+        memcpy(&v, w + 3 * r, sizeof v);
+        *w02 = nn_sxtb16(v);
+        const uint32_t w13 = nn_sxtb16_ror8(v);
+        *w1_lo = w13 & 0xFFFFu;
+        *w1_hi = w13 << 16;
+    } else {
+        memcpy(&v, w + 3 * r - 1, sizeof v); /* the previous tap, w0 w1 w2 */
+        *w02 = nn_sxtb16_ror8(v);
+        const uint32_t prev_w1 = nn_sxtb16(v);
+        *w1_lo = prev_w1 >> 16;
+        *w1_hi = prev_w1 & 0xFFFF0000u;
+    }
 }
 #endif
 
@@ -235,15 +245,9 @@ static inline nn_conv3x3_c1_weights_t nn_conv3x3_c1_weights(const int8_t *w)
     nn_conv3x3_c1_weights_t k;
 #if NN_DOT_FOUR_LANES
     /* rows written out: gcc -O2 keeps a 3-trip loop rolled, with the words on the stack */
-    nn_conv3x3_c1_weight_row(&k, 0, w);
-    nn_conv3x3_c1_weight_row(&k, 1, w + 3);
-    /* the last row ends the channel's weights (maybe the array): load from one byte before it instead */
-    uint32_t v;
-    memcpy(&v, w + 5, sizeof v); /* row 1's last tap, w0 w1 w2 */
-    k.w02[2] = nn_sxtb16_ror8(v);
-    const uint32_t prev_w1 = nn_sxtb16(v);
-    k.w1_lo[2] = prev_w1 >> 16;
-    k.w1_hi[2] = prev_w1 & 0xFFFF0000u;
+    nn_conv3x3_c1_weight_words(w, 0, &k.w02[0], &k.w1_lo[0], &k.w1_hi[0]);
+    nn_conv3x3_c1_weight_words(w, 1, &k.w02[1], &k.w1_lo[1], &k.w1_hi[1]);
+    nn_conv3x3_c1_weight_words(w, 2, &k.w02[2], &k.w1_lo[2], &k.w1_hi[2]);
 #else
     for (int r = 0; r < NN_CONV3X3_ROWS; r++) {
         for (int c = 0; c < 3; c++) {
@@ -258,8 +262,10 @@ static inline nn_conv3x3_c1_weights_t nn_conv3x3_c1_weights(const int8_t *w)
 static inline void nn_conv3x3_c1_row_dot(const nn_conv3x3_c1_pair_t *q, const nn_conv3x3_c1_weights_t *k, int r,
                                          int32_t *a, int32_t *b)
 {
-    *a = nn_smlad(q->q13[r], k->w1_lo[r], nn_smlad(q->q02[r], k->w02[r], *a));
-    *b = nn_smlad(q->q13[r], k->w02[r], nn_smlad(q->q02[r], k->w1_hi[r], *b));
+    uint32_t q02, q13;
+    nn_reload_word_pair(q->q[r], &q02, &q13); /* from memory each time: see nn_reload_word_pair */
+    *a = nn_smlad(q13, k->w1_lo[r], nn_smlad(q02, k->w02[r], *a));
+    *b = nn_smlad(q13, k->w02[r], nn_smlad(q02, k->w1_hi[r], *b));
 }
 #endif
 
@@ -273,8 +279,8 @@ static inline void nn_conv3x3_c1_dot(const nn_conv3x3_c1_pair_t *q, const nn_con
     nn_conv3x3_c1_row_dot(q, k, 2, &a, &b);
 #else
     for (int r = 0; r < NN_CONV3X3_ROWS; r++) {
-        const int32_t x0 = nn_lo_q15(q->q02[r]), x2 = nn_hi_q15(q->q02[r]);
-        const int32_t x1 = nn_lo_q15(q->q13[r]), x3 = nn_hi_q15(q->q13[r]);
+        const int32_t x0 = nn_lo_q15(q->q[r][0]), x2 = nn_hi_q15(q->q[r][0]);
+        const int32_t x1 = nn_lo_q15(q->q[r][1]), x3 = nn_hi_q15(q->q[r][1]);
         a += k->w[r][0] * x0 + k->w[r][1] * x1 + k->w[r][2] * x2;
         b += k->w[r][0] * x1 + k->w[r][1] * x2 + k->w[r][2] * x3;
     }
@@ -287,6 +293,43 @@ static inline void nn_conv3x3_c1_channel(const nn_conv3x3_c1_pair_t *q, const in
 {
     const nn_conv3x3_c1_weights_t k = nn_conv3x3_c1_weights(w);
     nn_conv3x3_c1_dot(q, &k, acc);
+}
+
+/* Two pairs (top: acc[0], acc[1]; bottom: acc[2], acc[3]) against one channel's weights w (9 int8): each filter
+ * row's weight words unpacked just before both pairs use them and the pairs' words reloaded from memory, so few
+ * values are live at once (a 2x2 pool window of outputs: nn_conv2d_maxpool_s8). */
+#if NN_DOT_FOUR_LANES
+static inline void nn_conv3x3_c1_quad_row(const nn_conv3x3_c1_pair_t *top, const nn_conv3x3_c1_pair_t *bottom,
+                                          const int8_t *w, int r, int32_t *a0, int32_t *b0, int32_t *a1, int32_t *b1)
+{
+    uint32_t w02, w1_lo, w1_hi, q02, q13;
+    nn_conv3x3_c1_weight_words(w, r, &w02, &w1_lo, &w1_hi);
+    nn_reload_word_pair(top->q[r], &q02, &q13);
+    *a0 = nn_smlad(q13, w1_lo, nn_smlad(q02, w02, *a0));
+    *b0 = nn_smlad(q13, w02, nn_smlad(q02, w1_hi, *b0));
+    nn_reload_word_pair(bottom->q[r], &q02, &q13);
+    *a1 = nn_smlad(q13, w1_lo, nn_smlad(q02, w02, *a1));
+    *b1 = nn_smlad(q13, w02, nn_smlad(q02, w1_hi, *b1));
+}
+#endif
+
+static inline void nn_conv3x3_c1_dot_quad(const nn_conv3x3_c1_pair_t *top, const nn_conv3x3_c1_pair_t *bottom,
+                                          const int8_t *w, int32_t acc[4])
+{
+#if NN_DOT_FOUR_LANES
+    int32_t a0 = acc[0], b0 = acc[1], a1 = acc[2], b1 = acc[3];
+    nn_conv3x3_c1_quad_row(top, bottom, w, 0, &a0, &b0, &a1, &b1);
+    nn_conv3x3_c1_quad_row(top, bottom, w, 1, &a0, &b0, &a1, &b1);
+    nn_conv3x3_c1_quad_row(top, bottom, w, 2, &a0, &b0, &a1, &b1);
+    acc[0] = a0;
+    acc[1] = b0;
+    acc[2] = a1;
+    acc[3] = b1;
+#else
+    const nn_conv3x3_c1_weights_t k = nn_conv3x3_c1_weights(w);
+    nn_conv3x3_c1_dot(top, &k, acc);
+    nn_conv3x3_c1_dot(bottom, &k, acc + 2);
+#endif
 }
 
 /* nn_conv2d_channel_pair for a pair widened by nn_conv3x3_c1_widen: {a.oc, b.oc, a.oc+1, b.oc+1}. */

@@ -40,6 +40,16 @@ static inline void nn_load_word_pair(const int8_t **p, uint32_t *lo, uint32_t *h
     *lo = a;
     *hi = b;
 }
+/* Two words from memory at the point of use, p word-aligned: a volatile LDRD the compiler neither hoists nor
+ * keeps in registers. For a hot loop that re-reads a few words per iteration (the 3x3 window path): left to
+ * itself, gcc holds them all in registers and spills the rest of the loop around them. */
+static inline void nn_reload_word_pair(const uint32_t *p, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t a, b;
+    __asm__ volatile("ldrd %0, %1, [%2]" : "=r"(a), "=r"(b) : "r"(p), "m"(*(const uint32_t(*)[2])p));
+    *lo = a;
+    *hi = b;
+}
 #elif defined(NN_EMULATE_DSP)
 #define NN_DOT_FOUR_LANES 1
 /* ARM's SMLAD: acc + lo(a) * lo(b) + hi(a) * hi(b), halves as int16 (wraps like the instruction) */
@@ -72,6 +82,11 @@ static inline void nn_load_word_pair(const int8_t **p, uint32_t *lo, uint32_t *h
     memcpy(lo, *p, sizeof *lo);
     memcpy(hi, *p + 4, sizeof *hi);
     *p += 8;
+}
+static inline void nn_reload_word_pair(const uint32_t *p, uint32_t *lo, uint32_t *hi)
+{
+    *lo = p[0];
+    *hi = p[1];
 }
 #else
 #define NN_DOT_FOUR_LANES 0
