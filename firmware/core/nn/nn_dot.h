@@ -208,12 +208,11 @@ static inline void nn_patch_pair_q15(const int8_t *xa, const int8_t *xb, uint32_
 
 /* A patch pair (nn_patch_pair_q15) against two weight rows (w0, w1: two output channels), n taps:
  * acc += {a.w0, b.w0, a.w1, b.w1}. Each patch word and each unpacked weight word serves two multiply-
- * accumulates; the four patch words of a group come in one load. */
+ * accumulates; the four patch words of a group come in two LDRDs on the Cortex-M4. */
 static inline void nn_patch_pair_dot_2x2(const uint32_t *patch, const int8_t *w0, const int8_t *w1, int n,
                                          int32_t acc[4])
 {
     int32_t a0 = acc[0], b0 = acc[1], a1 = acc[2], b1 = acc[3];
-    int i = 0;
 #if NN_DOT_FOUR_LANES
     /* one pointer over the patch words (two LDRDs per group), the weight rows' pointers moving too: no index
      * arithmetic and nothing spilled in the loop */
@@ -242,8 +241,8 @@ static inline void nn_patch_pair_dot_2x2(const uint32_t *patch, const int8_t *w0
         a1 += nn_lo_q15(ab) * w1[k];
         b1 += nn_hi_q15(ab) * w1[k];
     }
-    (void)i;
 #else
+    int i = 0;
     for (; i + 4 <= n; i += 4, patch += 4) {
         const uint32_t pa02 = patch[0], pa13 = patch[1], pb02 = patch[2], pb13 = patch[3];
         const int32_t u0 = w0[i], u1 = w0[i + 1], u2 = w0[i + 2], u3 = w0[i + 3];
