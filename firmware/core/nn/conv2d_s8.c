@@ -35,8 +35,8 @@ static void store_channel_left_shift(const nn_conv2d_params_t *p, int c, int32_t
     }
 }
 
-static void store_channel_pair(const nn_conv2d_params_t *p, const int32_t acc[4], int oc, int two_px, int8_t *o0,
-                               int8_t *o1)
+static inline void store_channel_pair(const nn_conv2d_params_t *p, const int32_t acc[4], int oc, int two_px,
+                                      int8_t *o0, int8_t *o1)
 {
     for (int c = oc; c < oc + 2 && c < p->output_c; c++) {
         const int32_t a = acc[2 * (c - oc)], b = acc[2 * (c - oc) + 1];
