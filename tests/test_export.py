@@ -71,7 +71,8 @@ def _window_view(x: np.ndarray, op: PlanOp, fill: int) -> tuple[np.ndarray, np.n
 
 
 def _finish(acc: np.ndarray, op: PlanOp) -> np.ndarray:
-    out = requantize(acc + op.bias.astype(np.int64), op.multipliers.astype(np.int64), op.shifts.astype(np.int64))
+    bias = op.bias.astype(np.int64)[:acc.shape[-1]]  # FC biases are padded to four rows
+    out = requantize(acc + bias, op.multipliers.astype(np.int64), op.shifts.astype(np.int64))
     out = out + op.params["out_zp"]
     return np.clip(out, op.params["act_min"], op.params["act_max"]).astype(np.int8)
 
@@ -85,8 +86,15 @@ def run_op(x: np.ndarray, op: PlanOp) -> np.ndarray:
     if op.kind == "RESHAPE":
         return x.reshape(op.out_shape)
     if op.kind == "FULLY_CONNECTED":
-        v = x.reshape(-1).astype(np.int64) - p["in_zp"]
-        acc = op.weights.astype(np.int64) @ v
+        n_out, n_in = op.out_shape[2], x.size
+        if op.extra and op.extra[0] == planmod.FC_WEIGHTS_ROW4:  # interleaved, input offset folded into the bias
+            order = planmod.fc_row4_order(n_out, n_in)
+            w = np.empty(n_out * n_in, dtype=np.int8)
+            w[order[order >= 0]] = op.weights[order >= 0]
+            assert not op.weights[order < 0].any() and not op.bias[n_out:].any()  # the padding is zeros
+            acc = w.reshape(n_out, n_in).astype(np.int64) @ x.reshape(-1).astype(np.int64)
+        else:
+            acc = op.weights.astype(np.int64) @ (x.reshape(-1).astype(np.int64) - p["in_zp"])
         return _finish(acc, op).reshape(op.out_shape)
     if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
         patches, _ = _window_view(x, op, p["in_zp"])

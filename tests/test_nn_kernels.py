@@ -20,6 +20,7 @@ import pytest
 import nn_models  # tests/ is on sys.path (pytest's rootdir-relative import of test modules)
 from nn_models import OpInfo, schema
 from vigil.export import quant
+from vigil.export.plan import fold_fc_input_offset, interleave_fc_weights, relu_params
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRMWARE = ROOT / "firmware"
@@ -34,6 +35,8 @@ OP_MEAN = 7
 OP_LOGISTIC = 8
 OP_SOFTMAX = 9
 OP_ADD_BROADCAST = 10
+OP_RELU = 11
+OP_FULLY_CONNECTED_ROW4 = 12
 
 RANDOM_SAMPLES = 12
 GCC_FLAGS = [
@@ -180,6 +183,19 @@ def fully_connected_call(op: OpInfo) -> KernelCall:
     )
 
 
+def fully_connected_row4_call(op: OpInfo) -> KernelCall:
+    """The same op through nn_fully_connected_s8_row4: weights interleaved and padded, the input offset folded
+    into the (padded) bias, by the plan's own functions."""
+    call = fully_connected_call(op)
+    filt, inp = op.inputs[1], op.inputs[0]
+    assert filt is not None and filt.data is not None and inp is not None
+    w = filt.data.astype(np.int8).reshape(filt.shape)
+    bias = _bias(op) if _bias(op).size else np.zeros(w.shape[0], np.int32)
+    folded = fold_fc_input_offset(w, bias, inp.zero_point)
+    return KernelCall(OP_FULLY_CONNECTED_ROW4, call.params, [interleave_fc_weights(w), folded, *call.constants[2:]],
+                      call.inputs)
+
+
 def pool_call(kind: int) -> Callable[[OpInfo], KernelCall]:
     def make(op: OpInfo) -> KernelCall:
         inp, out, o = op.inputs[0], op.outputs[0], op.options
@@ -265,6 +281,18 @@ def softmax_call(op: OpInfo) -> KernelCall:
     return KernelCall(OP_SOFTMAX, [p.input_multiplier, p.input_left_shift, p.diff_min, rows, depth], [], [0])
 
 
+def relu_call(kind: str) -> Callable[[OpInfo], KernelCall]:
+    def make(op: OpInfo) -> KernelCall:
+        inp, out = op.inputs[0], op.outputs[0]
+        assert inp is not None
+        r = relu_params(kind, inp.scale, inp.zero_point, out.scale, out.zero_point)
+        params = [inp.zero_point, out.zero_point, r.multiplier, r.shift, int(r.rescale), r.act_min, r.act_max,
+                  int(np.prod(inp.shape))]
+        return KernelCall(OP_RELU, params, [], [0])
+
+    return make
+
+
 # ------------------------------------------------------------------ the comparison
 
 
@@ -282,7 +310,8 @@ def edge_and_random_inputs(
 
 
 def check_model(
-    programs: list[Path], tflite: bytes, expect_code: int, seed: int, n_random: int = RANDOM_SAMPLES
+    programs: list[Path], tflite: bytes, expect_code: int, seed: int, n_random: int = RANDOM_SAMPLES,
+    maker: Callable[[OpInfo], KernelCall] | None = None,
 ) -> int:
     """Runs the single-op model through TFLM and the C kernel; returns the outputs compared."""
     info = nn_models.read_model(tflite)
@@ -299,8 +328,10 @@ def check_model(
         schema.BuiltinOperator.MEAN: mean_call,
         schema.BuiltinOperator.LOGISTIC: logistic_call,
         schema.BuiltinOperator.SOFTMAX: softmax_call,
+        schema.BuiltinOperator.RELU: relu_call("RELU"),
+        schema.BuiltinOperator.RELU6: relu_call("RELU6"),
     }
-    call = makers[expect_code](op)
+    call = (maker or makers[expect_code])(op)
     rng = np.random.default_rng(seed)
     model_tensors = {t.index: t for t in op.inputs if t is not None}
     shapes = [model_tensors[i].shape for i in info.inputs]
@@ -355,6 +386,15 @@ CONV_CASES = [
     ((3, 3, 1), 2, (5, 5), (1, 1), "same", (1, 1), "relu", (-0.01, 0.01), 0.5),
     ((33, 37, 1), 8, (3, 3), (1, 1), "same", (1, 1), "relu", (-1.0, 1.0), 0.5),
     ((12, 10, 8), 16, (3, 3), (1, 1), "valid", (1, 1), "relu", (0.0, 6.0), 0.2),
+    # one input channel, 3x3, stride_w 1: the two-pixel row path (conv2d_patch.h nn_conv3x3_c1_*), with odd
+    # widths, an odd channel count, stride_h 2 and SAME borders falling back to the gathered path
+    ((9, 11, 1), 5, (3, 3), (1, 1), "valid", (1, 1), None, (-4.0, 4.0), 1.0),
+    ((10, 8, 1), 3, (3, 3), (2, 1), "same", (1, 1), "relu6", (-1.0, 3.0), 0.5),
+    ((6, 7, 1), 2, (3, 3), (1, 1), "same", (1, 1), None, (0.0, 1.0), 2.0),
+    # filter rows of a multiple of four taps: interior pairs widened straight from the input rows
+    # (nn_conv2d_patch_pair), with a row dilation and with strides
+    ((10, 9, 4), 5, (3, 3), (1, 1), "same", (2, 1), "relu", (-1.0, 2.0), 0.5),
+    ((9, 11, 4), 3, (3, 2), (2, 3), "valid", (1, 1), None, (-3.0, 1.0), 0.5),
 ]
 
 # (input HWC, kernel, strides, padding, depth multiplier, dilation, activation, input range)
@@ -376,6 +416,10 @@ FC_CASES = [
     (33, 3, "relu6", True, (-3.0, 3.0)),
     (64, 32, "relu", False, (0.0, 8.0)),
     (6, 11, "relu", True, (-1.0, 1.0)),
+    # four-row groups with and without tails and leftover rows (the interleaved layout, NN_FC_WEIGHTS_ROW4)
+    (13, 9, None, True, (-2.0, 0.5)),
+    (8, 4, "relu", False, (0.0, 1.0)),
+    (300, 7, None, True, (-4.0, 4.0)),
 ]
 
 # (input HWC, pool, strides, padding, input range)
@@ -439,6 +483,10 @@ def test_fully_connected_matches_tflm(nn_program: list[Path], case: tuple[Any, .
     info = nn_models.read_model(tflite)
     assert (info.ops[0].inputs[1].scales.size > 1) == (per_channel and units > 1)
     assert check_model(nn_program, tflite, schema.BuiltinOperator.FULLY_CONNECTED, seed=6) > 0
+    # the plan runs an op through the interleaved kernel when no channel shifts left (multipliers below one)
+    if all(s <= 0 for s in fully_connected_call(info.ops[0]).constants[3]):
+        assert check_model(nn_program, tflite, schema.BuiltinOperator.FULLY_CONNECTED, seed=6,
+                           maker=fully_connected_row4_call) > 0
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -652,3 +700,27 @@ def test_dot_product_variants_agree_on_long_vectors(nn_program: list[Path]) -> N
 )
 def test_quantize_multiplier(real: float, want: tuple[int, int]) -> None:
     assert quant.quantize_multiplier(real) == want
+
+
+# (shape, input range, max_value): a standalone ReLU layer converts to RELU / RELU6 (TFLM rescales RELU's output
+# to its own quantization; RELU6 clamps in the input's)
+RELU_CASES = [
+    ((4, 5, 3), (-1.0, 1.0), None),
+    ((7,), (-10.0, 0.5), None),
+    ((2, 3, 8), (0.0, 3.0), None),
+    ((33,), (-100.0, 100.0), None),
+    ((4, 5, 3), (-1.0, 1.0), 6.0),
+    ((9,), (-20.0, 20.0), 6.0),
+    ((3, 3, 2), (-0.5, 8.0), 6.0),
+]
+
+
+@pytest.mark.parametrize("case", RELU_CASES, ids=lambda c: f"{c[0]}{c[1]}max{c[2]}")
+def test_relu_matches_tflm(nn_program: list[Path], case: tuple[Any, ...]) -> None:
+    import keras
+
+    shape, rng_in, max_value = case
+    model = keras_model([shape], keras.layers.ReLU(max_value=max_value))
+    tflite = nn_models.convert_int8(model, [rng_in])
+    code = schema.BuiltinOperator.RELU if max_value is None else schema.BuiltinOperator.RELU6
+    assert check_model(nn_program, tflite, code, seed=12) > 0

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from test_export import _convert, edge_inputs  # tests/ is on sys.path; shared model builders and inputs
+from test_export import _convert, edge_inputs, run_plan  # tests/ is on sys.path; shared builders, inputs, simulator
 from vigil.device.flash import CORTEX_M4_FLAGS
 from vigil.export import graph_rewrite, headers
 from vigil.export.plan import Plan, compile_plan, pools_directly
@@ -128,6 +128,16 @@ def dilated() -> bytes:
                     (17, 19, 2), seed=2)
 
 
+def dilated_relu() -> bytes:
+    """Dilated convs without bias: the converter leaves their activations as standalone RELU and RELU6 ops
+    (SPACE_TO_BATCH_ND, CONV_2D, BATCH_TO_SPACE_ND, RELU), which the engine runs as ops of their own."""
+    import keras.layers as L
+
+    return _convert([L.Conv2D(4, 3, dilation_rate=2, padding="same", activation="relu", use_bias=False),
+                     L.Conv2D(3, 3, dilation_rate=(2, 1), activation="relu6", use_bias=False),
+                     L.MaxPooling2D(2), L.Flatten(), L.Dense(5)], (13, 11, 1), seed=3)
+
+
 def pools() -> bytes:
     import keras.layers as L
 
@@ -207,10 +217,12 @@ def softmax_rows() -> bytes:
 MODELS: dict[str, Callable[[], bytes]] = {
     "seed_cnn": seed_cnn, "mlp": mlp, "dilated": dilated, "pools": pools, "depthwise_pool": depthwise_pool,
     "conv_pool_direct": conv_pool_direct, "residual_add": residual_add, "heads": heads, "mean_logistic": mean_logistic, "softmax_rows": softmax_rows,
+    "dilated_relu": dilated_relu,
 }
 EXPECTED_OPS = {
     "residual_add": {"ADD"}, "heads": {"MEAN", "LOGISTIC", "SOFTMAX"}, "mean_logistic": {"MEAN", "LOGISTIC"},
     "softmax_rows": {"SOFTMAX"}, "dilated": {"ADD", "DEPTHWISE_CONV_2D"}, "depthwise_pool": {"DEPTHWISE_CONV_2D"},
+    "dilated_relu": {"RELU", "RELU6", "CONV_2D"},
 }
 #: random inputs per model beyond the four edge ones (the seed CNN is the slow one)
 N_RANDOM = {"seed_cnn": 12}
@@ -321,4 +333,30 @@ def test_c_unit_checks(tmp_path: Path) -> None:
     subprocess.run(["gcc", *GCC_FLAGS, f"-I{ROOT / 'firmware' / 'core'}", f"-I{ROOT / 'firmware' / 'tests'}",
                     *sources, "-o", str(exe)], check=True, capture_output=True, text=True)
     res = subprocess.run([str(exe)], capture_output=True, text=True, check=False)
-    assert res.returncode == 0 and res.stdout.strip() == "22 passed, 0 failed", res.stdout
+    assert res.returncode == 0 and res.stdout.strip() == "27 passed, 0 failed", res.stdout
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="no gcc")
+def test_fully_connected_with_a_left_shift_keeps_the_row_major_kernel(cases: dict, tmp_path: Path) -> None:
+    """A dense layer whose requantization shifts left (real multiplier >= 1, here made so by shrinking its
+    output scale 256 times) keeps TFLite's layout and nn_fully_connected_s8 (the interleaved kernel only shifts
+    right); the next layer stays interleaved. The executor's outputs equal the plan simulator's
+    (tests/test_export.py) in both dot-product variants."""
+    from vigil.export import plan as planmod
+    from vigil.export.tflite_reader import Quantization
+
+    model, xs, _ = cases["mlp"]
+    graph = graph_rewrite.rewrite(read_tflite(model))
+    hidden = graph.tensors[graph.operators[0].outputs[0]]
+    hidden.quant = Quantization(scales=hidden.quant.scales / np.float32(256), zero_points=hidden.quant.zero_points,
+                                axis=hidden.quant.axis)
+    plan = compile_plan(graph, fuse_pool=True, overlap=True)
+    first, second = plan.ops[0], plan.ops[1]
+    assert np.any(first.shifts > 0) and first.extra == [planmod.FC_WEIGHTS_ROWS]
+    assert first.weights.shape == (11, 6) and first.bias.shape == (11,)
+    assert np.all(second.shifts <= 0) and second.extra == [planmod.FC_WEIGHTS_ROW4]
+    want = np.stack([run_plan(plan, x) for x in xs])
+    for dot, defines in (("portable", []), ("emulated_dsp", ["-DNN_EMULATE_DSP"])):
+        exe = build_runner("mlp_left", plan, model, tmp_path / dot, defines)
+        got = run_runner(exe, xs, want.shape[1:])
+        assert np.array_equal(got, want), f"{dot}: {int((got != want).sum())} mismatches of {got.size}"

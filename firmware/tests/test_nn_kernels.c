@@ -16,6 +16,9 @@
  *        params  input_offset filter_offset output_offset activation_min activation_max batches
  *                input_depth output_c per_channel
  *        arrays  input filter bias multipliers shifts (1 of each if per_channel is 0)
+ *   op 12 FULLY_CONNECTED, weights in the NN_FC_WEIGHTS_ROW4 layout and the input offset folded into the
+ *        bias (nn_fully_connected_s8_row4): op 3's params (input_offset and filter_offset not read) and arrays,
+ *        shifts all <= 0
  *   op 4 MAX_POOL_2D, op 5 AVERAGE_POOL_2D:
  *        params  activation_min activation_max input_h input_w channels filter_h filter_w
  *                output_h output_w stride_h stride_w pad_h pad_w
@@ -38,6 +41,10 @@
  *   op 9 SOFTMAX:
  *        params  input_multiplier input_left_shift diff_min rows depth
  *        arrays  input
+ *   op 11 RELU / RELU6:
+ *        params  input_zero_point output_offset output_multiplier output_shift rescale activation_min
+ *                activation_max size
+ *        arrays  input
  * Exit status 0, or 1 on a malformed request (message on stderr). */
 #include <string.h>
 
@@ -55,6 +62,8 @@
 #define HARNESS_OP_LOGISTIC 8
 #define HARNESS_OP_SOFTMAX 9
 #define HARNESS_OP_ADD_BROADCAST 10
+#define HARNESS_OP_RELU 11
+#define HARNESS_OP_FULLY_CONNECTED_ROW4 12
 
 #define HARNESS_MAX_PARAMS 32u
 #define HARNESS_MAX_ARRAYS 5u
@@ -108,9 +117,37 @@ static void check_srdhm_against_gemmlowp(check_totals_t *t)
     CHECK(t, bad == 0, "srdhm equals gemmlowp's nudge-and-truncate form (%u differ)", bad);
 }
 
+/* nn_requant_apply (the channel's constants precomputed, no INT32_MIN test) and nn_requantize_right_s8 (shifts
+ * <= 0) against the plain composition of
+ * TFLM's steps, over random accumulators, QuantizeMultiplier-range multipliers and every shift in [-31, 30]. */
+static void check_requant_channel(check_totals_t *t)
+{
+    uint32_t s = 0x2545F491u;
+    unsigned bad = 0;
+    for (int shift = -31; shift <= 30; shift++) {
+        for (unsigned k = 0; k < REQUANT_RANDOM_PAIRS / 16u; k++) {
+            const int32_t acc = (int32_t)xorshift32(&s) >> (xorshift32(&s) % 31u);
+            const int32_t mult = (int32_t)((1u << 30) | (xorshift32(&s) >> 2)); /* [2^30, 2^31) */
+            const int32_t offset = (int32_t)(xorshift32(&s) % 256u) - 128;
+            const nn_requant_channel_t c = nn_requant_channel(mult, shift, offset, NN_INT8_MIN, NN_INT8_MAX);
+            const int32_t want = nn_clamp_i32(nn_multiply_by_quantized_multiplier(acc, mult, shift) + offset,
+                                              NN_INT8_MIN, NN_INT8_MAX);
+            bad += nn_requant_apply(&c, acc) != want;
+            if (shift <= 0) {
+                bad += nn_requantize_right_s8(acc, mult, -shift, offset, NN_INT8_MIN, NN_INT8_MAX) != want;
+            }
+            bad += nn_requant_apply(&c, INT32_MIN) !=
+                   nn_clamp_i32(nn_multiply_by_quantized_multiplier(INT32_MIN, mult, shift) + offset, NN_INT8_MIN,
+                                NN_INT8_MAX);
+        }
+    }
+    CHECK(t, bad == 0, "precomputed channel requantization equals TFLM's steps (%u differ)", bad);
+}
+
 static void check_requant(check_totals_t *t)
 {
     check_srdhm_against_gemmlowp(t);
+    check_requant_channel(t);
     CHECK(t, nn_sat_rounding_doubling_high_mul(INT32_MIN, INT32_MIN) == INT32_MAX, "srdhm overflow");
     CHECK(t, nn_sat_rounding_doubling_high_mul(1 << 30, 3) == 2, "srdhm 1.5 -> 2");
     /* gemmlowp's nudge makes negative ties go toward zero (toward +infinity) */
@@ -326,6 +363,23 @@ static const int32_t *bias_or_null(const harness_array_t *a)
     return a->count == 0 ? NULL : a->i32;
 }
 
+/* Every shift of the array a right shift (<= 0), as nn_fully_connected_s8_row4 requires. */
+static int harness_right_shifts_only(const harness_array_t *a)
+{
+    for (int32_t i = 0; a->i32 != NULL && i < a->count; i++) {
+        if (a->i32[i] > 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* n rounded up to a multiple of four (NN_FC_WEIGHTS_ROW4's padding) */
+static long harness_round4(long n)
+{
+    return (n + 3) / 4 * 4;
+}
+
 /* Runs one request; returns the output element count, or -1 if it is malformed. */
 static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const harness_array_t *a, int32_t n_arrays)
 {
@@ -360,13 +414,16 @@ static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const h
         }
         return out_n;
     }
-    if (op == HARNESS_OP_FULLY_CONNECTED) {
+    if (op == HARNESS_OP_FULLY_CONNECTED || op == HARNESS_OP_FULLY_CONNECTED_ROW4) {
         if (n_params != 9 || n_arrays != 5) {
             return -1;
         }
         const long nq = pr[8] ? pr[7] : 1;
         const long out_n = (long)pr[5] * pr[7];
-        if (!is_i8(&a[0], (long)pr[5] * pr[6]) || !is_i8(&a[1], (long)pr[7] * pr[6]) || !is_i32(&a[2], pr[7], 1) ||
+        const int row4 = op == HARNESS_OP_FULLY_CONNECTED_ROW4; /* padded arrays, checked below */
+        if (!is_i8(&a[0], (long)pr[5] * pr[6]) || (!row4 && !is_i8(&a[1], (long)pr[7] * pr[6])) ||
+            (!row4 && !is_i32(&a[2], pr[7], 1)) || (row4 && (a[1].i8 == NULL || a[2].i8 != NULL)) ||
+            (row4 && !harness_right_shifts_only(&a[4])) ||
             !is_i32(&a[3], nq, 0) || !is_i32(&a[4], nq, 0) || !load_shifts(&a[4]) ||
             out_n > (long)HARNESS_MAX_ELEMENTS) {
             return -1;
@@ -374,7 +431,19 @@ static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const h
         const nn_fully_connected_params_t p = {pr[0],           pr[1],           pr[2],          pr[3],
                                                pr[4],           (uint16_t)pr[5], (uint16_t)pr[6], (uint16_t)pr[7],
                                                (uint8_t)pr[8],  a[3].i32,        h_shift};
-        nn_fully_connected_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out);
+        if (op == HARNESS_OP_FULLY_CONNECTED_ROW4) {
+            /* the layout's groups must be word-aligned, as the plan's weight arrays are */
+            _Alignas(4) static int8_t w[HARNESS_MAX_ELEMENTS];
+            const long w_n = harness_round4(pr[7]) * harness_round4(pr[6]);
+            if (w_n > (long)HARNESS_MAX_ELEMENTS || a[1].count != w_n ||
+                (a[2].count != 0 && a[2].count != harness_round4(pr[7]))) {
+                return -1;
+            }
+            memcpy(w, a[1].i8, (size_t)w_n);
+            nn_fully_connected_s8_row4(&p, a[0].i8, w, bias_or_null(&a[2]), h_out);
+        } else {
+            nn_fully_connected_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out);
+        }
         return out_n;
     }
     if (op == HARNESS_OP_MAX_POOL2D || op == HARNESS_OP_AVG_POOL2D) {
@@ -465,6 +534,16 @@ static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const h
         const nn_softmax_params_t p = {pr[0], pr[2], (int8_t)pr[1], (uint16_t)pr[3], (uint16_t)pr[4]};
         nn_softmax_s8(&p, a[0].i8, h_out);
         return n;
+    }
+    if (op == HARNESS_OP_RELU) {
+        if (n_params != 8 || n_arrays != 1 || pr[3] < -31 || pr[3] > 30 || pr[7] < 0 ||
+            pr[7] > (long)HARNESS_MAX_ELEMENTS || !is_i8(&a[0], pr[7])) {
+            return -1;
+        }
+        const nn_relu_params_t p = {pr[0], pr[1], pr[2], (int8_t)pr[3], (uint8_t)(pr[4] != 0), pr[5], pr[6],
+                                    (uint32_t)pr[7]};
+        nn_relu_s8(&p, a[0].i8, h_out);
+        return pr[7];
     }
     return -1;
 }

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "nn/nn_kernels.h"
+#include "nn/nn_requant.h"
 #include "nn/plan_executor.h"
 
 #define PT_IN_SIDE 5u                          /* 5x5x1 input */
@@ -257,6 +258,77 @@ static void test_add_broadcast(check_totals_t *t)
     CHECK(t, nn_plan_run_op(&op, arena) == NN_ERR_UNSUPPORTED, "an unknown op kind is refused");
 }
 
+/* FULLY_CONNECTED through the executor in both weight layouts: TFLite's rows (p[0] = NN_FC_WEIGHTS_ROWS, input
+ * offset applied by the kernel) and NN_FC_WEIGHTS_ROW4 (interleaved and zero-padded here from the same matrix,
+ * the input offset folded into the bias) must give the same outputs: 5 rows (a group of four and one padded
+ * group) of 6 inputs (a whole block and a padded one), input zero point 3, multiplier 0.5 (a right shift, as
+ * the interleaved kernel requires). */
+#define PT_FC_IN 6u
+#define PT_FC_OUT 5u
+#define PT_FC_IN4 8u  /* PT_FC_IN rounded up to four */
+#define PT_FC_OUT4 8u /* PT_FC_OUT rounded up to four */
+static void test_fully_connected_layouts(check_totals_t *t)
+{
+    static const int32_t mult[PT_FC_OUT] = {PT_UNIT_MULT, PT_UNIT_MULT, PT_UNIT_MULT, PT_UNIT_MULT, PT_UNIT_MULT};
+    static const int8_t shift[PT_FC_OUT] = {0, 0, 0, 0, 0}; /* 2^30 * 2^-31 = 0.5 */
+    int8_t rows[PT_FC_OUT * PT_FC_IN];
+    int32_t bias[PT_FC_OUT];
+    _Alignas(4) int8_t row4[PT_FC_OUT4 * PT_FC_IN4];
+    int32_t bias4[PT_FC_OUT4];
+    memset(row4, 0, sizeof row4);
+    memset(bias4, 0, sizeof bias4);
+    for (unsigned o = 0; o < PT_FC_OUT; o++) {
+        int32_t sum = 0;
+        for (unsigned i = 0; i < PT_FC_IN; i++) {
+            const int8_t w = (int8_t)((int)(o * 7u + i * 3u) % 11 - 5);
+            rows[o * PT_FC_IN + i] = w;
+            sum += w;
+            /* group o / 4, block i / 4, row o % 4, lane i % 4 */
+            row4[(o / 4u) * 4u * PT_FC_IN4 + (i / 4u) * 16u + (o % 4u) * 4u + i % 4u] = w;
+        }
+        bias[o] = (int32_t)o * 10 - 20;
+        bias4[o] = bias[o] - 3 * sum; /* in_zp 3 folded in */
+    }
+    nn_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = NN_OP_FULLY_CONNECTED;
+    op.in = (nn_shape){1, 1, PT_FC_IN};
+    op.out = (nn_shape){1, 1, PT_FC_OUT};
+    op.out_offset = 16;
+    op.in_zp = 3;
+    op.act_min = NN_INT8_MIN;
+    op.act_max = NN_INT8_MAX;
+    op.out_mult = mult;
+    op.out_shift = shift;
+    _Alignas(4) uint8_t arena[PT_ARENA_BYTES];
+    int8_t out_rows[PT_FC_OUT], want[PT_FC_OUT];
+    memset(arena, 0, sizeof arena);
+    for (unsigned i = 0; i < PT_FC_IN; i++) {
+        arena[i] = (uint8_t)(int8_t)(7 * (int)i - 20);
+    }
+    for (unsigned o = 0; o < PT_FC_OUT; o++) {
+        int32_t acc = bias[o];
+        for (unsigned i = 0; i < PT_FC_IN; i++) {
+            acc += rows[o * PT_FC_IN + i] * ((int8_t)arena[i] - 3);
+        }
+        const int32_t half = nn_multiply_by_quantized_multiplier(acc, PT_UNIT_MULT, 0);
+        want[o] = (int8_t)(half < NN_INT8_MIN ? NN_INT8_MIN : half > NN_INT8_MAX ? NN_INT8_MAX : half);
+    }
+    op.weights = rows;
+    op.bias = bias;
+    op.p[NN_P_FC_LAYOUT] = NN_FC_WEIGHTS_ROWS;
+    CHECK(t, nn_plan_run_op(&op, arena) == NN_OK, "FC, row-major weights, runs");
+    memcpy(out_rows, arena + 16, PT_FC_OUT);
+    CHECK(t, memcmp(out_rows, want, PT_FC_OUT) == 0, "FC, row-major weights: the exact halved sums");
+    op.weights = row4;
+    op.bias = bias4;
+    op.p[NN_P_FC_LAYOUT] = NN_FC_WEIGHTS_ROW4;
+    memset(arena + 16, 0x5A, PT_FC_OUT4);
+    CHECK(t, nn_plan_run_op(&op, arena) == NN_OK, "FC, interleaved weights, runs");
+    CHECK(t, memcmp(arena + 16, want, PT_FC_OUT) == 0, "FC, interleaved weights: the same outputs");
+    CHECK(t, arena[16 + PT_FC_OUT] == 0x5A, "FC, interleaved weights: no output for the padded rows");
+}
+
 void run_plan_tests(check_totals_t *t)
 {
     test_conv_then_pool(t);
@@ -264,4 +336,5 @@ void run_plan_tests(check_totals_t *t)
     test_fused_pool_direct(t);
     test_overlap_and_reshape(t);
     test_add_broadcast(t);
+    test_fully_connected_layouts(t);
 }

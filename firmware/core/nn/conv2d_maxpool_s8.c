@@ -5,7 +5,8 @@
  * Requantization (multiplier >= 0, then the output zero point and a clamp) never decreases when the
  * accumulator grows, so the max of requantized values is the requantized max of the accumulators: a channel
  * is requantized once per pooled output instead of once per window pixel. That fails only where TFLM's
- * left shift (output_shift > 0) can wrap the accumulator around; such channels are requantized per pixel. */
+ * left shift (output_shift > 0) can wrap the accumulator around; such channels are requantized per pixel.
+ * A 2x2 window of a 3x3 single-channel convolution inside the input has its own path (conv3x3_c1_pool2x2). */
 #include "nn/conv2d_patch.h"
 #include "nn/nn_kernels.h"
 #include "nn/nn_pool_window.h"
@@ -26,6 +27,61 @@ static void update_max(int32_t *best, int oc, int32_t v)
     best[oc] = v > best[oc] ? v : best[oc];
 }
 
+/* acc: {a.oc, b.oc, a.oc+1, b.oc+1} (nn_conv2d_channel_pair) */
+static inline void update_channel_pair(const nn_conv2d_params_t *cp, int any_left_shift, int32_t *best,
+                                       const int32_t acc[4], int oc)
+{
+    update_max(best, oc, conv_value(cp, any_left_shift, acc[0], oc));
+    update_max(best, oc, conv_value(cp, any_left_shift, acc[1], oc));
+    if (oc + 1 < cp->output_c) {
+        update_max(best, oc + 1, conv_value(cp, any_left_shift, acc[2], oc + 1));
+        update_max(best, oc + 1, conv_value(cp, any_left_shift, acc[3], oc + 1));
+    }
+}
+
+/* A 2x2 pool window of 3x3 single-channel convolution outputs, all inside the input (nn_conv3x3_c1_*): the two
+ * rows' pixel pairs widened once, each channel's weights unpacked once for the four pixels, the window's max
+ * requantized at once (per pixel for a channel with a left shift), no running maxima. */
+static void conv3x3_c1_pool2x2(const nn_conv2d_params_t *cp, const nn_pool2d_params_t *pp, const int8_t *input,
+                               const int8_t *filter, const int32_t *bias, int y, int x, int8_t *out)
+{
+    nn_conv3x3_c1_pair_t top, bottom;
+    nn_conv3x3_c1_widen(cp, input, y, x, &top);
+    if (cp->stride_h == 1u) {
+        /* the bottom pair's first two input rows are the top pair's last two: 8 distinct words, not 12 */
+        for (int r = 0; r + 1 < NN_CONV3X3_ROWS; r++) {
+            bottom.q[r][0] = top.q[r + 1][0];
+            bottom.q[r][1] = top.q[r + 1][1];
+        }
+        const int8_t *last = input + (size_t)(y + NN_CONV3X3_ROWS - cp->pad_h) * cp->input_w + (size_t)(x - cp->pad_w);
+        nn_conv3x3_c1_widen_row(&bottom, NN_CONV3X3_ROWS - 1, last, cp->input_offset);
+    } else {
+        nn_conv3x3_c1_widen(cp, input, y + 1, x, &bottom);
+    }
+    for (int oc = 0; oc < cp->output_c; oc++) {
+        const int32_t b = bias != NULL ? bias[oc] : 0;
+        int32_t acc[4] = {b, b, b, b};
+        nn_conv3x3_c1_dot_quad(&top, &bottom, filter + (size_t)oc * 9u, acc);
+        const int shift = cp->output_shift[oc];
+        int32_t v;
+        if (shift <= 0) {
+            const int32_t m01 = acc[0] > acc[1] ? acc[0] : acc[1];
+            const int32_t m23 = acc[2] > acc[3] ? acc[2] : acc[3];
+            v = nn_requantize_right_s8(m01 > m23 ? m01 : m23, cp->output_multiplier[oc], -shift, cp->output_offset,
+                                       cp->activation_min, cp->activation_max);
+        } else {
+            const nn_requant_channel_t r = nn_requant_channel(cp->output_multiplier[oc], shift, cp->output_offset,
+                                                              cp->activation_min, cp->activation_max);
+            v = nn_requant_apply(&r, acc[0]);
+            for (int i = 1; i < 4; i++) {
+                const int32_t u = nn_requant_apply(&r, acc[i]);
+                v = u > v ? u : v;
+            }
+        }
+        out[oc] = (int8_t)nn_clamp_i32(v, pp->activation_min, pp->activation_max);
+    }
+}
+
 void nn_conv2d_maxpool_s8(const nn_conv2d_params_t *cp, const nn_pool2d_params_t *pp, const int8_t *input,
                           const int8_t *filter, const int32_t *bias, int8_t *output, uint32_t *scratch)
 {
@@ -33,6 +89,7 @@ void nn_conv2d_maxpool_s8(const nn_conv2d_params_t *cp, const nn_pool2d_params_t
     const int oc_n = cp->output_c;
     const nn_conv2d_scratch_t s = nn_conv2d_scratch(scratch, n);
     int32_t *best = (int32_t *)s.end;
+    const int small = nn_conv3x3_c1_applies(cp);
     int any_left_shift = 0;
     for (int oc = 0; oc < oc_n; oc++) {
         any_left_shift |= cp->output_shift[oc] > 0;
@@ -44,25 +101,26 @@ void nn_conv2d_maxpool_s8(const nn_conv2d_params_t *cp, const nn_pool2d_params_t
             const int y0 = sy.origin + sy.start, x0 = sx.origin + sx.start; /* the window's first pixel inside */
             const int cols = sx.end - sx.start;
             const int count = (sy.end - sy.start) * (cols > 0 ? cols : 0);
+            int8_t *out = output + ((size_t)py * pp->output_w + (size_t)px) * (size_t)oc_n;
+            if (small && cols == 2 && count == 4 && nn_conv3x3_c1_pair_inside(cp, y0, x0) &&
+                nn_conv3x3_c1_pair_inside(cp, y0 + 1, x0)) {
+                conv3x3_c1_pool2x2(cp, pp, input, filter, bias, y0, x0, out);
+                continue;
+            }
             for (int oc = 0; oc < oc_n; oc++) {
                 best[oc] = INT32_MIN;
             }
             /* the window's pixels in row order, two at a time (an odd last one paired with itself) */
             for (int k = 0; k < count; k += 2) {
                 const int kb = k + 1 < count ? k + 1 : k;
-                nn_conv2d_patch_pair(cp, input, n, &s, y0 + k / cols, x0 + k % cols, y0 + kb / cols, x0 + kb % cols);
+                const int ya = y0 + k / cols, xa = x0 + k % cols, yb = y0 + kb / cols, xb = x0 + kb % cols;
+                int32_t acc[4];
+                nn_conv2d_patch_pair(cp, input, n, &s, ya, xa, yb, xb);
                 for (int oc = 0; oc < oc_n; oc += 2) {
-                    int32_t acc[4];
                     nn_conv2d_channel_pair(cp, filter, bias, s.patch, n, oc, acc);
-                    update_max(best, oc, conv_value(cp, any_left_shift, acc[0], oc));
-                    update_max(best, oc, conv_value(cp, any_left_shift, acc[1], oc));
-                    if (oc + 1 < oc_n) {
-                        update_max(best, oc + 1, conv_value(cp, any_left_shift, acc[2], oc + 1));
-                        update_max(best, oc + 1, conv_value(cp, any_left_shift, acc[3], oc + 1));
-                    }
+                    update_channel_pair(cp, any_left_shift, best, acc, oc);
                 }
             }
-            int8_t *out = output + ((size_t)py * pp->output_w + (size_t)px) * (size_t)oc_n;
             for (int oc = 0; oc < oc_n; oc++) {
                 int32_t v = NN_INT8_MIN; /* a window with no pixel inside: TFLM's max starts at the lowest */
                 if (count > 0) {

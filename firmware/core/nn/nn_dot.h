@@ -28,6 +28,28 @@ static inline uint32_t nn_sxtb16_ror8(uint32_t a)
     __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(a));
     return r;
 }
+/* Two consecutive words from a word-aligned address, the pointer moved past them: one LDRD with post-increment
+ * (gcc splits a 64-bit memcpy into two LDRs). The 8 bytes are an input operand, so the compiler orders the load
+ * after any store to them (the conv patches are written just before they are read). */
+static inline void nn_load_word_pair(const int8_t **p, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t a, b;
+    const int8_t *q = *p;
+    __asm__("ldrd %0, %1, [%2], #8" : "=r"(a), "=r"(b), "+r"(q) : "m"(*(const int8_t(*)[8])q));
+    *p = q;
+    *lo = a;
+    *hi = b;
+}
+/* Two words from memory at the point of use, p word-aligned: a volatile LDRD the compiler neither hoists nor
+ * keeps in registers. For a hot loop that re-reads a few words per iteration (the 3x3 window path): left to
+ * itself, gcc holds them all in registers and spills the rest of the loop around them. */
+static inline void nn_reload_word_pair(const uint32_t *p, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t a, b;
+    __asm__ volatile("ldrd %0, %1, [%2]" : "=r"(a), "=r"(b) : "r"(p), "m"(*(const uint32_t(*)[2])p));
+    *lo = a;
+    *hi = b;
+}
 #elif defined(NN_EMULATE_DSP)
 #define NN_DOT_FOUR_LANES 1
 /* ARM's SMLAD: acc + lo(a) * lo(b) + hi(a) * hi(b), halves as int16 (wraps like the instruction) */
@@ -54,6 +76,17 @@ static inline uint32_t nn_sadd16(uint32_t a, uint32_t b)
 static inline uint32_t nn_sxtb16_ror8(uint32_t a)
 {
     return nn_sxtb16((a >> 8) | (a << 24));
+}
+static inline void nn_load_word_pair(const int8_t **p, uint32_t *lo, uint32_t *hi)
+{
+    memcpy(lo, *p, sizeof *lo);
+    memcpy(hi, *p + 4, sizeof *hi);
+    *p += 8;
+}
+static inline void nn_reload_word_pair(const uint32_t *p, uint32_t *lo, uint32_t *hi)
+{
+    *lo = p[0];
+    *hi = p[1];
 }
 #else
 #define NN_DOT_FOUR_LANES 0
@@ -175,33 +208,49 @@ static inline void nn_patch_pair_q15(const int8_t *xa, const int8_t *xb, uint32_
 
 /* A patch pair (nn_patch_pair_q15) against two weight rows (w0, w1: two output channels), n taps:
  * acc += {a.w0, b.w0, a.w1, b.w1}. Each patch word and each unpacked weight word serves two multiply-
- * accumulates; the four patch words of a group come in one load. */
+ * accumulates; the four patch words of a group come in two LDRDs on the Cortex-M4. */
 static inline void nn_patch_pair_dot_2x2(const uint32_t *patch, const int8_t *w0, const int8_t *w1, int n,
                                          int32_t acc[4])
 {
     int32_t a0 = acc[0], b0 = acc[1], a1 = acc[2], b1 = acc[3];
-    int i = 0;
-    for (; i + 4 <= n; i += 4, patch += 4) {
-        const uint32_t pa02 = patch[0], pa13 = patch[1], pb02 = patch[2], pb13 = patch[3];
 #if NN_DOT_FOUR_LANES
-        uint32_t ww;
-        memcpy(&ww, w0 + i, sizeof ww);
+    /* one pointer over the patch words (two LDRDs per group), the weight rows' pointers moving too: no index
+     * arithmetic and nothing spilled in the loop */
+    const int8_t *pp = (const int8_t *)(const void *)patch;
+    const int8_t *const w0_end = w0 + (n & ~3);
+    for (; w0 < w0_end; w0 += 4, w1 += 4) {
+        uint32_t pa02, pa13, pb02, pb13, ww;
+        nn_load_word_pair(&pp, &pa02, &pa13);
+        nn_load_word_pair(&pp, &pb02, &pb13);
+        memcpy(&ww, w0, sizeof ww);
         uint32_t w02 = nn_sxtb16(ww), w13 = nn_sxtb16_ror8(ww);
         a0 = nn_smlad(pa13, w13, nn_smlad(pa02, w02, a0));
         b0 = nn_smlad(pb13, w13, nn_smlad(pb02, w02, b0));
-        memcpy(&ww, w1 + i, sizeof ww);
+        memcpy(&ww, w1, sizeof ww);
         w02 = nn_sxtb16(ww);
         w13 = nn_sxtb16_ror8(ww);
         a1 = nn_smlad(pa13, w13, nn_smlad(pa02, w02, a1));
         b1 = nn_smlad(pb13, w13, nn_smlad(pb02, w02, b1));
+    }
+    patch = (const uint32_t *)(const void *)pp;
+    const int rest = n & 3;
+    for (int k = 0; k < rest; k++) {
+        const uint32_t ab = *patch++;
+        a0 += nn_lo_q15(ab) * w0[k];
+        b0 += nn_hi_q15(ab) * w0[k];
+        a1 += nn_lo_q15(ab) * w1[k];
+        b1 += nn_hi_q15(ab) * w1[k];
+    }
 #else
+    int i = 0;
+    for (; i + 4 <= n; i += 4, patch += 4) {
+        const uint32_t pa02 = patch[0], pa13 = patch[1], pb02 = patch[2], pb13 = patch[3];
         const int32_t u0 = w0[i], u1 = w0[i + 1], u2 = w0[i + 2], u3 = w0[i + 3];
         const int32_t v0 = w1[i], v1 = w1[i + 1], v2 = w1[i + 2], v3 = w1[i + 3];
         a0 += nn_lo_q15(pa02) * u0 + nn_hi_q15(pa02) * u2 + nn_lo_q15(pa13) * u1 + nn_hi_q15(pa13) * u3;
         b0 += nn_lo_q15(pb02) * u0 + nn_hi_q15(pb02) * u2 + nn_lo_q15(pb13) * u1 + nn_hi_q15(pb13) * u3;
         a1 += nn_lo_q15(pa02) * v0 + nn_hi_q15(pa02) * v2 + nn_lo_q15(pa13) * v1 + nn_hi_q15(pa13) * v3;
         b1 += nn_lo_q15(pb02) * v0 + nn_hi_q15(pb02) * v2 + nn_lo_q15(pb13) * v1 + nn_hi_q15(pb13) * v3;
-#endif
     }
     for (; i < n; i++) {
         const uint32_t ab = *patch++;
@@ -210,6 +259,7 @@ static inline void nn_patch_pair_dot_2x2(const uint32_t *patch, const int8_t *w0
         a1 += nn_lo_q15(ab) * w1[i];
         b1 += nn_hi_q15(ab) * w1[i];
     }
+#endif
     acc[0] = a0;
     acc[1] = b0;
     acc[2] = a1;

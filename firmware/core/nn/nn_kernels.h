@@ -149,6 +149,21 @@ typedef struct nn_softmax_params {
     uint16_t depth;
 } nn_softmax_params_t;
 
+/* RELU / RELU6 as standalone ops (relu_s8.c). rescale = 1 (RELU): out = clamp(output_offset +
+ * MultiplyByQuantizedMultiplier(in - input_zero_point, output_multiplier, output_shift)); rescale = 0 (RELU6):
+ * out = clamp(in), no multiplier. The clamp [activation_min, activation_max] comes from the host as TFLM's
+ * Prepare computes it. The output may be the input (element-wise, in order). */
+typedef struct nn_relu_params {
+    int32_t input_zero_point; /* plus the zero point, subtracted (TFLM's ReluParams.input_offset) */
+    int32_t output_offset;
+    int32_t output_multiplier;
+    int8_t output_shift;
+    uint8_t rescale;
+    int32_t activation_min;
+    int32_t activation_max;
+    uint32_t size;
+} nn_relu_params_t;
+
 /* CONV_2D's scratch, 32-bit words: a pair of int16 patches of n = filter_h * filter_w * input_c taps
  * (NN_PATCH_PAIR_WORDS(n) words, nn_dot.h) and two int8 gathers of n taps, each rounded up to a word.
  * The conv + max-pool kernel also keeps one int32 running maximum per output channel.
@@ -178,11 +193,23 @@ void nn_depthwise_conv2d_s8_rows(const nn_depthwise_conv2d_params_t *p, const in
                                  const int32_t *bias, uint16_t row_begin, uint16_t row_end, int8_t *output);
 void nn_fully_connected_s8(const nn_fully_connected_params_t *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *output);
+/* FULLY_CONNECTED with symmetric weights in the four-row interleaved layout NN_FC_WEIGHTS_ROW4, the input offset
+ * already folded into the bias (input_offset and filter_offset are not read), and no left shift (every
+ * output_shift <= 0). The weight matrix is zero-padded
+ * to a multiple of four rows and of four inputs (d4 = input_depth rounded up to 4); for each group of four rows
+ * (4 * d4 bytes), d4 / 4 blocks of 16 bytes: block k holds row 0's inputs 4k..4k+3, then row 1's, row 2's,
+ * row 3's. The bias (if not NULL) is padded with zeros to a multiple of four rows as well. filter must be
+ * word-aligned (the plan's weight arrays are). */
+#define NN_FC_WEIGHTS_ROWS 0
+#define NN_FC_WEIGHTS_ROW4 1
+void nn_fully_connected_s8_row4(const nn_fully_connected_params_t *p, const int8_t *input, const int8_t *filter,
+                                const int32_t *bias, int8_t *output);
 void nn_max_pool2d_s8(const nn_pool2d_params_t *p, const int8_t *input, int8_t *output);
 void nn_avg_pool2d_s8(const nn_pool2d_params_t *p, const int8_t *input, int8_t *output);
 void nn_mean_s8(const nn_mean_params_t *p, const int8_t *input, int8_t *output);
 void nn_logistic_s8(const nn_logistic_params_t *p, const int8_t *input, int8_t *output);
 void nn_softmax_s8(const nn_softmax_params_t *p, const int8_t *input, int8_t *output);
+void nn_relu_s8(const nn_relu_params_t *p, const int8_t *input, int8_t *output);
 void nn_add_s8(const nn_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 /* ADD with broadcasting: p->size is not used, b gives the output shape and the input strides. */
 void nn_add_broadcast_s8(const nn_add_params_t *p, const nn_broadcast4d_t *b, const int8_t *input1,

@@ -8,7 +8,8 @@
  *   (1, 1, n).
  * - Offsets are byte offsets into the caller's arena (NN_ARENA_ALIGN-aligned, arena_bytes long).
  * - Weights keep TFLite's layouts: CONV_2D (out_c, kh, kw, in_c); DEPTHWISE_CONV_2D (1, kh, kw, out_c)
- *   with out_c = in_c * depth_multiplier; FULLY_CONNECTED (out_n, in_n). Biases int32 (always present,
+ *   with out_c = in_c * depth_multiplier; FULLY_CONNECTED (out_n, in_n) unless p[NN_P_FC_LAYOUT] says
+ *   otherwise (below). Biases int32 (always present,
  *   zeros when the model had none).
  * - Per-op parameters match nn_kernels.h (the executor fills the kernels' structs from nn_op: offsets
  *   there are -in_zp / +out_zp; MEAN takes +in_zp).
@@ -37,13 +38,21 @@ typedef enum nn_op_kind {
     NN_OP_SOFTMAX = 7,
     NN_OP_LOGISTIC = 8,
     NN_OP_MEAN = 9,
-    NN_OP_ADD = 10
+    NN_OP_ADD = 10,
+    NN_OP_RELU = 11, /* standalone (not fused) RELU: rescales to the output's quantization */
+    NN_OP_RELU6 = 12 /* standalone RELU6: a clamp in the input's quantization, as TFLM */
 } nn_op_kind;
 
 /* nn_op.p[] contents per kind (everything as TFLM's Prepare computes it):
  * SOFTMAX:  p[0] input_multiplier, p[1] input_left_shift, p[2] diff_min (beta folded in; out is 1/256, -128)
  * LOGISTIC: p[0] input_multiplier, p[1] input_left_shift, p[2] input_range_radius (out is 1/256, -128)
  * MEAN:     p[0] multiplier, p[1] shift of in_scale/out_scale, p[2] values averaged per channel (h*w)
+ * FULLY_CONNECTED: p[0] the weights' layout, NN_FC_WEIGHTS_ROWS (TFLite's (out_n, in_n)) or
+ *           NN_FC_WEIGHTS_ROW4 (nn_kernels.h; vigil.export.plan writes this one unless a channel's shift is
+ *           a left shift). With NN_FC_WEIGHTS_ROW4 the bias already holds bias - in_zp * sum(row) (the input
+ *           offset folded in on the host) and the kernel adds no offset to the input.
+ * RELU:     p[0] multiplier, p[1] shift of in_scale/out_scale; clamp [act_min, act_max] = [out_zp, 127]
+ * RELU6:    no p[]; clamp [act_min, act_max] = [in_zp, 6 quantized with the input's scale and zero point]
  * ADD:      p[0] in1 multiplier, p[1] in1 shift, p[2] in2 multiplier, p[3] in2 shift,
  *           p[4] out multiplier, p[5] out shift, p[6] left shift (20). The second operand is either the
  *           activation at in2_offset (weights == NULL, in2 == in) or a constant int8 array in `weights`
@@ -56,6 +65,7 @@ enum {
     NN_P_SOFTMAX_DIFF_MIN = 2,
     NN_P_LOGISTIC_RADIUS = 2,
     NN_P_MEAN_COUNT = 2,
+    NN_P_FC_LAYOUT = 0,
     NN_P_ADD_IN1_MULT = 0,
     NN_P_ADD_IN1_SHIFT = 1,
     NN_P_ADD_IN2_MULT = 2,

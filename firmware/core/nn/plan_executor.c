@@ -196,7 +196,11 @@ nn_status nn_plan_run_op(const nn_op *op, uint8_t *arena)
             .batches = 1, .input_depth = (uint16_t)shape_elems(op->in), .output_c = op->out.c,
             .per_channel = 1, .output_multiplier = op->out_mult, .output_shift = op->out_shift,
         };
-        nn_fully_connected_s8(&p, in, op->weights, op->bias, out);
+        if (op->p[NN_P_FC_LAYOUT] == NN_FC_WEIGHTS_ROW4) {
+            nn_fully_connected_s8_row4(&p, in, op->weights, op->bias, out); /* offset folded into the bias */
+        } else {
+            nn_fully_connected_s8(&p, in, op->weights, op->bias, out);
+        }
         return NN_OK;
     }
     case NN_OP_MAX_POOL_2D:
@@ -244,6 +248,17 @@ nn_status nn_plan_run_op(const nn_op *op, uint8_t *arena)
     }
     case NN_OP_ADD:
         return run_add(op, arena, out);
+    case NN_OP_RELU:
+    case NN_OP_RELU6: {
+        const nn_relu_params_t p = {
+            .input_zero_point = op->in_zp, .output_offset = op->out_zp,
+            .output_multiplier = op->p[NN_P_MULT], .output_shift = (int8_t)op->p[NN_P_SHIFT],
+            .rescale = op->kind == NN_OP_RELU, .activation_min = op->act_min, .activation_max = op->act_max,
+            .size = shape_elems(op->in),
+        };
+        nn_relu_s8(&p, in, out);
+        return NN_OK;
+    }
     }
     return NN_ERR_UNSUPPORTED;
 }

@@ -17,7 +17,8 @@ from vigil.export import quant
 from vigil.export.quant import quantize_multiplier  # re-exported: the one QuantizeMultiplier of the package
 
 __all__ = ["Plan", "PlanOp", "PlanError", "TensorIO", "compile_plan", "assign_offsets", "activation_range",
-           "manifest_entry", "quantize_multiplier", "conv_scratch_bytes"]
+           "manifest_entry", "quantize_multiplier", "conv_scratch_bytes", "ReluParams", "relu_params",
+           "FC_WEIGHTS_ROWS", "FC_WEIGHTS_ROW4", "fc_row4_order", "interleave_fc_weights", "fold_fc_input_offset"]
 from vigil.export.tflite_reader import Graph, Operator, Tensor, UnsupportedOpError
 
 #: Arena offsets are aligned so that int32 reads of any buffer are aligned on the Cortex-M4.
@@ -121,6 +122,70 @@ def conv_scratch_bytes(filter_h: int, filter_w: int, in_c: int) -> int:
     return 4 * taps + 2 * _align(taps)
 
 
+#: FULLY_CONNECTED weight layouts (nn_kernels.h NN_FC_WEIGHTS_*), the op's p[0] in the plan.
+FC_WEIGHTS_ROWS = 0
+FC_WEIGHTS_ROW4 = 1
+_INT32 = np.iinfo(np.int32)
+
+
+def _round4(n: int) -> int:
+    return (n + 3) // 4 * 4
+
+
+def fc_row4_order(n_out: int, n_in: int) -> np.ndarray:
+    """Where each weight of the NN_FC_WEIGHTS_ROW4 layout (nn_kernels.h) comes from: flat indices into the
+    (out, in) matrix, -1 for the zero padding. Rows and inputs are padded to multiples of four; per group of
+    four rows, blocks of four inputs with the four rows' lanes of a block together (16 bytes)."""
+    idx = np.full((_round4(n_out), _round4(n_in)), -1, dtype=np.int64)
+    idx[:n_out, :n_in] = np.arange(n_out * n_in, dtype=np.int64).reshape(n_out, n_in)
+    return idx.reshape(-1, 4, idx.shape[1] // 4, 4).transpose(0, 2, 1, 3).ravel()  # group, block, row, lane
+
+
+def interleave_fc_weights(weights: np.ndarray) -> np.ndarray:
+    """(out, in) int8 weights → NN_FC_WEIGHTS_ROW4, flat and zero-padded (fc_row4_order): the kernel walks a
+    group of four rows with one pointer (nn_fully_connected_s8_row4)."""
+    w = np.asarray(weights, dtype=np.int8)
+    order = fc_row4_order(*w.shape)
+    return np.where(order >= 0, np.append(w.ravel(), np.int8(0))[order], 0).astype(np.int8)
+
+
+def fold_fc_input_offset(weights: np.ndarray, bias: np.ndarray, in_zp: int, where: str = "FULLY_CONNECTED"
+                         ) -> np.ndarray:
+    """bias - in_zp * sum(row), padded with zeros to a multiple of four rows: sum_i w[i] * (x[i] - in_zp) + bias
+    == sum_i w[i] * x[i] + folded, exactly, so the kernel never adds the offset to the input. Refused if it
+    leaves int32 (it does not for int8 models of any size the engine runs)."""
+    folded = np.asarray(bias, dtype=np.int64) - int(in_zp) * np.asarray(weights, dtype=np.int64).sum(axis=1)
+    if folded.min(initial=0) < _INT32.min or folded.max(initial=0) > _INT32.max:
+        raise PlanError(f"{where}: bias with the input offset folded in leaves int32")
+    # zero rows up to a multiple of four, as the weights (NN_FC_WEIGHTS_ROW4)
+    return np.concatenate([folded, np.zeros(_round4(folded.size) - folded.size, np.int64)]).astype(np.int32)
+
+
+@dataclass(frozen=True)
+class ReluParams:
+    """A standalone RELU/RELU6 as TFLM's Prepare sets it up (nn_relu_params_t): RELU rescales the input to the
+    output's quantization (multiplier, shift) then clamps; RELU6 only clamps, in the input's quantization."""
+
+    multiplier: int
+    shift: int
+    act_min: int
+    act_max: int
+    rescale: bool
+
+
+def relu_params(kind: str, in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> ReluParams:
+    """TFLM CalculateReluOpData (RELU: multiplier of in_scale / out_scale in double from the float32 scales,
+    clamp [max(-128, out_zp + round(0 / out_scale)), 127]) and Relu6Prepare (RELU6: clamp [in_zp,
+    FloatToQuantizedType(6, in_scale, in_zp)], no rescaling whatever the output's quantization says)."""
+    if kind == "RELU":
+        m, s = quantize_multiplier(float(np.float32(in_scale)) / float(np.float32(out_scale)))
+        return ReluParams(m, s, max(quant.INT8_MIN, out_zp), quant.INT8_MAX, True)
+    if kind == "RELU6":
+        lo, hi = quant.activation_range(quant.ACT_RELU6, in_scale, in_zp)  # same rounding and int8 clamp
+        return ReluParams(0, 0, lo, hi, False)
+    raise ValueError(f"{kind} is not RELU or RELU6")
+
+
 def _padding(padding: str, size: int, k: int, stride: int, dilation: int, out: int) -> int:
     """TFLM ComputePaddingHeightWidth: the padding before (top/left); the rest goes after."""
     return 0 if padding == "VALID" else quant.compute_padding(stride, dilation, size, k, out)
@@ -196,9 +261,18 @@ def _compile_op(graph: Graph, op: Operator, n_ops: int) -> PlanOp:
         if int(np.prod(in_hwc)) != n_in:
             raise PlanError(f"{where}: input has {int(np.prod(in_hwc))} values, weights expect {n_in}")
         p.update(filter_h=1, filter_w=1)
-        pop.weights = np.asarray(filt.data, dtype=np.int8)
-        pop.bias = _bias(graph, op, n_out)
+        w = np.asarray(filt.data, dtype=np.int8).reshape(n_out, n_in)
         pop.multipliers, pop.shifts = _effective_scales(inp, filt, out, n_out, fc=True)
+        if np.all(pop.shifts <= 0):
+            # the four-row interleaved layout with the input offset folded into the bias (nn_plan.h); its
+            # kernel only shifts right, the usual case (real multipliers below one)
+            pop.weights = interleave_fc_weights(w)
+            pop.bias = fold_fc_input_offset(w, _bias(graph, op, n_out), inp.quant.zero_point, where)
+            pop.extra = [FC_WEIGHTS_ROW4]
+        else:
+            pop.weights = w
+            pop.bias = _bias(graph, op, n_out)
+            pop.extra = [FC_WEIGHTS_ROWS]
         pop.macs = n_in * n_out
     elif op.opcode in ("MAX_POOL_2D", "AVERAGE_POOL_2D"):
         fh, fw = int(o["filter_height"]), int(o["filter_width"])
@@ -224,6 +298,13 @@ def _compile_op(graph: Graph, op: Operator, n_ops: int) -> PlanOp:
         count = in_hwc[0] * in_hwc[1]
         m, s = quant.mean_multiplier(inp.quant.scale, out.quant.scale, count)
         pop.extra = [m, s, count]  # multiplier and shift with 1/count folded in, element count per channel
+    elif op.opcode in ("RELU", "RELU6"):
+        if in_hwc != out_hwc:
+            raise PlanError(f"{where}: output shape {out_hwc} differs from the input's {in_hwc}")
+        r = relu_params(op.opcode, inp.quant.scale, inp.quant.zero_point, out.quant.scale, out.quant.zero_point)
+        pop.extra = [r.multiplier, r.shift]
+        p["act_min"], p["act_max"] = r.act_min, r.act_max
+        return pop  # its clamp is the op itself, not a fused activation of the output
     elif op.opcode == "ADD":
         in2 = t[op.inputs[1]]
         if in2.dtype != np.int8 or in2.quant is None or in2.quant.per_channel:

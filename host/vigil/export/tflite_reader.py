@@ -17,7 +17,7 @@ from vigil.errors import VigilError
 #: Ops vigil's engine runs (after graph_rewrite). Anything else is refused by name and position.
 SUPPORTED_OPS: tuple[str, ...] = (
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D", "AVERAGE_POOL_2D", "RESHAPE",
-    "SOFTMAX", "LOGISTIC", "MEAN", "ADD",
+    "SOFTMAX", "LOGISTIC", "MEAN", "ADD", "RELU", "RELU6",
 )
 #: Ops that graph_rewrite removes (shape-only subgraphs folded at compile time, dilated-conv wrappers fused).
 REWRITABLE_OPS: tuple[str, ...] = ("SHAPE", "STRIDED_SLICE", "PACK", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND")
