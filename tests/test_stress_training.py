@@ -330,3 +330,21 @@ def test_train_then_evaluate_commands(tmp_path: Path) -> None:
     assert report["folds"] == 3 and report["models"] == json.loads((out / "metrics.json").read_text())["models"]
     res = runner.invoke(cli, ["evaluate", str(tmp_path)])
     assert res.exit_code == 1 and "no manifest" in res.output
+
+
+@needs_potgieter
+def test_kfold20_on_the_proposal_file_is_reported_beside_the_proposal_figures(capsys: pytest.CaptureFixture) -> None:
+    from vigil.cli import print_stress_metrics
+    from vigil.ml.stress_io import with_proposal_reference
+
+    dataset = load_hrv_csv(POTGIETER)
+    row = {"accuracy": 0.84, "precision": 0.9, "sensitivity": 0.8, "specificity": 0.9, "f1": 0.84}
+    report = {"folds": 20, "seconds": 1.0, "models": {"consensus": row}}
+    assert "proposal_reference" not in with_proposal_reference(dict(report), dataset, "blocks")
+    reference = with_proposal_reference(report, dataset, "kfold20")["proposal_reference"]
+    assert reference["accuracy"] == {"logistic regression": 0.782, "equal-weight vote": 0.823, "adjusted-weight vote": 0.830}
+    print_stress_metrics(report, "t")
+    out = capsys.readouterr().out
+    assert "proposal: adjusted-weight vote" in out and "0.830" in out and "0.840" in out
+    synthetic = HrvDataset(dataset.features, dataset.labels, dataset.timestamps, dataset.groups, {"kind": "synthetic"})
+    assert "proposal_reference" not in with_proposal_reference({"models": {}}, synthetic, "kfold20")

@@ -743,7 +743,7 @@ def evaluate_cmd(model_dir: Path, protocol: str | None, as_json: bool) -> None:
     from vigil.ml.sleep_io import KIND as SLEEP_KIND
     from vigil.ml.sleep_io import manifest_kind
     from vigil.ml.stress import evaluate_stress
-    from vigil.ml.stress_io import dataset_from_manifest, read_manifest
+    from vigil.ml.stress_io import dataset_from_manifest, read_manifest, with_proposal_reference
 
     if manifest_kind(model_dir) == SLEEP_KIND:
         evaluate_sleep_dir(model_dir, protocol, as_json)
@@ -756,6 +756,7 @@ def evaluate_cmd(model_dir: Path, protocol: str | None, as_json: bool) -> None:
         n_folds = len(protocols.folds(dataset, protocol, settings["seed"]))
         report = evaluate_stress(dataset, protocol, seed=settings["seed"], nn_epochs=settings["nn_epochs"],
                                  progress=tracker(bar, f"{protocol} folds", n_folds))  # fmt: skip
+    with_proposal_reference(report, dataset, protocol)
     if as_json:
         emit_json(report)
     else:
@@ -855,10 +856,15 @@ def print_sleep_metrics(report: dict, title: str) -> None:
 def print_stress_metrics(report: dict, title: str) -> None:
     table = Table(title=f"{title} ({report['folds']} folds, {report['seconds']} s)")
     for col in ("model", "accuracy", "precision", "sensitivity", "specificity", "F1"):
-        table.add_column(col, justify="left" if col == "model" else "right")
+        table.add_column(col, justify="left" if col == "model" else "right", no_wrap=col == "model")
     for name, m in report["models"].items():
         table.add_row(name, *(f"{m[k]:.3f}" for k in ("accuracy", "precision", "sensitivity", "specificity", "f1")))
-    Console().print(table)
+    reference = report.get("proposal_reference")
+    if reference:
+        table.add_section()
+        for name, accuracy in reference["accuracy"].items():
+            table.add_row(f"proposal: {name}", f"{accuracy:.3f}", "", "", "", "0.77–0.78" if "vote" in name else "")
+    Console(width=None if sys.stdout.isatty() else 110).print(table)  # pipes and logs: no truncated headers
 
 
 # ---------------------------------------------------------------- report

@@ -34,6 +34,16 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def save_weights_only_model(model: Any, path: Path) -> None:
+    """The float model without its optimizer state: AdamW's two moments would triple the file (6 MB instead of 2),
+    and models/ keeps a copy in git. Load it with keras.models.load_model; compile it again to go on training."""
+    import keras
+
+    clean = keras.models.clone_model(model)
+    clean.set_weights(model.get_weights())
+    clean.save(path)
+
+
 def save_sleep_cnn(cnn: SleepCnn, out_dir: Path, dataset: SleepDataset, settings: dict[str, Any],
                    metrics: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     """Write the folder described in the module doc; returns the manifest."""
@@ -42,7 +52,7 @@ def save_sleep_cnn(cnn: SleepCnn, out_dir: Path, dataset: SleepDataset, settings
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cnn.keras_model_.save(out_dir / "sleep_cnn.keras")
+    save_weights_only_model(cnn.keras_model_, out_dir / "sleep_cnn.keras")
     (out_dir / "sleep_cnn.tflite").write_bytes(cnn.tflite_)
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     evaluation = metrics["evaluation"]

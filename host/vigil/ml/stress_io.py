@@ -121,6 +121,21 @@ def save_stress_trio(trio: StressTrio, out_dir: Path, dataset: HrvDataset, setti
     return manifest
 
 
+#: The proposal's own figures on its HRV file, random 20-fold cross-validation (Python 2 scikit-learn; quoted in
+#: ../shared/data/README.md): accuracy of a logistic-regression baseline and of the equal-weight and adjusted-weight
+#: soft votes; F1 "about 0.77-0.78" for the ensembles.
+PROPOSAL_KFOLD20 = {"logistic regression": 0.782, "equal-weight vote": 0.823, "adjusted-weight vote": 0.830}
+PROPOSAL_F1 = "about 0.77-0.78"
+
+
+def with_proposal_reference(metrics: dict, dataset: HrvDataset, protocol: str) -> dict:
+    """Add the proposal's figures (key ``proposal_reference``) when this is its file under its protocol."""
+    if protocol == "kfold20" and dataset.source.get("layout") == "potgieter":
+        metrics["proposal_reference"] = {"protocol": "kfold20", "accuracy": dict(PROPOSAL_KFOLD20), "f1": PROPOSAL_F1,
+                                         "source": "the proposal (Python 2 scikit-learn), ../shared/data/README.md"}  # fmt: skip
+    return metrics
+
+
 def train_stress_folder(dataset: HrvDataset, out_dir: Path, protocol: str = "blocks", seed: int = 0,
                         nn_epochs: int = 120, progress: Callable[[int], Callable[[int], None] | None] | None = None,
                         ) -> tuple[dict, dict]:  # fmt: skip
@@ -132,6 +147,7 @@ def train_stress_folder(dataset: HrvDataset, out_dir: Path, protocol: str = "blo
     n_folds = len(protocols.folds(dataset, protocol, seed))
     metrics = evaluate_stress(dataset, protocol, seed=seed, nn_epochs=nn_epochs,
                               progress=progress(n_folds) if progress else None)  # fmt: skip
+    with_proposal_reference(metrics, dataset, protocol)
     trio = fit_stress_trio(dataset.features, dataset.labels, protocols.units(dataset, protocol), seed=seed,
                            nn_epochs=nn_epochs)  # fmt: skip
     settings = {"protocol": protocol, "seed": seed, "nn_epochs": nn_epochs}
