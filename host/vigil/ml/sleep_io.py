@@ -37,9 +37,7 @@ def _sha256(path: Path) -> str:
 def save_weights_only_model(model: Any, path: Path) -> None:
     """The float model without its optimizer state: AdamW's two moments would triple the file (6 MB instead of 2),
     and models/ keeps a copy in git. Load it with keras.models.load_model; compile it again to go on training."""
-    import keras
-
-    clean = keras.models.clone_model(model)
+    clean = model.__class__.from_config(model.get_config())  # keras.models.clone_model keeps the compile state
     clean.set_weights(model.get_weights())
     clean.save(path)
 
