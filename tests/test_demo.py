@@ -55,11 +55,11 @@ def test_demo_training_step_writes_folders_the_bundle_exports(tmp_path: Path) ->
     settings = DemoSettings(out=tmp_path, sleep_subjects=3, sleep_hours=1.0, sleep_epochs=1, stress_nn_epochs=5)
     paths = DemoPaths(tmp_path)
     summary = train_models(settings, paths, Console(quiet=True), lambda what, n: None)
-    assert summary["sleep"]["epochs"] == 3 * 120 and 0.0 <= summary["sleep"]["accuracy"] <= 1.0
+    assert 3 * 110 <= summary["sleep"]["epochs"] <= 3 * 120 and 0.0 <= summary["sleep"]["accuracy"] <= 1.0  # edge epochs have no image
     assert summary["stress"]["rows"] > 100
     written = export_models(paths)
     manifest = read_bundle_manifest(paths.models)
     assert any(name.endswith("sleep_cnn_plan.h") for name in written)
     assert not manifest["sleep"]["stand_in"] and manifest["sleep"]["data"]["kind"] == "synthetic"
     # the proposal's file when ../shared/data is beside the checkout, else synthetic sessions: the manifest says which
-    assert manifest["stress"]["dataset"] == ("synthetic" if summary["stress"]["data"] == "synthetic" else "proposal")
+    assert manifest["stress"]["dataset"] == "synthetic" and summary["stress"]["protocol"] == "loso"

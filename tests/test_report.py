@@ -422,3 +422,24 @@ def test_long_nights_keep_their_loudest_columns() -> None:
     pooled, k = max_pool_columns(db, 1100)
     assert k == 3 and pooled.shape == (834, 65) and pooled[1234 // 3, 7] == 60.0 and pooled.sum() == 60.0
     assert max_pool_columns(db[:1100], 1100)[1] == 1
+
+
+def test_sleep_training_metrics_give_three_class_and_sleep_wake_rows(tmp_path: Path) -> None:
+    from vigil.ml.sleep import sleep_metrics
+    from vigil.report.report_data import metrics_table_from_json
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 3, size=300)
+    outputs = rng.integers(-128, 128, size=(300, 3)).astype(np.int8)
+    outputs[np.arange(200), labels[:200]] = 127  # two thirds right
+    evaluation = {"protocol": "lso5", "folds": 5, "subjects": 8, **sleep_metrics(labels, outputs)}
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({"evaluation": evaluation}))
+    table = metrics_table_from_json(path, "sleep")
+    three, sleep_wake = table.rows
+    assert three.accuracy == pytest.approx(evaluation["accuracy"]) and three.kappa == pytest.approx(evaluation["kappa"])
+    assert sleep_wake.auc == pytest.approx(evaluation["sleep_wake"]["auc"])
+    assert [c.counts.shape for c in table.confusions] == [(3, 3), (2, 2)] and "0.596" in table.note
+    path.write_text(json.dumps({"evaluation": {"protocol": "lso5"}}))
+    with pytest.raises(VigilError, match="metrics.json:1: expected `vigil train sleep`"):
+        metrics_table_from_json(path, "sleep")

@@ -326,8 +326,8 @@ def demo(name: str, out_dir: Path, skip_training: bool, night_hours: float, echo
     """The built-in demo, end to end (`make demo` runs this):
 
     \b
-    1. train the sleep CNN on synthetic nights and the stress trio on the proposal's HRV file
-       (../shared/data, when beside the checkout; else synthetic stress sessions);
+    1. train the sleep CNN on synthetic nights and the stress trio on synthetic stress sessions
+       (built in; the features are the device twins' integers);
     2. export all four models and the consensus (`vigil export models`) into OUT/models;
     3. build the board's firmware carrying them, boot it, prove the link (echo, flow-controlled
        replay, injected faults, reset);

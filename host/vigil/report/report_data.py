@@ -520,6 +520,8 @@ def metrics_table_from_json(path: Path, task: str) -> MetricsTable:
     report = read_json(path)
     if not isinstance(report, dict):
         raise VigilError(f"{path}:1: expected a JSON object of metrics")
+    if task == "sleep" and isinstance(report.get("evaluation"), dict):
+        return sleep_metrics_table(path, report["evaluation"])
     models = _per_model(report)
     if not models:
         raise VigilError(f"{path}:1: expected per-model metrics (\"models\": {{name: {{accuracy, ...}}}})")
@@ -538,6 +540,24 @@ def metrics_table_from_json(path: Path, task: str) -> MetricsTable:
     detail = ", ".join(f"{k} {report[k]}" for k in ("rows", "folds") if k in report)
     title = f"{task} models, held out" + (f" ({protocol}{', ' + detail if detail else ''})" if protocol else "")
     return MetricsTable(title, task, str(path), protocol, rows, confusions, key=f"{task}_held_out")
+
+
+def sleep_metrics_table(path: Path, ev: dict) -> MetricsTable:
+    """`vigil train sleep`'s held-out evaluation (metrics.json "evaluation"): wake / NREM / REM with macro averages,
+    and wake vs sleep (wake the positive class), each with its confusion matrix."""
+    try:
+        three = {**ev["macro"], "accuracy": ev["accuracy"], "kappa": ev["kappa"], "n": ev["n"]}
+        sw = ev["sleep_wake"]
+        rows = [metrics_row("sleep CNN: wake / NREM / REM (macro)", three, str(path)),
+                metrics_row("sleep CNN: wake vs sleep", {**sw, "n": ev["n"]}, str(path))]
+        confusions = [ConfusionMatrix("wake / NREM / REM", SLEEP_CLASSES, np.asarray(ev["confusion"], dtype=np.int64)),
+                      ConfusionMatrix("sleep / wake", ("sleep", "wake"), np.asarray(sw["confusion"], dtype=np.int64))]
+        note = (f"Wake correct at 90 % sleep correct: {sw['wake_correct_at_90_sleep_correct']:.3f} (Walch et al. "
+                "2019, best sleep/wake model on their PSG data: 0.596 wake at 0.93 sleep).")
+        title = f"sleep CNN, held-out subjects ({ev['protocol']}, {ev['folds']} folds, {ev['subjects']} subjects)"
+    except (KeyError, TypeError) as exc:
+        raise VigilError(f"{path}:1: expected `vigil train sleep`'s evaluation (missing {exc})") from None
+    return MetricsTable(title, "sleep", str(path), ev["protocol"], rows, confusions, note=note, key="sleep_held_out")
 
 
 def _kappa(y: np.ndarray, yhat: np.ndarray, labels: list[int]) -> float | None:
