@@ -9,7 +9,10 @@ $VIGIL_MODELS_DIR):
    percentiles, and the sleep CNN's class shares, for synthetic nights by true stage (vigil.data.synthetic_night,
    "moderate"), the resting wrist of vigil.data.synthetic.synthetic_session, and the daytime activities of
    vigil.data.synthetic_day (seated, walking). The motion limit must sit above seated and below walking.
-2. Per 60-s segment of synthetic PPG (vigil.data.synthetic_ppg, "typical") at each stress level: share of
+2. The motion limit's margins, motion level only, on many more days (MARGIN_SEEDS people, 30 min seated,
+   10 min walking): seated p99 / p99.9 / max, walking min / p1 / p50, and the share of epochs the limit gets
+   wrong (seated above it, walking at or below it).
+3. Per 60-s segment of synthetic PPG (vigil.data.synthetic_ppg, "typical") at each stress level: share of
    segments where the trio is unanimous for stress, where the weighted P(stress) >= the alert probability,
    both, and the weighted P(stress) range of the unanimous ones.
 The figures in model_bundle.ConsensusSettings' docstring and docs/protocol.md come from this script.
@@ -39,6 +42,7 @@ SLEEP_CLASSES = ("wake", "NREM", "REM")
 PERCENTILES = (50, 90, 99)
 STRESS_LEVELS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 1.0)
 PPG_RATE_HZ = 64
+MARGIN_SEEDS = 40
 
 
 def epoch_view(accel: np.ndarray, models: ct.DeviceModels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,6 +83,21 @@ def motion_table(quick: bool, models: ct.DeviceModels) -> list[dict[str, Any]]:
     return rows
 
 
+def margin_table(quick: bool, limit: int) -> dict[str, Any]:
+    seeds = range(MARGIN_SEEDS // 4 if quick else MARGIN_SEEDS)
+    levels = {}
+    for activity, seconds in (("seated", 1800), ("walking", 600)):
+        levels[activity] = np.concatenate([
+            ct.motion_levels(accel_twin.derivative(accel_twin.magnitude(
+                day_accel(seconds, np.random.default_rng(seed), activity)))) for seed in seeds])  # fmt: skip
+    seated, walking = levels["seated"], levels["walking"]
+    return {"limit": limit, "seeds": len(seeds), "seated_epochs": int(len(seated)), "walking_epochs": int(len(walking)),
+            "seated_p99": float(np.percentile(seated, 99)), "seated_p99_9": float(np.percentile(seated, 99.9)),
+            "seated_max": int(seated.max()), "walking_min": int(walking.min()),
+            "walking_p1": float(np.percentile(walking, 1)), "walking_p50": float(np.percentile(walking, 50)),
+            "seated_blocked": float(np.mean(seated > limit)), "walking_passed": float(np.mean(walking <= limit))}  # fmt: skip
+
+
 def stress_table(quick: bool, models: ct.DeviceModels) -> list[dict[str, Any]]:
     seeds = (902, 903) if quick else (902, 903, 904, 905)
     seconds = 600 if quick else 1200
@@ -102,12 +121,18 @@ def stress_table(quick: bool, models: ct.DeviceModels) -> list[dict[str, Any]]:
     return rows
 
 
-def print_tables(motion: list[dict[str, Any]], stress: list[dict[str, Any]], threshold: float) -> None:
+def print_tables(motion: list[dict[str, Any]], margin: dict[str, Any], stress: list[dict[str, Any]],
+                 threshold: float) -> None:  # fmt: skip
     print("motion level per 30-s epoch (milli-g) and the sleep CNN's class")
     print(f"{'source':22s} {'epochs':>6s} {'min':>4s} {'p50':>5s} {'p90':>5s} {'p99':>5s} {'max':>4s}   wake  NREM   REM")
     for r in motion:
         print(f"{r['source']:22s} {r['epochs']:6d} {r['min']:4d} {r['p50']:5.0f} {r['p90']:5.0f} {r['p99']:5.0f} "
               f"{r['max']:4d}   {r['cnn_wake']:.2f}  {r['cnn_NREM']:.2f}  {r['cnn_REM']:.2f}")  # fmt: skip
+    m = margin
+    print(f"\nmotion limit {m['limit']} on {m['seeds']} people: seated ({m['seated_epochs']} epochs) p99 "
+          f"{m['seated_p99']:.0f}, p99.9 {m['seated_p99_9']:.0f}, max {m['seated_max']}, share blocked "
+          f"{m['seated_blocked']:.4f}; walking ({m['walking_epochs']} epochs) min {m['walking_min']}, p1 "
+          f"{m['walking_p1']:.0f}, p50 {m['walking_p50']:.0f}, share let through {m['walking_passed']:.4f}")  # fmt: skip
     print(f"\nstress trio per 60-s segment (alert probability {threshold:.3f})")
     print(f"{'stress':>6s} {'segments':>8s} {'unanimous':>9s} {'>=thr':>6s} {'both':>5s}  weighted of unanimous")
     for r in stress:
@@ -125,12 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     models = ct.DeviceModels.load()
     motion, stress = motion_table(args.quick, models), stress_table(args.quick, models)
+    margin = margin_table(args.quick, models.consensus.motion_limit)
     threshold = models.consensus.threshold_q15 / ct.Q15_ONE
     if args.json:
-        print(json.dumps({"motion": motion, "stress": stress, "alert_probability": threshold,
+        print(json.dumps({"motion": motion, "margin": margin, "stress": stress, "alert_probability": threshold,
                           "motion_limit": models.consensus.motion_limit}, indent=1))  # fmt: skip
     else:
-        print_tables(motion, stress, threshold)
+        print_tables(motion, margin, stress, threshold)
         print(f"\n({time.monotonic() - started:.0f} s; models' motion limit {models.consensus.motion_limit})")
     return 0
 
