@@ -67,7 +67,7 @@ class ConsensusSettings:
     #: "Little motion": the accelerometer's motion level (mean |derivative of |a|| per sample over a 30-s
     #: epoch, milli-g) of every epoch covering the segment is <= this. Measured per epoch
     #: (benchmarks/alert_gating.py): still wrist 3, synthetic nights at most 9; a seated awake person
-    #: fidgeting (vigil.data.synthetic_day "seated", 2400 epochs of 40 people) p50 7 / p99 18 / max 28;
+    #: fidgeting (vigil.data.synthetic_day "seated", 2400 epochs of 40 people) p99 18 / p99.9 23 / max 28;
     #: walking (800 epochs) min 35 / p1 38 / p50 69. 30 lets every seated epoch through and blocks every
     #: walking one (where wrist PPG is unreliable).
     motion_limit: int = 30
