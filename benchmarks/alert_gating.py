@@ -95,7 +95,8 @@ def margin_table(quick: bool, limit: int) -> dict[str, Any]:
             "seated_p99": float(np.percentile(seated, 99)), "seated_p99_9": float(np.percentile(seated, 99.9)),
             "seated_max": int(seated.max()), "walking_min": int(walking.min()),
             "walking_p1": float(np.percentile(walking, 1)), "walking_p50": float(np.percentile(walking, 50)),
-            "seated_blocked": float(np.mean(seated > limit)), "walking_passed": float(np.mean(walking <= limit))}  # fmt: skip
+            "seated_blocked": float(np.mean(seated > limit)),
+            "walking_passed": float(np.mean(walking <= limit))}  # fmt: skip
 
 
 def stress_table(quick: bool, models: ct.DeviceModels) -> list[dict[str, Any]]:
@@ -124,7 +125,8 @@ def stress_table(quick: bool, models: ct.DeviceModels) -> list[dict[str, Any]]:
 def print_tables(motion: list[dict[str, Any]], margin: dict[str, Any], stress: list[dict[str, Any]],
                  threshold: float) -> None:  # fmt: skip
     print("motion level per 30-s epoch (milli-g) and the sleep CNN's class")
-    print(f"{'source':22s} {'epochs':>6s} {'min':>4s} {'p50':>5s} {'p90':>5s} {'p99':>5s} {'max':>4s}   wake  NREM   REM")
+    print(f"{'source':22s} {'epochs':>6s} {'min':>4s} {'p50':>5s} {'p90':>5s} {'p99':>5s} {'max':>4s}"
+          "   wake  NREM   REM")
     for r in motion:
         print(f"{r['source']:22s} {r['epochs']:6d} {r['min']:4d} {r['p50']:5.0f} {r['p90']:5.0f} {r['p99']:5.0f} "
               f"{r['max']:4d}   {r['cnn_wake']:.2f}  {r['cnn_NREM']:.2f}  {r['cnn_REM']:.2f}")  # fmt: skip
@@ -132,7 +134,8 @@ def print_tables(motion: list[dict[str, Any]], margin: dict[str, Any], stress: l
     print(f"\nmotion limit {m['limit']} on {m['seeds']} people: seated ({m['seated_epochs']} epochs) p99 "
           f"{m['seated_p99']:.0f}, p99.9 {m['seated_p99_9']:.0f}, max {m['seated_max']}, share blocked "
           f"{m['seated_blocked']:.4f}; walking ({m['walking_epochs']} epochs) min {m['walking_min']}, p1 "
-          f"{m['walking_p1']:.0f}, p50 {m['walking_p50']:.0f}, share let through {m['walking_passed']:.4f}")  # fmt: skip
+          f"{m['walking_p1']:.0f}, p50 {m['walking_p50']:.0f}, "
+          f"share let through {m['walking_passed']:.4f}")  # fmt: skip
     print(f"\nstress trio per 60-s segment (alert probability {threshold:.3f})")
     print(f"{'stress':>6s} {'segments':>8s} {'unanimous':>9s} {'>=thr':>6s} {'both':>5s}  weighted of unanimous")
     for r in stress:

@@ -101,8 +101,8 @@ def test_walking_blocks_the_alert_on_little_motion(link: Link, models: ct.Device
 
 
 @pytest.mark.parametrize("signal", ["flat", "clipped"])
-def test_a_flat_or_clipped_ppg_blocks_the_alert_on_features_valid(link: Link, models: ct.DeviceModels,
-                                                                  stressed: Recording, signal: str) -> None:  # fmt: skip
+def test_a_flat_or_clipped_ppg_fails_features_valid(link: Link, models: ct.DeviceModels, stressed: Recording,
+                                                    signal: str) -> None:  # fmt: skip
     ppg = np.asarray(stressed.ppg)
     mid = int(np.median(ppg))
     bad = np.full_like(ppg, mid) if signal == "flat" else np.clip(ppg, mid - 5, mid + 5)  # a railed front end
