@@ -645,7 +645,8 @@ def export_nn(model: Path, name: str, out_dir: Path, as_json: bool) -> None:
               help="Alert threshold on the weighted P(stress) (default: OUT/manifest.json's, else 0.6).")  # fmt: skip
 @click.option("--motion-limit", type=int, default=None,
               help="Largest motion level (mean |accel derivative| per sample, milli-g) still 'little motion' "
-                   "(default: OUT/manifest.json's, else 40).")  # fmt: skip
+                   "(default: OUT/manifest.json's, else 30: above a seated person's fidgeting, "
+                   "below walking; benchmarks/alert_gating.py).")  # fmt: skip
 @click.option("--check", is_flag=True, help="Regenerate in memory only; exit 1 if any file of OUT differs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the stale/written files and model hashes as JSON.")
 def export_models(sleep_dir: Path | None, stress_dir: Path | None, out_dir: Path, alert_probability: float | None,

@@ -1,0 +1,112 @@
+"""The local consensus's alert on the native board, where it fires and where each gate blocks it: a stressed awake
+seated person alerts; a relaxed one does not; the same stressed PPG under a sleeping wrist fails "awake", under a
+walking wrist "little motion", and a flat PPG fails "features valid". Every SLEEP and STRESS record the device
+sends equals its twin (vigil.ml.consensus_twin), field for field; the reason bits asserted are the twin's too."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+from vigil.data.recording import Recording
+from vigil.data.synthetic_day import day_accel, synthetic_day
+from vigil.data.synthetic_night import synthetic_night
+from vigil.device import board as boards
+from vigil.device.link import Link
+from vigil.ml import consensus_twin as ct
+from vigil.replay import replay
+from vigil.verify import check_models, twin_outputs
+
+pytestmark = pytest.mark.board
+
+SECONDS = 360  # 6 segments: the device sends 5 STRESS records (the last one's context comes after the end)
+PPG_RATE_HZ = 64
+STRESSED_SEED, RELAXED_SEED = 12, 903  # benchmarks/alert_gating.py: stress 1.0 is unanimous on 2/3 of segments
+NIGHT_SEED, NIGHT_FROM_EPOCH = 901, 120  # the 3-h night's epochs 120-131 are all NREM (checked below)
+MIN_STRESSED_ALERTS = 3
+# what a segment's context must hold for the alert beside the trio: every gate this file exercises
+CONTEXT_BITS = ct.REASON_FEATURES_VALID | ct.REASON_CONTEXT_KNOWN | ct.REASON_AWAKE | ct.REASON_LITTLE_MOTION
+
+
+@pytest.fixture(scope="module")
+def models() -> ct.DeviceModels:
+    return ct.DeviceModels.load()
+
+
+@pytest.fixture(scope="module")
+def link(models: ct.DeviceModels) -> Iterator[Link]:
+    with boards.running_board("native") as proc, Link.open(proc.port) as lnk:
+        check_models(lnk.request_hello(), models.hashes)  # the firmware carries the twin's models (motion limit)
+        yield lnk
+
+
+@pytest.fixture(scope="module")
+def stressed() -> Recording:
+    return synthetic_day(SECONDS, STRESSED_SEED, "seated", stress=1.0, ppg_rate_hz=PPG_RATE_HZ)
+
+
+def with_accel(rec: Recording, accel: np.ndarray) -> Recording:
+    return Recording.from_arrays(accel=accel, ppg=rec.ppg, ppg_rate_hz=PPG_RATE_HZ)
+
+
+def device_stress_records(link: Link, rec: Recording, models: ct.DeviceModels) -> list[dict[str, int]]:
+    """The device's STRESS records for ``rec``, after checking its SLEEP and STRESS records equal the twin's."""
+    got = replay(link, rec, trace=False)
+    twin = twin_outputs(rec, PPG_RATE_HZ, models)
+    assert got.errors == []
+    assert got.sleep == twin.sleep
+    assert got.stress == twin.stress
+    assert len(got.stress) == SECONDS // 60 - 1
+    return got.stress
+
+
+def test_a_stressed_awake_seated_person_gets_alerts(link: Link, models: ct.DeviceModels, stressed: Recording) -> None:
+    records = device_stress_records(link, stressed, models)
+    assert all(r["reasons"] & CONTEXT_BITS == CONTEXT_BITS for r in records)  # awake, still, clean signal
+    alerts = [r for r in records if r["alert"]]
+    assert len(alerts) >= MIN_STRESSED_ALERTS
+    assert all(r["reasons"] == ct.REASON_ALL and r["weighted_q15"] >= models.consensus.threshold_q15 for r in alerts)
+    # a record without alert failed on the trio only (not unanimous), never on the context
+    assert all(not r["reasons"] & ct.REASON_UNANIMOUS for r in records if not r["alert"])
+
+
+def test_a_relaxed_awake_seated_person_gets_none(link: Link, models: ct.DeviceModels) -> None:
+    records = device_stress_records(link, synthetic_day(SECONDS, RELAXED_SEED, "seated", ppg_rate_hz=PPG_RATE_HZ),
+                                    models)  # fmt: skip
+    assert all(r["reasons"] & CONTEXT_BITS == CONTEXT_BITS for r in records)
+    assert all(r["alert"] == 0 and r["decision"] == 0 and r["votes"] == 0 for r in records)
+
+
+def test_a_sleeping_wrist_blocks_the_alert_on_awake(link: Link, models: ct.DeviceModels, stressed: Recording) -> None:
+    night = synthetic_night(hours=3.0, seed=NIGHT_SEED, difficulty="moderate")
+    epochs = slice(NIGHT_FROM_EPOCH, NIGHT_FROM_EPOCH + SECONDS // 30)
+    assert set(np.asarray(night.sleep_labels)[epochs].tolist()) == {1}  # NREM throughout
+    samples = slice(epochs.start * 30 * 50, epochs.stop * 30 * 50)
+    records = device_stress_records(link, with_accel(stressed, night.accel[samples]), models)
+    awake = twin_outputs(stressed, PPG_RATE_HZ, models).stress
+    for asleep, seated in zip(records, awake, strict=True):
+        assert asleep["features_crc"] == seated["features_crc"]  # the same PPG: the same trio verdict
+        assert asleep["reasons"] == seated["reasons"] & ~ct.REASON_AWAKE and asleep["alert"] == 0
+    assert any(r["reasons"] == ct.REASON_ALL & ~ct.REASON_AWAKE for r in records)  # only "awake" kept them silent
+
+
+def test_walking_blocks_the_alert_on_little_motion(link: Link, models: ct.DeviceModels, stressed: Recording) -> None:
+    walking = day_accel(SECONDS, np.random.default_rng(STRESSED_SEED), "walking")
+    records = device_stress_records(link, with_accel(stressed, walking), models)
+    assert all(r["motion"] > models.consensus.motion_limit and r["alert"] == 0 for r in records)
+    assert all(not r["reasons"] & ct.REASON_LITTLE_MOTION and r["reasons"] & ct.REASON_AWAKE for r in records)
+    assert any(r["reasons"] == ct.REASON_ALL & ~ct.REASON_LITTLE_MOTION for r in records)
+
+
+@pytest.mark.parametrize("signal", ["flat", "clipped"])
+def test_a_flat_or_clipped_ppg_fails_features_valid(link: Link, models: ct.DeviceModels, stressed: Recording,
+                                                    signal: str) -> None:  # fmt: skip
+    ppg = np.asarray(stressed.ppg)
+    mid = int(np.median(ppg))
+    bad = np.full_like(ppg, mid) if signal == "flat" else np.clip(ppg, mid - 5, mid + 5)  # a railed front end
+    rec = Recording.from_arrays(accel=stressed.accel, ppg=bad, ppg_rate_hz=PPG_RATE_HZ)
+    records = device_stress_records(link, rec, models)
+    assert all(not r["reasons"] & ct.REASON_FEATURES_VALID and r["alert"] == 0 for r in records)
+    assert all(r["reasons"] & ct.REASON_AWAKE and r["reasons"] & ct.REASON_LITTLE_MOTION for r in records)

@@ -1,0 +1,56 @@
+"""vigil.data.synthetic_day: reproducible, and the activities land where the alert's gating needs them — a seated
+person under the committed motion limit and classed awake by the sleep CNN, a walking one above the limit
+(floors and ceilings from benchmarks/alert_gating.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vigil.data.synthetic_day import ACTIVITIES, day_accel, synthetic_day
+from vigil.dsp import accel as accel_twin
+from vigil.dsp import stft as stft_twin
+from vigil.dsp.epoch_image import epoch_images
+from vigil.errors import VigilError
+from vigil.ml import consensus_twin as ct
+
+SEEDS = range(8)
+
+
+def levels(activity: str, seconds: float, seed: int) -> np.ndarray:
+    acc = day_accel(seconds, np.random.default_rng(seed), activity)
+    return ct.motion_levels(accel_twin.derivative(accel_twin.magnitude(acc)))
+
+
+def test_same_arguments_same_samples_and_a_documented_shape() -> None:
+    a, b = synthetic_day(120, 3, "seated", stress=0.5), synthetic_day(120, 3, "seated", stress=0.5)
+    assert np.array_equal(a.accel, b.accel) and np.array_equal(a.ppg, b.ppg)
+    assert a.accel.shape == (6000, 3) and a.accel.dtype == np.int16 and len(a.ppg) == 120 * 64
+    assert not np.array_equal(a.accel, synthetic_day(120, 4, "seated").accel)
+    bare = synthetic_day(60, 1, "walking", ppg_rate_hz=None)
+    assert len(bare.ppg) == 0 and bare.meta["source"]["activity"] == "walking"
+    assert set(ACTIVITIES) == {"seated", "walking"}
+
+
+def test_bad_arguments_say_what_was_expected() -> None:
+    with pytest.raises(VigilError, match="activity 'running': expected one of seated, walking"):
+        day_accel(60, np.random.default_rng(0), "running")
+    with pytest.raises(VigilError, match="PPG rate 50 Hz"):
+        synthetic_day(60, 0, ppg_rate_hz=50)
+
+
+def test_seated_stays_under_the_motion_limit_and_walking_goes_above() -> None:
+    limit = ct.DeviceModels.load().consensus.motion_limit
+    seated = np.concatenate([levels("seated", 900, seed) for seed in SEEDS])
+    walking = np.concatenate([levels("walking", 300, seed) for seed in SEEDS])
+    assert seated.max() <= limit and np.median(seated) >= 4  # fidgeting: above a still wrist's 3
+    assert walking.min() > limit and np.median(walking) >= 2 * limit
+
+
+def test_the_sleep_cnn_says_a_seated_person_is_awake() -> None:
+    models = ct.DeviceModels.load()
+    for seed in (0, 1):
+        deriv = accel_twin.derivative(accel_twin.magnitude(day_accel(600, np.random.default_rng(seed), "seated")))
+        records = ct.sleep_records(epoch_images(stft_twin.stft_columns(deriv)), ct.motion_levels(deriv), models)
+        wake = np.mean([r.cls == 0 for r in records])
+        assert len(records) >= 16 and wake >= 0.9, (seed, wake)
