@@ -190,8 +190,8 @@ def demo_recordings(s: DemoSettings) -> dict[str, Recording]:
 
     Both sessions are an awake person seated (vigil.data.synthetic_day): a resting wrist looks asleep to the
     sleep CNN, which blocks the alert. The stressed one is at stress 1.0: benchmarks/alert_gating.py shows the
-    trio unanimous on none of the segments at 0.9 and on two thirds at 1.0 (stress_seed 902: 9 alerts in 11
-    records); the relaxed one shows none."""
+    committed trio (trained on the proposal's data) unanimous on none of the segments at 0.9 and on two thirds at
+    1.0; the relaxed one shows none."""
     from vigil.data.synthetic_day import synthetic_day
     from vigil.data.synthetic_night import synthetic_night
 
