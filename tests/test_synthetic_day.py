@@ -54,3 +54,20 @@ def test_the_sleep_cnn_says_a_seated_person_is_awake() -> None:
         records = ct.sleep_records(epoch_images(stft_twin.stft_columns(deriv)), ct.motion_levels(deriv), models)
         wake = np.mean([r.cls == 0 for r in records])
         assert len(records) >= 16 and wake >= 0.9, (seed, wake)
+
+
+def test_synth_command_writes_the_day_generator_s_recording(tmp_path) -> None:
+    import numpy as np
+    from click.testing import CliRunner
+
+    from vigil.cli import cli
+    from vigil.data.recording import Recording
+    from vigil.data.synthetic_day import synthetic_day
+
+    out = tmp_path / "seated.vrec"
+    result = CliRunner().invoke(cli, ["synth", "--activity", "seated", "--stress", "1", "--seconds", "90",
+                                      "--seed", "4", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rec, want = Recording.load(out), synthetic_day(90.0, 4, "seated", stress=1.0)
+    np.testing.assert_array_equal(rec.accel, want.accel)
+    np.testing.assert_array_equal(rec.ppg, want.ppg)

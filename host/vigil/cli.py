@@ -534,14 +534,19 @@ def print_verify(report: dict, name: str) -> None:
 @click.option("--night", is_flag=True, help="A whole night instead: hypnogram (wake / NREM / REM per 30-s epoch, "
               "stored as sleep labels) and the wrist movement it makes; PPG relaxed. Length from --hours.")  # fmt: skip
 @click.option("--hours", type=float, default=8.0, show_default=True, help="With --night: hours in bed.")
+@click.option("--activity", type=click.Choice(["resting", "seated", "walking"]), default="resting", show_default=True,
+              help="The wrist's movement: resting (quiet and restless periods, looks asleep to the sleep CNN), "
+                   "seated (an awake person fidgeting: what the stress alert is made for) or walking (too much "
+                   "motion: the alert is blocked).")  # fmt: skip
 def synth(out: Path, seconds: float, seed: int, ppg_rate: str, stress: float, difficulty: str, night: bool,
-          hours: float) -> None:  # fmt: skip
+          hours: float, activity: str) -> None:  # fmt: skip
     """Write a built-in synthetic session (wrist accelerometer + PPG) as a recording, e.g.
     for `vigil verify` with no real data at hand; with --night a labelled night in bed, e.g. to replay
     through a board or to check the sleep CNN.
 
     \b
     Example: vigil synth --out session.vrec --seconds 300
+             vigil synth --activity seated --stress 1 --seconds 720 --out stressed.vrec
              vigil synth --night --hours 7.5 --difficulty moderate --ppg-rate none --out night.vrec"""
     rate = None if ppg_rate == "none" else int(ppg_rate)
     if night:
@@ -554,9 +559,14 @@ def synth(out: Path, seconds: float, seed: int, ppg_rate: str, stress: float, di
         epochs = ", ".join(f"{k} {v}" for k, v in counts.items())
         click.echo(f"wrote {out}: {rec.accel_seconds:g} s night, accelerometer 50 Hz{ppg_note}, epochs {epochs}")
         return
-    from vigil.data.synthetic import synthetic_session
+    if activity == "resting":
+        from vigil.data.synthetic import synthetic_session
 
-    rec = synthetic_session(seconds, seed, rate, stress, difficulty)
+        rec = synthetic_session(seconds, seed, rate, stress, difficulty)
+    else:
+        from vigil.data.synthetic_day import synthetic_day
+
+        rec = synthetic_day(seconds, seed, activity, stress=stress, ppg_rate_hz=rate, difficulty=difficulty)
     rec.save(out)
     click.echo(f"wrote {out}: {seconds:g} s, accelerometer 50 Hz" + ("" if ppg_rate == "none" else f", PPG {ppg_rate} Hz"))
 
