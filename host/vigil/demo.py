@@ -105,7 +105,7 @@ def train_models(s: DemoSettings, paths: DemoPaths, console: Console, progress: 
     # the replayed sessions are synthetic, so the trio learns from synthetic people too (others than the replayed
     # ones); the proposal's file trains the committed models/ and is compared in `vigil train stress`
     data = "synthetic"
-    console.print("[bold]training the stress trio[/] on synthetic stress sessions (PPG through the device's twin)")
+    console.print("[bold]training the stress trio[/] on synthetic stress sessions (twin features)")
     stress_data = load_stress_data(data, seed=s.seed)
     protocol = "loso"
     _, stress_metrics = train_stress_folder(stress_data, paths.stress, protocol, s.seed, s.stress_nn_epochs,
