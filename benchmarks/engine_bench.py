@@ -66,11 +66,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", choices=sorted(TARGET), help="run one model (the engine code size is printed too)")
     args = parser.parse_args()
     rows = {}
     with contextlib.redirect_stdout(sys.stderr):  # the converter prints; --json output must stay clean
         built = models()
     for name, model in built.items():
+        if args.only and name != args.only:
+            continue
         r = engine_check(model, "vwrist", samples=args.samples)
         rows[name] = {k: r[k] for k in ("mismatches", "macs", "arena_bytes", "weight_bytes", "flash_bytes",
                                          "instructions_per_inference", "instructions_per_mac")}  # fmt: skip

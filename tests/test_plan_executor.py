@@ -273,7 +273,7 @@ def run_runner(exe: Path, xs: np.ndarray, out_shape: tuple[int, ...]) -> np.ndar
 def test_plan_executor_bit_exact(name: str, mode: str, dot: str, cases: dict, tmp_path: Path) -> None:
     model, xs, expected = cases[name]
     fancy = mode != "plain"
-    plan = compile_plan(graph_rewrite.rewrite(read_tflite(model)), fuse_pool=fancy, overlap=fancy)
+    plan = compile_plan(graph_rewrite.rewrite(read_tflite(model)), fuse_pool=fancy, overlap=fancy, small_fc=fancy)
     assert EXPECTED_OPS.get(name, set()) <= set(plan.op_names())
     defines = ["-DNN_EMULATE_DSP"] if dot == "emulated_dsp" else []
     exe = build_runner(name, plan, model, tmp_path, defines)

@@ -41,8 +41,9 @@ class EngineBuild:
 
 
 def compile_model(model_bytes: bytes) -> Plan:
-    """The plan the engine runs: fused conv+pool and in-place rows where the planner finds them."""
-    return compile_plan(rewrite(read_tflite(model_bytes)), fuse_pool=True, overlap=True)
+    """The plan the engine runs: fused conv+pool, in-place rows where the planner finds them, and the small-layer
+    FULLY_CONNECTED kernel where it is exact."""
+    return compile_plan(rewrite(read_tflite(model_bytes)), fuse_pool=True, overlap=True, small_fc=True)
 
 
 def engine_model_header(plan: Plan, model_hash: bytes) -> str:

@@ -190,6 +190,10 @@ nn_status nn_plan_run_op(const nn_op *op, uint8_t *arena)
         }
         return NN_OK;
     case NN_OP_FULLY_CONNECTED: {
+        if (op->fc_small != NULL) { /* NN_FC_WEIGHTS_SMALL: the parameters are const data in the plan */
+            nn_fully_connected_s8_small(op->fc_small, in, out);
+            return NN_OK;
+        }
         const nn_fully_connected_params_t p = {
             .input_offset = -(int32_t)op->in_zp, .filter_offset = 0, .output_offset = op->out_zp,
             .activation_min = op->act_min, .activation_max = op->act_max,
