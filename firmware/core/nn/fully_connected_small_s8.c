@@ -33,62 +33,103 @@ static inline int32_t smmulr(int32_t a, int32_t b)
 }
 #endif
 
+/* The widened input: x[2k] = bytes {4k, 4k + 2}, x[2k + 1] = bytes {4k + 1, 4k + 3}, as int16 pairs. Written out
+ * per word (not as a loop) so that, inlined with a constant word count, x lives in registers. */
+typedef struct widened {
+    uint32_t x[NN_FC_SMALL_MAX_INPUTS / 2];
+} widened_t;
+
 #if NN_DOT_FOUR_LANES
-/* Input word k widened: x[2k] = bytes {0, 2}, x[2k + 1] = bytes {1, 3}, as int16 pairs. */
-static inline void widen_input(const int8_t *input, int words, uint32_t *x)
+/* the next two words of a record, *row moved past them: one LDRD with post-increment */
+static inline void next_pair(const int8_t **row, uint32_t *a, uint32_t *b)
 {
-    for (int k = 0; k < words; k++) {
-        uint32_t w;
-        memcpy(&w, input + 4 * k, sizeof w); /* word-aligned: one LDR */
-        x[2 * k] = nn_sxtb16(w);
-        x[2 * k + 1] = nn_sxtb16_ror8(w);
-    }
+    nn_load_word_pair(row, a, b);
 }
 
-static inline int32_t row_dot(const int32_t *row, int words, const uint32_t *x)
+static inline void widen_word(const int8_t *input, int k, widened_t *w)
 {
-    int32_t acc = row[0];
-    for (int k = 0; k < 2 * words; k++) {
-        acc = nn_smlad(x[k], (uint32_t)row[NN_FC_SMALL_HEAD_WORDS + k], acc);
-    }
-    return acc;
+    uint32_t v;
+    memcpy(&v, input + 4 * k, sizeof v); /* word-aligned: one LDR */
+    w->x[2 * k] = nn_sxtb16(v);
+    w->x[2 * k + 1] = nn_sxtb16_ror8(v);
+}
+
+/* acc += x[2k] . pair0 + x[2k+1] . pair1 for the next two weight words of the record; *row moves past them */
+static inline int32_t dot_word(const int8_t **row, const widened_t *w, int k, int32_t acc)
+{
+    uint32_t pair0, pair1;
+    next_pair(row, &pair0, &pair1);
+    return nn_smlad(w->x[2 * k + 1], pair1, nn_smlad(w->x[2 * k], pair0, acc));
 }
 #else
-/* The portable form: the same sum, one product at a time from the int16 halves of the weight words. */
-static inline void widen_input(const int8_t *input, int words, uint32_t *x)
+/* The portable form: the same sums, one product at a time from the int16 halves. */
+static inline void next_pair(const int8_t **row, uint32_t *a, uint32_t *b)
 {
-    for (int k = 0; k < words; k++) {
-        const int8_t *b = input + 4 * k;
-        x[2 * k] = (uint32_t)(uint16_t)(int16_t)b[0] | (uint32_t)(uint16_t)(int16_t)b[2] << 16;
-        x[2 * k + 1] = (uint32_t)(uint16_t)(int16_t)b[1] | (uint32_t)(uint16_t)(int16_t)b[3] << 16;
-    }
+    memcpy(a, *row, sizeof *a);
+    memcpy(b, *row + 4, sizeof *b);
+    *row += 8;
 }
 
-static inline int32_t row_dot(const int32_t *row, int words, const uint32_t *x)
+static inline uint32_t pair16(int8_t lo, int8_t hi)
 {
-    int32_t acc = row[0];
-    for (int k = 0; k < 2 * words; k++) {
-        const uint32_t w = (uint32_t)row[NN_FC_SMALL_HEAD_WORDS + k];
-        acc += (int32_t)(int16_t)(x[k] & 0xFFFFu) * (int16_t)(w & 0xFFFFu) +
-               (int32_t)(int16_t)(x[k] >> 16) * (int16_t)(w >> 16);
-    }
-    return acc;
+    return (uint32_t)(uint16_t)(int16_t)lo | (uint32_t)(uint16_t)(int16_t)hi << 16;
+}
+
+static inline void widen_word(const int8_t *input, int k, widened_t *w)
+{
+    const int8_t *b = input + 4 * k;
+    w->x[2 * k] = pair16(b[0], b[2]);
+    w->x[2 * k + 1] = pair16(b[1], b[3]);
+}
+
+static inline int32_t dot_pair(uint32_t x, uint32_t p)
+{
+    return (int32_t)(int16_t)(x & 0xFFFFu) * (int16_t)(p & 0xFFFFu) + (int32_t)(int16_t)(x >> 16) * (int16_t)(p >> 16);
+}
+
+static inline int32_t dot_word(const int8_t **row, const widened_t *w, int k, int32_t acc)
+{
+    uint32_t pair0, pair1;
+    next_pair(row, &pair0, &pair1);
+    return acc + dot_pair(w->x[2 * k], pair0) + dot_pair(w->x[2 * k + 1], pair1);
 }
 #endif
 
-/* All rows of a layer whose input is `words` words long; inlined with a constant `words`, so x stays in
- * registers and the dot product is unrolled. */
+/* All rows of a layer whose input is `words` words long; inlined with a constant `words` (every `words > k`
+ * test folds away). */
 static inline void small_rows(const nn_fc_small_params_t *p, const int8_t *input, int8_t *output, int words)
 {
-    uint32_t x[NN_FC_SMALL_MAX_INPUTS / 2];
-    widen_input(input, words, x);
+    widened_t w = {{0}}; /* every lane the layer reads is set below; the rest quiets -Wmaybe-uninitialized */
+    widen_word(input, 0, &w);
+    if (words > 1) {
+        widen_word(input, 1, &w);
+    }
+    if (words > 2) {
+        widen_word(input, 2, &w);
+    }
+    if (words > 3) {
+        widen_word(input, 3, &w);
+    }
     const int32_t lo = p->activation_min, hi = p->activation_max;
-    const int32_t *row = p->rows;
+    const int8_t *row = (const int8_t *)(const void *)p->rows;
     int8_t *const end = output + p->output_c;
-    for (int8_t *out = output; out != end; out++, row += NN_FC_SMALL_ROW_WORDS(words)) {
-        const int32_t h = smmulr(row_dot(row, words, x), row[1]);
+    for (int8_t *out = output; out != end; out++) {
+        uint32_t bias2, mult, rounding, shift;
+        next_pair(&row, &bias2, &mult);
+        next_pair(&row, &rounding, &shift);
+        int32_t acc = dot_word(&row, &w, 0, (int32_t)bias2);
+        if (words > 1) {
+            acc = dot_word(&row, &w, 1, acc);
+        }
+        if (words > 2) {
+            acc = dot_word(&row, &w, 2, acc);
+        }
+        if (words > 3) {
+            acc = dot_word(&row, &w, 3, acc);
+        }
+        const int32_t h = smmulr(acc, (int32_t)mult);
         /* h >> 31 is -1 for h < 0: ties go away from zero (TFLM's RoundingDivideByPOT) */
-        int32_t v = (h + row[2] + (h >> 31)) >> row[3];
+        int32_t v = (h + (int32_t)rounding + (h >> 31)) >> shift;
         v = v < lo ? lo : v;
         *out = (int8_t)(v > hi ? hi : v);
     }
