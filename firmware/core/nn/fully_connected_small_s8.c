@@ -54,12 +54,9 @@ static inline void widen_word(const int8_t *input, int k, widened_t *w)
     w->x[2 * k + 1] = nn_sxtb16_ror8(v);
 }
 
-/* acc += x[2k] . pair0 + x[2k+1] . pair1 for the next two weight words of the record; *row moves past them */
-static inline int32_t dot_word(const int8_t **row, const widened_t *w, int k, int32_t acc)
+static inline int32_t smlad_pair(uint32_t x, uint32_t weights, int32_t acc)
 {
-    uint32_t pair0, pair1;
-    next_pair(row, &pair0, &pair1);
-    return nn_smlad(w->x[2 * k + 1], pair1, nn_smlad(w->x[2 * k], pair0, acc));
+    return nn_smlad(x, weights, acc);
 }
 #else
 /* The portable form: the same sums, one product at a time from the int16 halves. */
@@ -87,16 +84,20 @@ static inline int32_t dot_pair(uint32_t x, uint32_t p)
     return (int32_t)(int16_t)(x & 0xFFFFu) * (int16_t)(p & 0xFFFFu) + (int32_t)(int16_t)(x >> 16) * (int16_t)(p >> 16);
 }
 
-static inline int32_t dot_word(const int8_t **row, const widened_t *w, int k, int32_t acc)
+static inline int32_t smlad_pair(uint32_t x, uint32_t weights, int32_t acc)
 {
-    uint32_t pair0, pair1;
-    next_pair(row, &pair0, &pair1);
-    return acc + dot_pair(w->x[2 * k], pair0) + dot_pair(w->x[2 * k + 1], pair1);
+    return acc + dot_pair(x, weights);
 }
 #endif
 
+/* One record's words (nn_kernels.h), in the order they are used, loaded two at a time (one LDRD each) just
+ * before use so that few registers are live at once. */
+typedef struct record {
+    uint32_t word[NN_FC_SMALL_ROW_WORDS(NN_FC_SMALL_MAX_INPUTS / 4)];
+} record_t;
+
 /* All rows of a layer whose input is `words` words long; inlined with a constant `words` (every `words > k`
- * test folds away). */
+ * test folds away, the loops over words are unrolled by hand). */
 static inline void small_rows(const nn_fc_small_params_t *p, const int8_t *input, int8_t *output, int words)
 {
     widened_t w = {{0}}; /* every lane the layer reads is set below; the rest quiets -Wmaybe-uninitialized */
@@ -113,23 +114,32 @@ static inline void small_rows(const nn_fc_small_params_t *p, const int8_t *input
     const int32_t lo = p->activation_min, hi = p->activation_max;
     const int8_t *row = (const int8_t *)(const void *)p->rows;
     int8_t *const end = output + p->output_c;
+    const int m = 2 * words + 1; /* record: [0] bias, [1..2w] weights, [m] multiplier, [m+1] rounding, [m+2] shift */
     for (int8_t *out = output; out != end; out++) {
-        uint32_t bias2, mult, rounding, shift;
-        next_pair(&row, &bias2, &mult);
-        next_pair(&row, &rounding, &shift);
-        int32_t acc = dot_word(&row, &w, 0, (int32_t)bias2);
+        record_t r;
+        next_pair(&row, &r.word[0], &r.word[1]);
+        int32_t acc = smlad_pair(w.x[0], r.word[1], (int32_t)r.word[0]);
+        next_pair(&row, &r.word[2], &r.word[3]);
+        acc = smlad_pair(w.x[1], r.word[2], acc);
         if (words > 1) {
-            acc = dot_word(&row, &w, 1, acc);
+            acc = smlad_pair(w.x[2], r.word[3], acc);
+            next_pair(&row, &r.word[4], &r.word[5]);
+            acc = smlad_pair(w.x[3], r.word[4], acc);
         }
         if (words > 2) {
-            acc = dot_word(&row, &w, 2, acc);
+            acc = smlad_pair(w.x[4], r.word[5], acc);
+            next_pair(&row, &r.word[6], &r.word[7]);
+            acc = smlad_pair(w.x[5], r.word[6], acc);
         }
         if (words > 3) {
-            acc = dot_word(&row, &w, 3, acc);
+            acc = smlad_pair(w.x[6], r.word[7], acc);
+            next_pair(&row, &r.word[8], &r.word[9]);
+            acc = smlad_pair(w.x[7], r.word[8], acc);
         }
-        const int32_t h = smmulr(acc, (int32_t)mult);
+        next_pair(&row, &r.word[m + 1], &r.word[m + 2]);
+        const int32_t h = smmulr(acc, (int32_t)r.word[m]);
         /* h >> 31 is -1 for h < 0: ties go away from zero (TFLM's RoundingDivideByPOT) */
-        int32_t v = (h + (int32_t)rounding + (h >> 31)) >> shift;
+        int32_t v = (h + (int32_t)r.word[m + 1] + (h >> 31)) >> r.word[m + 2];
         v = v < lo ? lo : v;
         *out = (int8_t)(v > hi ? hi : v);
     }

@@ -166,17 +166,17 @@ def fold_fc_input_offset(weights: np.ndarray, bias: np.ndarray, in_zp: int, wher
 
 
 #: NN_FC_WEIGHTS_SMALL (nn_kernels.h): layers of at most this many inputs, four per word, records of
-#: FC_SMALL_HEAD_WORDS + 2 words per four inputs per output row.
+#: FC_SMALL_CHANNEL_WORDS + 2 words per four inputs per output row.
 FC_WEIGHTS_SMALL = 2
 FC_SMALL_MAX_INPUTS = 16
-FC_SMALL_HEAD_WORDS = 4
+FC_SMALL_CHANNEL_WORDS = 4
 
 
 def fc_small_rows(weights: np.ndarray, bias: np.ndarray, in_zp: int, multipliers: np.ndarray, shifts: np.ndarray,
                   out_zp: int) -> np.ndarray | None:
     """(out, in) int8 weights and TFLM's per-channel requantization → the NN_FC_WEIGHTS_SMALL records
-    (nn_kernels.h), (out, FC_SMALL_HEAD_WORDS + 2 * ceil(in / 4)) int32: [2 * folded bias, multiplier,
-    2^(e-1) + out_zp * 2^e, e, then per four inputs the doubled weights as int16 pairs {w0, w2}, {w1, w3}].
+    (nn_kernels.h), (out, FC_SMALL_CHANNEL_WORDS + 2 * ceil(in / 4)) int32: [2 * folded bias, per four inputs the
+    doubled weights as int16 pairs {w0, w2}, {w1, w3}, multiplier, 2^(e-1) + out_zp * 2^e, e].
 
     None when the kernel's arithmetic would not be exact for every int8 input: more than FC_SMALL_MAX_INPUTS
     inputs, a channel without a right shift (e = -shift must be in [1, 31]), |2 * acc| reaching 2^31, or
@@ -198,8 +198,8 @@ def fc_small_rows(weights: np.ndarray, bias: np.ndarray, in_zp: int, multipliers
     padded[:, :n_in] = 2 * w
     lanes = (padded & 0xFFFF).reshape(n_out, words, 4)
     pairs = np.stack([lanes[..., 0] | lanes[..., 2] << 16, lanes[..., 1] | lanes[..., 3] << 16], axis=-1)
-    head = np.stack([2 * folded, np.asarray(multipliers, dtype=np.int64), rounding, e], axis=1)
-    rows = np.concatenate([head, pairs.reshape(n_out, 2 * words)], axis=1)
+    tail = np.stack([np.asarray(multipliers, dtype=np.int64), rounding, e], axis=1)
+    rows = np.concatenate([2 * folded[:, None], pairs.reshape(n_out, 2 * words), tail], axis=1)
     return (rows & 0xFFFFFFFF).astype(np.uint32).view(np.int32)  # two's complement words
 
 
