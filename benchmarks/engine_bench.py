@@ -5,6 +5,10 @@
 Builds each model (random weights, int8 full-integer quantization), runs `vigil engine check`
 on vwrist and prints flash, arena and instructions per inference and per MAC next to the
 issue's TFLM figures on the same virtual board (QEMU mps2-an386, -icount shift=0).
+
+Instructions per inference: one nn_plan_run with no per-op hook, averaged over the runs the device times
+(64 for small models, firmware/app/nn_task.h); per op: each op's nn_plan_run_op timed alone, so the ops sum to
+the inference minus the executor's loop. `--only NAME` runs one model.
 """
 
 from __future__ import annotations

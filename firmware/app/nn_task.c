@@ -136,7 +136,8 @@ void nn_task_run(nn_task_t *t, uint8_t model, link_t *link)
         link_send(link, VIGIL_MSG_NN_OUTPUT, t->out, (uint16_t)(2 + n));
     }
     for (uint16_t first = 0; first < plan->n_ops; first += VIGIL_NN_OP_COST_MAX) {
-        uint16_t n = (uint16_t)(plan->n_ops - first < VIGIL_NN_OP_COST_MAX ? plan->n_ops - first : VIGIL_NN_OP_COST_MAX);
+        const uint32_t left = (uint32_t)plan->n_ops - first;
+        uint16_t n = (uint16_t)(left < VIGIL_NN_OP_COST_MAX ? left : VIGIL_NN_OP_COST_MAX);
         put_u16(t->out, first);
         put_u16(t->out + 2, n);
         for (uint16_t i = 0; i < n; i++) {

@@ -157,11 +157,11 @@ static void check_requant_channel(check_totals_t *t)
  * (h = acc / 2 exactly), accumulators whose division by 2^e is an exact tie, positive and negative, and their
  * neighbours: the cases where the sign term decides. One input word {1, 0, 0, 0} with weight 1 makes the
  * accumulator the record's bias. */
-static int8_t small_fc_one(int32_t acc, int32_t mult, int e, int32_t zp)
+static int8_t small_fc_one(int32_t acc, int32_t mult, int e, int32_t zp, int32_t lo, int32_t hi)
 {
     const int32_t rows[NN_FC_SMALL_ROW_WORDS(1)] = {
         2 * (acc - 1), 2, 0, mult, (int32_t)(1u << (e - 1)) + zp * (int32_t)(1u << e), e};
-    const nn_fc_small_params_t p = {rows, 1, 1, NN_INT8_MIN, NN_INT8_MAX};
+    const nn_fc_small_params_t p = {rows, 1, 1, lo, hi};
     _Alignas(4) const int8_t x[4] = {1, 0, 0, 0};
     int8_t out = 0;
     nn_fully_connected_s8_small(&p, x, &out);
@@ -177,15 +177,21 @@ static void check_small_fc_requant(check_totals_t *t)
             const int32_t acc = (int32_t)xorshift32(&s) >> (3u + xorshift32(&s) % 29u); /* |acc| < 2^29 */
             const int32_t mult = (int32_t)((1u << 30) | (xorshift32(&s) >> 2));
             const int32_t zp = (int32_t)(xorshift32(&s) % 256u) - 128;
-            bad += small_fc_one(acc, mult, e, zp) != nn_requantize_s8(acc, mult, -e, zp, NN_INT8_MIN, NN_INT8_MAX);
+            /* the whole int8 range (the kernel's SSAT path) and a RELU6-like clamp (its compare path) */
+            bad += small_fc_one(acc, mult, e, zp, NN_INT8_MIN, NN_INT8_MAX) !=
+                   nn_requantize_s8(acc, mult, -e, zp, NN_INT8_MIN, NN_INT8_MAX);
+            bad += small_fc_one(acc, mult, e, zp, zp < 0 ? zp : -zp, 100) !=
+                   nn_requantize_s8(acc, mult, -e, zp, zp < 0 ? zp : -zp, 100);
         }
         for (int32_t q = -40; q <= 40; q++) {
             for (int32_t d = -1; d <= 1; d++) {
                 /* h = acc / 2 = q * 2^e + 2^(e-1) + d: a tie at d = 0 */
                 const int32_t h = q * (int32_t)(1u << e) + (int32_t)(1u << (e - 1)) + d;
                 const int32_t zp = q % 3 == 0 ? -128 : (q % 3 == 1 ? 0 : 77);
-                bad += small_fc_one(2 * h, 1 << 30, e, zp) !=
+                bad += small_fc_one(2 * h, 1 << 30, e, zp, NN_INT8_MIN, NN_INT8_MAX) !=
                        nn_requantize_s8(2 * h, 1 << 30, -e, zp, NN_INT8_MIN, NN_INT8_MAX);
+                bad += small_fc_one(2 * h, 1 << 30, e, zp, -120, 120) !=
+                       nn_requantize_s8(2 * h, 1 << 30, -e, zp, -120, 120);
                 ties += d == 0;
             }
         }

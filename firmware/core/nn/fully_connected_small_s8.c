@@ -18,6 +18,20 @@
 #include "nn/nn_dot.h"
 #include "nn/nn_kernels.h"
 
+/* v clamped to [-128, 127]: one SSAT on the Cortex-M4. The common case of the activation range (no activation,
+ * and RELU whose output zero point is -128, as the converter makes it), so the row loop has its own copy. */
+#if NN_DOT_FOUR_LANES && !defined(NN_EMULATE_DSP)
+static inline int32_t saturate_s8(int32_t v)
+{
+    return __ssat(v, 8);
+}
+#else
+static inline int32_t saturate_s8(int32_t v)
+{
+    return v < NN_INT8_MIN ? NN_INT8_MIN : (v > NN_INT8_MAX ? NN_INT8_MAX : v);
+}
+#endif
+
 #if NN_DOT_FOUR_LANES && !defined(NN_EMULATE_DSP)
 /* round(a * b / 2^32), ties up: one SMMULR (ACLE has no intrinsic for it) */
 static inline int32_t smmulr(int32_t a, int32_t b)
@@ -97,8 +111,10 @@ typedef struct record {
 } record_t;
 
 /* All rows of a layer whose input is `words` words long; inlined with a constant `words` (every `words > k`
- * test folds away, the loops over words are unrolled by hand). */
-static inline void small_rows(const nn_fc_small_params_t *p, const int8_t *input, int8_t *output, int words)
+ * test folds away, the loops over words are unrolled by hand) and a constant `full_range` (the activation range
+ * is all of int8: SSAT instead of two compares). */
+static inline void small_rows(const nn_fc_small_params_t *p, const int8_t *input, int8_t *output, int words,
+                              int full_range)
 {
     widened_t w = {{0}}; /* every lane the layer reads is set below; the rest quiets -Wmaybe-uninitialized */
     widen_word(input, 0, &w);
@@ -140,25 +156,42 @@ static inline void small_rows(const nn_fc_small_params_t *p, const int8_t *input
         const int32_t h = smmulr(acc, (int32_t)r.word[m]);
         /* h >> 31 is -1 for h < 0: ties go away from zero (TFLM's RoundingDivideByPOT) */
         int32_t v = (h + (int32_t)r.word[m + 1] + (h >> 31)) >> r.word[m + 2];
-        v = v < lo ? lo : v;
-        *out = (int8_t)(v > hi ? hi : v);
+        if (full_range) {
+            *out = (int8_t)saturate_s8(v);
+        } else {
+            v = v < lo ? lo : v;
+            *out = (int8_t)(v > hi ? hi : v);
+        }
     }
 }
 
 void nn_fully_connected_s8_small(const nn_fc_small_params_t *p, const int8_t *input, int8_t *output)
 {
-    switch (p->input_words) {
-    case 1:
-        small_rows(p, input, output, 1);
-        break;
+    const int full = p->activation_min == NN_INT8_MIN && p->activation_max == NN_INT8_MAX;
+    switch (p->input_words * 2 + full) {
     case 2:
-        small_rows(p, input, output, 2);
+        small_rows(p, input, output, 1, 0);
         break;
     case 3:
-        small_rows(p, input, output, 3);
+        small_rows(p, input, output, 1, 1);
+        break;
+    case 4:
+        small_rows(p, input, output, 2, 0);
+        break;
+    case 5:
+        small_rows(p, input, output, 2, 1);
+        break;
+    case 6:
+        small_rows(p, input, output, 3, 0);
+        break;
+    case 7:
+        small_rows(p, input, output, 3, 1);
+        break;
+    case 8:
+        small_rows(p, input, output, 4, 0);
         break;
     default:
-        small_rows(p, input, output, 4);
+        small_rows(p, input, output, 4, 1);
         break;
     }
 }
