@@ -5,6 +5,10 @@
 Builds each model (random weights, int8 full-integer quantization), runs `vigil engine check`
 on vwrist and prints flash, arena and instructions per inference and per MAC next to the
 issue's TFLM figures on the same virtual board (QEMU mps2-an386, -icount shift=0).
+
+Instructions per inference: one nn_plan_run with no per-op hook, averaged over the runs the device times
+(64 for small models, firmware/app/nn_task.h); per op: each op's nn_plan_run_op timed alone, so the ops sum to
+the inference minus the executor's loop. `--only NAME` runs one model.
 """
 
 from __future__ import annotations
@@ -66,11 +70,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", choices=sorted(TARGET), help="run one model (the engine code size is printed too)")
     args = parser.parse_args()
     rows = {}
     with contextlib.redirect_stdout(sys.stderr):  # the converter prints; --json output must stay clean
         built = models()
     for name, model in built.items():
+        if args.only and name != args.only:
+            continue
         r = engine_check(model, "vwrist", samples=args.samples)
         rows[name] = {k: r[k] for k in ("mismatches", "macs", "arena_bytes", "weight_bytes", "flash_bytes",
                                          "instructions_per_inference", "instructions_per_mac")}  # fmt: skip

@@ -50,6 +50,9 @@ def test_mlp_is_bit_exact(mlp: bytes, board: str) -> None:
     if board == "vwrist":
         assert report["instructions_per_inference"] > 0 and report["flash_bytes"] > 0
         assert len(report["instructions_per_op"]) == 3
+        # issue 4's aim, timed over 64 hook-less runs (measured: 468); the ops alone leave out the executor's loop
+        assert report["timing_runs"] == 64 and report["instructions_per_inference"] < 1000
+        assert sum(report["instructions_per_op"]) < report["instructions_per_inference"]
 
 
 @pytest.mark.parametrize("board", ["native", "vwrist"])

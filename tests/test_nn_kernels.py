@@ -20,7 +20,7 @@ import pytest
 import nn_models  # tests/ is on sys.path (pytest's rootdir-relative import of test modules)
 from nn_models import OpInfo, schema
 from vigil.export import quant
-from vigil.export.plan import fold_fc_input_offset, interleave_fc_weights, relu_params
+from vigil.export.plan import FC_SMALL_MAX_INPUTS, fc_small_rows, fold_fc_input_offset, interleave_fc_weights, relu_params
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRMWARE = ROOT / "firmware"
@@ -37,6 +37,7 @@ OP_SOFTMAX = 9
 OP_ADD_BROADCAST = 10
 OP_RELU = 11
 OP_FULLY_CONNECTED_ROW4 = 12
+OP_FULLY_CONNECTED_SMALL = 13
 
 RANDOM_SAMPLES = 12
 GCC_FLAGS = [
@@ -193,6 +194,27 @@ def fully_connected_row4_call(op: OpInfo) -> KernelCall:
     bias = _bias(op) if _bias(op).size else np.zeros(w.shape[0], np.int32)
     folded = fold_fc_input_offset(w, bias, inp.zero_point)
     return KernelCall(OP_FULLY_CONNECTED_ROW4, call.params, [interleave_fc_weights(w), folded, *call.constants[2:]],
+                      call.inputs)
+
+
+def fully_connected_small_rows(op: OpInfo) -> np.ndarray | None:
+    """The op's NN_FC_WEIGHTS_SMALL records, by the plan's own function (None where the plan would not use them)."""
+    call = fully_connected_call(op)
+    filt, inp, out = op.inputs[1], op.inputs[0], op.outputs[0]
+    assert filt is not None and filt.data is not None and inp is not None
+    w = filt.data.astype(np.int8).reshape(filt.shape)
+    bias = _bias(op) if _bias(op).size else np.zeros(w.shape[0], np.int32)
+    mults, shifts = (np.broadcast_to(a, (w.shape[0],)) for a in call.constants[2:4])  # per-tensor: one for all
+    return fc_small_rows(w, bias, inp.zero_point, mults, shifts, out.zero_point)
+
+
+def fully_connected_small_call(op: OpInfo) -> KernelCall:
+    """The same op through nn_fully_connected_s8_small: the plan's records (bias, weights, requantization)."""
+    call = fully_connected_call(op)
+    rows = fully_connected_small_rows(op)
+    assert rows is not None
+    _, _, _, lo, hi, batches, depth, units, _ = call.params
+    return KernelCall(OP_FULLY_CONNECTED_SMALL, [(depth + 3) // 4, units, lo, hi, batches, depth], [rows.ravel()],
                       call.inputs)
 
 
@@ -420,6 +442,9 @@ FC_CASES = [
     (13, 9, None, True, (-2.0, 0.5)),
     (8, 4, "relu", False, (0.0, 1.0)),
     (300, 7, None, True, (-4.0, 4.0)),
+    # the small-layer kernel (NN_FC_WEIGHTS_SMALL): one to four input words, RELU6's upper clamp, 16 inputs
+    (16, 7, "relu6", True, (-3.0, 3.0)),
+    (11, 5, "relu", False, (0.0, 4.0)),
 ]
 
 # (input HWC, pool, strides, padding, input range)
@@ -487,6 +512,11 @@ def test_fully_connected_matches_tflm(nn_program: list[Path], case: tuple[Any, .
     if all(s <= 0 for s in fully_connected_call(info.ops[0]).constants[3]):
         assert check_model(nn_program, tflite, schema.BuiltinOperator.FULLY_CONNECTED, seed=6,
                            maker=fully_connected_row4_call) > 0
+    # and a small layer through the small-layer kernel, wherever its arithmetic is exact (plan small_fc=True)
+    if depth <= FC_SMALL_MAX_INPUTS and all(s <= -1 for s in fully_connected_call(info.ops[0]).constants[3]):
+        assert fully_connected_small_rows(info.ops[0]) is not None
+        assert check_model(nn_program, tflite, schema.BuiltinOperator.FULLY_CONNECTED, seed=6,
+                           maker=fully_connected_small_call) > 0
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])

@@ -273,7 +273,7 @@ def run_runner(exe: Path, xs: np.ndarray, out_shape: tuple[int, ...]) -> np.ndar
 def test_plan_executor_bit_exact(name: str, mode: str, dot: str, cases: dict, tmp_path: Path) -> None:
     model, xs, expected = cases[name]
     fancy = mode != "plain"
-    plan = compile_plan(graph_rewrite.rewrite(read_tflite(model)), fuse_pool=fancy, overlap=fancy)
+    plan = compile_plan(graph_rewrite.rewrite(read_tflite(model)), fuse_pool=fancy, overlap=fancy, small_fc=fancy)
     assert EXPECTED_OPS.get(name, set()) <= set(plan.op_names())
     defines = ["-DNN_EMULATE_DSP"] if dot == "emulated_dsp" else []
     exe = build_runner(name, plan, model, tmp_path, defines)
@@ -360,3 +360,33 @@ def test_fully_connected_with_a_left_shift_keeps_the_row_major_kernel(cases: dic
         exe = build_runner("mlp_left", plan, model, tmp_path / dot, defines)
         got = run_runner(exe, xs, want.shape[1:])
         assert np.array_equal(got, want), f"{dot}: {int((got != want).sum())} mismatches of {got.size}"
+
+
+def test_small_fc_layout_where_exact(cases: dict) -> None:
+    """compile_plan(small_fc=True) puts every layer of the 6-11-5-2 MLP in the NN_FC_WEIGHTS_SMALL layout (the
+    records replace weights, bias, multipliers and shifts), and fc_small_rows refuses what its kernel could not
+    compute exactly: more than FC_SMALL_MAX_INPUTS inputs, a channel without a right shift, an accumulator that
+    could reach 2^30."""
+    from vigil.export import plan as planmod
+
+    plan = compile_plan(graph_rewrite.rewrite(read_tflite(cases["mlp"][0])), fuse_pool=True, overlap=True,
+                        small_fc=True)
+    assert [op.extra for op in plan.ops] == [[planmod.FC_WEIGHTS_SMALL]] * 3
+    assert [op.fc_small.shape for op in plan.ops] == [(11, 8), (5, 10), (2, 8)]
+    assert all(op.weights is None and op.bias is None and op.multipliers is None for op in plan.ops)
+    rng = np.random.default_rng(3)
+    w = rng.integers(-127, 128, (3, 6)).astype(np.int8)
+    bias, mults = np.array([5, -7, 9], np.int32), np.full(3, 1 << 30, np.int32)
+    rows = planmod.fc_small_rows(w, bias, 3, mults, np.array([-1, -7, -20]), -5)
+    assert planmod.fc_small_rows(w, bias, 3, mults, np.array([-1, -7, -31]), -5) is None  # -5 * 2^31 leaves int32
+    assert rows is not None and rows.shape == (3, 8)
+    # [2 * (bias - in_zp * sum(row)), pairs {2w0, 2w2} {2w1, 2w3}, {2w4, 0} {2w5, 0}, multiplier, rounding, shift]
+    assert rows[0, 0] == 2 * (5 - 3 * int(w[0].astype(np.int64).sum()))
+    assert rows[1, 1] == np.int32(np.uint32((2 * int(w[1, 0])) & 0xFFFF | ((2 * int(w[1, 2])) & 0xFFFF) << 16))
+    assert list(rows[1, 5:]) == [1 << 30, (1 << 6) - 5 * (1 << 7), 7]
+    assert planmod.fc_small_rows(w, bias, 3, mults, np.array([-1, 0, -3]), -5) is None  # e = 0
+    assert planmod.fc_small_rows(w, bias, 3, mults, np.array([-1, 1, -3]), -5) is None  # a left shift
+    assert planmod.fc_small_rows(np.ones((2, 17), np.int8), np.zeros(2, np.int32), 0, mults[:2],
+                                 np.array([-3, -3]), 0) is None  # 17 inputs
+    big = np.array([(1 << 30) - 1000, 0, 0], np.int32)  # |acc| could pass 2^30: 2 * acc would leave int32
+    assert planmod.fc_small_rows(w, big, 0, mults, np.array([-1, -7, -3]), 0) is None

@@ -15,16 +15,27 @@
 #define NN_TASK_MODELS 1u
 #define NN_TASK_ARENA_BYTES ENGINE_MODEL_ARENA_BYTES
 #define NN_TASK_MAX_OPS ENGINE_MODEL_OPS
+#define NN_TASK_INPUT_BYTES ENGINE_MODEL_INPUT_BYTES
+#define NN_TASK_TIMING_RUNS ENGINE_MODEL_TIMING_RUNS
 #else
 #define NN_TASK_MODELS 0u
 #define NN_TASK_ARENA_BYTES 4u
 #define NN_TASK_MAX_OPS 1u
+#define NN_TASK_INPUT_BYTES 1u
+#define NN_TASK_TIMING_RUNS 1u
 #endif
 
+/* Timing (NN_RUN): the model runs NN_TASK_TIMING_RUNS times (vigil.engine picks it: 1 for large models, more for
+ * small ones, whose single run is a few board ticks), each time from the same input, with no per-op hook; the
+ * ticks of that loop minus those of the same loop restoring the input only are the NN_RESULT ticks, so
+ * ticks / NN_TASK_TIMING_RUNS is one nn_plan_run. The per-op breakdown (NN_OP_COST) comes from a separate pass:
+ * each op's nn_plan_run_op timed on its own, repeated NN_TASK_TIMING_RUNS times when its output does not
+ * overwrite its input (else once, its ticks then multiplied by NN_TASK_TIMING_RUNS), so the same division
+ * applies; the board_ticks calls around each measurement count once per measurement, not per run. */
 typedef struct nn_task {
     _Alignas(4) uint8_t arena[NN_TASK_ARENA_BYTES];
+    uint8_t input[NN_TASK_INPUT_BYTES]; /* the input as NN_INPUT wrote it: each timed run starts from it */
     uint32_t op_ticks[NN_TASK_MAX_OPS];
-    uint64_t op_began;
     uint8_t out[VIGIL_FRAME_MAX_PAYLOAD];
 } nn_task_t;
 
@@ -35,7 +46,8 @@ const uint8_t *nn_task_model_hash(size_t model); /* VIGIL_MODEL_HASH_SIZE bytes 
 /* NN_INPUT: offset:u16 then bytes of the input tensor. False if they do not fit it. */
 bool nn_task_input(nn_task_t *t, const uint8_t *payload, uint16_t len);
 
-/* NN_RUN: run the model, answer NN_RESULT, NN_OUTPUT chunks and NN_OP_COST frames. */
+/* NN_RUN: run the model, answer NN_RESULT (ticks of NN_TASK_TIMING_RUNS runs, above), NN_OUTPUT chunks and
+ * NN_OP_COST frames (per-op ticks, same scale). */
 void nn_task_run(nn_task_t *t, uint8_t model, link_t *link);
 
 #endif

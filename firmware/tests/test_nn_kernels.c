@@ -19,6 +19,9 @@
  *   op 12 FULLY_CONNECTED, weights in the NN_FC_WEIGHTS_ROW4 layout and the input offset folded into the
  *        bias (nn_fully_connected_s8_row4): op 3's params (input_offset and filter_offset not read) and arrays,
  *        shifts all <= 0
+ *   op 13 FULLY_CONNECTED in the NN_FC_WEIGHTS_SMALL layout (nn_fully_connected_s8_small, one call per batch row):
+ *        params  input_words output_c activation_min activation_max batches input_depth
+ *        arrays  input(int8, batches x input_depth) records(int32, output_c x NN_FC_SMALL_ROW_WORDS(input_words))
  *   op 4 MAX_POOL_2D, op 5 AVERAGE_POOL_2D:
  *        params  activation_min activation_max input_h input_w channels filter_h filter_w
  *                output_h output_w stride_h stride_w pad_h pad_w
@@ -64,6 +67,9 @@
 #define HARNESS_OP_ADD_BROADCAST 10
 #define HARNESS_OP_RELU 11
 #define HARNESS_OP_FULLY_CONNECTED_ROW4 12
+#define HARNESS_OP_FULLY_CONNECTED_SMALL 13
+/* what the bytes past an input row hold in the small-layer call: not zero, so a non-zero padding weight shows */
+#define HARNESS_SMALL_PADDING_BYTE 0x5A
 
 #define HARNESS_MAX_PARAMS 32u
 #define HARNESS_MAX_ARRAYS 5u
@@ -144,8 +150,58 @@ static void check_requant_channel(check_totals_t *t)
     CHECK(t, bad == 0, "precomputed channel requantization equals TFLM's steps (%u differ)", bad);
 }
 
+/* nn_fully_connected_s8_small's requantization (SMMULR of the doubled accumulator, then the rounding constant with
+ * the zero point folded in and the sign term) against nn_requantize_s8 (itself checked against TFLM's steps above),
+ * for every right shift the plan may give it (1..22 here: with |out_zp| <= 128 the constant then fits, as
+ * vigil.export.plan.fc_small_rows requires), over random accumulators and multipliers and, with multiplier 2^30
+ * (h = acc / 2 exactly), accumulators whose division by 2^e is an exact tie, positive and negative, and their
+ * neighbours: the cases where the sign term decides. One input word {1, 0, 0, 0} with weight 1 makes the
+ * accumulator the record's bias. */
+static int8_t small_fc_one(int32_t acc, int32_t mult, int e, int32_t zp, int32_t lo, int32_t hi)
+{
+    const int32_t rows[NN_FC_SMALL_ROW_WORDS(1)] = {
+        2 * (acc - 1), 2, 0, mult, (int32_t)(1u << (e - 1)) + zp * (int32_t)(1u << e), e};
+    const nn_fc_small_params_t p = {rows, 1, 1, lo, hi};
+    _Alignas(4) const int8_t x[4] = {1, 0, 0, 0};
+    int8_t out = 0;
+    nn_fully_connected_s8_small(&p, x, &out);
+    return out;
+}
+
+static void check_small_fc_requant(check_totals_t *t)
+{
+    uint32_t s = 0x9E3779B9u;
+    unsigned bad = 0, ties = 0;
+    for (int e = 1; e <= 22; e++) {
+        for (unsigned k = 0; k < REQUANT_RANDOM_PAIRS / 16u; k++) {
+            const int32_t acc = (int32_t)xorshift32(&s) >> (3u + xorshift32(&s) % 29u); /* |acc| < 2^29 */
+            const int32_t mult = (int32_t)((1u << 30) | (xorshift32(&s) >> 2));
+            const int32_t zp = (int32_t)(xorshift32(&s) % 256u) - 128;
+            /* the whole int8 range (the kernel's SSAT path) and a RELU6-like clamp (its compare path) */
+            bad += small_fc_one(acc, mult, e, zp, NN_INT8_MIN, NN_INT8_MAX) !=
+                   nn_requantize_s8(acc, mult, -e, zp, NN_INT8_MIN, NN_INT8_MAX);
+            bad += small_fc_one(acc, mult, e, zp, zp < 0 ? zp : -zp, 100) !=
+                   nn_requantize_s8(acc, mult, -e, zp, zp < 0 ? zp : -zp, 100);
+        }
+        for (int32_t q = -40; q <= 40; q++) {
+            for (int32_t d = -1; d <= 1; d++) {
+                /* h = acc / 2 = q * 2^e + 2^(e-1) + d: a tie at d = 0 */
+                const int32_t h = q * (int32_t)(1u << e) + (int32_t)(1u << (e - 1)) + d;
+                const int32_t zp = q % 3 == 0 ? -128 : (q % 3 == 1 ? 0 : 77);
+                bad += small_fc_one(2 * h, 1 << 30, e, zp, NN_INT8_MIN, NN_INT8_MAX) !=
+                       nn_requantize_s8(2 * h, 1 << 30, -e, zp, NN_INT8_MIN, NN_INT8_MAX);
+                bad += small_fc_one(2 * h, 1 << 30, e, zp, -120, 120) !=
+                       nn_requantize_s8(2 * h, 1 << 30, -e, zp, -120, 120);
+                ties += d == 0;
+            }
+        }
+    }
+    CHECK(t, bad == 0 && ties > 0, "small-layer FC requantization equals TFLM's (%u differ)", bad);
+}
+
 static void check_requant(check_totals_t *t)
 {
+    check_small_fc_requant(t);
     check_srdhm_against_gemmlowp(t);
     check_requant_channel(t);
     CHECK(t, nn_sat_rounding_doubling_high_mul(INT32_MIN, INT32_MIN) == INT32_MAX, "srdhm overflow");
@@ -443,6 +499,27 @@ static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const h
             nn_fully_connected_s8_row4(&p, a[0].i8, w, bias_or_null(&a[2]), h_out);
         } else {
             nn_fully_connected_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out);
+        }
+        return out_n;
+    }
+    if (op == HARNESS_OP_FULLY_CONNECTED_SMALL) {
+        if (n_params != 6 || n_arrays != 2) {
+            return -1;
+        }
+        const long words = pr[0], out_c = pr[1], batches = pr[4], depth = pr[5];
+        const long out_n = batches * out_c;
+        if (words < 1 || words > NN_FC_SMALL_MAX_INPUTS / 4 || depth > 4 * words || depth <= 4 * (words - 1) ||
+            !is_i8(&a[0], batches * depth) || !is_i32(&a[1], out_c * NN_FC_SMALL_ROW_WORDS(words), 0) ||
+            out_n > (long)HARNESS_MAX_ELEMENTS) {
+            return -1;
+        }
+        const nn_fc_small_params_t p = {a[1].i32, (uint16_t)words, (uint16_t)out_c, pr[2], pr[3]};
+        for (long b = 0; b < batches; b++) {
+            /* word-aligned and input_words * 4 bytes readable, as the plan's arena guarantees */
+            _Alignas(4) int8_t x[NN_FC_SMALL_MAX_INPUTS];
+            memset(x, HARNESS_SMALL_PADDING_BYTE, sizeof x);
+            memcpy(x, a[0].i8 + b * depth, (size_t)depth);
+            nn_fully_connected_s8_small(&p, x, h_out + b * out_c);
         }
         return out_n;
     }

@@ -204,6 +204,33 @@ void nn_fully_connected_s8(const nn_fully_connected_params_t *p, const int8_t *i
 #define NN_FC_WEIGHTS_ROW4 1
 void nn_fully_connected_s8_row4(const nn_fully_connected_params_t *p, const int8_t *input, const int8_t *filter,
                                 const int32_t *bias, int8_t *output);
+/* FULLY_CONNECTED for small layers (NN_FC_WEIGHTS_SMALL, written by vigil.export.plan.fc_small_rows): at most
+ * NN_FC_SMALL_MAX_INPUTS inputs, held widened in registers for the whole layer, and one self-contained record
+ * of NN_FC_SMALL_ROW_WORDS(input_words) int32 words per output row, everything precomputed on the host:
+ *   [0]              2 * (bias - in_zp * sum(row))   the bias with the input offset folded in, doubled (below)
+ *   [1 + 2k, 2 + 2k] inputs 4k..4k+3: the weights doubled, as int16 pairs {2w[4k], 2w[4k+2]},
+ *                    {2w[4k+1], 2w[4k+3]} (low halfword first), zeros past the last input (k < input_words)
+ *   [m = 1 + 2 * input_words]  multiplier, QuantizeMultiplier's, in [2^30, 2^31)
+ *   [m + 1]          2^(e-1) + out_zp * 2^e: rounding constant and output zero point, e = -shift in [1, 31]
+ *   [m + 2]          e, the right shift
+ * (in the order the kernel uses them, read two words at a time).
+ * The accumulator is 2 * acc, so TFLM's rounding doubling high multiply of acc by the multiplier is SMMULR
+ * (round(2 * acc * m / 2^32)), and its rounding divide by 2^e then + out_zp is (h + [2] - (h < 0)) >> e:
+ * both exact (the host refuses a layer whose accumulators could leave the ranges where that holds).
+ * input: word-aligned, input_words * 4 bytes readable (the plan's arena offsets and size are multiples of 4;
+ * the weights past the last input are zeros, so those bytes do not count). */
+#define NN_FC_SMALL_MAX_INPUTS 16
+#define NN_FC_SMALL_CHANNEL_WORDS 4 /* bias, multiplier, rounding, shift */
+#define NN_FC_SMALL_ROW_WORDS(input_words) (NN_FC_SMALL_CHANNEL_WORDS + 2 * (input_words))
+typedef struct nn_fc_small_params {
+    const int32_t *rows;    /* output_c records */
+    uint16_t input_words;   /* ceil(input_depth / 4), 1..NN_FC_SMALL_MAX_INPUTS / 4 */
+    uint16_t output_c;
+    int32_t activation_min; /* the fused activation's clamp, output zero point included */
+    int32_t activation_max;
+} nn_fc_small_params_t;
+#define NN_FC_WEIGHTS_SMALL 2
+void nn_fully_connected_s8_small(const nn_fc_small_params_t *p, const int8_t *input, int8_t *output);
 void nn_max_pool2d_s8(const nn_pool2d_params_t *p, const int8_t *input, int8_t *output);
 void nn_avg_pool2d_s8(const nn_pool2d_params_t *p, const int8_t *input, int8_t *output);
 void nn_mean_s8(const nn_mean_params_t *p, const int8_t *input, int8_t *output);

@@ -23,6 +23,8 @@
 
 #include <stdint.h>
 
+struct nn_fc_small_params; /* nn_kernels.h */
+
 /* Arena offsets are multiples of this, so int32 views of a buffer are aligned. */
 #define NN_ARENA_ALIGN 4u
 /* Op-specific parameter slots in nn_op.p. */
@@ -51,6 +53,10 @@ typedef enum nn_op_kind {
  *           NN_FC_WEIGHTS_ROW4 (nn_kernels.h; vigil.export.plan writes this one unless a channel's shift is
  *           a left shift). With NN_FC_WEIGHTS_ROW4 the bias already holds bias - in_zp * sum(row) (the input
  *           offset folded in on the host) and the kernel adds no offset to the input.
+ *           NN_FC_WEIGHTS_SMALL (plans compiled with small_fc, for layers of at most NN_FC_SMALL_MAX_INPUTS
+ *           inputs): the op's fc_small points at the kernel's whole parameter struct, const data from the host
+ *           (nn_fc_small_params_t in nn_kernels.h: one record per output row with bias, requantization constants
+ *           and weights); weights/bias/out_mult/out_shift are NULL and the executor fills nothing at run time.
  * RELU:     p[0] multiplier, p[1] shift of in_scale/out_scale; clamp [act_min, act_max] = [out_zp, 127]
  * RELU6:    no p[]; clamp [act_min, act_max] = [in_zp, 6 quantized with the input's scale and zero point]
  * ADD:      p[0] in1 multiplier, p[1] in1 shift, p[2] in2 multiplier, p[3] in2 shift,
@@ -119,6 +125,7 @@ typedef struct nn_op {
     const int32_t *out_mult;
     const int8_t *out_shift;  /* in [-31, 30], as nn_kernels.h takes them */
     int32_t p[NN_OP_PARAMS];
+    const struct nn_fc_small_params *fc_small; /* FULLY_CONNECTED with NN_FC_WEIGHTS_SMALL only, else NULL */
     /* NN_OP_FLAG_POOL only (zeros otherwise) */
     nn_shape mid;             /* the convolution's output shape, before the pool */
     uint16_t pool_h, pool_w, pool_stride_h, pool_stride_w, pool_pad_h, pool_pad_w;

@@ -1,4 +1,5 @@
-/* The plan executor (see plan_executor.h): one dispatch per op, kernel parameters copied from nn_op. */
+/* The plan executor (see plan_executor.h): one dispatch per op, kernel parameters copied from nn_op (or, for the
+ * small FULLY_CONNECTED, taken as they are from the plan). */
 #include "nn/plan_executor.h"
 
 #include <string.h>
@@ -168,7 +169,12 @@ static nn_status run_add(const nn_op *op, const uint8_t *arena, int8_t *out)
     return NN_ERR_UNSUPPORTED;
 }
 
-nn_status nn_plan_run_op(const nn_op *op, uint8_t *arena)
+/* Every op but the small FULLY_CONNECTED: fills the kernel's parameter struct from nn_op and calls it. Kept out
+ * of line (its frame holds every kind's struct) so the small-layer path in nn_plan_run_op pays none of that. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static nn_status run_op_filled(const nn_op *op, uint8_t *arena)
 {
     const int8_t *in = (const int8_t *)(arena + op->in_offset);
     int8_t *out = (int8_t *)(arena + op->out_offset);
@@ -263,6 +269,16 @@ nn_status nn_plan_run_op(const nn_op *op, uint8_t *arena)
     return NN_ERR_UNSUPPORTED;
 }
 
+nn_status nn_plan_run_op(const nn_op *op, uint8_t *arena)
+{
+    if (op->fc_small != NULL) { /* NN_FC_WEIGHTS_SMALL: the kernel's parameters are const data in the plan */
+        nn_fully_connected_s8_small(op->fc_small, (const int8_t *)(arena + op->in_offset),
+                                    (int8_t *)(arena + op->out_offset));
+        return NN_OK;
+    }
+    return run_op_filled(op, arena);
+}
+
 nn_status nn_plan_run(const nn_plan *plan, uint8_t *arena, size_t arena_bytes, nn_op_hook_fn hook, void *ctx)
 {
     if (plan == NULL || arena == NULL || ((uintptr_t)arena % NN_ARENA_ALIGN) != 0u) {
@@ -271,14 +287,21 @@ nn_status nn_plan_run(const nn_plan *plan, uint8_t *arena, size_t arena_bytes, n
     if (arena_bytes < plan->arena_bytes) {
         return NN_ERR_ARENA_TOO_SMALL;
     }
-    for (uint16_t i = 0; i < plan->n_ops; i++) {
-        if (hook != NULL) {
-            hook(ctx, i, NN_OP_BEFORE);
+    const nn_op *const end = plan->ops + plan->n_ops;
+    if (hook == NULL) { /* the plain loop: a model of a few small ops is a few hundred instructions in all */
+        for (const nn_op *op = plan->ops; op != end; op++) {
+            const nn_status s = nn_plan_run_op(op, arena);
+            if (s != NN_OK) {
+                return s;
+            }
         }
-        const nn_status s = nn_plan_run_op(&plan->ops[i], arena);
-        if (hook != NULL) {
-            hook(ctx, i, NN_OP_AFTER);
-        }
+        return NN_OK;
+    }
+    for (const nn_op *op = plan->ops; op != end; op++) {
+        const uint16_t i = (uint16_t)(op - plan->ops);
+        hook(ctx, i, NN_OP_BEFORE);
+        const nn_status s = nn_plan_run_op(op, arena);
+        hook(ctx, i, NN_OP_AFTER);
         if (s != NN_OK) {
             return s;
         }

@@ -18,7 +18,8 @@ from vigil.export.quant import quantize_multiplier  # re-exported: the one Quant
 
 __all__ = ["Plan", "PlanOp", "PlanError", "TensorIO", "compile_plan", "assign_offsets", "activation_range",
            "manifest_entry", "quantize_multiplier", "conv_scratch_bytes", "ReluParams", "relu_params",
-           "FC_WEIGHTS_ROWS", "FC_WEIGHTS_ROW4", "fc_row4_order", "interleave_fc_weights", "fold_fc_input_offset"]
+           "FC_WEIGHTS_ROWS", "FC_WEIGHTS_ROW4", "fc_row4_order", "interleave_fc_weights", "fold_fc_input_offset",
+           "FC_WEIGHTS_SMALL", "FC_SMALL_MAX_INPUTS", "fc_small_rows"]
 from vigil.export.tflite_reader import Graph, Operator, Tensor, UnsupportedOpError
 
 #: Arena offsets are aligned so that int32 reads of any buffer are aligned on the Cortex-M4.
@@ -55,6 +56,9 @@ class PlanOp:
     # The output shares bytes with the input (compile_plan(overlap=True)): valid only for a kernel that
     # writes output rows in order, each row after it has read what that row needs (see nn_plan.h).
     overlap: bool = False
+    # FULLY_CONNECTED in the NN_FC_WEIGHTS_SMALL layout (compile_plan(small_fc=True)): one int32 record per output
+    # row (fc_small_rows); weights, bias, multipliers and shifts are then None (the records hold them).
+    fc_small: np.ndarray | None = None
 
 
 @dataclass
@@ -161,6 +165,44 @@ def fold_fc_input_offset(weights: np.ndarray, bias: np.ndarray, in_zp: int, wher
     return np.concatenate([folded, np.zeros(_round4(folded.size) - folded.size, np.int64)]).astype(np.int32)
 
 
+#: NN_FC_WEIGHTS_SMALL (nn_kernels.h): layers of at most this many inputs, four per word, records of
+#: FC_SMALL_CHANNEL_WORDS + 2 words per four inputs per output row.
+FC_WEIGHTS_SMALL = 2
+FC_SMALL_MAX_INPUTS = 16
+FC_SMALL_CHANNEL_WORDS = 4
+
+
+def fc_small_rows(weights: np.ndarray, bias: np.ndarray, in_zp: int, multipliers: np.ndarray, shifts: np.ndarray,
+                  out_zp: int) -> np.ndarray | None:
+    """(out, in) int8 weights and TFLM's per-channel requantization → the NN_FC_WEIGHTS_SMALL records
+    (nn_kernels.h), (out, FC_SMALL_CHANNEL_WORDS + 2 * ceil(in / 4)) int32: [2 * folded bias, per four inputs the
+    doubled weights as int16 pairs {w0, w2}, {w1, w3}, multiplier, 2^(e-1) + out_zp * 2^e, e].
+
+    None when the kernel's arithmetic would not be exact for every int8 input: more than FC_SMALL_MAX_INPUTS
+    inputs, a channel without a right shift (e = -shift must be in [1, 31]), |2 * acc| reaching 2^31, or
+    h + 2^(e-1) + out_zp * 2^e leaving int32 (|h| <= |acc|: h = round(acc * m / 2^31), m < 2^31)."""
+    w = np.asarray(weights, dtype=np.int64)
+    n_out, n_in = w.shape
+    shifts = np.asarray(shifts, dtype=np.int64)
+    if n_in > FC_SMALL_MAX_INPUTS or np.any(shifts > -1) or np.any(shifts < -31):
+        return None
+    folded = np.asarray(bias, dtype=np.int64) - int(in_zp) * w.sum(axis=1)
+    acc_bound = np.abs(folded) + 128 * np.abs(w).sum(axis=1)  # x in [-128, 127]
+    e = -shifts
+    rounding = (np.int64(1) << (e - 1)) + int(out_zp) * (np.int64(1) << e)
+    limit = int(_INT32.max)
+    if np.any(2 * acc_bound > limit) or np.any(np.abs(rounding) > limit) or np.any(acc_bound + np.abs(rounding) + 1 > limit):
+        return None
+    words = (n_in + 3) // 4
+    padded = np.zeros((n_out, 4 * words), dtype=np.int64)
+    padded[:, :n_in] = 2 * w
+    lanes = (padded & 0xFFFF).reshape(n_out, words, 4)
+    pairs = np.stack([lanes[..., 0] | lanes[..., 2] << 16, lanes[..., 1] | lanes[..., 3] << 16], axis=-1)
+    tail = np.stack([np.asarray(multipliers, dtype=np.int64), rounding, e], axis=1)
+    rows = np.concatenate([2 * folded[:, None], pairs.reshape(n_out, 2 * words), tail], axis=1)
+    return (rows & 0xFFFFFFFF).astype(np.uint32).view(np.int32)  # two's complement words
+
+
 @dataclass(frozen=True)
 class ReluParams:
     """A standalone RELU/RELU6 as TFLM's Prepare sets it up (nn_relu_params_t): RELU rescales the input to the
@@ -222,7 +264,7 @@ def _check_int8(graph: Graph, op: Operator, n_ops: int) -> None:
             raise UnsupportedOpError(op.opcode, op.index, n_ops, "bias is not int32")
 
 
-def _compile_op(graph: Graph, op: Operator, n_ops: int) -> PlanOp:
+def _compile_op(graph: Graph, op: Operator, n_ops: int, small_fc: bool = False) -> PlanOp:
     _check_int8(graph, op, n_ops)
     t = graph.tensors
     inp, out = t[op.inputs[0]], t[op.outputs[0]]
@@ -263,7 +305,14 @@ def _compile_op(graph: Graph, op: Operator, n_ops: int) -> PlanOp:
         p.update(filter_h=1, filter_w=1)
         w = np.asarray(filt.data, dtype=np.int8).reshape(n_out, n_in)
         pop.multipliers, pop.shifts = _effective_scales(inp, filt, out, n_out, fc=True)
-        if np.all(pop.shifts <= 0):
+        rows = fc_small_rows(w, _bias(graph, op, n_out), inp.quant.zero_point, pop.multipliers, pop.shifts,
+                             out.quant.zero_point) if small_fc else None
+        if rows is not None:
+            # few inputs: the small-layer kernel, its records hold bias, requantization and weights (nn_plan.h)
+            pop.fc_small = rows
+            pop.multipliers = pop.shifts = None
+            pop.extra = [FC_WEIGHTS_SMALL]
+        elif np.all(pop.shifts <= 0):
             # the four-row interleaved layout with the input offset folded into the bias (nn_plan.h); its
             # kernel only shifts right, the usual case (real multipliers below one)
             pop.weights = interleave_fc_weights(w)
@@ -470,16 +519,18 @@ def _place(ops: list[PlanOp], roots: set[int], sizes: dict[int, int], lifetimes:
     return assign_offsets(blocks, block_life), blocks
 
 
-def compile_plan(graph: Graph, fuse_pool: bool = False, overlap: bool = False) -> Plan:
+def compile_plan(graph: Graph, fuse_pool: bool = False, overlap: bool = False, small_fc: bool = False) -> Plan:
     """Rewritten graph (graph_rewrite.rewrite) → Plan. Single input, single output.
 
     fuse_pool: fold a MAX_POOL_2D into the convolution before it (the convolution's output never exists
     whole). overlap: let a windowed op's output share bytes with its dying input (row-order kernels).
-    Both change what the kernels must do (nn_plan.h), so both are off unless the engine supports them."""
+    small_fc: FULLY_CONNECTED layers of at most FC_SMALL_MAX_INPUTS inputs in the NN_FC_WEIGHTS_SMALL layout
+    (fc_small_rows), where its arithmetic is exact. All three change what the kernels must do (nn_plan.h), so
+    they are off unless the engine supports them."""
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise PlanError("vigil's engine runs models with one input and one output")
     n_ops = max((op.index for op in graph.operators), default=-1) + 1
-    ops = [_compile_op(graph, op, n_ops) for op in graph.operators]
+    ops = [_compile_op(graph, op, n_ops, small_fc) for op in graph.operators]
     if fuse_pool:
         ops = fuse_conv_pool(ops, graph)
     alias: dict[int, int] = {}
@@ -517,7 +568,7 @@ def compile_plan(graph: Graph, fuse_pool: bool = False, overlap: bool = False) -
     weight_bytes = sum(
         (op.weights.nbytes if op.weights is not None else 0) + (op.bias.nbytes if op.bias is not None else 0)
         + (op.multipliers.nbytes if op.multipliers is not None else 0)
-        + (op.shifts.nbytes if op.shifts is not None else 0)
+        + (op.shifts.nbytes if op.shifts is not None else 0) + (op.fc_small.nbytes if op.fc_small is not None else 0)
         for op in ops
     )
 
