@@ -22,11 +22,10 @@ from vigil.device import flash
 from vigil.device import protocol as p
 from vigil.device.link import Link
 from vigil.errors import VigilError
-from vigil.export.graph_rewrite import oracle_tflite, rewrite
+from vigil.export.graph_rewrite import oracle_tflite
 from vigil.export.headers import write_headers
-from vigil.export.plan import Plan, compile_plan
+from vigil.export.plan import Plan, device_plan
 from vigil.export.tflite import tflm_reference
-from vigil.export.tflite_reader import read_tflite
 from vigil.project import project_root
 from vigil.replay import VIRTUAL_INSTRUCTIONS_PER_SECOND
 
@@ -50,9 +49,8 @@ class EngineBuild:
 
 
 def compile_model(model_bytes: bytes) -> Plan:
-    """The plan the engine runs: fused conv+pool, in-place rows where the planner finds them, and the small-layer
-    FULLY_CONNECTED kernel where it is exact."""
-    return compile_plan(rewrite(read_tflite(model_bytes)), fuse_pool=True, overlap=True, small_fc=True)
+    """The plan the engine runs (the same as `vigil export nn` and `vigil export models` write)."""
+    return device_plan(model_bytes)
 
 
 def engine_model_header(plan: Plan, model_hash: bytes) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from vigil.errors import VigilError
-from vigil.export.plan import Plan, PlanOp, compile_plan, manifest_entry
+from vigil.export.plan import Plan, PlanOp, device_plan, manifest_entry
 
 #: Alignment of the model bytes (TFLM requires 16) and of weight arrays (word loads for the DSP path).
 MODEL_ALIGN = 16
@@ -226,10 +226,6 @@ def write_headers(name: str, model_bytes: bytes, plan: Plan, out_dir: Path) -> l
 def export_model(model_bytes: bytes, name: str, out_dir: Path) -> dict[str, object]:
     """`vigil export nn` in one call: read, rewrite, plan, write NAME.tflite / NAME_tflite.h / NAME_plan.h;
     return the manifest entry (hash, op list, arena, weight bytes, MACs, files written)."""
-    from vigil.export.graph_rewrite import rewrite
-    from vigil.export.tflite_reader import read_tflite
-
-    # The plan vigil's engine runs (plan_executor.c honours both): conv+max-pool fused, rows in place.
-    plan = compile_plan(rewrite(read_tflite(model_bytes)), fuse_pool=True, overlap=True)
+    plan = device_plan(model_bytes)
     files = write_headers(name, model_bytes, plan, out_dir)
     return {**manifest_entry(name, model_bytes, plan), "files": [f.name for f in files]}

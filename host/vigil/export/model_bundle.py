@@ -302,12 +302,10 @@ def vigil_models_header(hashes: dict[str, bytes], arenas: dict[str, int]) -> str
 
 
 def _nn_headers(name: str, model_bytes: bytes) -> tuple[dict[str, str], int]:
-    from vigil.export.graph_rewrite import rewrite
     from vigil.export.headers import plan_header, tflite_header
-    from vigil.export.plan import compile_plan
-    from vigil.export.tflite_reader import read_tflite
+    from vigil.export.plan import device_plan
 
-    plan = compile_plan(rewrite(read_tflite(model_bytes)), fuse_pool=True, overlap=True)  # as `vigil export nn`
+    plan = device_plan(model_bytes)
     headers = {f"{name}_plan.h": plan_header(name, plan, model_bytes), f"{name}_tflite.h": tflite_header(name, model_bytes)}
     return headers, plan.arena_bytes
 

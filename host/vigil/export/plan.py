@@ -596,3 +596,13 @@ def manifest_entry(name: str, model_bytes: bytes, plan: Plan) -> dict[str, objec
         "output": {"shape": list(plan.output.shape), "scale": plan.output.scale,
                    "zero_point": plan.output.zero_point},
     }
+
+
+def device_plan(model_bytes: bytes) -> Plan:
+    """The plan the firmware runs, for every path that makes one (`vigil export nn`, `vigil export models`, `vigil
+    engine check`): conv + max pool fused, rows in place where the planner finds them, and the small-layer
+    FULLY_CONNECTED records where they are exact (plan_executor.c honours all three)."""
+    from vigil.export.graph_rewrite import rewrite
+    from vigil.export.tflite_reader import read_tflite
+
+    return compile_plan(rewrite(read_tflite(model_bytes)), fuse_pool=True, overlap=True, small_fc=True)
