@@ -318,7 +318,7 @@ def linktest(port: str, echo: int, replay_bytes: int, faults: int, as_json: bool
               show_default=True, help="Where the trained models, firmware, logs and the report go.")  # fmt: skip
 @click.option("--skip-training", is_flag=True,
               help="Use the committed models/ (no training, no model export): faster, same proofs.")  # fmt: skip
-@click.option("--night-hours", type=float, default=1.0, show_default=True,
+@click.option("--night-hours", type=float, default=1.5, show_default=True,
               help="Length of the synthetic night replayed through the board (vwrist takes ~1.5 min per hour).")  # fmt: skip
 @linktest_options
 def demo(name: str, out_dir: Path, skip_training: bool, night_hours: float, echo: int, replay_bytes: int, faults: int,
@@ -514,7 +514,7 @@ def print_verify(report: dict, name: str) -> None:
     if report["device_errors"]:
         click.echo(f"device errors: {', '.join(report['device_errors'])}")
     if "total_instructions_per_second_of_signal" in report["cost"]:
-        click.echo(f"DSP cost: {report['cost']['total_instructions_per_second_of_signal']:,} instructions per second of signal")
+        click.echo(f"all stages (DSP and models): {report['cost']['total_instructions_per_second_of_signal']:,} instructions per second of signal")
     for stage, per in (("sleep_cnn", "instructions_per_epoch"), ("stress", "instructions_per_segment")):
         if per in report["cost"].get(stage, {}):
             click.echo(f"{stage}: {report['cost'][stage][per]:,} {per.replace('_', ' ')}")

@@ -40,7 +40,7 @@ class DemoSettings:
     sleep_hours: float = 8.0
     sleep_epochs: int = 8
     stress_nn_epochs: int = 120
-    night_hours: float = 1.0  # the night excerpt replayed through the board
+    night_hours: float = 1.5  # the night replayed through the board (whole cycles: shorter nights are mostly edges)
     night_seed: int = 901  # people the training never saw (training uses seeds 0 .. subjects-1)
     stress_minutes: float = 12.0
     stress_seed: int = 1_000_003  # synthetic_stress_dataset's sessions use seeds (seed * 1000 + subject) * 100 + k
