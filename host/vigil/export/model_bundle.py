@@ -35,6 +35,7 @@ import numpy as np
 
 from vigil.device.protocol import MODEL_HASH_SIZE, MODELS_MAX
 from vigil.errors import VigilError
+from vigil.manifest import read_manifest_file
 
 SLEEP_KIND = "vigil-sleep-cnn"
 STRESS_KIND = "vigil-stress-trio"
@@ -95,15 +96,8 @@ def model_hash(data: bytes) -> bytes:
 
 
 def _read_json(path: Path, kind: str) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise VigilError(f"{path}: no such file; expected the {kind} training folder's manifest") from None
-    except json.JSONDecodeError as exc:
-        raise VigilError(f"{path}:{exc.lineno}: expected JSON ({exc.msg})") from None
-    if data.get("kind") != kind:
-        raise VigilError(f"{path}:1: expected a manifest of kind {kind!r}, got {data.get('kind')!r}")
-    return data
+    return read_manifest_file(path, kind, {"vigil-sleep-cnn": "`vigil train sleep`", "vigil-stress-trio":
+                                           "`vigil train stress`"}.get(kind, "`vigil export models`"))  # fmt: skip
 
 
 def _json_bytes(data: Any) -> bytes:

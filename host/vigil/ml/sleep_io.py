@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from vigil.errors import VigilError
+from vigil.manifest import read_manifest_file
 from vigil.ml.sleep import CLASS_NAMES, SleepCnn
 from vigil.ml.sleep_data import SleepDataset
 
@@ -89,14 +90,7 @@ def manifest_kind(out_dir: Path) -> str | None:
 
 def read_sleep_manifest(out_dir: Path) -> dict[str, Any]:
     path = Path(out_dir) / MANIFEST
-    try:
-        manifest = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise VigilError(f"{path}: no manifest; expected a folder written by `vigil train sleep`") from None
-    except json.JSONDecodeError as exc:
-        raise VigilError(f"{path}:{exc.lineno}: expected JSON ({exc.msg})") from None
-    if manifest.get("kind") != KIND:
-        raise VigilError(f"{path}:1: expected a {KIND} manifest")
+    manifest = read_manifest_file(path, KIND, "`vigil train sleep`")
     for name, digest in manifest.get("files", {}).items():
         if not (Path(out_dir) / name).is_file() or _sha256(Path(out_dir) / name) != digest:
             raise VigilError(f"{path}:1: {name} is missing or differs from its recorded SHA-256")

@@ -24,6 +24,7 @@ import numpy as np
 
 from vigil.data.hrv_csv import HrvDataset, load_hrv_csv
 from vigil.errors import VigilError
+from vigil.manifest import read_manifest_file
 from vigil.ml.stress import MODEL_NAMES, FeatureScaler, Int8StressNet, StressTrio
 
 MANIFEST = "manifest.json"
@@ -155,15 +156,7 @@ def train_stress_folder(dataset: HrvDataset, out_dir: Path, protocol: str = "blo
 
 
 def read_manifest(out_dir: Path) -> dict[str, Any]:
-    path = Path(out_dir) / MANIFEST
-    try:
-        manifest = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise VigilError(f"{path}: no manifest; expected a folder written by `vigil train stress`") from None
-    except json.JSONDecodeError as exc:
-        raise VigilError(f"{path}:{exc.lineno}: expected JSON ({exc.msg})") from None
-    if manifest.get("kind") != "vigil-stress-trio":
-        raise VigilError(f"{path}:1: expected a vigil-stress-trio manifest")
+    manifest = read_manifest_file(Path(out_dir) / MANIFEST, "vigil-stress-trio", "`vigil train stress`")
     return manifest
 
 
