@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -30,23 +30,15 @@ def convert_int8(
 ) -> bytes:
     """Full-integer quantization of a Keras model (batch 1), representative data uniform in the
     given ranges, int8 input and output."""
-    import tensorflow as tf
+    from vigil.export.tflite import to_int8_tflite
 
-    shapes = [[1, *inp.shape[1:]] for inp in model.inputs]
-
-    def representative() -> Iterator[list[np.ndarray]]:
-        rng = np.random.default_rng(seed)
-        for _ in range(samples):
-            yield [rng.uniform(lo, hi, shape).astype(np.float32) for shape, (lo, hi) in zip(shapes, input_ranges)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    conv._experimental_disable_per_channel_quantization_for_dense_layers = not per_channel_dense
-    return bytes(conv.convert())
+    shapes = [tuple(int(d) for d in inp.shape[1:]) for inp in model.inputs]
+    rng = np.random.default_rng(seed)
+    # drawn sample by sample, input by input (the order the values always had)
+    draws = [[rng.uniform(lo, hi, (1, *shape)).astype(np.float32) for shape, (lo, hi) in zip(shapes, input_ranges)]
+             for _ in range(samples)]  # fmt: skip
+    batches = [np.concatenate([d[k] for d in draws]) for k in range(len(shapes))]
+    return to_int8_tflite(model, batches, per_channel_dense=per_channel_dense)
 
 
 def randomize_weights(model: Any, rng: np.random.Generator, weight_scale: float, bias_scale: float) -> None:

@@ -6,7 +6,7 @@ on a small share of outputs."""
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -16,19 +16,23 @@ from vigil.errors import VigilError
 ORACLE_ARENA_BYTES = 4 * 1024 * 1024
 
 
-def to_int8_tflite(keras_model: object, representative: np.ndarray) -> bytes:
+def to_int8_tflite(keras_model: object, representative: np.ndarray | Sequence[np.ndarray], *,
+                   per_channel_dense: bool = True) -> bytes:  # fmt: skip
     """Full-integer post-training quantization: int8 weights (per channel), int8 activations, int8 input and
-    output. `representative` is a float batch (N, *input_shape) that calibrates activation ranges."""
+    output. `representative` is a float batch (N, *input_shape) that calibrates activation ranges, or one such
+    batch per model input (a list, same N). ``per_channel_dense=False`` quantizes FULLY_CONNECTED weights per
+    tensor (what older converters did; the engine supports both)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf  # imported here: slow, and only conversion needs it
 
-    rep = np.asarray(representative, dtype=np.float32)
-    if rep.ndim < 2 or rep.shape[0] == 0:
-        raise VigilError("the representative dataset must be a non-empty batch (N, *input_shape)")
+    batches = [np.asarray(r, dtype=np.float32) for r in representative] if isinstance(representative, (list, tuple)) \
+        else [np.asarray(representative, dtype=np.float32)]  # fmt: skip
+    if any(b.ndim < 2 or b.shape[0] == 0 for b in batches) or len({b.shape[0] for b in batches}) != 1:
+        raise VigilError("the representative dataset must be a non-empty batch (N, *input_shape), one per input, same N")
 
     def samples() -> Iterator[list[np.ndarray]]:
-        for x in rep:
-            yield [x[None]]
+        for i in range(batches[0].shape[0]):
+            yield [b[i][None] for b in batches]
 
     converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -36,6 +40,8 @@ def to_int8_tflite(keras_model: object, representative: np.ndarray) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
+    if not per_channel_dense:
+        converter._experimental_disable_per_channel_quantization_for_dense_layers = True
     return bytes(converter.convert())
 
 
