@@ -68,6 +68,11 @@ def cli() -> None:
     Talk to a device:        vigil ping --port /dev/pts/N
     Log what it streams:     vigil monitor --port /dev/pts/N --out night.jsonl
     Prove the link:          vigil linktest --port /dev/pts/N
+    Train the models:        vigil train sleep|stress --data PATH|synthetic --out DIR
+    Build the device's set:  vigil export models --sleep DIR --stress DIR --out models
+    Prove every output:      vigil verify --port /dev/pts/N --input session.vrec
+    See it:                  vigil report --out R --night night.vrec --stress-session s.vrec
+    All of it, built in:     vigil demo
     """
 
 
