@@ -14,7 +14,6 @@ Folder layout:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from vigil.errors import VigilError
-from vigil.manifest import read_manifest_file
+from vigil.manifest import file_sha256, read_manifest_file
 from vigil.ml.sleep import CLASS_NAMES, SleepCnn
 from vigil.ml.sleep_data import SleepDataset
 
@@ -30,9 +29,6 @@ MANIFEST = "manifest.json"
 KIND = "vigil-sleep-cnn"
 FILES = ("sleep_cnn.keras", "sleep_cnn.tflite", "metrics.json")
 
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def save_weights_only_model(model: Any, path: Path) -> None:
@@ -70,7 +66,7 @@ def save_sleep_cnn(cnn: SleepCnn, out_dir: Path, dataset: SleepDataset, settings
                    "scale": cnn.output_quant_[0], "zero_point": cnn.output_quant_[1],
                    "decision": "argmax of the int8 outputs, lowest index on ties"},  # fmt: skip
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__},
-        "files": {name: _sha256(out_dir / name) for name in FILES},
+        "files": {name: file_sha256(out_dir / name) for name in FILES},
         "summary": {"protocol": evaluation["protocol"], "accuracy": evaluation["accuracy"],
                     "kappa": evaluation["kappa"], "sleep_wake_auc": evaluation["sleep_wake"]["auc"],
                     "wake_correct_at_90_sleep_correct": evaluation["sleep_wake"]["wake_correct_at_90_sleep_correct"]},
@@ -92,6 +88,6 @@ def read_sleep_manifest(out_dir: Path) -> dict[str, Any]:
     path = Path(out_dir) / MANIFEST
     manifest = read_manifest_file(path, KIND, "`vigil train sleep`")
     for name, digest in manifest.get("files", {}).items():
-        if not (Path(out_dir) / name).is_file() or _sha256(Path(out_dir) / name) != digest:
+        if not (Path(out_dir) / name).is_file() or file_sha256(Path(out_dir) / name) != digest:
             raise VigilError(f"{path}:1: {name} is missing or differs from its recorded SHA-256")
     return manifest

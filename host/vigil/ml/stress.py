@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
+
+from vigil.errors import VigilError
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
@@ -213,16 +215,26 @@ class Int8StressNet:
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> Int8StressNet:
         from vigil.export.tflite import to_int8_tflite
-        from vigil.export.tflite_reader import read_tflite
 
         x = np.asarray(X, dtype=np.float32)
         self.keras_model = train_keras_mlp(x, np.asarray(y, dtype=np.int64), self.epochs, self.batch_size,
                                            self.learning_rate, self.seed)  # fmt: skip
         with output_silenced():
-            self.tflite = to_int8_tflite(self.keras_model, x)
-        graph = read_tflite(self.tflite, check_ops=False)
+            return self._use_tflite(to_int8_tflite(self.keras_model, x))
+
+    @classmethod
+    def from_tflite(cls, tflite: bytes) -> Int8StressNet:
+        """A net that predicts from a stored int8 .tflite (no Keras model), e.g. a trained folder's."""
+        return cls()._use_tflite(tflite)
+
+    def _use_tflite(self, tflite: bytes) -> Int8StressNet:
+        from vigil.export.tflite_reader import read_tflite
+
+        graph = read_tflite(tflite, check_ops=False)
         qi, qo = graph.tensors[graph.inputs[0]].quant, graph.tensors[graph.outputs[0]].quant
-        assert qi is not None and qo is not None
+        if qi is None or qo is None:
+            raise VigilError("stress_nn.tflite: expected int8 quantized input and output")
+        self.tflite = tflite
         self.input_quant, self.output_quant = (qi.scale, qi.zero_point), (qo.scale, qo.zero_point)
         return self
 

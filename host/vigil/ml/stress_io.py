@@ -15,7 +15,6 @@ Folder layout (all next to each other):
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -24,7 +23,7 @@ import numpy as np
 
 from vigil.data.hrv_csv import HrvDataset, load_hrv_csv
 from vigil.errors import VigilError
-from vigil.manifest import read_manifest_file
+from vigil.manifest import file_sha256, read_manifest_file
 from vigil.ml.stress import MODEL_NAMES, FeatureScaler, Int8StressNet, StressTrio
 
 MANIFEST = "manifest.json"
@@ -82,9 +81,6 @@ def dataset_from_manifest(manifest: dict) -> HrvDataset:
     return load_hrv_csv(src["path"], src.get("layout"))
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
 
 def save_stress_trio(trio: StressTrio, out_dir: Path, dataset: HrvDataset, settings: dict, metrics: dict) -> dict:
     """Write the folder described in the module doc; returns the manifest."""
@@ -115,7 +111,7 @@ def save_stress_trio(trio: StressTrio, out_dir: Path, dataset: HrvDataset, setti
         "rows": len(dataset),
         "settings": settings,
         "versions": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
-        "files": {name: _sha256(out_dir / name) for name in files},
+        "files": {name: file_sha256(out_dir / name) for name in files},
         "summary": {k: {m: metrics["models"][k][m] for m in ("accuracy", "f1")} for k in metrics["models"]},
     }
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str) + "\n")

@@ -9,8 +9,6 @@ TFLM's reference kernels (``tflm_reference``), the oracle the device's engine is
 
 from __future__ import annotations
 
-import hashlib
-import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,28 +18,16 @@ import numpy as np
 
 from vigil.dsp.config import IMAGE_FRAMES, STFT_BINS
 from vigil.errors import VigilError
+from vigil.manifest import read_json_file, read_manifest_file
+from vigil.ml.sleep_io import KIND as SLEEP_KIND
 from vigil.ml.stress import MODEL_NAMES, Int8StressNet, StressTrio
 from vigil.ml.stress_io import MANIFEST, load_scaler, read_manifest
 
 SLEEP_MODEL_FILE = "sleep_cnn.tflite"
-SLEEP_MANIFEST_KIND = "vigil-sleep-cnn"
 METRICS_FILE = "metrics.json"
 STRESS_FILES = ("stress_tree.joblib", "stress_svm.joblib", "stress_nn.tflite", "stress_scaler.json",
                 "stress_consensus.json")  # fmt: skip
 SLEEP_BATCH = 64  # images per TFLM call between progress reports
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise VigilError(f"{path}: no such file") from None
-    except json.JSONDecodeError as exc:
-        raise VigilError(f"{path}:{exc.lineno}: expected JSON ({exc.msg})") from None
 
 
 # ---------------------------------------------------------------- stress
@@ -54,20 +40,6 @@ class StressModel:
     path: Path
     trio: StressTrio
     manifest: dict[str, Any]
-
-
-def int8_net_from_tflite(tflite: bytes) -> Int8StressNet:
-    """An Int8StressNet that predicts from a stored .tflite (no Keras needed)."""
-    from vigil.export.tflite_reader import read_tflite
-
-    net = Int8StressNet()
-    net.tflite = tflite
-    graph = read_tflite(tflite, check_ops=False)
-    qi, qo = graph.tensors[graph.inputs[0]].quant, graph.tensors[graph.outputs[0]].quant
-    if qi is None or qo is None:
-        raise VigilError("stress_nn.tflite: expected int8 quantized input and output")
-    net.input_quant, net.output_quant = (qi.scale, qi.zero_point), (qo.scale, qo.zero_point)
-    return net
 
 
 def load_stress_model(folder: str | Path) -> StressModel:
@@ -84,8 +56,8 @@ def load_stress_model(folder: str | Path) -> StressModel:
     with warnings.catch_warnings():  # version skew is reported by the manifest's versions, not as noise here
         warnings.simplefilter("ignore")
         models = {"tree": joblib.load(folder / "stress_tree.joblib"), "svm": joblib.load(folder / "stress_svm.joblib")}
-    models["nn"] = int8_net_from_tflite((folder / "stress_nn.tflite").read_bytes())
-    consensus = read_json(folder / "stress_consensus.json")
+    models["nn"] = Int8StressNet.from_tflite((folder / "stress_nn.tflite").read_bytes())
+    consensus = read_json_file(folder / "stress_consensus.json")
     if list(consensus.get("models", [])) != list(MODEL_NAMES):
         raise VigilError(f"{folder / 'stress_consensus.json'}:1: expected models {list(MODEL_NAMES)}")
     trio = StressTrio(load_scaler(folder), models, np.asarray(consensus["weights"], dtype=np.float64))
@@ -153,10 +125,7 @@ def load_sleep_model(folder: str | Path) -> SleepModel:
         raise VigilError(f"{model_path}: missing; expected the int8 sleep CNN of `vigil train sleep`")
     manifest = None
     if (folder / MANIFEST).is_file():
-        manifest = read_json(folder / MANIFEST)
-        if manifest.get("kind") != SLEEP_MANIFEST_KIND:
-            raise VigilError(f"{folder / MANIFEST}:1: expected a {SLEEP_MANIFEST_KIND} manifest, "
-                             f"got {manifest.get('kind')!r}")  # fmt: skip
+        manifest = read_manifest_file(folder / MANIFEST, SLEEP_KIND, "`vigil train sleep`")
     tflite = model_path.read_bytes()
     try:
         graph = read_tflite(tflite, check_ops=False)

@@ -34,10 +34,11 @@ from vigil.dsp import ppg as ppg_twin
 from vigil.dsp.epoch_image import epoch_images
 from vigil.dsp.hrv import HrvFeatures
 from vigil.errors import VigilError
+from vigil.manifest import file_sha256, read_json_file
 from vigil.ml.metrics import METRIC_NAMES, confusion_matrix, metrics_from_confusion
 from vigil.ml.stress import MODEL_NAMES, consensus_proba
 from vigil.report.device_log import DeviceLog, read_device_log
-from vigil.report.model_folders import METRICS_FILE, SleepModel, StressModel, read_json, sha256_of
+from vigil.report.model_folders import METRICS_FILE, SleepModel, StressModel
 from vigil.report.model_records import (
     HashCheck,
     ModelBundle,
@@ -250,7 +251,7 @@ def conversion_notes(rec: Recording, name: str) -> list[str]:
 
 
 def recording_provenance(rec: Recording, name: str, role: str, source: Path | Recording) -> ProvenanceItem:
-    digest = sha256_of(Path(source)) if isinstance(source, Path) and Path(source).is_file() else None
+    digest = file_sha256(Path(source)) if isinstance(source, Path) and Path(source).is_file() else None
     detail = {"source": rec.meta.get("source", {}), "start_time": rec.meta.get("start_time"),
               "duration_s": round(rec.duration_s, 3), "ppg_rate_hz": rec.ppg_rate_hz}  # fmt: skip
     return ProvenanceItem(role, name, digest, detail)
@@ -517,7 +518,7 @@ def _per_model(report: dict) -> dict[str, dict]:
 
 def metrics_table_from_json(path: Path, task: str) -> MetricsTable:
     """Per model (and consensus) figures of a training folder's metrics.json; errors name the file."""
-    report = read_json(path)
+    report = read_json_file(path)
     if not isinstance(report, dict):
         raise VigilError(f"{path}:1: expected a JSON object of metrics")
     if task == "sleep" and isinstance(report.get("evaluation"), dict):
@@ -614,7 +615,7 @@ def night_metrics(night: NightData) -> MetricsTable | None:
 
 def verify_summary_from_json(path: Path) -> VerifySummary:
     """A `vigil verify --json` report; errors name the file."""
-    report = read_json(path)
+    report = read_json_file(path)
     if not isinstance(report, dict) or "stages" not in report or "ok" not in report:
         raise VigilError(f"{path}:1: expected the JSON of `vigil verify --json` (with \"ok\" and \"stages\")")
     stages = []
@@ -637,7 +638,7 @@ def model_provenance(role: str, folder: Path, manifest: dict | None, main_file: 
     detail: dict[str, Any] = {}
     if manifest:
         detail = {k: manifest[k] for k in ("kind", "version", "data", "settings", "versions", "files") if k in manifest}
-    return ProvenanceItem(role, str(folder), sha256_of(main_file), detail)
+    return ProvenanceItem(role, str(folder), file_sha256(main_file), detail)
 
 
 def log_provenance(role: str, log: DeviceLog) -> ProvenanceItem:
@@ -646,7 +647,7 @@ def log_provenance(role: str, log: DeviceLog) -> ProvenanceItem:
     detail["sessions_in_log"] = max(log.sessions, 1)
     if log.sessions > 1:
         detail["read"] = "the last session"
-    return ProvenanceItem(role, str(log.path), sha256_of(log.path), detail)
+    return ProvenanceItem(role, str(log.path), file_sha256(log.path), detail)
 
 
 def resolve_bundle(inputs: ReportInputs) -> Path | None:
@@ -686,8 +687,8 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
     bundle_dir = resolve_bundle(inputs)
     bundle = load_model_bundle(bundle_dir) if bundle_dir is not None else None
     if bundle is not None:
-        manifest = read_json(bundle.path / "manifest.json")
-        provenance.append(ProvenanceItem("models bundle", str(bundle.path), sha256_of(bundle.path / "manifest.json"),
+        manifest = read_json_file(bundle.path / "manifest.json")
+        provenance.append(ProvenanceItem("models bundle", str(bundle.path), file_sha256(bundle.path / "manifest.json"),
                                          {k: manifest[k] for k in ("hashes", "consensus") if k in manifest}))
     sleep_dir = inputs.sleep_model or (bundle.path / "sleep" if bundle is not None else None)
     stress_dir = inputs.stress_model or (bundle.path / "stress" if bundle is not None else None)
