@@ -102,12 +102,9 @@ class DeviceModels:
 def sleep_cnn_input(image: np.ndarray) -> np.ndarray:
     """The CNN's input for an epoch image (frames x bins int8): bins x frames x 1 (frequency down, time across),
     values unchanged (the image is already in the CNN's input quantization)."""
-    return np.ascontiguousarray(np.asarray(image, dtype=np.int8).T[:, :, None])
+    from vigil.ml.sleep_data import cnn_image
 
-
-def argmax_first(values: np.ndarray) -> int:
-    """The class of int8 outputs: the first maximum (lowest index on ties), as the device."""
-    return int(np.argmax(np.asarray(values)))
+    return np.ascontiguousarray(cnn_image(image)[:, :, None])
 
 
 @dataclass(frozen=True)
@@ -128,14 +125,16 @@ def motion_levels(deriv: np.ndarray) -> np.ndarray:
 def sleep_records(images: list, motion: np.ndarray, models: DeviceModels) -> list[SleepRecord]:
     """One record per epoch image (vigil.dsp.epoch_image.EpochImage), as the device's SLEEP frames."""
     from vigil.export.tflite import tflm_reference
+    from vigil.ml.sleep import device_class
 
     if not images:
         return []
     outs = tflm_reference(models.sleep_cnn, np.stack([sleep_cnn_input(img.image) for img in images]))
     outs = outs.reshape(len(images), -1)
-    return [SleepRecord(img.epoch, tuple(int(v) for v in o), argmax_first(o),
+    classes = device_class(outs)  # the first maximum, as the device's argmax_s8
+    return [SleepRecord(img.epoch, tuple(int(v) for v in o), int(c),
                         int(motion[img.epoch]) if img.epoch < len(motion) else MOTION_LEVEL_MAX)  # fmt: skip
-            for img, o in zip(images, outs)]
+            for img, o, c in zip(images, outs, classes)]
 
 
 # ---------------------------------------------------------------- stress
@@ -197,10 +196,9 @@ def model_outputs(features: np.ndarray, models: DeviceModels) -> dict[str, np.nd
     return {"p_tree": tree[:, 1], "p_svm": svm[:, 1], "p_nn": p_nn, "nn_out": logits, "votes": votes}
 
 
-def segment_context(segment: int, n_segments: int, sleep: list[SleepRecord]) -> tuple[bool, bool, int] | None:
+def segment_context(segment: int, n_segments: int, by_epoch: dict[int, SleepRecord]) -> tuple[bool, bool, int] | None:
     """(context known, awake, motion) of a segment when the device sends its record, or None if it never does
-    (see the module doc)."""
-    by_epoch = {r.epoch: r for r in sleep}
+    (see the module doc); ``by_epoch``: the sleep records by epoch."""
     epochs = [EPOCHS_PER_SEGMENT * segment + k for k in range(EPOCHS_PER_SEGMENT)]
     if all(e in by_epoch for e in epochs):
         recs = [by_epoch[e] for e in epochs]
@@ -215,9 +213,10 @@ def stress_records(hrv: list[dict[str, int]], sleep: list[SleepRecord], models: 
     """The device's STRESS records (fields STRESS_FIELDS) for the HRV segments, in segment order."""
     feats = np.array([[h[name] for name in FEATURES] for h in hrv], dtype=np.int64).reshape(-1, len(FEATURES))
     out = model_outputs(feats, models)
+    by_epoch = {r.epoch: r for r in sleep}
     records = []
     for i, h in enumerate(hrv):
-        ctx = segment_context(int(h["segment"]), len(hrv), sleep)
+        ctx = segment_context(int(h["segment"]), len(hrv), by_epoch)
         if ctx is None:
             continue
         known, awake, motion = ctx

@@ -49,11 +49,17 @@ class SleepDataset:
                             self.subject_names, self.source)  # fmt: skip
 
 
+def cnn_image(image: np.ndarray) -> np.ndarray:
+    """An epoch image (frames x bins, as the device's ring holds it) in the CNN's layout: bins x frames, values
+    unchanged (firmware/app/models.c unrolls the ring the same way)."""
+    return np.asarray(image, dtype=np.int8).T
+
+
 def recording_images(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     """Every epoch image of ``rec`` as (k, 65, 73) int8 (bins x frames) and each one's label (k,) int8
     (-1 where unscored); image ``k`` is device epoch ``k``."""
     images = epoch_images(accel_columns(rec.accel))
-    stack = np.stack([im.image.T for im in images]) if images else np.zeros((0, 65, 73), dtype=np.int8)
+    stack = np.stack([cnn_image(im.image) for im in images]) if images else np.zeros((0, 65, 73), dtype=np.int8)
     labels = rec.epoch_labels()
     k = min(len(stack), len(labels))
     return np.ascontiguousarray(stack[:k]), labels[:k]

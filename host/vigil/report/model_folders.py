@@ -90,6 +90,7 @@ class SleepModel:
         """Classes (n,) and probabilities (n, 3) of epoch images, through TFLM's reference kernels. Probabilities
         are the dequantized outputs when the model ends in a softmax, else the softmax of the dequantized logits."""
         from vigil.export.tflite import tflm_reference
+        from vigil.ml.sleep import device_class
 
         x = self.model_input(images)
         outs = []
@@ -98,7 +99,7 @@ class SleepModel:
             if progress:
                 progress(min(start + SLEEP_BATCH, len(x)))
         q = np.concatenate(outs) if outs else np.zeros((0, 3), dtype=np.int8)
-        return np.argmax(q, axis=1).astype(np.int64), self.probabilities(q)
+        return device_class(q), self.probabilities(q)
 
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:
         """(n, 3) int8 outputs -> (n, 3) probabilities through the output quantization: the dequantized values
