@@ -158,27 +158,33 @@ def _fuse(graph: Graph, stb: Operator, conv: Operator, bts: Operator) -> Operato
     in_shape = t[stb.inputs[0]].shape
     out_shape = t[bts.outputs[0]].shape
     filt = t[conv.inputs[1]].shape  # CONV_2D: (O, KH, KW, I); DEPTHWISE: (1, KH, KW, O)
-    paddings = []
+    # the paddings (SAME, VALID) that give this axis's geometry; an axis whose effective kernel is 1 (a kernel
+    # of 1 along an axis of a convolution dilated along the other) fits both, and so takes the other axis's
+    fits: set[str] = {"SAME", "VALID"}
     for axis in range(2):
         size, k, d = in_shape[1 + axis], filt[1 + axis], block[axis]
         k_eff = (k - 1) * d + 1
         # output row r reads padded rows r + crop_before ..., i.e. input rows from r + crop_before - pad_before
         pad_before = int(pads[axis, 0]) - int(crops[axis, 0])
         out = out_shape[1 + axis]
+        axis_fits = set()
         if out == size and pad_before == _same_pad_before(k_eff):
-            paddings.append("SAME")
-        elif out == size - k_eff + 1 and pad_before == 0:
-            paddings.append("VALID")
-        else:
+            axis_fits.add("SAME")
+        if out == size - k_eff + 1 and pad_before == 0:
+            axis_fits.add("VALID")
+        if not axis_fits:
             raise UnsupportedOpError(stb.opcode, stb.index, n, "its padding/crops match neither SAME nor VALID")
-    if paddings[0] != paddings[1]:
-        raise UnsupportedOpError(stb.opcode, stb.index, n, "mixed SAME/VALID padding per axis")
+        fits &= axis_fits
+    if not fits:
+        raise UnsupportedOpError(stb.opcode, stb.index, n, "SAME along one axis and VALID along the other: "
+                                 "one TFLite padding cannot say it")
+    padding = "SAME" if "SAME" in fits else "VALID"
     q_in, q_stb = t[stb.inputs[0]].quant, t[stb.outputs[0]].quant
     q_conv, q_out = t[conv.outputs[0]].quant, t[bts.outputs[0]].quant
     for a, b in ((q_in, q_stb), (q_conv, q_out)):
         if a is None or b is None or a.scale != b.scale or a.zero_point != b.zero_point:
             raise UnsupportedOpError(stb.opcode, stb.index, n, "requantizes around the convolution")
-    new_opts = {**opts, "padding": paddings[0], "dilation_h_factor": block[0], "dilation_w_factor": block[1]}
+    new_opts = {**opts, "padding": padding, "dilation_h_factor": block[0], "dilation_w_factor": block[1]}
     return replace(conv, inputs=(stb.inputs[0], *conv.inputs[1:]), outputs=bts.outputs, options=new_opts)
 
 
