@@ -8,49 +8,49 @@
 #include "nn/plan_executor.h"
 
 static const uint8_t MODEL_HASH[VIGIL_MODEL_HASH_SIZE] = ENGINE_MODEL_HASH;
-#define MODEL_PLAN (&ENGINE_MODEL_PLAN)
+static const nn_plan *const PLANS[ENGINE_MODEL_COUNT] = ENGINE_MODEL_PLANS;
+static const uint16_t TIMING_RUNS[ENGINE_MODEL_COUNT] = ENGINE_MODEL_TIMING_RUNS;
 
 /* The input as NN_INPUT left it, back in the arena (ops may have overwritten it). */
-static void restore_input(nn_task_t *t)
+static void restore_input(nn_task_t *t, const nn_plan *plan)
 {
-    memcpy(t->arena + MODEL_PLAN->in_offset, t->input, MODEL_PLAN->in_bytes);
+    memcpy(t->arena + plan->in_offset, t->input, plan->in_bytes);
 }
 
-/* Ticks of NN_TASK_TIMING_RUNS hook-less runs from the input, minus the ticks of restoring the input as often
- * (nn_task.h). The status of the last run goes to *status; its output stays in the arena. The restores alone are
- * timed first: the planner may give the output the input's bytes (their lifetimes do not meet), so a restore after
- * the last run would overwrite the result. */
-static uint64_t time_inference(nn_task_t *t, nn_status *status)
+/* Ticks of `runs` hook-less runs from the input, minus the ticks of restoring the input as often (nn_task.h).
+ * The status of the last run goes to *status; its output stays in the arena. The restores alone are timed first:
+ * the planner may give the output the input's bytes (their lifetimes do not meet), so a restore after the last
+ * run would overwrite the result. */
+static uint64_t time_inference(nn_task_t *t, const nn_plan *plan, uint32_t runs, nn_status *status)
 {
     uint64_t began = board_ticks();
-    for (uint32_t r = 0; r < NN_TASK_TIMING_RUNS; r++) {
-        restore_input(t);
+    for (uint32_t r = 0; r < runs; r++) {
+        restore_input(t, plan);
         __asm__ volatile("" ::: "memory"); /* keep every copy, as in the loop below */
     }
     const uint64_t restores = board_ticks() - began;
     began = board_ticks();
-    for (uint32_t r = 0; r < NN_TASK_TIMING_RUNS; r++) {
-        restore_input(t);
-        *status = nn_plan_run(MODEL_PLAN, t->arena, sizeof t->arena, NULL, NULL);
+    for (uint32_t r = 0; r < runs; r++) {
+        restore_input(t, plan);
+        *status = nn_plan_run(plan, t->arena, sizeof t->arena, NULL, NULL);
     }
     const uint64_t with_runs = board_ticks() - began;
     return with_runs > restores ? with_runs - restores : 0u;
 }
 
 /* Per-op ticks on the scale of time_inference (nn_task.h): op by op from the input, without the executor's loop. */
-static void time_ops(nn_task_t *t)
+static void time_ops(nn_task_t *t, const nn_plan *plan, uint32_t runs)
 {
-    const nn_plan *plan = MODEL_PLAN;
-    restore_input(t);
+    restore_input(t, plan);
     for (uint16_t i = 0; i < plan->n_ops && i < NN_TASK_MAX_OPS; i++) {
         const nn_op *op = &plan->ops[i];
         /* an op whose output overwrites its input gives a different result the second time: run it once */
-        const uint32_t runs = (op->flags & NN_OP_FLAG_OUT_OVERLAPS_IN) ? 1u : NN_TASK_TIMING_RUNS;
+        const uint32_t op_runs = (op->flags & NN_OP_FLAG_OUT_OVERLAPS_IN) ? 1u : runs;
         const uint64_t began = board_ticks();
-        for (uint32_t r = 0; r < runs; r++) {
+        for (uint32_t r = 0; r < op_runs; r++) {
             (void)nn_plan_run_op(op, t->arena);
         }
-        t->op_ticks[i] = (uint32_t)((board_ticks() - began) * (NN_TASK_TIMING_RUNS / runs));
+        t->op_ticks[i] = (uint32_t)((board_ticks() - began) * (runs / op_runs));
     }
 }
 #endif
@@ -88,7 +88,7 @@ bool nn_task_input(nn_task_t *t, const uint8_t *payload, uint16_t len)
     }
     uint32_t offset = get_u16(payload);
     uint32_t n = len - 2u;
-    if (offset + n > MODEL_PLAN->in_bytes) {
+    if (offset + n > NN_TASK_INPUT_BYTES) {
         return false;
     }
     memcpy(t->input + offset, payload + 2, n);
@@ -117,14 +117,15 @@ static void send_result(nn_task_t *t, link_t *link, uint8_t status, uint8_t mode
 void nn_task_run(nn_task_t *t, uint8_t model, link_t *link)
 {
 #ifdef VIGIL_ENGINE_MODEL
-    if (model != 0) {
+    if (model >= NN_TASK_PLANS) {
         send_result(t, link, VIGIL_NN_NO_MODEL, model, 0, 0, 0);
         return;
     }
-    const nn_plan *plan = MODEL_PLAN;
-    time_ops(t);
+    const nn_plan *plan = PLANS[model];
+    const uint32_t runs = TIMING_RUNS[model];
+    time_ops(t, plan, runs);
     nn_status status = NN_OK;
-    const uint64_t ticks = time_inference(t, &status);
+    const uint64_t ticks = time_inference(t, plan, runs, &status);
     if (status != NN_OK) {
         send_result(t, link, status == NN_ERR_ARENA_TOO_SMALL ? VIGIL_NN_ARENA_TOO_SMALL : VIGIL_NN_UNSUPPORTED, model,
                     plan->n_ops, ticks, 0);

@@ -597,17 +597,23 @@ def engine_group() -> None:
 @click.option("--board", "name", type=BOARD_CHOICE, default="native", show_default=True, help="Board to run on.")
 @click.option("--samples", default=20, show_default=True, help="Inputs to run: edge values first, then random.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--clock-mhz", type=float, default=64.0, show_default=True,
+              help="Clock to state milliseconds at (vwrist: instructions / clock, one instruction per cycle).")
 @click.option("--json", "as_json", is_flag=True,
-              help="JSON with mismatches, arena_bytes, flash_bytes, instructions_per_inference, instructions_per_mac.")  # fmt: skip
-def engine_check_cmd(model: Path, name: str, samples: int, seed: int, as_json: bool) -> None:
+              help="JSON with mismatches, arena_bytes, flash_bytes, instructions_per_inference, instructions_per_mac, "
+                   "ms_per_inference_at_clock.")  # fmt: skip
+def engine_check_cmd(model: Path, name: str, samples: int, seed: int, clock_mhz: float, as_json: bool) -> None:
     """Compile MODEL (an int8 .tflite) for vigil's engine, build a firmware that carries it,
     run SAMPLES inputs on the board and through TFLM's reference kernels (the tflite-micro
     interpreter), and report mismatching outputs (must be 0), arena and flash bytes, and, on
-    the virtual board, instructions per inference and per MAC. Exit status 1 on any mismatch."""
+    the virtual board, instructions per inference and per MAC, and the milliseconds they
+    take at --clock-mhz (an estimate: the Cortex-M4 spends more than one cycle on loads,
+    multiplies into 64 bits and taken branches). Exit status 1 on any mismatch."""
     from vigil.engine import engine_check
 
     with progress_bar(not as_json and sys.stderr.isatty()) as bar:
-        report = engine_check(model.read_bytes(), name, samples, seed, progress=tracker(bar, "inferences", samples))
+        report = engine_check(model.read_bytes(), name, samples, seed, progress=tracker(bar, "inferences", samples),
+                              clock_mhz=clock_mhz)  # fmt: skip
     if as_json:
         emit_json(report)
     else:
@@ -616,10 +622,57 @@ def engine_check_cmd(model: Path, name: str, samples: int, seed: int, as_json: b
                     "instructions_per_inference", "instructions_per_mac"):  # fmt: skip
             value = report.get(key)
             table.add_row(key, "—" if value is None else f"{value:,}" if isinstance(value, int) else str(value))
+        ms = report["ms_per_inference_at_clock"]
+        table.add_row(f"ms at {clock_mhz:g} MHz", "—" if ms is None else f"{ms:.3f}")
         table.add_row("ops", " → ".join(report["ops"]))
         Console().print(table)
         click.echo("engine check: " + ("bit-exact with TFLM" if report["mismatches"] == 0 else f"MISMATCH {report['first_mismatch']}"))
     if report["mismatches"]:
+        sys.exit(1)
+
+
+@engine_group.command("fuzz")
+@click.option("--seed", "first_seed", default=0, show_default=True, help="First graph seed (graphs SEED .. SEED+COUNT-1).")
+@click.option("--count", default=200, show_default=True, help="Graphs to draw and check.")
+@click.option("--board", "name", type=BOARD_CHOICE, default="native", show_default=True, help="Board to run on.")
+@click.option("--samples", default=3, show_default=True, help="Inputs per graph (calibrated, uniform, extremes).")
+@click.option("--batch", default=40, show_default=True, help="Graphs per firmware build (1-255).")
+@click.option("--jobs", default=2, show_default=True, help="Processes converting graphs while the board runs.")
+@click.option("--keep", "keep_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write each failing graph here (gSEED.tflite and gSEED.txt) to replay with `engine check`.")
+@click.option("--json", "as_json", is_flag=True, help="The summary as JSON (statuses, op and path coverage, failures).")
+def engine_fuzz_cmd(first_seed: int, count: int, name: str, samples: int, batch: int, jobs: int,
+                    keep_dir: Path | None, as_json: bool) -> None:
+    """Draw COUNT random int8 models inside the engine's op set (conv, depthwise, pools, mean, add with
+    broadcast, dense, relu/relu6, softmax/sigmoid, odd and 1-wide shapes), convert each with the TFLite
+    converter, and check every output on the board against TFLM's reference kernels. The same seed gives
+    the same graphs on every machine. Exit status 1 if any graph is refused, fails to convert or build,
+    crashes the board or mismatches.
+
+    \b
+    vigil engine fuzz --count 200 --board native          # what `make test` runs (and 30 on vwrist)
+    vigil engine fuzz --seed 5000 --count 2000 --keep fails/
+    vigil engine check fails/g5123.tflite --board vwrist   # replay one"""
+    from vigil.engine_fuzz import run_fuzz
+
+    with progress_bar(not as_json and sys.stderr.isatty()) as bar:
+        report = run_fuzz(first_seed, count, name, samples=samples, batch=batch, jobs=jobs, keep_dir=keep_dir,
+                          progress=tracker(bar, "graphs", count))  # fmt: skip
+    summary = report.summary()
+    if as_json:
+        emit_json(summary)
+    else:
+        table = Table(title=f"engine fuzz: seeds {first_seed}..{first_seed + count - 1} on {name}", show_header=False)
+        for status, n in summary["statuses"].items():
+            table.add_row(status, f"{n:,}")
+        table.add_row("outputs compared", f"{summary['outputs_compared']:,}")
+        table.add_row("ops (graphs)", ", ".join(f"{k} {v}" for k, v in summary["graphs_with_op"].items()))
+        table.add_row("paths (graphs)", ", ".join(f"{k} {v}" for k, v in summary["graphs_with_path"].items()))
+        table.add_row("seconds", f"{summary['seconds']:g}")
+        Console().print(table)
+        for f in summary["failures"]:
+            click.echo(f"graph {f['seed']}: {f['status']} {f['detail'] or f['first_mismatch']}")
+    if report.failures:
         sys.exit(1)
 
 

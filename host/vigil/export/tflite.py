@@ -5,7 +5,9 @@ on a small share of outputs."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -14,6 +16,26 @@ from vigil.errors import VigilError
 
 #: TFLM arena for the oracle: generous, the host has memory (the device arena is planned separately).
 ORACLE_ARENA_BYTES = 4 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def output_silenced() -> Iterator[None]:
+    """Send file descriptors 1 and 2 to /dev/null for the block: TensorFlow's converter prints "Saved artifact
+    ..." to stdout (which would corrupt `--json` output) and MLIR chatter to stderr. Its errors still raise."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
+            os.dup2(null.fileno(), 1)  # C++ writes to the descriptors,
+            os.dup2(null.fileno(), 2)  # Python's print to sys.stdout (which click's test runner replaces)
+            yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, copy in zip((1, 2), saved):
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 def to_int8_tflite(keras_model: object, representative: np.ndarray | Sequence[np.ndarray], *,

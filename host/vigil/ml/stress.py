@@ -24,18 +24,17 @@ stress) is the rule against false alarms; it is reported as a predictor of its o
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
 from vigil.errors import VigilError
+from vigil.export.tflite import output_silenced
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
@@ -113,26 +112,6 @@ class FeatureScaler:
 
 
 # ---------------------------------------------------------------- the int8 NN
-
-
-@contextlib.contextmanager
-def output_silenced() -> Iterator[None]:
-    """Send file descriptors 1 and 2 to /dev/null for the block: TensorFlow's converter prints "Saved artifact
-    ..." to stdout (which would corrupt `--json` output) and MLIR chatter to stderr. Its errors still raise."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
-            os.dup2(null.fileno(), 1)  # C++ writes to the descriptors,
-            os.dup2(null.fileno(), 2)  # Python's print to sys.stdout (which click's test runner replaces)
-            yield
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        for fd, copy in zip((1, 2), saved):
-            os.dup2(copy, fd)
-            os.close(copy)
 
 
 class _MlpTrainer:

@@ -1,0 +1,274 @@
+"""`vigil engine fuzz`: generated models (vigil.engine_graphs) checked on a board against the tflite-micro oracle.
+
+For each seed: draw a graph, convert it with the TFLite converter, compile the device plan (a refusal of a model
+inside the op set is a failure), run its inputs through TFLM's reference kernels; this runs in worker processes,
+`jobs` at a time. The graphs are then packed into firmwares (up to `batch` models each, within a weight budget
+that fits the virtual board's flash), and every input runs on the board: every output must equal TFLM's.
+
+A report says, per graph, what happened (ok, mismatch, refused, convert_failed, build_failed, device_error), and
+over the run which ops and which specialised kernel paths the plans took, so a run that stopped exercising a
+path shows it. Failing models are written with their description to `keep_dir` for replay with
+`vigil engine check`."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+
+from vigil.errors import VigilError
+from vigil.export.plan import FC_WEIGHTS_ROW4, FC_WEIGHTS_ROWS, FC_WEIGHTS_SMALL, Plan, PlanOp, pools_directly
+
+#: Inputs per graph (engine_graphs.check_inputs: calibrated, uniform, extremes, in turn).
+DEFAULT_SAMPLES = 3
+#: Models per firmware, and the weight bytes one firmware may carry (the virtual board has 1 MB of flash).
+DEFAULT_BATCH = 40
+BATCH_WEIGHT_BYTES = 400_000
+
+STATUSES = ("ok", "mismatch", "refused", "convert_failed", "build_failed", "device_error")
+
+
+@dataclass
+class Prepared:
+    """A graph ready for the board (model, plan, inputs, TFLM's outputs), or why it is not."""
+
+    seed: int
+    description: str
+    model: bytes | None = None
+    plan: Plan | None = None
+    inputs: np.ndarray | None = None
+    want: np.ndarray | None = None
+    status: str = "ok"
+    detail: str = ""
+
+
+@dataclass
+class GraphResult:
+    seed: int
+    status: str
+    detail: str = ""
+    ops: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    macs: int = 0
+    arena_bytes: int = 0
+    outputs_compared: int = 0
+    mismatches: int = 0
+    first_mismatch: dict[str, int] | None = None
+
+
+@dataclass
+class FuzzReport:
+    board: str
+    first_seed: int
+    count: int
+    samples: int
+    seconds: float
+    results: list[GraphResult]
+
+    @property
+    def failures(self) -> list[GraphResult]:
+        return [r for r in self.results if r.status != "ok"]
+
+    def summary(self) -> dict[str, Any]:
+        statuses = {s: sum(r.status == s for r in self.results) for s in STATUSES}
+        ops: dict[str, int] = {}
+        paths: dict[str, int] = {}
+        for r in self.results:
+            for o in set(r.ops):
+                ops[o] = ops.get(o, 0) + 1
+            for q in set(r.paths):
+                paths[q] = paths.get(q, 0) + 1
+        return {
+            "board": self.board, "first_seed": self.first_seed, "count": self.count, "samples": self.samples,
+            "seconds": round(self.seconds, 1), "statuses": statuses,
+            "outputs_compared": sum(r.outputs_compared for r in self.results),
+            "mismatching_outputs": sum(r.mismatches for r in self.results),
+            "graphs_with_op": dict(sorted(ops.items())), "graphs_with_path": dict(sorted(paths.items())),
+            "failures": [asdict(r) for r in self.failures],
+        }  # fmt: skip
+
+
+# --- kernel paths a plan takes (the preconditions as the C code states them) ---------------------------------
+
+def op_paths(op: PlanOp) -> list[str]:
+    """The specialised paths of firmware/core/nn that this op runs through (names as in docs/benchmarks.md)."""
+    p = op.params
+    out: list[str] = []
+    if op.kind == "CONV_2D":
+        in_c = op.in_shape[2]
+        if in_c == 1 and (p["filter_h"], p["filter_w"]) == (3, 3) and p["stride_w"] == 1 \
+                and (p["dilation_h"], p["dilation_w"]) == (1, 1):
+            out.append("conv3x3_c1")
+        if (p["filter_w"] * in_c) % 4 == 0 and p["dilation_w"] == 1:
+            out.append("conv_rows_widened")
+        if p["dilation_h"] > 1 or p["dilation_w"] > 1:
+            out.append("conv_dilated")
+    if op.kind == "DEPTHWISE_CONV_2D" and (p["dilation_h"] > 1 or p["dilation_w"] > 1):
+        out.append("depthwise_dilated")
+    if op.pool is not None:
+        out.append("conv_pool_direct" if pools_directly(op) else f"{op.kind.lower()}_pool_strip")
+    if op.overlap:
+        out.append("rows_in_place")
+    if op.kind == "FULLY_CONNECTED":
+        out.append({FC_WEIGHTS_ROW4: "fc_row4", FC_WEIGHTS_SMALL: "fc_small", FC_WEIGHTS_ROWS: "fc_rows"}[op.extra[0]])
+    if op.kind == "ADD":
+        if op.weights is not None:
+            out.append("add_constant")
+        elif op.in2_shape != op.in_shape or op.out_shape != op.in_shape:
+            out.append("add_broadcast")
+        else:
+            out.append("add_same_shape")
+    if op.shifts is not None and np.any(op.shifts > 0):
+        out.append("left_shift")
+    if op.kind in ("MAX_POOL_2D", "AVERAGE_POOL_2D") and (p["stride_h"] < p["filter_h"] or p["stride_w"] < p["filter_w"]):
+        out.append("pool_overlapping")
+    return out
+
+
+def plan_paths(plan: Plan) -> list[str]:
+    return sorted({q for op in plan.ops for q in op_paths(op)})
+
+
+# --- preparing graphs (worker processes) ---------------------------------------------------------------------
+
+def prepare(seed: int, samples: int = DEFAULT_SAMPLES) -> Prepared:
+    """Draw, convert, compile and run through TFLM (in a worker: TensorFlow stays out of the main process)."""
+    from vigil.engine import compile_model
+    from vigil.engine_graphs import check_inputs, convert, draw_graph
+    from vigil.export.graph_rewrite import oracle_tflite
+    from vigil.export.tflite import tflm_reference
+
+    spec = draw_graph(seed)
+    out = Prepared(seed, spec.describe())
+    try:
+        out.model = convert(spec)
+    except Exception as e:  # noqa: BLE001 (the converter raises many kinds; each is a result to report)
+        out.status, out.detail = "convert_failed", f"{type(e).__name__}: {str(e).splitlines()[0][:300]}"
+        return out
+    try:
+        out.plan = compile_model(out.model)
+    except VigilError as e:
+        out.status, out.detail = "refused", str(e)
+        return out
+    out.inputs = check_inputs(spec, out.model, samples)
+    out.want = tflm_reference(oracle_tflite(out.model), out.inputs).reshape(samples, -1)
+    return out
+
+
+def _prepare_args(args: tuple[int, int]) -> Prepared:
+    return prepare(*args)
+
+
+def prepared_graphs(seeds: Iterable[int], samples: int, jobs: int) -> Iterator[Prepared]:
+    """Prepared graphs in seed order; `jobs` worker processes convert ahead while the caller runs the board."""
+    work = [(s, samples) for s in seeds]
+    if jobs <= 1:
+        yield from (prepare(s, n) for s, n in work)
+        return
+    # spawn, not fork: TensorFlow's threads do not survive a fork
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(_prepare_args, work)
+
+
+def batches(graphs: Iterable[Prepared], batch: int, weight_budget: int = BATCH_WEIGHT_BYTES
+            ) -> Iterator[list[Prepared]]:  # fmt: skip
+    """Runnable graphs grouped for one firmware each (at most `batch`, weights within the budget); graphs that
+    cannot run (refused, not converted) come out alone, as they arrive."""
+    group: list[Prepared] = []
+    weights = 0
+    for g in graphs:
+        if g.status != "ok":
+            yield [g]
+            continue
+        w = g.plan.weight_bytes if g.plan is not None else 0
+        if group and (len(group) >= batch or weights + w > weight_budget):
+            yield group
+            group, weights = [], 0
+        group.append(g)
+        weights += w
+    if group:
+        yield group
+
+
+# --- on the board --------------------------------------------------------------------------------------------
+
+def _result(g: Prepared, status: str | None = None, detail: str = "") -> GraphResult:
+    plan = g.plan
+    return GraphResult(
+        seed=g.seed, status=status or g.status, detail=detail or g.detail,
+        ops=[op.kind for op in plan.ops] if plan else [], paths=plan_paths(plan) if plan else [],
+        macs=plan.macs if plan else 0, arena_bytes=plan.arena_bytes if plan else 0,
+    )  # fmt: skip
+
+
+def run_batch(group: list[Prepared], board: str) -> list[GraphResult]:
+    """One firmware for the group, every input of every graph on the board. A graph whose run fails (the board
+    stops answering, crashes) is a device_error; the board restarts for the graphs after it."""
+    from vigil.device import board as boards
+    from vigil.device.link import Link
+    from vigil.engine import build_engine_firmware, check_carries, infer
+
+    if group[0].status != "ok":
+        return [_result(group[0])]
+    try:
+        build = build_engine_firmware([g.model for g in group], board, plans=[g.plan for g in group], timing=False)
+    except VigilError as e:
+        return [_result(g, "build_failed", str(e)) for g in group]
+    results: list[GraphResult] = []
+    while len(results) < len(group):
+        with boards.running_board(board, artifact=build.artifact) as proc, Link.open(proc.port) as link:
+            check_carries(link, build, board)
+            for i in range(len(results), len(group)):
+                g = group[i]
+                r = _result(g)
+                try:
+                    for k, (x, want) in enumerate(zip(g.inputs, g.want)):
+                        got = infer(link, x, model=i).output
+                        diff = np.nonzero(got != want)[0]
+                        r.outputs_compared += int(want.size)
+                        if len(diff):
+                            r.mismatches += len(diff)
+                            r.first_mismatch = r.first_mismatch or {
+                                "sample": k, "index": int(diff[0]), "device": int(got[diff[0]]),
+                                "tflm": int(want[diff[0]])}
+                except (VigilError, OSError) as e:
+                    results.append(_result(g, "device_error", str(e)))
+                    break  # restart the board for the rest
+                if r.mismatches:
+                    r.status = "mismatch"
+                results.append(r)
+    return results
+
+
+def keep_failure(g: Prepared, r: GraphResult, keep_dir: Path) -> None:
+    """The failing model and what it is, to replay with `vigil engine check KEEP/gSEED.tflite`."""
+    keep_dir.mkdir(parents=True, exist_ok=True)
+    if g.model is not None:
+        (keep_dir / f"g{g.seed}.tflite").write_bytes(g.model)
+    (keep_dir / f"g{g.seed}.txt").write_text(f"{g.description}\n\n{json.dumps(asdict(r), indent=2)}\n")
+
+
+def run_fuzz(first_seed: int, count: int, board: str = "native", samples: int = DEFAULT_SAMPLES,
+             batch: int = DEFAULT_BATCH, jobs: int = 2, keep_dir: Path | None = None,
+             progress: Callable[[int], None] | None = None) -> FuzzReport:  # fmt: skip
+    """Seeds first_seed .. first_seed + count - 1 through the board; see the module docstring."""
+    if count < 1 or samples < 1 or not 1 <= batch <= 255:
+        raise VigilError("count and samples must be at least 1, batch 1 to 255")
+    began = time.monotonic()
+    results: list[GraphResult] = []
+    graphs = prepared_graphs(range(first_seed, first_seed + count), samples, jobs)
+    for group in batches(graphs, batch):
+        for g, r in zip(group, run_batch(group, board)):
+            results.append(r)
+            if r.status != "ok" and keep_dir is not None:
+                keep_failure(g, r, keep_dir)
+        if progress:
+            progress(len(results))
+    results.sort(key=lambda r: r.seed)
+    return FuzzReport(board, first_seed, count, samples, time.monotonic() - began, results)
