@@ -119,10 +119,11 @@ def run_op(x: np.ndarray, op: PlanOp) -> np.ndarray:
 
 
 def run_add(x1: np.ndarray, x2: np.ndarray, op: PlanOp) -> np.ndarray:
-    """TFLM reference int8 ADD: both operands shifted left by 20, rescaled, summed, rescaled."""
+    """TFLM reference int8 ADD: both operands shifted left by 20, rescaled, summed, rescaled. The operands broadcast
+    to the output as in NumPy (BroadcastAdd4DSlow: an operand's size-1 axes repeat)."""
     m1, s1, m2, s2, mo, so, left = (np.int64(v) for v in op.extra[:7])
-    a = (x1.astype(np.int64) - op.params["in_zp"]) << left
-    b = (np.broadcast_to(x2, x1.shape).astype(np.int64) - op.params["in2_zp"]) << left
+    a = (np.broadcast_to(x1, op.out_shape).astype(np.int64) - op.params["in_zp"]) << left
+    b = (np.broadcast_to(x2, op.out_shape).astype(np.int64) - op.params["in2_zp"]) << left
     total = requantize(a, m1, s1) + requantize(b, m2, s2)
     out = requantize(total, mo, so) + op.params["out_zp"]
     return np.clip(out, op.params["act_min"], op.params["act_max"]).astype(np.int8)

@@ -1,8 +1,8 @@
 /* The plan executor (firmware/core/nn/plan_executor.c) on small hand-built plans whose results are known
  * exactly: a 3x3 all-ones convolution with unit requantization (its output is the window sum), a max pool,
  * the same two ops fused (NN_OP_FLAG_POOL), the convolution writing over its own input
- * (NN_OP_FLAG_OUT_OVERLAPS_IN), an in-place RESHAPE, an ADD with a broadcast (1, 1, c) constant; plus the
- * arena-size refusal and the per-op hook. Whole converted models are compared with TFLM in
+ * (NN_OP_FLAG_OUT_OVERLAPS_IN), an in-place RESHAPE, an ADD with a broadcast (1, 1, c) constant, ADDs of two
+ * activations that broadcast; plus the arena-size refusal and the per-op hook. Whole converted models are compared with TFLM in
  * tests/test_plan_executor.py. */
 #include <string.h>
 
@@ -252,10 +252,89 @@ static void test_add_broadcast(check_totals_t *t)
         ok &= (int8_t)arena[16 + i] == (int8_t)v;
     }
     CHECK(t, ok, "ADD with a (1, 1, c) constant adds it to every pixel");
-    op.in2 = (nn_shape){1, 2, PT_ADD_C};
-    CHECK(t, nn_plan_run_op(&op, arena) == NN_ERR_UNSUPPORTED, "other broadcasts are refused");
+    op.in2 = (nn_shape){1, 3, PT_ADD_C};
+    CHECK(t, nn_plan_run_op(&op, arena) == NN_ERR_UNSUPPORTED, "shapes that do not broadcast are refused");
     op.kind = 0;
     CHECK(t, nn_plan_run_op(&op, arena) == NN_ERR_UNSUPPORTED, "an unknown op kind is refused");
+}
+
+/* ADD of two activations that broadcast into a PT_BC_H x PT_BC_W x PT_BC_C output, with unit rescaling (out =
+ * in1 + in2): (h, w, 1) + (1, 1, c) in both orders, and (1, w, c) + (h, 1, c), where each operand repeats along
+ * the other's axes. */
+#define PT_BC_H 2u
+#define PT_BC_W 3u
+#define PT_BC_C 2u
+#define PT_BC_IN1 0u  /* arena offsets: first operand, second operand, output */
+#define PT_BC_IN2 8u
+#define PT_BC_OUT 16u
+
+static nn_op unit_add(nn_shape in, uint32_t in_offset, nn_shape in2, uint32_t in2_offset)
+{
+    nn_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = NN_OP_ADD;
+    op.in_offset = in_offset;
+    op.in2_offset = in2_offset;
+    op.out_offset = PT_BC_OUT;
+    op.in = in;
+    op.in2 = in2;
+    op.out = (nn_shape){PT_BC_H, PT_BC_W, PT_BC_C};
+    op.act_min = NN_INT8_MIN;
+    op.act_max = NN_INT8_MAX;
+    op.p[NN_P_ADD_IN1_MULT] = PT_UNIT_MULT; /* as in test_add_broadcast: out = in1 + in2 exactly */
+    op.p[NN_P_ADD_IN2_MULT] = PT_UNIT_MULT;
+    op.p[NN_P_ADD_OUT_MULT] = PT_UNIT_MULT;
+    op.p[NN_P_ADD_OUT_SHIFT] = -18;
+    op.p[NN_P_ADD_LEFT_SHIFT] = 20;
+    return op;
+}
+
+static void test_add_two_broadcasts(check_totals_t *t)
+{
+    _Alignas(4) uint8_t arena[PT_ARENA_BYTES];
+    const nn_shape column = {PT_BC_H, PT_BC_W, 1}, channels = {1, 1, PT_BC_C};
+    memset(arena, 0x5A, sizeof arena);
+    for (unsigned i = 0; i < PT_BC_H * PT_BC_W; i++) {
+        arena[PT_BC_IN1 + i] = (uint8_t)(int8_t)(10 * (int)i); /* column[y][x] = 10 (y w + x) */
+    }
+    arena[PT_BC_IN2] = (uint8_t)(int8_t)-3; /* channels = {-3, 4} */
+    arena[PT_BC_IN2 + 1u] = 4u;
+    for (unsigned order = 0; order < 2u; order++) {
+        const nn_op op = order == 0u ? unit_add(column, PT_BC_IN1, channels, PT_BC_IN2)
+                                     : unit_add(channels, PT_BC_IN2, column, PT_BC_IN1);
+        memset(arena + PT_BC_OUT, 0x5A, PT_BC_H * PT_BC_W * PT_BC_C);
+        CHECK(t, nn_plan_run_op(&op, arena) == NN_OK, "(h, w, 1) and (1, 1, c) ADD runs (order %u)", order);
+        int ok = 1;
+        for (unsigned i = 0; i < PT_BC_H * PT_BC_W * PT_BC_C; i++) {
+            ok &= (int8_t)arena[PT_BC_OUT + i] == 10 * (int)(i / PT_BC_C) + (i % PT_BC_C == 0u ? -3 : 4);
+        }
+        CHECK(t, ok, "(h, w, 1) + (1, 1, c): every pixel's value plus every channel's (order %u)", order);
+    }
+    /* row[x][c] = x c + 1 (w, c), col[y][c] = 20 y - c (h, c): out[y][x][c] = row[x][c] + col[y][c] */
+    for (unsigned x = 0; x < PT_BC_W; x++) {
+        for (unsigned c = 0; c < PT_BC_C; c++) {
+            arena[PT_BC_IN1 + x * PT_BC_C + c] = (uint8_t)(x * c + 1u);
+        }
+    }
+    for (unsigned y = 0; y < PT_BC_H; y++) {
+        for (unsigned c = 0; c < PT_BC_C; c++) {
+            arena[PT_BC_IN2 + y * PT_BC_C + c] = (uint8_t)(int8_t)(20 * (int)y - (int)c);
+        }
+    }
+    nn_op op = unit_add((nn_shape){1, PT_BC_W, PT_BC_C}, PT_BC_IN1, (nn_shape){PT_BC_H, 1, PT_BC_C}, PT_BC_IN2);
+    CHECK(t, nn_plan_run_op(&op, arena) == NN_OK, "(1, w, c) + (h, 1, c) ADD runs");
+    int ok = 1;
+    for (unsigned y = 0; y < PT_BC_H; y++) {
+        for (unsigned x = 0; x < PT_BC_W; x++) {
+            for (unsigned c = 0; c < PT_BC_C; c++) {
+                const int want = (int)(x * c + 1u) + 20 * (int)y - (int)c;
+                ok &= (int8_t)arena[PT_BC_OUT + (y * PT_BC_W + x) * PT_BC_C + c] == want;
+            }
+        }
+    }
+    CHECK(t, ok, "(1, w, c) + (h, 1, c): each operand repeats along the other's axis");
+    op.out.c = PT_BC_C + 1u; /* the operands' c = 2 cannot give 3 */
+    CHECK(t, nn_plan_run_op(&op, arena) == NN_ERR_UNSUPPORTED, "an output that is not the broadcast is refused");
 }
 
 /* FULLY_CONNECTED through the executor in both weight layouts: TFLite's rows (p[0] = NN_FC_WEIGHTS_ROWS, input
@@ -336,5 +415,6 @@ void run_plan_tests(check_totals_t *t)
     test_fused_pool_direct(t);
     test_overlap_and_reshape(t);
     test_add_broadcast(t);
+    test_add_two_broadcasts(t);
     test_fully_connected_layouts(t);
 }

@@ -60,11 +60,14 @@ typedef enum nn_op_kind {
  * RELU:     p[0] multiplier, p[1] shift of in_scale/out_scale; clamp [act_min, act_max] = [out_zp, 127]
  * RELU6:    no p[]; clamp [act_min, act_max] = [in_zp, 6 quantized with the input's scale and zero point]
  * ADD:      p[0] in1 multiplier, p[1] in1 shift, p[2] in2 multiplier, p[3] in2 shift,
- *           p[4] out multiplier, p[5] out shift, p[6] left shift (20). The second operand is either the
- *           activation at in2_offset (weights == NULL, in2 == in) or a constant int8 array in `weights`
- *           of shape in2: equal to `in`, or (1, 1, c) broadcast over h and w (the converter writes a
- *           dilated conv's bias that way; the executor then runs the same-shape ADD kernel once per
- *           pixel, c values at a time, instead of storing h*w copies in flash). */
+ *           p[4] out multiplier, p[5] out shift, p[6] left shift (20). The first operand is the activation at
+ *           in_offset; the second is the activation at in2_offset (weights == NULL) or a constant int8 array in
+ *           `weights` (a dilated conv's bias as the converter writes it, a Keras `x + v`; the host makes a
+ *           constant the second operand, swapping the operands' parameters with it). Shapes broadcast as in
+ *           NumPy and TFLM's BroadcastAdd4DSlow: along each of h, w, c, in and in2 each either equal out or
+ *           are 1 (then repeated along that axis), e.g. (h, w, c) + (1, 1, c), (h, w, c) + (h, w, 1),
+ *           (1, 1, c) + (h, w, 1); out is the broadcast shape. The executor derives the per-axis strides (0
+ *           along a broadcast axis) from in, in2 and out, and refuses shapes that do not broadcast. */
 enum {
     NN_P_MULT = 0,
     NN_P_SHIFT = 1,

@@ -78,6 +78,11 @@ static uint32_t shape_elems(nn_shape s)
     return (uint32_t)s.h * s.w * s.c;
 }
 
+static int same_shape(nn_shape a, nn_shape b)
+{
+    return a.h == b.h && a.w == b.w && a.c == b.c;
+}
+
 /* NN_OP_FLAG_POOL: for each pooled output row, the convolution rows its window covers (at most pool_h of them,
  * clipped to the convolution's output) are made present in the scratch buffer, then that strip is max-pooled
  * as a one-row pool whose window is exactly the strip. Taps outside the convolution's output never count in a
@@ -139,6 +144,29 @@ static void run_conv_pool(const nn_op *op, const int8_t *in, int8_t *out, int8_t
     }
 }
 
+/* Number of axes of an activation (h, w, c) and of the ADD kernel's broadcast shape (n, h, w, c). */
+#define NN_HWC_AXES 3u
+#define NN_BROADCAST_AXES 4u
+
+/* One operand's element strides along the output's (n, h, w, c) for nn_add_broadcast_s8: 0 along an axis where
+ * the operand has size 1 and the output does not (the same element repeats, as TFLM's broadcast loop does), its
+ * row-major stride elsewhere. 0 if the operand does not broadcast to out (an axis neither equal nor 1). */
+static int add_strides(nn_shape in, nn_shape out, uint32_t strides[NN_BROADCAST_AXES])
+{
+    const uint16_t in_dims[NN_HWC_AXES] = {in.h, in.w, in.c};
+    const uint16_t out_dims[NN_HWC_AXES] = {out.h, out.w, out.c};
+    uint32_t step = 1u;
+    for (uint32_t a = NN_HWC_AXES; a-- > 0u;) {
+        if (in_dims[a] != out_dims[a] && in_dims[a] != 1u) {
+            return 0;
+        }
+        strides[a + 1u] = in_dims[a] == out_dims[a] ? step : 0u;
+        step *= in_dims[a];
+    }
+    strides[0] = 0u; /* batch 1 */
+    return 1;
+}
+
 static nn_status run_add(const nn_op *op, const uint8_t *arena, int8_t *out)
 {
     const int8_t *in1 = (const int8_t *)(arena + op->in_offset);
@@ -151,22 +179,19 @@ static nn_status run_add(const nn_op *op, const uint8_t *arena, int8_t *out)
         .input2_multiplier = op->p[NN_P_ADD_IN2_MULT], .input2_shift = (int8_t)op->p[NN_P_ADD_IN2_SHIFT],
         .output_multiplier = op->p[NN_P_ADD_OUT_MULT], .output_shift = (int8_t)op->p[NN_P_ADD_OUT_SHIFT],
     };
-    const uint32_t n = shape_elems(op->in);
-    if (shape_elems(op->in2) == n) {
-        p.size = n;
+    if (same_shape(op->in, op->out) && same_shape(op->in2, op->out)) {
+        p.size = shape_elems(op->out); /* one flat pass, TFLM's Add */
         nn_add_s8(&p, in1, in2, out);
         return NN_OK;
     }
-    if (op->in2.h == 1 && op->in2.w == 1 && op->in2.c == op->in.c) {
-        /* a (1, 1, c) operand broadcast over h and w: the same-shape kernel once per pixel */
-        const uint32_t pixels = (uint32_t)op->in.h * op->in.w;
-        p.size = op->in.c;
-        for (uint32_t i = 0; i < pixels; i++) {
-            nn_add_s8(&p, in1 + (size_t)i * op->in.c, in2, out + (size_t)i * op->in.c);
-        }
-        return NN_OK;
+    /* TFLM's BroadcastAdd4DSlow: every output element from the operands' elements at its index, an operand's
+     * index frozen along the axes where it has size 1 */
+    nn_broadcast4d_t b = {.out_dims = {1u, op->out.h, op->out.w, op->out.c}};
+    if (!add_strides(op->in, op->out, b.in1_strides) || !add_strides(op->in2, op->out, b.in2_strides)) {
+        return NN_ERR_UNSUPPORTED;
     }
-    return NN_ERR_UNSUPPORTED;
+    nn_add_broadcast_s8(&p, &b, in1, in2, out);
+    return NN_OK;
 }
 
 /* Every op but the small FULLY_CONNECTED: fills the kernel's parameter struct from nn_op and calls it. Kept out

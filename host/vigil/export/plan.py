@@ -19,7 +19,7 @@ from vigil.export.quant import quantize_multiplier  # re-exported: the one Quant
 __all__ = ["Plan", "PlanOp", "PlanError", "TensorIO", "compile_plan", "assign_offsets", "activation_range",
            "manifest_entry", "quantize_multiplier", "conv_scratch_bytes", "ReluParams", "relu_params",
            "FC_WEIGHTS_ROWS", "FC_WEIGHTS_ROW4", "fc_row4_order", "interleave_fc_weights", "fold_fc_input_offset",
-           "FC_WEIGHTS_SMALL", "FC_SMALL_MAX_INPUTS", "fc_small_rows"]
+           "FC_WEIGHTS_SMALL", "FC_SMALL_MAX_INPUTS", "fc_small_rows", "broadcast_hwc"]
 from vigil.export.tflite_reader import Graph, Operator, Tensor, UnsupportedOpError
 
 #: Arena offsets are aligned so that int32 reads of any buffer are aligned on the Cortex-M4.
@@ -264,7 +264,67 @@ def _check_int8(graph: Graph, op: Operator, n_ops: int) -> None:
             raise UnsupportedOpError(op.opcode, op.index, n_ops, "bias is not int32")
 
 
+def _aligned_hwc(shape: tuple[int, ...], where: str) -> tuple[int, int, int]:
+    """A shape right-aligned to (n, h, w, c), leading 1s added, as TFLM's broadcasting extends shapes
+    (RuntimeShape::ExtendedShape): (c,) and () are (1, 1, c) and (1, 1, 1). For a batch-1 activation this is
+    _hwc; a constant's shape has no batch axis of its own."""
+    dims = (1,) * max(0, 4 - len(shape)) + tuple(int(d) for d in shape)
+    if len(dims) > 4 or dims[0] != 1:
+        raise PlanError(f"{where}: operand of shape {list(shape)}; the engine runs batch 1, at most 4 dimensions")
+    return (dims[1], dims[2], dims[3])
+
+
+def broadcast_hwc(a: tuple[int, int, int], b: tuple[int, int, int]) -> tuple[int, int, int] | None:
+    """NumPy's (and TFLM's) broadcast of two (h, w, c) shapes: per axis equal, or one of them 1. None if they
+    do not broadcast."""
+    if any(x != y and 1 not in (x, y) for x, y in zip(a, b)):
+        return None
+    h, w, c = (max(x, y) for x, y in zip(a, b))
+    return (h, w, c)
+
+
+def _compile_add(graph: Graph, op: Operator, n_ops: int) -> PlanOp:
+    """ADD of two int8 operands of any NumPy-broadcastable shapes (TFLM: reference_integer_ops::Add when the
+    shapes are equal, else BroadcastAdd4DSlow; both run AddFunc(input1[i], input2[j]) per output element, input
+    1's multiplier and shift on input 1, never swapping them). One operand may be a constant (the converter's
+    form of a bias after a dilated conv, or a Keras `x + v`): it goes into the plan as `weights`, always as the
+    second operand. When the constant is TFLite's input 1 the operands swap together with their offsets,
+    multipliers and shifts: AddFunc rescales each operand on its own and sums the two int32s, so the swap gives
+    the same output bit for bit."""
+    t = graph.tensors
+    where = f"ADD (operator {op.index})"
+    for i in (*op.inputs[:2], *op.outputs):
+        x = t[i]
+        if x.dtype != np.int8 or x.quant is None or x.quant.per_channel:
+            raise UnsupportedOpError(op.opcode, op.index, n_ops, f"tensor {x.name!r} is not per-tensor int8")
+    first, second = op.inputs[0], op.inputs[1]
+    if t[first].is_constant and t[second].is_constant:
+        raise UnsupportedOpError(op.opcode, op.index, n_ops, "both operands are constants")
+    if t[first].is_constant:
+        first, second = second, first
+    in1, in2, out = t[first], t[second], t[op.outputs[0]]
+    in_hwc, in2_hwc, out_hwc = (_aligned_hwc(x.shape, where) for x in (in1, in2, out))
+    if broadcast_hwc(in_hwc, in2_hwc) != out_hwc:
+        raise UnsupportedOpError(op.opcode, op.index, n_ops, f"operands {list(in1.shape)} and {list(in2.shape)} "
+                                 f"do not broadcast to the output {list(out.shape)}")
+    p = {"in_zp": in1.quant.zero_point, "in2_zp": in2.quant.zero_point, "out_zp": out.quant.zero_point}
+    p["act_min"], p["act_max"] = activation_range(str(op.options.get("fused_activation_function", "NONE")), out)
+    pop = PlanOp(kind="ADD", source_index=op.index, inputs=(first,), output=op.outputs[0], in_shape=in_hwc,
+                 in2_shape=in2_hwc, out_shape=out_hwc, params=p)
+    if in2.is_constant:
+        pop.weights = np.asarray(in2.data, dtype=np.int8).reshape(in2_hwc)
+    else:
+        pop.inputs = (first, second)
+    a = quant.add_params(in1.quant.scale, in1.quant.zero_point, in2.quant.scale, in2.quant.zero_point,
+                         out.quant.scale, out.quant.zero_point)
+    pop.extra = [a.input1_multiplier, a.input1_shift, a.input2_multiplier, a.input2_shift,
+                 a.output_multiplier, a.output_shift, a.left_shift]
+    return pop
+
+
 def _compile_op(graph: Graph, op: Operator, n_ops: int, small_fc: bool = False) -> PlanOp:
+    if op.opcode == "ADD":
+        return _compile_add(graph, op, n_ops)  # either operand may be the constant, or rank < 4
     _check_int8(graph, op, n_ops)
     t = graph.tensors
     inp, out = t[op.inputs[0]], t[op.outputs[0]]
@@ -354,31 +414,6 @@ def _compile_op(graph: Graph, op: Operator, n_ops: int, small_fc: bool = False) 
         pop.extra = [r.multiplier, r.shift]
         p["act_min"], p["act_max"] = r.act_min, r.act_max
         return pop  # its clamp is the op itself, not a fused activation of the output
-    elif op.opcode == "ADD":
-        in2 = t[op.inputs[1]]
-        if in2.dtype != np.int8 or in2.quant is None or in2.quant.per_channel:
-            raise UnsupportedOpError(op.opcode, op.index, n_ops, "second operand is not per-tensor int8")
-        if in2.is_constant:
-            # The converter's form of a bias after a dilated conv: a constant broadcast over H and W
-            # (shape (C,) or (1, 1, 1, C)), or a full-shape constant. It goes into the plan as `weights`.
-            size = int(np.prod(in2.shape, dtype=np.int64))
-            if size == in_hwc[2]:
-                pop.in2_shape = (1, 1, in_hwc[2])
-            elif size == int(np.prod(in_hwc)):
-                pop.in2_shape = in_hwc
-            else:
-                raise UnsupportedOpError(op.opcode, op.index, n_ops, f"constant operand of shape {list(in2.shape)}")
-            pop.weights = np.asarray(in2.data, dtype=np.int8).reshape(pop.in2_shape)
-        elif in2.shape == inp.shape:
-            pop.inputs = (op.inputs[0], op.inputs[1])
-            pop.in2_shape = _hwc(in2.shape, where)
-        else:
-            raise UnsupportedOpError(op.opcode, op.index, n_ops, "broadcast between two activations")
-        p["in2_zp"] = in2.quant.zero_point
-        a = quant.add_params(inp.quant.scale, inp.quant.zero_point, in2.quant.scale, in2.quant.zero_point,
-                             out.quant.scale, out.quant.zero_point)
-        pop.extra = [a.input1_multiplier, a.input1_shift, a.input2_multiplier, a.input2_shift,
-                     a.output_multiplier, a.output_shift, a.left_shift]
     else:
         raise UnsupportedOpError(op.opcode, op.index, n_ops)
     p["act_min"], p["act_max"] = activation_range(act, out)
