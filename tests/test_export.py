@@ -115,6 +115,12 @@ def run_op(x: np.ndarray, op: PlanOp) -> np.ndarray:
         count = valid.sum(axis=(2, 3))[..., None]
         avg = np.where(acc > 0, (acc + count // 2) // count, -((-acc + count // 2) // count))
         return np.clip(avg, p["act_min"], p["act_max"]).astype(np.int8)
+    if op.kind == "MEAN":  # TFLM's QuantizedMeanOrSum: int32 sum, minus zp * count, one requantization
+        mult, shift, count, reduce_h, reduce_w = op.extra[:5]
+        axes = tuple(a for a, on in ((0, reduce_h), (1, reduce_w)) if on)
+        acc = x.astype(np.int64).sum(axis=axes, keepdims=True) - p["in_zp"] * count
+        out = requantize(acc, np.int64(mult), np.int64(shift)) + p["out_zp"]
+        return np.clip(out, -128, 127).astype(np.int8).reshape(op.out_shape)
     raise NotImplementedError(op.kind)
 
 

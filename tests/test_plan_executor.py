@@ -333,7 +333,7 @@ def test_c_unit_checks(tmp_path: Path) -> None:
     subprocess.run(["gcc", *GCC_FLAGS, f"-I{ROOT / 'firmware' / 'core'}", f"-I{ROOT / 'firmware' / 'tests'}",
                     *sources, "-o", str(exe)], check=True, capture_output=True, text=True)
     res = subprocess.run([str(exe)], capture_output=True, text=True, check=False)
-    assert res.returncode == 0 and res.stdout.strip() == "34 passed, 0 failed", res.stdout
+    assert res.returncode == 0 and res.stdout.strip() == "40 passed, 0 failed", res.stdout
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="no gcc")

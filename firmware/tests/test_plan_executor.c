@@ -2,7 +2,8 @@
  * exactly: a 3x3 all-ones convolution with unit requantization (its output is the window sum), a max pool,
  * the same two ops fused (NN_OP_FLAG_POOL), the convolution writing over its own input
  * (NN_OP_FLAG_OUT_OVERLAPS_IN), an in-place RESHAPE, an ADD with a broadcast (1, 1, c) constant, ADDs of two
- * activations that broadcast; plus the arena-size refusal and the per-op hook. Whole converted models are compared with TFLM in
+ * activations that broadcast, MEAN over W or H alone (reduced axes from p[]); plus the arena-size refusal and the
+ * per-op hook. Whole converted models are compared with TFLM in
  * tests/test_plan_executor.py. */
 #include <string.h>
 
@@ -337,6 +338,54 @@ static void test_add_two_broadcasts(check_totals_t *t)
     CHECK(t, nn_plan_run_op(&op, arena) == NN_ERR_UNSUPPORTED, "an output that is not the broadcast is refused");
 }
 
+/* MEAN with the reduced axes from p[], not from the output shape: input v[y][x][c] = 6y + 2x + c (2 x 3 x 2),
+ * whose mean over W is the middle column 6y + 2 + c and over H is 2x + c + 3, exact under the multipliers of
+ * 1/3 and 1/2. A W-only mean with keep_dims false has the output shape {1, h, c}: an H-only mean's look. */
+#define PT_MEAN_H 2u
+#define PT_MEAN_W 3u
+#define PT_MEAN_C 2u
+#define PT_MEAN_OUT 16u
+#define PT_THIRD_MULT 1431655765 /* QuantizeMultiplier(1/3): 0x55555555, shift -1 */
+#define PT_HALF_MULT (1 << 30)   /* QuantizeMultiplier(1/2): 2^30, shift 0 */
+
+static void test_mean_axes(check_totals_t *t)
+{
+    _Alignas(4) uint8_t arena[PT_ARENA_BYTES];
+    memset(arena, 0x5A, sizeof arena);
+    for (unsigned i = 0; i < PT_MEAN_H * PT_MEAN_W * PT_MEAN_C; i++) {
+        arena[i] = (uint8_t)i; /* 6y + 2x + c is the element's index */
+    }
+    nn_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = NN_OP_MEAN;
+    op.out_offset = PT_MEAN_OUT;
+    op.in = (nn_shape){PT_MEAN_H, PT_MEAN_W, PT_MEAN_C};
+    op.out = (nn_shape){1, PT_MEAN_H, PT_MEAN_C}; /* (1, H, C) of keep_dims false, as hwc */
+    op.act_min = NN_INT8_MIN;
+    op.act_max = NN_INT8_MAX;
+    op.p[NN_P_MULT] = PT_THIRD_MULT;
+    op.p[NN_P_SHIFT] = -1;
+    op.p[NN_P_MEAN_COUNT] = PT_MEAN_W;
+    op.p[NN_P_MEAN_REDUCE_W] = 1;
+    CHECK(t, nn_plan_run_op(&op, arena) == NN_OK, "W-only MEAN runs");
+    static const int8_t over_w[PT_MEAN_H * PT_MEAN_C] = {2, 3, 8, 9};
+    CHECK(t, memcmp(arena + PT_MEAN_OUT, over_w, sizeof over_w) == 0, "MEAN over W only, keep_dims false");
+    op.out = (nn_shape){1, PT_MEAN_W, PT_MEAN_C};
+    op.p[NN_P_MULT] = PT_HALF_MULT;
+    op.p[NN_P_SHIFT] = 0;
+    op.p[NN_P_MEAN_COUNT] = PT_MEAN_H;
+    op.p[NN_P_MEAN_REDUCE_H] = 1;
+    op.p[NN_P_MEAN_REDUCE_W] = 0;
+    CHECK(t, nn_plan_run_op(&op, arena) == NN_OK, "H-only MEAN runs");
+    static const int8_t over_h[PT_MEAN_W * PT_MEAN_C] = {3, 4, 5, 6, 7, 8};
+    CHECK(t, memcmp(arena + PT_MEAN_OUT, over_h, sizeof over_h) == 0, "MEAN over H only");
+    op.out = (nn_shape){1, 1, PT_MEAN_C};
+    CHECK(t, nn_plan_run_op(&op, arena) == NN_ERR_UNSUPPORTED, "an output of the wrong size is refused");
+    op.out = (nn_shape){1, PT_MEAN_W, PT_MEAN_C};
+    op.p[NN_P_MEAN_REDUCE_H] = 0;
+    CHECK(t, nn_plan_run_op(&op, arena) == NN_ERR_UNSUPPORTED, "a MEAN without reduced axes is refused");
+}
+
 /* FULLY_CONNECTED through the executor in both weight layouts: TFLite's rows (p[0] = NN_FC_WEIGHTS_ROWS, input
  * offset applied by the kernel) and NN_FC_WEIGHTS_ROW4 (interleaved and zero-padded here from the same matrix,
  * the input offset folded into the bias) must give the same outputs: 5 rows (a group of four and one padded
@@ -416,5 +465,6 @@ void run_plan_tests(check_totals_t *t)
     test_overlap_and_reshape(t);
     test_add_broadcast(t);
     test_add_two_broadcasts(t);
+    test_mean_axes(t);
     test_fully_connected_layouts(t);
 }

@@ -48,7 +48,11 @@ typedef enum nn_op_kind {
 /* nn_op.p[] contents per kind (everything as TFLM's Prepare computes it):
  * SOFTMAX:  p[0] input_multiplier, p[1] input_left_shift, p[2] diff_min (beta folded in; out is 1/256, -128)
  * LOGISTIC: p[0] input_multiplier, p[1] input_left_shift, p[2] input_range_radius (out is 1/256, -128)
- * MEAN:     p[0] multiplier, p[1] shift of in_scale/out_scale, p[2] values averaged per channel (h*w)
+ * MEAN:     p[0] multiplier, p[1] shift of in_scale/out_scale with 1/count folded in (TFLM's QuantizedMeanOrSum),
+ *           p[2] values averaged per output value (count), p[3] 1 if H is reduced, p[4] 1 if W is reduced (at
+ *           least one of them). `out` is the output tensor's own shape: with keep_dims false the reduced axis is
+ *           gone from it (a (1, H, C) output of a W-only mean is out = {1, H, C}), so only p[3]/p[4] say which
+ *           axes are reduced. Either way the output holds [reduce_h ? 1 : in.h][reduce_w ? 1 : in.w][in.c].
  * FULLY_CONNECTED: p[0] the weights' layout, NN_FC_WEIGHTS_ROWS (TFLite's (out_n, in_n)) or
  *           NN_FC_WEIGHTS_ROW4 (nn_kernels.h; vigil.export.plan writes this one unless a channel's shift is
  *           a left shift). With NN_FC_WEIGHTS_ROW4 the bias already holds bias - in_zp * sum(row) (the input
@@ -74,6 +78,8 @@ enum {
     NN_P_SOFTMAX_DIFF_MIN = 2,
     NN_P_LOGISTIC_RADIUS = 2,
     NN_P_MEAN_COUNT = 2,
+    NN_P_MEAN_REDUCE_H = 3,
+    NN_P_MEAN_REDUCE_W = 4,
     NN_P_FC_LAYOUT = 0,
     NN_P_ADD_IN1_MULT = 0,
     NN_P_ADD_IN1_SHIFT = 1,

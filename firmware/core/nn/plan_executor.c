@@ -267,13 +267,18 @@ static nn_status run_op_filled(const nn_op *op, uint8_t *arena)
         return NN_OK;
     }
     case NN_OP_MEAN: {
-        /* reducing an axis of size 1 changes nothing, so an output axis of 1 is a reduced axis */
+        /* the reduced axes come from the plan: with keep_dims false the output shape cannot tell them (a W-only
+         * mean's (1, H, C) output is out = {1, H, C}, as an H-only mean's would be) */
         const nn_mean_params_t p = {
             .input_zero_point = op->in_zp, .output_offset = op->out_zp,
             .output_multiplier = op->p[NN_P_MULT], .output_shift = (int8_t)op->p[NN_P_SHIFT],
-            .reduce_h = op->out.h == 1, .reduce_w = op->out.w == 1,
+            .reduce_h = op->p[NN_P_MEAN_REDUCE_H] != 0, .reduce_w = op->p[NN_P_MEAN_REDUCE_W] != 0,
             .input_h = op->in.h, .input_w = op->in.w, .channels = op->in.c,
         };
+        const uint32_t kept = (uint32_t)(p.reduce_h ? 1u : op->in.h) * (p.reduce_w ? 1u : op->in.w) * op->in.c;
+        if ((!p.reduce_h && !p.reduce_w) || kept != shape_elems(op->out)) {
+            return NN_ERR_UNSUPPORTED; /* no reduced axis (a plan from before the flags) or a wrong output size */
+        }
         nn_mean_s8(&p, in, out);
         return NN_OK;
     }

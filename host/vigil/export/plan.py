@@ -322,6 +322,27 @@ def _compile_add(graph: Graph, op: Operator, n_ops: int) -> PlanOp:
     return pop
 
 
+def _mean_axes(graph: Graph, op: Operator, n_ops: int, in_hwc: tuple[int, int, int],
+               out_hwc: tuple[int, int, int], where: str) -> tuple[bool, bool]:
+    """MEAN's reduced axes as (reduce_h, reduce_w). TFLite's axis a of a rank-r input (negative: a + r, repeats
+    counted once, as TFLM's ResolveAxis) is (h, w, c) axis a + 3 - r (_hwc pads on the left). Any keep_dims: the
+    output holds the same values in the same order either way. Reducing the batch or the channels is refused."""
+    rank = len(graph.tensors[op.inputs[0]].shape)
+    given = [int(a) for a in np.asarray(graph.tensors[op.inputs[1]].data).ravel()]
+    if any(not -rank <= a < rank for a in given):
+        raise UnsupportedOpError(op.opcode, op.index, n_ops, f"MEAN axes {given} out of range for rank {rank}")
+    axes = {a % rank for a in given}
+    dims = {a + 3 - rank for a in axes}
+    if not axes or 0 in axes or not dims <= {0, 1}:
+        raise UnsupportedOpError(op.opcode, op.index, n_ops,
+                                 f"MEAN over axes {given} of a rank-{rank} tensor; only H and/or W")
+    reduce_h, reduce_w = 0 in dims, 1 in dims
+    kept = (1 if reduce_h else in_hwc[0]) * (1 if reduce_w else in_hwc[1]) * in_hwc[2]
+    if int(np.prod(out_hwc)) != kept:
+        raise PlanError(f"{where}: output {out_hwc} does not hold the mean of {in_hwc} over axes {sorted(axes)}")
+    return reduce_h, reduce_w
+
+
 def _compile_op(graph: Graph, op: Operator, n_ops: int, small_fc: bool = False) -> PlanOp:
     if op.opcode == "ADD":
         return _compile_add(graph, op, n_ops)  # either operand may be the constant, or rank < 4
@@ -401,12 +422,12 @@ def _compile_op(graph: Graph, op: Operator, n_ops: int, small_fc: bool = False) 
         lg = quant.logistic_params(inp.quant.scale, inp.quant.zero_point)
         pop.extra = [lg.input_multiplier, lg.input_left_shift, lg.input_range_radius]
     elif op.opcode == "MEAN":
-        axes = sorted(int(a) for a in np.asarray(t[op.inputs[1]].data).ravel())
-        if axes != [1, 2]:
-            raise UnsupportedOpError(op.opcode, op.index, n_ops, f"MEAN over axes {axes}; only [1, 2] (H, W)")
-        count = in_hwc[0] * in_hwc[1]
+        reduce_h, reduce_w = _mean_axes(graph, op, n_ops, in_hwc, out_hwc, where)
+        count = (in_hwc[0] if reduce_h else 1) * (in_hwc[1] if reduce_w else 1)
         m, s = quant.mean_multiplier(inp.quant.scale, out.quant.scale, count)
-        pop.extra = [m, s, count]  # multiplier and shift with 1/count folded in, element count per channel
+        # multiplier and shift with 1/count folded in, element count per channel, and which axes are reduced:
+        # explicit, because with keep_dims false the output shape no longer says it (nn_plan.h)
+        pop.extra = [m, s, count, int(reduce_h), int(reduce_w)]
     elif op.opcode in ("RELU", "RELU6"):
         if in_hwc != out_hwc:
             raise PlanError(f"{where}: output shape {out_hwc} differs from the input's {in_hwc}")
