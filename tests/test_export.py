@@ -7,12 +7,14 @@ inputs. Models are converted from Keras once per module (marked slow)."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pytest
@@ -249,6 +251,177 @@ def heads() -> bytes:
     return to_int8_tflite(model, np.random.default_rng(9).uniform(-1, 1, (16, 6, 5, 3)))
 
 
+def _functional(build: Callable[[Any, Any], Any], shape: tuple[int, ...], seed: int) -> bytes:
+    """A Keras functional model `build(input, keras.layers)`, converted the usual way (representative data
+    uniform in [-1, 1])."""
+    import keras
+    import keras.layers as L
+
+    from vigil.export.tflite import to_int8_tflite
+
+    keras.utils.set_random_seed(seed)
+    x = keras.Input(shape)
+    model = keras.Model(x, build(x, L))
+    return to_int8_tflite(model, np.random.default_rng(seed).uniform(-1, 1, (16, *shape)))
+
+
+def _patch_tflite(model: bytes, edit: Callable[[Any, Any], None]) -> bytes:
+    """The model with `edit(schema, subgraph 0 as an object tree)` applied, written back as a .tflite: for cases
+    the converter never writes but a .tflite may hold (TFLM is the oracle for the edited file)."""
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    tree = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(bytearray(model), 0))
+    edit(tree, tree.subgraphs[0])
+    builder = flatbuffers.Builder(len(model) + 1024)
+    builder.Finish(tree.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _opcode_is(tree: Any, op: Any, name: str) -> bool:
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    code = tree.operatorCodes[op.opcodeIndex]
+    return max(code.builtinCode, code.deprecatedBuiltinCode) == getattr(schema.BuiltinOperator, name)
+
+
+def add_broadcast() -> bytes:
+    """ADDs of two activations of different shapes, both operand orders: (h, w, c) + (1, 1, c) (Keras
+    GlobalAveragePooling2D(keepdims=True) of the same tensor), (1, 1, c) + (h, w, c), (h, w, c) + (h, w, 1) (a
+    one-filter conv), (h, w, 1) + (1, 1, c) (both operands broadcast), then a same-shape ADD; odd sizes."""
+    def build(x: Any, L: Any) -> Any:
+        a = L.Conv2D(4, 3, padding="same", activation="relu")(x)
+        g = L.GlobalAveragePooling2D(keepdims=True)(a)
+        c1 = L.Conv2D(1, 1)(a)
+        h = L.Add()([L.Add()([g, L.Add()([a, g])]), c1])
+        return L.Add()([h, L.Add()([c1, g])])
+    return _functional(build, (7, 5, 3), seed=21)
+
+
+def add_broadcast_thin() -> bytes:
+    """Broadcast ADDs on a one-pixel-wide tensor (W = 1): (h, 1, 1) + (1, 1, c) and back, (1, 1, c) + (h, 1, c),
+    then a constant (h, 1, 1) column added (the converter keeps it as the ADD's second operand), a flatten and a
+    dense layer."""
+    import keras
+
+    column = np.linspace(-0.5, 0.7, 9, dtype=np.float32).reshape(9, 1, 1)
+
+    def build(x: Any, L: Any) -> Any:
+        a = L.Conv2D(3, (3, 1), padding="same")(x)
+        g = L.Lambda(lambda t: keras.ops.mean(t, axis=1, keepdims=True))(a)  # (1, 1, 3): W is already 1
+        c1 = L.Conv2D(1, 1, activation="relu")(a)
+        h = L.Add()([g, L.Add()([c1, g])])
+        h = L.Lambda(lambda t: t + column)(h)
+        return L.Dense(3)(L.Flatten()(h))
+    return _functional(build, (9, 1, 2), seed=22)
+
+
+def add_constants() -> bytes:
+    """Constant operands that are larger than the activation: (1, 1, c) activation + (h, 1, c) constant (the
+    converter folds the Keras `(t + v) + column` into one), and (h, w, c) + a (1, w, 1) constant row."""
+    row = np.linspace(-0.4, 0.6, 5, dtype=np.float32).reshape(1, 5, 1)
+
+    def build(x: Any, L: Any) -> Any:
+        import keras
+
+        a = L.Lambda(lambda t: t + row)(L.MaxPooling2D(1)(x))  # (4, 5, 3) + (1, 5, 1)
+        g = L.GlobalAveragePooling2D(keepdims=True)(a)  # (1, 1, 3)
+        column = np.linspace(-0.5, 0.7, 4, dtype=np.float32).reshape(4, 1, 1)
+        vec = np.array([0.3, -0.2, 0.1], dtype=np.float32)
+        b = L.Lambda(lambda t: keras.ops.add(t, vec) + column)(g)  # (1, 1, 3) + (4, 1, 3) constant
+        return L.Add()([L.Conv2D(3, (1, 5))(a), b])  # (4, 1, 3) + (4, 1, 3)
+    return _functional(build, (4, 5, 3), seed=25)
+
+
+def _is_constant(tree: Any, sg: Any, tensor: int) -> bool:
+    data = tree.buffers[sg.tensors[tensor].buffer].data
+    return data is not None and len(data) > 0
+
+
+def add_constant_first() -> bytes:
+    """add_constants with every constant ADD operand made TFLite's input 0 (the converter writes it second; a
+    .tflite may have it first, and TFLM then applies input 1's parameters to the constant)."""
+    def edit(tree: Any, sg: Any) -> None:
+        for op in sg.operators:
+            if _opcode_is(tree, op, "ADD") and _is_constant(tree, sg, op.inputs[1]):
+                op.inputs = np.asarray(op.inputs[::-1], dtype=np.int32)
+    return _patch_tflite(add_constants(), edit)
+
+
+def mean_axes() -> bytes:
+    """MEAN over H only (axis 1) and over W only (axis -2), keep_dims true, added ((1, w, c) + (h, 1, c): both
+    operands broadcast), then MEAN over H and W added back."""
+    import keras
+
+    def build(x: Any, L: Any) -> Any:
+        a = L.Conv2D(4, 3, padding="same")(x)
+        mh = L.Lambda(lambda t: keras.ops.mean(t, axis=1, keepdims=True))(a)
+        mw = L.Lambda(lambda t: keras.ops.mean(t, axis=-2, keepdims=True))(a)
+        s = L.Add()([mh, mw])
+        return L.Add()([s, L.GlobalAveragePooling2D(keepdims=True)(s)])
+    return _functional(build, (7, 5, 3), seed=23)
+
+
+def mean_flat() -> bytes:
+    """MEAN with keep_dims false over W only ((1, 7, 5, 4) -> (1, 7, 4)) and over H only (-> (1, 5, 4)), reshaped
+    back to (7, 1, 4) and (1, 5, 4) and added, then global average pooling (axes 1 and 2, keep_dims false)."""
+    import keras
+
+    def build(x: Any, L: Any) -> Any:
+        a = L.Conv2D(4, 3, padding="same")(x)
+        mw = L.Reshape((7, 1, 4))(L.Lambda(lambda t: keras.ops.mean(t, axis=2))(a))
+        mh = L.Reshape((1, 5, 4))(L.Lambda(lambda t: keras.ops.mean(t, axis=1))(a))
+        return L.Dense(3)(L.GlobalAveragePooling2D()(L.Add()([mw, mh])))
+    return _functional(build, (7, 5, 3), seed=23)
+
+
+def mean_1d() -> bytes:
+    """Rank-3 activations (Keras 1D): GlobalAveragePooling1D with keep_dims true added back, then without."""
+    def build(x: Any, L: Any) -> Any:
+        g = L.GlobalAveragePooling1D(keepdims=True)(x)
+        return L.Dense(2)(L.GlobalAveragePooling1D()(L.Add()([x, g])))
+    return _functional(build, (11, 3), seed=24)
+
+
+def mean_thin() -> bytes:
+    """MEAN over a 1-wide W (one value per mean), keep_dims false, then over the rank-3 result's axis 1."""
+    import keras
+
+    def build(x: Any, L: Any) -> Any:
+        m = L.Lambda(lambda t: keras.ops.mean(t, axis=2))(L.Conv2D(3, (2, 1), activation="relu")(x))
+        return L.Dense(2)(L.GlobalAveragePooling1D()(m))
+    return _functional(build, (9, 1, 2), seed=26)
+
+
+def _means_keep_quantization(model: bytes) -> bytes:
+    """The model with every MEAN output given its input's scale and zero point (the converter calibrates its own).
+    TFLM once had a separate integer path for MEANs that do not requantize; this shows which path runs now."""
+    def edit(tree: Any, sg: Any) -> None:
+        for op in sg.operators:
+            if _opcode_is(tree, op, "MEAN"):
+                sg.tensors[op.outputs[0]].quantization = copy.deepcopy(sg.tensors[op.inputs[0]].quantization)
+    return _patch_tflite(model, edit)
+
+
+def mean_axes_same_quant() -> bytes:
+    """mean_axes (keep_dims true: H, W, and H and W together) with equal input and output quantizations."""
+    return _means_keep_quantization(mean_axes())
+
+
+def mean_1d_same_quant() -> bytes:
+    """mean_1d (keep_dims true and false) with equal input and output quantizations."""
+    return _means_keep_quantization(mean_1d())
+
+
+#: Models whose ADDs broadcast two activations or a constant, and MEANs over one axis or without keep_dims (the
+#: engine refused or ran them wrongly before), with the ADD/MEAN shapes each plan must have.
+BROADCAST_MODELS: dict[str, Callable[[], bytes]] = {
+    "add_broadcast": add_broadcast, "add_broadcast_thin": add_broadcast_thin, "add_constants": add_constants,
+    "add_constant_first": add_constant_first, "mean_axes": mean_axes, "mean_flat": mean_flat, "mean_1d": mean_1d,
+    "mean_thin": mean_thin, "mean_axes_same_quant": mean_axes_same_quant, "mean_1d_same_quant": mean_1d_same_quant,
+}
+
+
 def _oracle(model: bytes, xs: np.ndarray) -> np.ndarray:
     from vigil.export.tflite import tflm_reference
 
@@ -477,6 +650,107 @@ def test_plan_of_mean_logistic_softmax(heads: bytes) -> None:
     assert (1 << 30) <= logistic.extra[0] <= (1 << 31) and logistic.extra[2] > 0
     assert (1 << 30) <= softmax.extra[0] < (1 << 31) and softmax.extra[1] >= 0 and softmax.extra[2] < 0
     assert logistic.params["out_zp"] == softmax.params["out_zp"] == -128
+
+
+class _Models(dict):  # type: ignore[type-arg]
+    """name → .tflite of BROADCAST_MODELS, converted on first use."""
+
+    def __missing__(self, name: str) -> bytes:
+        self[name] = BROADCAST_MODELS[name]()
+        return self[name]
+
+
+@pytest.fixture(scope="module")
+def broadcast_models() -> _Models:
+    return _Models()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["plain", "fused+overlap"])
+@pytest.mark.parametrize("name", sorted(BROADCAST_MODELS))
+def test_broadcast_add_and_mean_bit_exact(name: str, mode: str, broadcast_models: _Models) -> None:
+    """ADD with broadcasting operands (two activations, or a constant, either order) and MEAN over H, W or both with
+    or without keep_dims: the plan, run by the integer twin, gives TFLM's outputs exactly."""
+    model = broadcast_models[name]
+    fancy = mode != "plain"
+    plan = compile_plan(graph_rewrite.rewrite(read_tflite(model)), fuse_pool=fancy, overlap=fancy)  # (the twin
+    check_arena(plan)                                                  # has no small_fc: the C tests run that)
+    xs = edge_inputs(tuple(plan.input.shape[1:]), 60, seed=8)
+    expected = _oracle(model, xs)
+    got = np.stack([run_plan(plan, x) for x in xs])
+    assert got.shape == expected.shape
+    assert np.array_equal(got, expected), f"{(got != expected).sum()} mismatches of {got.size}"
+
+
+def _ops(plan: Plan, kind: str) -> list[PlanOp]:
+    return [op for op in plan.ops if op.kind == kind]
+
+
+@pytest.mark.slow
+def test_broadcast_add_plans(broadcast_models: _Models) -> None:
+    """What the plans hold: each ADD's operand and output shapes as TFLite has them (operand order kept), a
+    constant as the second operand with its own shape, and a constant TFLite gives first swapped to second together
+    with its zero point, multiplier and shift."""
+    plan = _plan(broadcast_models["add_broadcast"])
+    assert [(op.in_shape, op.in2_shape, op.out_shape) for op in _ops(plan, "ADD")] == [
+        ((7, 5, 4), (1, 1, 4), (7, 5, 4)), ((1, 1, 4), (7, 5, 4), (7, 5, 4)), ((7, 5, 4), (7, 5, 1), (7, 5, 4)),
+        ((7, 5, 1), (1, 1, 4), (7, 5, 4)), ((7, 5, 4), (7, 5, 4), (7, 5, 4))]
+    assert all(len(op.inputs) == 2 and op.weights is None for op in _ops(plan, "ADD"))
+    plan = _plan(broadcast_models["add_constants"])
+    consts = [op for op in _ops(plan, "ADD") if op.weights is not None]
+    assert [(op.in_shape, op.in2_shape, op.out_shape) for op in consts] == [
+        ((4, 5, 3), (1, 5, 1), (4, 5, 3)), ((1, 1, 3), (4, 1, 3), (4, 1, 3))]
+    assert all(op.weights.shape == op.in2_shape and len(op.inputs) == 1 for op in consts)
+    swapped = [op for op in _ops(_plan(broadcast_models["add_constant_first"]), "ADD") if op.weights is not None]
+    g = read_tflite(broadcast_models["add_constant_first"])
+    assert all(g.tensors[g.operators[op.source_index].inputs[0]].is_constant for op in swapped)
+    for op, orig in zip(swapped, consts):
+        assert (op.in_shape, op.in2_shape, op.inputs) == (orig.in_shape, orig.in2_shape, orig.inputs)
+        assert np.array_equal(op.weights, orig.weights) and op.extra == orig.extra
+        assert (op.params["in_zp"], op.params["in2_zp"]) == (orig.params["in_zp"], orig.params["in2_zp"])
+
+
+@pytest.mark.slow
+def test_mean_plans_carry_the_reduced_axes(broadcast_models: _Models) -> None:
+    """MEAN's p[] names the reduced axes (NN_P_MEAN_REDUCE_H/W): with keep_dims false a W-only mean's output
+    (1, 7, 4) looks like an H-only mean's in (h, w, c), so the shape cannot tell them."""
+    def means(name: str) -> list[tuple[object, ...]]:
+        return [(op.in_shape, op.out_shape, *op.extra[2:5]) for op in _ops(_plan(broadcast_models[name]), "MEAN")]
+
+    # (input, output as the tensor's own (h, w, c), count, reduce_h, reduce_w)
+    assert means("mean_flat") == [((7, 5, 4), (1, 7, 4), 5, 0, 1), ((7, 5, 4), (1, 5, 4), 7, 1, 0),
+                                  ((7, 5, 4), (1, 1, 4), 35, 1, 1)]
+    assert means("mean_axes") == [((7, 5, 4), (1, 5, 4), 7, 1, 0), ((7, 5, 4), (7, 1, 4), 5, 0, 1),
+                                  ((7, 5, 4), (1, 1, 4), 35, 1, 1)]
+    assert means("mean_1d") == [((1, 11, 3), (1, 1, 3), 11, 0, 1), ((1, 11, 3), (1, 1, 3), 11, 0, 1)]
+    assert means("mean_thin") == [((8, 1, 3), (1, 8, 3), 1, 0, 1), ((1, 8, 3), (1, 1, 3), 8, 0, 1)]
+    g = read_tflite(broadcast_models["mean_axes_same_quant"])
+    for op in (op for op in g.operators if op.opcode == "MEAN"):
+        a, b = g.tensors[op.inputs[0]].quant, g.tensors[op.outputs[0]].quant
+        assert (a.scale, a.zero_point) == (b.scale, b.zero_point)
+
+
+@pytest.mark.slow
+def test_add_and_mean_outside_the_engine_are_refused(broadcast_models: _Models) -> None:
+    """MEAN over the channels (alone or with W) and ADD operands that do not broadcast stay outside the op set."""
+    import keras
+
+    for axes in (-1, (2, 3)):
+        model = _functional(lambda x, L, ax=axes: L.Lambda(lambda t: keras.ops.mean(t, axis=ax, keepdims=True))(
+            L.Conv2D(3, 1)(x)), (4, 5, 2), seed=27)
+        with pytest.raises(UnsupportedOpError, match=r"MEAN over axes .* only H and/or W"):
+            _plan(model)
+    g = graph_rewrite.rewrite(read_tflite(broadcast_models["add_broadcast"]))
+    add = next(op for op in g.operators if op.opcode == "ADD")
+    n_ops = len(g.operators)
+    assert planmod._compile_op(g, add, n_ops).in2_shape == (1, 1, 4)
+    g.tensors[add.inputs[1]] = replace(g.tensors[add.inputs[1]], shape=(1, 1, 3, 4))  # w 3 against 5
+    with pytest.raises(UnsupportedOpError, match="do not broadcast"):
+        planmod._compile_op(g, add, n_ops)
+    last = g.operators[-1]  # (7, 5, 4) + (7, 5, 4) cannot give the (7, 5, 8) it is made to claim
+    g.tensors[last.outputs[0]] = replace(g.tensors[last.outputs[0]], shape=(1, 7, 5, 8))
+    with pytest.raises(UnsupportedOpError, match="do not broadcast to the output"):
+        planmod._compile_op(g, last, n_ops)
 
 
 def test_quantize_multiplier_tflm_semantics() -> None:

@@ -17,7 +17,8 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from test_export import _convert, edge_inputs, run_plan  # tests/ is on sys.path; shared builders, inputs, simulator
+from test_export import (  # tests/ is on sys.path; shared builders, inputs, simulator
+    BROADCAST_MODELS, _convert, _functional, edge_inputs, run_plan)
 from vigil.device.flash import CORTEX_M4_FLAGS
 from vigil.export import graph_rewrite, headers
 from vigil.export.plan import Plan, compile_plan, pools_directly
@@ -168,18 +169,6 @@ def conv_pool_direct() -> bytes:
                     (13, 17, 2), seed=7)
 
 
-def _functional(build: Callable[[object, object], object], shape: tuple[int, ...], seed: int) -> bytes:
-    import keras
-    import keras.layers as L
-
-    from vigil.export.tflite import to_int8_tflite
-
-    keras.utils.set_random_seed(seed)
-    x = keras.Input(shape)
-    model = keras.Model(x, build(x, L))
-    return to_int8_tflite(model, np.random.default_rng(seed).uniform(-1, 1, (16, *shape)))
-
-
 def residual_add() -> bytes:
     """ADD of two activations (a residual block), then a strided conv."""
     def build(x: object, L: object) -> object:
@@ -218,11 +207,16 @@ MODELS: dict[str, Callable[[], bytes]] = {
     "seed_cnn": seed_cnn, "mlp": mlp, "dilated": dilated, "pools": pools, "depthwise_pool": depthwise_pool,
     "conv_pool_direct": conv_pool_direct, "residual_add": residual_add, "heads": heads, "mean_logistic": mean_logistic, "softmax_rows": softmax_rows,
     "dilated_relu": dilated_relu,
+    **BROADCAST_MODELS,  # ADD of broadcasting operands, MEAN over H or W with or without keep_dims (test_export)
 }
 EXPECTED_OPS = {
     "residual_add": {"ADD"}, "heads": {"MEAN", "LOGISTIC", "SOFTMAX"}, "mean_logistic": {"MEAN", "LOGISTIC"},
     "softmax_rows": {"SOFTMAX"}, "dilated": {"ADD", "DEPTHWISE_CONV_2D"}, "depthwise_pool": {"DEPTHWISE_CONV_2D"},
     "dilated_relu": {"RELU", "RELU6", "CONV_2D"},
+    "add_broadcast": {"ADD", "MEAN"}, "add_broadcast_thin": {"ADD", "MEAN"}, "add_constants": {"ADD", "MEAN"},
+    "add_constant_first": {"ADD", "MEAN"}, "mean_axes": {"ADD", "MEAN"}, "mean_flat": {"ADD", "MEAN", "RESHAPE"},
+    "mean_1d": {"ADD", "MEAN"}, "mean_thin": {"MEAN"}, "mean_axes_same_quant": {"ADD", "MEAN"},
+    "mean_1d_same_quant": {"ADD", "MEAN"},
 }
 #: random inputs per model beyond the four edge ones (the seed CNN is the slow one)
 N_RANDOM = {"seed_cnn": 12}
