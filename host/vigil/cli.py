@@ -671,7 +671,7 @@ def engine_fuzz_cmd(first_seed: int, count: int, name: str, samples: int, batch:
         table.add_row("seconds", f"{summary['seconds']:g}")
         Console().print(table)
         for f in summary["failures"]:
-            click.echo(f"graph {f['seed']}: {f['status']} {f['detail'] or f['first_mismatch']}")
+            click.echo(f"{f['name']}: {f['status']} {f['detail'] or f['first_mismatch']}")
     if report.failures:
         sys.exit(1)
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -31,15 +33,21 @@ DEFAULT_SAMPLES = 3
 DEFAULT_BATCH = 40
 BATCH_WEIGHT_BYTES = 400_000
 
-STATUSES = ("ok", "mismatch", "refused", "convert_failed", "build_failed", "device_error")
+#: What can happen to a graph. "tflm_aborts": TFLM's own Prepare aborts on the model's scales (a dead unit makes
+#: an activation range collapse), and the engine refuses it naming why: the two agree, nothing to compare. Every
+#: status but "ok" and "tflm_aborts" is a failure.
+STATUSES = ("ok", "tflm_aborts", "mismatch", "refused", "compile_error", "convert_failed", "convert_crashed",
+            "oracle_failed", "oracle_crashed", "build_failed", "device_error")
+AGREED = ("ok", "tflm_aborts")
 
 
 @dataclass
 class Prepared:
     """A graph ready for the board (model, plan, inputs, TFLM's outputs), or why it is not."""
 
-    seed: int
+    name: str  # gSEED for a generated graph
     description: str
+    seed: int | None = None
     model: bytes | None = None
     plan: Plan | None = None
     inputs: np.ndarray | None = None
@@ -50,7 +58,8 @@ class Prepared:
 
 @dataclass
 class GraphResult:
-    seed: int
+    name: str
+    seed: int | None
     status: str
     detail: str = ""
     ops: list[str] = field(default_factory=list)
@@ -73,7 +82,7 @@ class FuzzReport:
 
     @property
     def failures(self) -> list[GraphResult]:
-        return [r for r in self.results if r.status != "ok"]
+        return [r for r in self.results if r.status not in AGREED]
 
     def summary(self) -> dict[str, Any]:
         statuses = {s: sum(r.status == s for r in self.results) for s in STATUSES}
@@ -137,49 +146,109 @@ def plan_paths(plan: Plan) -> list[str]:
 
 # --- preparing graphs (worker processes) ---------------------------------------------------------------------
 
-def prepare(seed: int, samples: int = DEFAULT_SAMPLES) -> Prepared:
-    """Draw, convert, compile and run through TFLM (in a worker: TensorFlow stays out of the main process)."""
-    from vigil.engine import compile_model
+def prepare(seed: int, samples: int = DEFAULT_SAMPLES, oracle: bool = True) -> Prepared:
+    """Draw, convert, compile and (with `oracle`) run through TFLM: in a worker process, TensorFlow stays out of the
+    main one."""
     from vigil.engine_graphs import check_inputs, convert, draw_graph
-    from vigil.export.graph_rewrite import oracle_tflite
-    from vigil.export.tflite import tflm_reference
 
     spec = draw_graph(seed)
-    out = Prepared(seed, spec.describe())
+    out = Prepared(f"g{seed}", spec.describe(), seed)
     try:
         out.model = convert(spec)
     except Exception as e:  # noqa: BLE001 (the converter raises many kinds; each is a result to report)
         out.status, out.detail = "convert_failed", f"{type(e).__name__}: {str(e).splitlines()[0][:300]}"
         return out
+    return prepare_model(out, check_inputs(spec, out.model, samples), oracle)
+
+
+def prepare_model(g: Prepared, inputs: np.ndarray, oracle: bool = True) -> Prepared:
+    """Compile g.model (a refusal is a result) and, with `oracle`, run `inputs` through TFLM."""
+    from vigil.engine import compile_model
+    from vigil.export.quant import TflmAbortError
+
     try:
-        out.plan = compile_model(out.model)
+        g.plan = compile_model(g.model)
+    except TflmAbortError as e:
+        g.status, g.detail = "tflm_aborts", str(e)
+        return g
     except VigilError as e:
-        out.status, out.detail = "refused", str(e)
-        return out
-    out.inputs = check_inputs(spec, out.model, samples)
-    out.want = tflm_reference(oracle_tflite(out.model), out.inputs).reshape(samples, -1)
-    return out
+        g.status, g.detail = "refused", str(e)
+        return g
+    except Exception as e:  # noqa: BLE001 (a crash of the compiler is a finding, not the end of the run)
+        g.status, g.detail = "compile_error", f"{type(e).__name__}: {e}"
+        return g
+    g.inputs = np.asarray(inputs, dtype=np.int8)
+    if oracle:
+        try:
+            g.want = oracle_outputs(g.model, g.inputs)
+        except Exception as e:  # noqa: BLE001
+            g.status, g.detail = "oracle_failed", f"{type(e).__name__}: {e}"
+    return g
 
 
-def _prepare_args(args: tuple[int, int]) -> Prepared:
-    return prepare(*args)
+def oracle_outputs(model: bytes, inputs: np.ndarray) -> np.ndarray:
+    """TFLM's outputs, one row per input (TFLM aborts the process on a model its Prepare rejects)."""
+    from vigil.export.graph_rewrite import oracle_tflite
+    from vigil.export.tflite import tflm_reference
+
+    return tflm_reference(oracle_tflite(model), inputs).reshape(len(inputs), -1)
+
+
+def _spawn() -> Any:
+    return multiprocessing.get_context("spawn")  # not fork: TensorFlow's threads do not survive a fork
+
+
+def _alone(seed: int, samples: int) -> Prepared:
+    """A graph whose worker died, redone in workers of its own, stage by stage, to say which stage kills it."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=_spawn()) as pool:
+        try:
+            g = pool.submit(prepare, seed, samples, False).result()
+        except BrokenProcessPool:
+            from vigil.engine_graphs import draw_graph
+
+            return Prepared(f"g{seed}", draw_graph(seed).describe(), seed, status="convert_crashed",
+                            detail="the converter or the plan compiler ended the worker process")
+    if g.status != "ok":
+        return g
+    with ProcessPoolExecutor(max_workers=1, mp_context=_spawn()) as pool:
+        try:
+            g.want = pool.submit(oracle_outputs, g.model, g.inputs).result()
+        except BrokenProcessPool:
+            g.status, g.detail = "oracle_crashed", ("the TFLM interpreter ended the process (an abort in its Prepare) "
+                                                    "on a model the engine accepts")
+    return g
 
 
 def prepared_graphs(seeds: Iterable[int], samples: int, jobs: int) -> Iterator[Prepared]:
-    """Prepared graphs in seed order; `jobs` worker processes convert ahead while the caller runs the board."""
-    work = [(s, samples) for s in seeds]
-    if jobs <= 1:
-        yield from (prepare(s, n) for s, n in work)
-        return
-    # spawn, not fork: TensorFlow's threads do not survive a fork
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield from pool.map(_prepare_args, work)
+    """Prepared graphs in seed order; `jobs` worker processes convert ahead while the caller runs the board. A
+    worker that dies (an abort in TFLM or the converter) costs only the graphs it was given: those in flight are
+    redone alone (_alone), so the one that kills a worker is named."""
+    pending = deque(seeds)
+    inflight: deque[tuple[int, Future[Prepared]]] = deque()
+    pool = ProcessPoolExecutor(max_workers=max(jobs, 1), mp_context=_spawn())
+    try:
+        while pending or inflight:
+            while pending and len(inflight) < 2 * max(jobs, 1):
+                seed = pending.popleft()
+                inflight.append((seed, pool.submit(prepare, seed, samples)))
+            seed, future = inflight.popleft()
+            try:
+                yield future.result()
+            except BrokenProcessPool:
+                suspects = [seed, *(q for q, _ in inflight)]
+                inflight.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                for q in suspects:
+                    yield _alone(q, samples)
+                pool = ProcessPoolExecutor(max_workers=max(jobs, 1), mp_context=_spawn())
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def batches(graphs: Iterable[Prepared], batch: int, weight_budget: int = BATCH_WEIGHT_BYTES
             ) -> Iterator[list[Prepared]]:  # fmt: skip
     """Runnable graphs grouped for one firmware each (at most `batch`, weights within the budget); graphs that
-    cannot run (refused, not converted) come out alone, as they arrive."""
+    cannot run (refused, not converted, no oracle) come out alone, as they arrive."""
     group: list[Prepared] = []
     weights = 0
     for g in graphs:
@@ -201,7 +270,7 @@ def batches(graphs: Iterable[Prepared], batch: int, weight_budget: int = BATCH_W
 def _result(g: Prepared, status: str | None = None, detail: str = "") -> GraphResult:
     plan = g.plan
     return GraphResult(
-        seed=g.seed, status=status or g.status, detail=detail or g.detail,
+        name=g.name, seed=g.seed, status=status or g.status, detail=detail or g.detail,
         ops=[op.kind for op in plan.ops] if plan else [], paths=plan_paths(plan) if plan else [],
         macs=plan.macs if plan else 0, arena_bytes=plan.arena_bytes if plan else 0,
     )  # fmt: skip
@@ -247,11 +316,11 @@ def run_batch(group: list[Prepared], board: str) -> list[GraphResult]:
 
 
 def keep_failure(g: Prepared, r: GraphResult, keep_dir: Path) -> None:
-    """The failing model and what it is, to replay with `vigil engine check KEEP/gSEED.tflite`."""
+    """The failing model and what it is, to replay with `vigil engine check KEEP/NAME.tflite`."""
     keep_dir.mkdir(parents=True, exist_ok=True)
     if g.model is not None:
-        (keep_dir / f"g{g.seed}.tflite").write_bytes(g.model)
-    (keep_dir / f"g{g.seed}.txt").write_text(f"{g.description}\n\n{json.dumps(asdict(r), indent=2)}\n")
+        (keep_dir / f"{g.name}.tflite").write_bytes(g.model)
+    (keep_dir / f"{g.name}.txt").write_text(f"{g.description}\n\n{json.dumps(asdict(r), indent=2)}\n")
 
 
 def run_fuzz(first_seed: int, count: int, board: str = "native", samples: int = DEFAULT_SAMPLES,
@@ -270,5 +339,17 @@ def run_fuzz(first_seed: int, count: int, board: str = "native", samples: int = 
                 keep_failure(g, r, keep_dir)
         if progress:
             progress(len(results))
-    results.sort(key=lambda r: r.seed)
+    results.sort(key=lambda r: r.seed or 0)
     return FuzzReport(board, first_seed, count, samples, time.monotonic() - began, results)
+
+
+def check_models(models: Sequence[tuple[str, bytes, np.ndarray]], board: str, batch: int = DEFAULT_BATCH
+                 ) -> list[GraphResult]:  # fmt: skip
+    """(name, .tflite, int8 inputs) models, compiled and run through TFLM here, then a batch per firmware on the
+    board: the fuzz's machinery for models built by hand (tests of each kernel path's preconditions)."""
+    prepared = [prepare_model(Prepared(name, name, model=model), inputs) for name, model, inputs in models]
+    results: list[GraphResult] = []
+    for group in batches(prepared, batch):
+        results += run_batch(group, board)
+    order = {name: i for i, (name, _, _) in enumerate(models)}
+    return sorted(results, key=lambda r: order[r.name])

@@ -109,15 +109,24 @@ class _Drawer:
         return (all(d >= 1 for d in shape) and int(np.prod(shape)) <= MAX_ACTIVATION
                 and self.macs + macs <= MAX_MACS and self.weights + weights <= MAX_WEIGHTS)
 
+    def _side(self) -> int:
+        """A kernel side: 3 and 1 often (what real models use, and where the fast paths sit), else 1-7."""
+        r = self.rng.random()
+        return 3 if r < 0.35 else 1 if r < 0.5 else 2 if r < 0.62 else int(self.rng.integers(1, 8))
+
+    def _stride(self) -> int:
+        r = self.rng.random()
+        return 1 if r < 0.6 else 2 if r < 0.85 else 3
+
     # geometry shared by conv, depthwise and pools
-    def _window(self, h: int, w: int, max_k: int, allow_dilation: bool) -> dict[str, Any] | None:
+    def _window(self, h: int, w: int, allow_dilation: bool) -> dict[str, Any] | None:
         rng = self.rng
         for _ in range(20):
             padding = "SAME" if rng.random() < 0.5 else "VALID"
-            k = (int(rng.integers(1, max_k + 1)), int(rng.integers(1, max_k + 1)))
-            dilated = allow_dilation and rng.random() < 0.25
+            k = (self._side(), self._side())
+            dilated = allow_dilation and rng.random() < 0.2
             d = (int(rng.integers(1, 4)), int(rng.integers(1, 4))) if dilated else (1, 1)
-            s = (1, 1) if d != (1, 1) else (int(rng.choice([1, 1, 2, 3])), int(rng.choice([1, 1, 2, 3])))
+            s = (1, 1) if d != (1, 1) else (self._stride(), self._stride())
             out = (_conv_out(h, k[0], s[0], d[0], padding), _conv_out(w, k[1], s[1], d[1], padding))
             if min(out) >= 1:
                 return {"kernel": k, "strides": s, "dilation": d, "padding": padding, "out": out}
@@ -126,14 +135,22 @@ class _Drawer:
     def _activation(self) -> str:
         return str(self.rng.choice(["none", "relu", "relu6"], p=[0.4, 0.4, 0.2]))
 
-    def conv(self, src: int, filters: int | None = None, same_stride1: bool = False) -> int | None:
+    def conv(self, src: int, filters: int | None = None, same_stride1: bool = False,
+             kernel: tuple[int, int] | None = None) -> int | None:
         h, w, c = self.shapes[src]
-        g = self._window(h, w, 7, allow_dilation=True)
+        g = self._window(h, w, allow_dilation=kernel is None)
         if g is None:
             return None
+        if kernel is not None:  # a fixed kernel, stride 1 along W (the 3x3 single-channel path's condition)
+            s = (g["strides"][0], 1)
+            out = (_conv_out(h, kernel[0], s[0], 1, g["padding"]), _conv_out(w, kernel[1], 1, 1, g["padding"]))
+            if min(out) < 1:
+                return None
+            g.update(kernel=kernel, strides=s, out=out)
         if same_stride1:
             g.update(padding="SAME", strides=(1, 1), out=(h, w))
-        f = filters or int(self.rng.integers(1, MAX_CHANNELS + 1))
+        # one filter now and then: single-channel maps (the 3x3 single-channel path) deeper in the graph
+        f = filters or (1 if self.rng.random() < 0.15 else int(self.rng.integers(1, MAX_CHANNELS + 1)))
         shape = (*g.pop("out"), f)
         kh, kw = g["kernel"]
         macs, weights = shape[0] * shape[1] * f * kh * kw * c, kh * kw * c * f
@@ -145,7 +162,7 @@ class _Drawer:
 
     def depthwise(self, src: int) -> int | None:
         h, w, c = self.shapes[src]
-        g = self._window(h, w, 7, allow_dilation=True)
+        g = self._window(h, w, allow_dilation=True)
         if g is None:
             return None
         m = int(self.rng.integers(1, 4))
@@ -158,11 +175,13 @@ class _Drawer:
         return self.add("depthwise", (src,), args, shape, macs, weights)
 
     def pool(self, src: int, op: str) -> int | None:
+        """Windows of 2 and 3 often; strides equal to the window (Keras' default: disjoint windows) or drawn
+        (overlapping, or skipping pixels)."""
         h, w, c = self.shapes[src]
         rng = self.rng
         for _ in range(20):
-            k = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
-            s = (int(rng.integers(1, 4)), int(rng.integers(1, 4))) if rng.random() < 0.6 else k
+            k = tuple(2 if r < 0.4 else 3 if r < 0.65 else int(rng.integers(1, 5)) for r in rng.random(2))
+            s = (int(rng.integers(1, 4)), int(rng.integers(1, 4))) if rng.random() < 0.5 else k
             padding = "SAME" if rng.random() < 0.5 else "VALID"
             out = (_conv_out(h, k[0], s[0], 1, padding), _conv_out(w, k[1], s[1], 1, padding))
             if min(out) >= 1 and (h, w) != (1, 1):
@@ -221,7 +240,7 @@ def _input_shape(rng: np.random.Generator) -> tuple[int, int, int]:
         def side() -> int:
             r = rng.random()
             return 1 if r < 0.08 else int(rng.integers(2, 9)) if r < 0.4 else int(rng.integers(9, 48))
-        c = 1 if rng.random() < 0.35 else int(rng.integers(2, MAX_CHANNELS + 1))
+        c = 1 if rng.random() < 0.45 else int(rng.integers(2, MAX_CHANNELS + 1))
         shape = (side(), side(), c)
         if int(np.prod(shape)) <= MAX_ACTIVATION // 2:
             return shape
@@ -238,6 +257,15 @@ def draw_graph(seed: int) -> GraphSpec:
     shape = _input_shape(rng)
     d = _Drawer(rng, shape)
     cur = INPUT
+
+    def then(step: int | None) -> int:
+        return cur if step is None else step  # node 0 is a node: no `or`
+
+    if shape[2] == 1 and rng.random() < 0.4:
+        # a spectrogram's stem (the sleep CNN's shape): 3x3 over one channel, maybe a max pool after it
+        cur = then(d.conv(cur, kernel=(3, 3)))
+        if cur != INPUT and rng.random() < 0.5:
+            cur = then(d.pool(cur, "max_pool"))
     for _ in range(int(rng.integers(1, 6))):
         op = str(rng.choice(_SPATIAL_OPS, p=_SPATIAL_WEIGHTS))
         step = {
@@ -246,9 +274,12 @@ def draw_graph(seed: int) -> GraphSpec:
             "residual": lambda: d.residual(cur), "broadcast_add": lambda: d.broadcast_add(cur),
             "const_add": lambda: d.const_add(cur), "relu": lambda: d.relu(cur), "mean": lambda: d.mean(cur),
         }[op]()
-        cur = step if step is not None else cur
+        cur = then(step)
+        if op in ("conv", "depthwise") and step is not None and rng.random() < 0.4:
+            cur = then(d.pool(cur, "max_pool"))  # conv then max pool: the fused kernels
     if not d.nodes:  # at least one op: a convolution always fits a valid input
-        cur = d.conv(cur, filters=int(rng.integers(1, 5)), same_stride1=True) or d.relu(cur)
+        cur = then(d.conv(cur, filters=int(rng.integers(1, 5)), same_stride1=True))
+        cur = d.relu(cur) if cur == INPUT else cur
     _draw_head(d, cur)
     return GraphSpec(seed=seed, input_shape=shape, nodes=tuple(d.nodes),
                      rep_center=float(rng.choice([0.0, 0.0, 0.5, 1.0, -1.0]) * rng.uniform(0.1, 2.0)),

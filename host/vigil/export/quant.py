@@ -26,6 +26,8 @@ from typing import Sequence
 
 import numpy as np
 
+from vigil.errors import VigilError
+
 INT8_MIN = -128
 INT8_MAX = 127
 ADD_LEFT_SHIFT_INT8 = 20
@@ -53,12 +55,17 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     return int(q), int(shift)
 
 
-def quantize_multiplier_smaller_than_one(real: float) -> tuple[int, int]:
-    """TFLM's QuantizeMultiplierSmallerThanOneExp: the shift must be <= 0."""
-    q, shift = quantize_multiplier(real)
-    if shift > 0:
-        raise ValueError(f"multiplier {real!r} is not smaller than one")
-    return q, shift
+class TflmAbortError(VigilError):
+    """TFLM's Prepare aborts on these scales (a TFLITE_CHECK fails, the process ends): a model TFLM cannot run has
+    no reference to be exact with, so the engine refuses it too, saying why."""
+
+
+def quantize_multiplier_smaller_than_one(real: float, what: str = "multiplier") -> tuple[int, int]:
+    """TFLM's QuantizeMultiplierSmallerThanOneExp: 0 < real < 1, else TFLM aborts."""
+    if not 0.0 < real < 1.0:
+        raise TflmAbortError(f"{what} {real:.6g} is not in (0, 1): TFLM's QuantizeMultiplierSmallerThanOneExp "
+                             "aborts on this model")
+    return quantize_multiplier(real)
 
 
 def _round_half_away(x: float) -> int:
@@ -111,7 +118,9 @@ def add_params(
     twice_max = 2.0 * max(s1, s2)
     m1 = quantize_multiplier_smaller_than_one(s1 / twice_max)
     m2 = quantize_multiplier_smaller_than_one(s2 / twice_max)
-    mo = quantize_multiplier_smaller_than_one(twice_max / ((1 << ADD_LEFT_SHIFT_INT8) * so))
+    mo = quantize_multiplier_smaller_than_one(twice_max / ((1 << ADD_LEFT_SHIFT_INT8) * so),
+                                              "ADD output multiplier (the output scale is over 2^20 times finer than "
+                                              "the inputs')")
     return AddParams(-zero1, -zero2, out_zero, ADD_LEFT_SHIFT_INT8, m1[0], m1[1], m2[0], m2[1], mo[0], mo[1])
 
 
@@ -203,7 +212,8 @@ def softmax_params(beta: float, input_scale: float) -> SoftmaxParams:
     """TFLM's int8 SOFTMAX Prepare (PreprocessSoftmaxScaling, double rounding build)."""
     real = float(np.float32(beta)) * float(np.float32(input_scale)) * float(1 << (31 - SOFTMAX_DIFF_INTEGER_BITS))
     real = min(real, float((1 << 31) - 1))
+    if not real > 1.0:  # QuantizeMultiplierGreaterThanOne's TFLITE_CHECK_GT
+        raise TflmAbortError(f"SOFTMAX beta x input scale x 2^26 = {real:.6g} is not above 1 (input scale "
+                             f"{input_scale:.3g}): TFLM's PreprocessSoftmaxScaling aborts on this model")
     mult, shift = quantize_multiplier(real)
-    if shift < 0:
-        raise ValueError(f"SOFTMAX beta * scale {real!r} gives a negative shift")
     return SoftmaxParams(mult, shift, -_input_radius(SOFTMAX_DIFF_INTEGER_BITS, shift))
