@@ -114,6 +114,9 @@ def op_paths(op: PlanOp) -> list[str]:
         if in_c == 1 and (p["filter_h"], p["filter_w"]) == (3, 3) and p["stride_w"] == 1 \
                 and (p["dilation_h"], p["dilation_w"]) == (1, 1):
             out.append("conv3x3_c1")
+            # nn_conv2d_maxpool_s8's 2x2 window of such pixels (the windows and pairs that lie inside)
+            if op.pool is not None and pools_directly(op) and (op.pool["filter_h"], op.pool["filter_w"]) == (2, 2):
+                out.append("conv3x3_c1_pool2x2")
         if (p["filter_w"] * in_c) % 4 == 0 and p["dilation_w"] == 1:
             out.append("conv_rows_widened")
         if p["dilation_h"] > 1 or p["dilation_w"] > 1:
@@ -327,20 +330,31 @@ def run_fuzz(first_seed: int, count: int, board: str = "native", samples: int = 
              batch: int = DEFAULT_BATCH, jobs: int = 2, keep_dir: Path | None = None,
              progress: Callable[[int], None] | None = None) -> FuzzReport:  # fmt: skip
     """Seeds first_seed .. first_seed + count - 1 through the board; see the module docstring."""
-    if count < 1 or samples < 1 or not 1 <= batch <= 255:
-        raise VigilError("count and samples must be at least 1, batch 1 to 255")
+    if count < 1 or samples < 1:
+        raise VigilError("count and samples must be at least 1")
+    graphs = prepared_graphs(range(first_seed, first_seed + count), samples, jobs)
+    return run_prepared(graphs, board, batch, keep_dir, progress)
+
+
+def run_prepared(graphs: Iterable[Prepared], board: str, batch: int = DEFAULT_BATCH, keep_dir: Path | None = None,
+                 progress: Callable[[int], None] | None = None) -> FuzzReport:  # fmt: skip
+    """Prepared graphs (prepared_graphs, or a list kept to run on several boards) through the board."""
+    if not 1 <= batch <= 255:
+        raise VigilError(f"batch must be 1 to 255 graphs per firmware, not {batch}")
     began = time.monotonic()
     results: list[GraphResult] = []
-    graphs = prepared_graphs(range(first_seed, first_seed + count), samples, jobs)
+    samples = 0
     for group in batches(graphs, batch):
         for g, r in zip(group, run_batch(group, board)):
             results.append(r)
-            if r.status != "ok" and keep_dir is not None:
+            samples = max(samples, len(g.inputs) if g.inputs is not None else 0)
+            if r.status not in AGREED and keep_dir is not None:
                 keep_failure(g, r, keep_dir)
         if progress:
             progress(len(results))
     results.sort(key=lambda r: r.seed or 0)
-    return FuzzReport(board, first_seed, count, samples, time.monotonic() - began, results)
+    seeds = [r.seed for r in results if r.seed is not None]
+    return FuzzReport(board, min(seeds, default=0), len(results), samples, time.monotonic() - began, results)
 
 
 def check_models(models: Sequence[tuple[str, bytes, np.ndarray]], board: str, batch: int = DEFAULT_BATCH
