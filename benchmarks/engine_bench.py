@@ -3,8 +3,11 @@
     .venv/bin/python benchmarks/engine_bench.py [--samples 8] [--json]
 
 Builds each model (random weights, int8 full-integer quantization), runs `vigil engine check`
-on vwrist and prints flash, arena and instructions per inference and per MAC next to the
-issue's TFLM figures on the same virtual board (QEMU mps2-an386, -icount shift=0).
+on vwrist and prints flash, arena, instructions per inference and per MAC, and milliseconds at
+--clock-mhz (one instruction per cycle), all measured by this run. Beside them, marked
+"external", TFLM's figures for the same models: measured outside this repository (issue 4, a
+TFLM release build on the same QEMU mps2-an386 with -icount shift=0); this script does not
+build or run TFLM and does not re-measure them.
 
 Instructions per inference: one nn_plan_run with no per-op hook, averaged over the runs the device times
 (64 for small models, firmware/app/nn_task.h); per op: each op's nn_plan_run_op timed alone, so the ops sum to
@@ -28,7 +31,10 @@ from vigil.engine import engine_check
 from vigil.export.tflite import to_int8_tflite
 from vigil.ml.architectures import sleep_cnn, stress_mlp
 
-TFLM = {  # from issue 4: TFLM release build on the same virtual board
+#: External figures, not measured here: issue 4's TFLM release build on the same virtual board (instructions per
+#: inference with TFLM's reference kernels and with CMSIS-NN, TFLM's arena bytes).
+EXTERNAL_TFLM_SOURCE = "issue 4: TFLM release build on QEMU mps2-an386 -icount shift=0, measured outside this repository"
+EXTERNAL_TFLM = {
     "seed_cnn": {"reference kernels": 36_600_000, "CMSIS-NN": 9_070_000, "arena": 46_400},
     "mlp_6_11_5_2": {"reference kernels": 4_000, "CMSIS-NN": None, "arena": None},
 }
@@ -71,6 +77,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--only", choices=sorted(TARGET), help="run one model (the engine code size is printed too)")
+    parser.add_argument("--clock-mhz", type=float, default=64.0, help="clock for the milliseconds column")
     args = parser.parse_args()
     rows = {}
     with contextlib.redirect_stdout(sys.stderr):  # the converter prints; --json output must stay clean
@@ -78,24 +85,28 @@ def main() -> None:
     for name, model in built.items():
         if args.only and name != args.only:
             continue
-        r = engine_check(model, "vwrist", samples=args.samples)
+        r = engine_check(model, "vwrist", samples=args.samples, clock_mhz=args.clock_mhz)
         rows[name] = {k: r[k] for k in ("mismatches", "macs", "arena_bytes", "weight_bytes", "flash_bytes",
-                                         "instructions_per_inference", "instructions_per_mac")}  # fmt: skip
+                                         "instructions_per_inference", "instructions_per_mac",
+                                         "clock_mhz", "ms_per_inference_at_clock")}  # fmt: skip
         rows[name]["instructions_per_op"] = {f"{i}:{op}": n for i, (op, n) in
                                              enumerate(zip(r["ops"], r["instructions_per_op"]))}
     code = engine_code_bytes()
     if args.json:
-        print(json.dumps({"engine_code_bytes": code, "models": rows}, indent=2))
+        print(json.dumps({"engine_code_bytes": code, "models": rows,
+                          "external": {"source": EXTERNAL_TFLM_SOURCE, "tflm": EXTERNAL_TFLM}}, indent=2))
         return
     print(f"engine code (kernels + executor, -O2, Cortex-M4): {code:,} B (target < 16 KB)")
-    print("| model | MACs | mismatches | arena B | flash B | instructions | per MAC | target | TFLM reference | TFLM CMSIS-NN |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"measured by this run, except the two TFLM columns: external, {EXTERNAL_TFLM_SOURCE}")
+    print(f"| model | MACs | mismatches | arena B | flash B | instructions | per MAC | ms at {args.clock_mhz:g} MHz | target "
+          "| TFLM reference (external) | TFLM CMSIS-NN (external) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
-        t = TFLM[name]
+        t = EXTERNAL_TFLM[name]
         cmsis = f"{t['CMSIS-NN']:,}" if t["CMSIS-NN"] else "—"
         print(f"| {name} | {r['macs']:,} | {r['mismatches']} | {r['arena_bytes']:,} | {r['flash_bytes']:,} | "
-              f"{r['instructions_per_inference']:,} | {r['instructions_per_mac']} | ≤ {TARGET[name]:,} | "
-              f"{t['reference kernels']:,} | {cmsis} |")  # fmt: skip
+              f"{r['instructions_per_inference']:,} | {r['instructions_per_mac']} | {r['ms_per_inference_at_clock']} | "
+              f"≤ {TARGET[name]:,} | {t['reference kernels']:,} | {cmsis} |")  # fmt: skip
 
 
 if __name__ == "__main__":

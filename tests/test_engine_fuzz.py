@@ -94,3 +94,42 @@ def test_40_generated_graphs_on_vwrist(graphs: list[Prepared]) -> None:
     assert s["count"] == 40 and s["statuses"]["ok"] >= 38
     for path in ("conv3x3_c1", "conv_pool_direct", "conv_rows_widened", "fc_small", "fc_row4", "add_broadcast"):
         assert s["graphs_with_path"].get(path, 0) >= 1, (path, s["graphs_with_path"])
+
+
+def test_scales_tflm_aborts_on_are_refused_at_the_boundary() -> None:
+    """TFLM's Prepare aborts (TFLITE_CHECK) on a SOFTMAX whose beta x input scale x 2^26 is not above 1, and on an
+    ADD whose output multiplier is not below 1; vigil.export.quant refuses exactly those, and accepts the scales
+    just on the other side."""
+    import numpy as np
+
+    from vigil.export import quant
+
+    edge = float(np.float32(2.0**-26))
+    assert quant.softmax_params(1.0, float(np.nextafter(np.float32(edge), np.float32(1)))).input_multiplier > 0
+    with pytest.raises(quant.TflmAbortError, match="PreprocessSoftmaxScaling"):
+        quant.softmax_params(1.0, edge)  # exactly 1: not above
+    # ADD: output multiplier 2 * max(s1, s2) / (2^20 * s_out) must stay below 1
+    assert quant.add_params(1.0, 0, 0.5, 0, 2.0**-19 * 1.0001, 0).output_multiplier > 0
+    with pytest.raises(quant.TflmAbortError, match="ADD output multiplier"):
+        quant.add_params(1.0, 0, 0.5, 0, 2.0**-19, 0)
+
+
+@pytest.mark.slow
+def test_a_graph_tflm_aborts_on_is_refused_naming_the_op() -> None:
+    """Graph 158 (a dense unit dead on the representative data collapses the softmax's input scale to 8e-9): the
+    TFLM interpreter aborts the process on it, and the engine refuses it naming the op, its position and why."""
+    import subprocess
+    import sys
+
+    from vigil.engine import compile_model
+    from vigil.engine_graphs import convert
+    from vigil.export.quant import TflmAbortError
+
+    spec = draw_graph(158)
+    model = convert(spec)
+    with pytest.raises(TflmAbortError, match=r"SOFTMAX \(operator \d+ of \d+\).*aborts"):
+        compile_model(model)
+    code = ("import sys, numpy as np; from vigil.export.tflite import tflm_reference; "
+            "tflm_reference(sys.stdin.buffer.read(), np.zeros((1, *%r), np.int8))" % (spec.input_shape,))
+    res = subprocess.run([sys.executable, "-c", code], input=model, capture_output=True)
+    assert res.returncode < 0 or res.returncode == 134, res.stderr[-500:]  # SIGABRT

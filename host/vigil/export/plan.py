@@ -343,6 +343,14 @@ def _mean_axes(graph: Graph, op: Operator, n_ops: int, in_hwc: tuple[int, int, i
     return reduce_h, reduce_w
 
 
+def _compile_op_where(graph: Graph, op: Operator, n_ops: int, small_fc: bool) -> PlanOp:
+    """_compile_op, with the op and its position in a refusal of scales TFLM itself aborts on."""
+    try:
+        return _compile_op(graph, op, n_ops, small_fc)
+    except quant.TflmAbortError as e:
+        raise quant.TflmAbortError(f"{op.opcode} (operator {op.index} of {n_ops}): {e}") from None
+
+
 def _compile_op(graph: Graph, op: Operator, n_ops: int, small_fc: bool = False) -> PlanOp:
     if op.opcode == "ADD":
         return _compile_add(graph, op, n_ops)  # either operand may be the constant, or rank < 4
@@ -586,7 +594,7 @@ def compile_plan(graph: Graph, fuse_pool: bool = False, overlap: bool = False, s
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise PlanError("vigil's engine runs models with one input and one output")
     n_ops = max((op.index for op in graph.operators), default=-1) + 1
-    ops = [_compile_op(graph, op, n_ops, small_fc) for op in graph.operators]
+    ops = [_compile_op_where(graph, op, n_ops, small_fc) for op in graph.operators]
     if fuse_pool:
         ops = fuse_conv_pool(ops, graph)
     alias: dict[int, int] = {}
