@@ -3,7 +3,8 @@
 200 graphs (fixed seeds 0..199) run on `native`, and 40 of them (every fifth) on `vwrist`, where the Cortex-M4
 DSP paths run. A graph the engine refuses, the converter cannot convert, the board cannot build or run, or whose
 outputs differ from TFLM's fails the test; so does a run that stopped exercising one of the engine's ops or
-specialised paths (the generator drifted). `vigil engine fuzz --seed S --count N` runs thousands (docs/benchmarks.md)."""
+specialised paths (the generator drifted). `vigil engine fuzz --seed S --count N` runs thousands
+(docs/benchmarks.md)."""
 
 from __future__ import annotations
 

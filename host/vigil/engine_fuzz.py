@@ -138,7 +138,9 @@ def op_paths(op: PlanOp) -> list[str]:
             out.append("add_same_shape")
     if op.shifts is not None and np.any(op.shifts > 0):
         out.append("left_shift")
-    if op.kind in ("MAX_POOL_2D", "AVERAGE_POOL_2D") and (p["stride_h"] < p["filter_h"] or p["stride_w"] < p["filter_w"]):
+    overlapping = op.kind in ("MAX_POOL_2D", "AVERAGE_POOL_2D") and (
+        p["stride_h"] < p["filter_h"] or p["stride_w"] < p["filter_w"])
+    if overlapping:
         out.append("pool_overlapping")
     return out
 

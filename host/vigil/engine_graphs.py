@@ -363,7 +363,7 @@ def build_keras(spec: GraphSpec) -> Any:
         elif node.op == "add":
             y = L.Add()([get(node.inputs[0]), get(node.inputs[1])])
         elif node.op == "const_add":
-            layer = _ConstantAdd()
+            layer = _constant_add_layer()
             y = layer(src)
             layer.set_weights([rng.uniform(-1.0, 1.0, src.shape[-1]).astype(np.float32)])
         elif node.op in ("relu", "relu6"):
@@ -386,23 +386,19 @@ def build_keras(spec: GraphSpec) -> Any:
     return keras.Model(x, outs[-1])
 
 
-def _constant_add_class() -> Any:
+def _constant_add_layer() -> Any:
+    """A layer computing x + v, v a constant vector over the channels (the converter writes it as an ADD with a
+    constant operand). Defined here, not at import: keras loads only when a model is built."""
     import keras
 
     class ConstantAdd(keras.layers.Layer):
-        """x + v, v a constant vector over the channels (the converter writes it as a constant ADD operand)."""
-
         def build(self, input_shape: Sequence[int]) -> None:
             self.v = self.add_weight(shape=(int(input_shape[-1]),), initializer="zeros", name="v")
 
         def call(self, t: Any) -> Any:
             return t + self.v
 
-    return ConstantAdd
-
-
-def _ConstantAdd() -> Any:  # noqa: N802 (a layer factory: the class needs keras, imported late)
-    return _constant_add_class()()
+    return ConstantAdd()
 
 
 def representative(spec: GraphSpec, n: int = REPRESENTATIVE_SAMPLES) -> np.ndarray:
