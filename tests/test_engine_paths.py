@@ -3,8 +3,9 @@
 For every path the engine chooses by itself (firmware/core/nn: the 3x3 single-channel convolution, its fused 2x2
 max pool, convolution + max pool window by window or through a strip of rows, filter rows widened straight from
 the input, rows computed in place, the small and four-row FULLY_CONNECTED layouts, ADD's same-shape, broadcast and
-constant forms) two or more models sit just inside and just outside the condition. Each runs on `native` and on
-`vwrist` (where the Cortex-M4 DSP instructions run) against TFLM, and the plan is checked to take (or not take)
+constant forms) two or more models sit just inside and just outside the condition. Each runs on `native`, on
+`native_asan` (AddressSanitizer and UBSan stop the board at the first out-of-bounds access or undefined shift) and
+on `vwrist` (where the Cortex-M4 DSP instructions run) against TFLM, and the plan is checked to take (or not take)
 the path, as vigil.engine_fuzz.op_paths reads the conditions the C code tests."""
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def test_plan_takes_the_path_or_not(models: dict[str, bytes], name: str) -> None
     assert not avoids & paths, f"{name}: takes {avoids & paths}"
 
 
-@pytest.mark.parametrize("board", ["native", "vwrist"])
+@pytest.mark.parametrize("board", ["native", "native_asan", "vwrist"])
 def test_both_sides_exact_on_the_board(models: dict[str, bytes], board: str) -> None:
     results = check_models([(n, m, _inputs(m, i)) for i, (n, m) in enumerate(models.items())], board)
     bad = [(r.name, r.status, r.detail or r.first_mismatch) for r in results if r.status not in AGREED]

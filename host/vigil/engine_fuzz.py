@@ -312,12 +312,21 @@ def run_batch(group: list[Prepared], board: str) -> list[GraphResult]:
                                 "sample": k, "index": int(diff[0]), "device": int(got[diff[0]]),
                                 "tflm": int(want[diff[0]])}
                 except (VigilError, OSError) as e:
-                    results.append(_result(g, "device_error", str(e)))
+                    results.append(_result(g, "device_error", f"{e}{_board_log_tail(proc.log)}"))
                     break  # restart the board for the rest
                 if r.mismatches:
                     r.status = "mismatch"
                 results.append(r)
     return results
+
+
+def _board_log_tail(log: str, lines: int = 12) -> str:
+    """What the board printed last (a crash, a sanitizer's report), for a device_error's detail."""
+    try:
+        text = Path(log).read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return ("; the board's log ends: " + " | ".join(text[-lines:])) if text else ""
 
 
 def keep_failure(g: Prepared, r: GraphResult, keep_dir: Path) -> None:

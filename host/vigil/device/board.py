@@ -39,6 +39,7 @@ class BoardSpec:
     artifact: str  # file in .pio/build/<env>/
     port_pattern: str  # regex with one group: the serial port path, in the board's output
     description: str
+    environment: tuple[tuple[str, str], ...] = ()  # set for the board's process
 
     def artifact_path(self) -> Path:
         return flash.build_dir(self.env) / self.artifact
@@ -67,6 +68,13 @@ class BoardSpec:
 BOARDS: dict[str, BoardSpec] = {
     "native": BoardSpec(
         "native", "native", "program", r"vigil-native: serial on (/dev/pts/\d+)", "the firmware as a host program"
+    ),
+    # the sanitizers stop the program at the first report (UBSan would go on), which the host sees as a board that
+    # stopped answering, and the report is in the board's log
+    "native_asan": BoardSpec(
+        "native_asan", "native_asan", "program", r"vigil-native: serial on (/dev/pts/\d+)",
+        "the firmware as a host program with AddressSanitizer and UBSan",
+        (("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1"), ("ASAN_OPTIONS", "abort_on_error=1")),
     ),
     "vwrist": BoardSpec(
         "vwrist",
@@ -125,6 +133,7 @@ def _launch(s: BoardSpec, log: Path, detach: bool, artifact: Path | None = None)
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: Ctrl-C is ours to handle, kill takes all
+                env={**os.environ, **dict(s.environment)},
                 preexec_fn=None if detach else _set_pdeathsig,
             )
         except FileNotFoundError as exc:
