@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import shutil
 import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -281,9 +282,10 @@ def _result(g: Prepared, status: str | None = None, detail: str = "") -> GraphRe
     )  # fmt: skip
 
 
-def run_batch(group: list[Prepared], board: str) -> list[GraphResult]:
+def run_batch(group: list[Prepared], board: str, keep_build: bool = True) -> list[GraphResult]:
     """One firmware for the group, every input of every graph on the board. A graph whose run fails (the board
-    stops answering, crashes) is a device_error; the board restarts for the graphs after it."""
+    stops answering, crashes) is a device_error; the board restarts for the graphs after it. Without `keep_build`
+    the firmware's build folder (a few MB under .pio/engine) goes once the group has run."""
     from vigil.device import board as boards
     from vigil.device.link import Link
     from vigil.engine import build_engine_firmware, check_carries, infer
@@ -317,6 +319,8 @@ def run_batch(group: list[Prepared], board: str) -> list[GraphResult]:
                 if r.mismatches:
                     r.status = "mismatch"
                 results.append(r)
+    if not keep_build:
+        shutil.rmtree(build.artifact.parents[2], ignore_errors=True)  # .pio/engine/<key>/build/<env>/<artifact>
     return results
 
 
@@ -344,19 +348,20 @@ def run_fuzz(first_seed: int, count: int, board: str = "native", samples: int = 
     if count < 1 or samples < 1:
         raise VigilError("count and samples must be at least 1")
     graphs = prepared_graphs(range(first_seed, first_seed + count), samples, jobs)
-    return run_prepared(graphs, board, batch, keep_dir, progress)
+    return run_prepared(graphs, board, batch, keep_dir, progress, keep_builds=False)
 
 
 def run_prepared(graphs: Iterable[Prepared], board: str, batch: int = DEFAULT_BATCH, keep_dir: Path | None = None,
-                 progress: Callable[[int], None] | None = None) -> FuzzReport:  # fmt: skip
-    """Prepared graphs (prepared_graphs, or a list kept to run on several boards) through the board."""
+                 progress: Callable[[int], None] | None = None, keep_builds: bool = True) -> FuzzReport:  # fmt: skip
+    """Prepared graphs (prepared_graphs, or a list kept to run on several boards) through the board. The test
+    suite keeps the builds (the same seeds build the same firmwares next time); `vigil engine fuzz` does not."""
     if not 1 <= batch <= 255:
         raise VigilError(f"batch must be 1 to 255 graphs per firmware, not {batch}")
     began = time.monotonic()
     results: list[GraphResult] = []
     samples = 0
     for group in batches(graphs, batch):
-        for g, r in zip(group, run_batch(group, board)):
+        for g, r in zip(group, run_batch(group, board, keep_builds)):
             results.append(r)
             samples = max(samples, len(g.inputs) if g.inputs is not None else 0)
             if r.status not in AGREED and keep_dir is not None:
