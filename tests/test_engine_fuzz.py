@@ -54,6 +54,7 @@ def test_generator_is_deterministic_and_spans_the_op_set() -> None:
     shape = lambda s, i: s.input_shape if i == INPUT else s.nodes[i].shape  # noqa: E731
     assert any(shape(s, n.inputs[0]) != shape(s, n.inputs[1]) for s, n in adds)  # broadcast
     assert any(1 in s.input_shape[:2] for s in specs) and any(s.input_shape[0] % 2 for s in specs)
+    assert {s.per_channel_dense for s in specs} == {True, False}
     spreads = [s.rep_spread for s in specs]
     assert min(spreads) < 0.05 and max(spreads) > 20
     assert all(d >= 1 for s in specs for n in s.nodes for d in n.shape)

@@ -86,6 +86,8 @@ CASES: dict[str, tuple[Build, tuple[int, ...], set[str], set[str]]] = {
     # rows in place: the second convolution's input dies there and is no graph input
     "rows_in_place": (lambda x, L: _head(L.Conv2D(6, 3, activation="relu")(L.Conv2D(6, 3, activation="relu")(x)), L),
                       (24, 24, 1), {"rows_in_place"}, set()),
+    "rows_graph_input": (lambda x, L: _head(L.Conv2D(6, 3, activation="relu")(x), L), (24, 24, 1), set(),
+                         {"rows_in_place"}),  # the graph's input is never overwritten
     # FULLY_CONNECTED: at most 16 inputs take the small layout, 17 the four-row one
     "fc_16_inputs": (lambda x, L: L.Dense(5)(L.GlobalAveragePooling2D()(L.Conv2D(16, 1)(x))), (3, 4, 2),
                      {"fc_small"}, {"fc_row4"}),

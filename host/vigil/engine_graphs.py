@@ -58,11 +58,12 @@ class GraphSpec:
     nodes: tuple[Node, ...]
     rep_center: float
     rep_spread: float
+    per_channel_dense: bool = True  # False: dense weights quantized per tensor (older converters' choice)
 
     def describe(self) -> str:
-        """One line per node, e.g. `3 conv(2) 5x3 /2,1 d1,1 SAME relu 7f -> (9, 11, 7)`."""
+        """One line per node, e.g. `3 conv(2) kernel=5x3 strides=2x1 ... -> (9, 11, 7)`."""
         lines = [f"graph {self.seed}: input {self.input_shape}, representative {self.rep_center:+.3g} "
-                 f"± {self.rep_spread:.3g}"]
+                 f"± {self.rep_spread:.3g}" + ("" if self.per_channel_dense else ", dense weights per tensor")]
         for i, n in enumerate(self.nodes):
             args = " ".join(f"{k}={_fmt(v)}" for k, v in n.args.items())
             src = ",".join("in" if j == INPUT else str(j) for j in n.inputs)
@@ -283,7 +284,7 @@ def draw_graph(seed: int) -> GraphSpec:
     _draw_head(d, cur)
     return GraphSpec(seed=seed, input_shape=shape, nodes=tuple(d.nodes),
                      rep_center=float(rng.choice([0.0, 0.0, 0.5, 1.0, -1.0]) * rng.uniform(0.1, 2.0)),
-                     rep_spread=float(10 ** rng.uniform(-1.5, 1.5)))
+                     rep_spread=float(10 ** rng.uniform(-1.5, 1.5)), per_channel_dense=bool(rng.random() < 0.7))
 
 
 def _draw_head(d: _Drawer, cur: int) -> None:
@@ -412,7 +413,7 @@ def convert(spec: GraphSpec) -> bytes:
     from vigil.export.tflite import output_silenced, to_int8_tflite
 
     with output_silenced():  # the converter's "Saved artifact ..." and MLIR chatter; its errors still raise
-        return to_int8_tflite(build_keras(spec), representative(spec))
+        return to_int8_tflite(build_keras(spec), representative(spec), per_channel_dense=spec.per_channel_dense)
 
 
 def check_inputs(spec: GraphSpec, model_bytes: bytes, samples: int) -> np.ndarray:
