@@ -1,4 +1,5 @@
-"""Shared fixtures: boards are built once per session and always stopped."""
+"""Shared fixtures: boards are built once per session and always stopped. On CI a skipped test fails the run
+(tests/ci_guard.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 
 from vigil.device import board as boards
 from vigil.device.link import Link
+
+pytest_plugins = ("ci_guard",)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -57,3 +60,4 @@ def ctest_program() -> Path:
         return Path(override)
     flash.build("ctest")
     return flash.build_dir("ctest") / "program"
+

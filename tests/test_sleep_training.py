@@ -145,15 +145,20 @@ def test_export_has_the_epoch_images_input_quantization(trained) -> None:  # typ
     assert [op.opcode for op in graph.operators][-1] == "SOFTMAX"
 
 
-def test_predictions_are_tflm_on_the_image_bytes_and_beat_chance(small_nights: SleepDataset,
-                                                                  trained) -> None:  # type: ignore[no-untyped-def]
-    from vigil.export.tflite import tflm_reference
+def test_predictions_are_the_device_engine_on_the_image_bytes_and_beat_chance(
+        small_nights: SleepDataset, trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """predict_int8 (TFLM) equals what the device's engine computes on the same image bytes: the plan the firmware
+    carries (device_plan), run by the C plan executor built here with gcc."""
+    from test_plan_executor import build_runner, run_runner  # tests/ is on sys.path
+    from vigil.export.plan import device_plan
     from vigil.ml.sleep import device_class, sleep_metrics
 
     test = small_nights.subjects == 0
     images, labels = small_nights.images[test], small_nights.labels[test]
-    outputs = tflm_reference(trained.tflite_, images[..., None])
-    assert np.array_equal(outputs, trained.predict_int8(images))
+    outputs = trained.predict_int8(images)
+    exe = build_runner("sleep_cnn", device_plan(trained.tflite_), trained.tflite_, tmp_path, [])
+    engine = run_runner(exe, images[..., None], outputs.shape[1:])
+    assert np.array_equal(engine, outputs)
     assert np.array_equal(device_class(outputs), trained.predict(images))
     report = sleep_metrics(labels, outputs)
     predicted = device_class(outputs)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages vigil needs, only those missing; a second run is instant.
 set -euo pipefail
-PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm python3-venv gcc make)
+PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm python3-venv gcc g++ make)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

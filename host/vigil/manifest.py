@@ -1,10 +1,14 @@
 """The JSON manifests that training folders (`vigil train sleep|stress`) and model bundles (`vigil export models`)
-carry, and the file digests they record: read one, with errors that name the file and what wrote it."""
+carry, and the file digests they record: read one, with errors that name the file and what wrote it.
+
+A manifest names its training data by a path relative to the checkout (`portable_source`), never an absolute one:
+committed models then resolve their data from a checkout at any place (`resolve_source_path`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,3 +43,29 @@ def read_manifest_file(path: Path, kind: str, written_by: str) -> dict[str, Any]
     if found != kind:
         raise VigilError(f"{path}:1: expected a {kind} manifest, got kind {found!r}")
     return data
+
+
+#: The entries of a data source (the loaders' `source` dicts) that hold a file or folder.
+_SOURCE_PATH_KEYS = ("path", "folder")
+
+
+def portable_source(source: dict[str, Any]) -> dict[str, Any]:
+    """A loader's data source for a manifest: its paths relative to the checkout (POSIX separators), so the manifest
+    says e.g. ``../shared/data/potgieter_hrv_segments.csv`` wherever the checkout lies."""
+    from vigil.project import project_root
+
+    root = project_root()
+    out = dict(source)
+    for key in _SOURCE_PATH_KEYS:
+        if isinstance(out.get(key), str) and out[key]:
+            out[key] = Path(os.path.relpath(Path(out[key]).resolve(), root)).as_posix()
+    return out
+
+
+def resolve_source_path(path: str) -> Path:
+    """A manifest's data path as a file on this machine: relative paths are from the checkout (portable_source);
+    absolute ones (manifests written before) stay as they are."""
+    from vigil.project import project_root
+
+    p = Path(path)
+    return p if p.is_absolute() else project_root() / p

@@ -25,6 +25,7 @@ from vigil.data.recording import LABEL_UNSCORED, Recording
 from vigil.dsp.accel import accel_columns
 from vigil.dsp.epoch_image import epoch_images
 from vigil.errors import VigilError
+from vigil.manifest import resolve_source_path
 
 DATA_FORMATS = ("synthetic", "walch")
 SUBJECT_SEED_STRIDE = 1000  # synthetic subject i of seed s is person s * 1000 + i
@@ -175,5 +176,5 @@ def dataset_from_source(source: dict[str, Any]) -> SleepDataset:
         keys = ("subjects", "nights", "hours", "difficulty", "seed")
         return synthetic_sleep_dataset(**{k: source[k] for k in keys})
     if source["kind"] == "walch":
-        return walch_sleep_dataset(source["path"], source["subjects"])
+        return walch_sleep_dataset(resolve_source_path(source["path"]), source["subjects"])
     raise VigilError(f"data kind {source['kind']!r}: expected synthetic or walch")

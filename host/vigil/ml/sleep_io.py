@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from vigil.errors import VigilError
-from vigil.manifest import file_sha256, read_manifest_file
+from vigil.manifest import file_sha256, portable_source, read_manifest_file
 from vigil.ml.sleep import CLASS_NAMES, SleepCnn
 from vigil.ml.sleep_data import SleepDataset
 
@@ -54,7 +54,7 @@ def save_sleep_cnn(cnn: SleepCnn, out_dir: Path, dataset: SleepDataset, settings
     manifest = {
         "kind": KIND,
         "version": 1,
-        "data": dataset.source,
+        "data": portable_source(dataset.source),
         "epochs_scored": len(dataset),
         "subjects": dataset.subject_names,
         "class_names": list(CLASS_NAMES),

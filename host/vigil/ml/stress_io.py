@@ -23,7 +23,7 @@ import numpy as np
 
 from vigil.data.hrv_csv import HrvDataset, load_hrv_csv
 from vigil.errors import VigilError
-from vigil.manifest import file_sha256, read_manifest_file
+from vigil.manifest import file_sha256, portable_source, read_manifest_file, resolve_source_path
 from vigil.ml.stress import MODEL_NAMES, FeatureScaler, Int8StressNet, StressTrio
 
 MANIFEST = "manifest.json"
@@ -77,8 +77,8 @@ def dataset_from_manifest(manifest: dict) -> HrvDataset:
     if src["kind"] == "wesad":
         from vigil.data.wesad import load_wesad
 
-        return load_wesad(src["path"])
-    return load_hrv_csv(src["path"], src.get("layout"))
+        return load_wesad(resolve_source_path(src["path"]))
+    return load_hrv_csv(resolve_source_path(src["path"]), src.get("layout"))
 
 
 
@@ -107,7 +107,7 @@ def save_stress_trio(trio: StressTrio, out_dir: Path, dataset: HrvDataset, setti
     manifest = {
         "kind": "vigil-stress-trio",
         "version": 1,
-        "data": dataset.source,
+        "data": portable_source(dataset.source),
         "rows": len(dataset),
         "settings": settings,
         "versions": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},

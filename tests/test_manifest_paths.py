@@ -1,0 +1,64 @@
+"""Manifests name their data relative to the checkout (vigil.manifest.portable_source), never by an absolute path,
+so the committed models find their training data from a checkout at any place."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from vigil.manifest import portable_source, resolve_source_path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_CSV = ROOT.parent / "shared" / "data" / "potgieter_hrv_segments.csv"
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def test_committed_manifests_and_cards_hold_no_absolute_path() -> None:
+    files = sorted((ROOT / "models").rglob("manifest.json"))
+    assert len(files) >= 3
+    for f in files:
+        absolute = [s for s in _strings(json.loads(f.read_text())) if s.startswith("/") or s.startswith(str(ROOT))]
+        assert not absolute, (f, absolute)
+    for card in (ROOT / "models").rglob("MODEL_CARD.md"):
+        assert str(ROOT.parent) not in card.read_text(), card
+
+
+def test_portable_source_is_relative_to_the_checkout_and_resolves_back(tmp_path: Path) -> None:
+    csv = tmp_path / "data" / "hrv.csv"
+    source = {"kind": "hrv-csv", "path": str(csv), "layout": "potgieter", "rows": 3}
+    portable = portable_source(source)
+    assert portable["kind"] == "hrv-csv" and portable["rows"] == 3
+    assert not os.path.isabs(portable["path"]) and "\\" not in portable["path"]
+    assert resolve_source_path(portable["path"]).resolve() == csv.resolve()
+    assert resolve_source_path(str(csv)) == csv  # an absolute path (older manifests) stays as it is
+
+
+@pytest.mark.skipif(not SHARED_CSV.exists(), reason="../shared/data/potgieter_hrv_segments.csv absent")
+def test_the_committed_stress_models_find_their_data_from_a_moved_checkout(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkout elsewhere (VIGIL_ROOT), with the data beside it as ../shared/data: the manifest's relative path
+    resolves there, and the dataset is the one the models were trained on (300 rows)."""
+    from vigil.ml.stress_io import dataset_from_manifest, read_manifest
+
+    manifest = read_manifest(ROOT / "models" / "stress")
+    moved = tmp_path / "elsewhere" / "vigil"
+    (moved / "firmware").mkdir(parents=True)
+    (moved / "platformio.ini").write_text("")
+    (tmp_path / "elsewhere" / "shared" / "data").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "shared" / "data" / SHARED_CSV.name).symlink_to(SHARED_CSV)
+    monkeypatch.setenv("VIGIL_ROOT", str(moved))
+    found = Path(os.path.normpath(resolve_source_path(manifest["data"]["path"])))
+    assert found == tmp_path / "elsewhere" / "shared" / "data" / SHARED_CSV.name
+    assert len(dataset_from_manifest(manifest)) == manifest["rows"] == 300
