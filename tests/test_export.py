@@ -753,6 +753,16 @@ def test_add_and_mean_outside_the_engine_are_refused(broadcast_models: _Models) 
         planmod._compile_op(g, last, n_ops)
 
 
+def test_every_supported_op_has_one_prepare_function() -> None:
+    """The plan compiler dispatches on the op code (TFLM's Prepare per op kind): every op the reader accepts has a
+    prepare function, and an op without one is refused by name and position, not passed on."""
+    assert set(planmod._PREPARE) == set(tflite_reader.SUPPORTED_OPS)
+    graph = tflite_reader.Graph(tensors=[], operators=[], inputs=(), outputs=())
+    tanh = tflite_reader.Operator(index=1, opcode="TANH", inputs=(0,), outputs=(1,))
+    with pytest.raises(UnsupportedOpError, match=r"unsupported op TANH at operator 1 \(0-based, of 3"):
+        planmod._compile_op(graph, tanh, 3)
+
+
 def test_quantize_multiplier_tflm_semantics() -> None:
     qm = planmod.quantize_multiplier
     assert qm(0.0) == (0, 0)

@@ -8,6 +8,7 @@ the op order (greedy, largest first, reusing the space of dead tensors); a RESHA
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -283,45 +284,6 @@ def broadcast_hwc(a: tuple[int, int, int], b: tuple[int, int, int]) -> tuple[int
     return (h, w, c)
 
 
-def _compile_add(graph: Graph, op: Operator, n_ops: int) -> PlanOp:
-    """ADD of two int8 operands of any NumPy-broadcastable shapes (TFLM: reference_integer_ops::Add when the
-    shapes are equal, else BroadcastAdd4DSlow; both run AddFunc(input1[i], input2[j]) per output element, input
-    1's multiplier and shift on input 1, never swapping them). One operand may be a constant (the converter's
-    form of a bias after a dilated conv, or a Keras `x + v`): it goes into the plan as `weights`, always as the
-    second operand. When the constant is TFLite's input 1 the operands swap together with their offsets,
-    multipliers and shifts: AddFunc rescales each operand on its own and sums the two int32s, so the swap gives
-    the same output bit for bit."""
-    t = graph.tensors
-    where = f"ADD (operator {op.index})"
-    for i in (*op.inputs[:2], *op.outputs):
-        x = t[i]
-        if x.dtype != np.int8 or x.quant is None or x.quant.per_channel:
-            raise UnsupportedOpError(op.opcode, op.index, n_ops, f"tensor {x.name!r} is not per-tensor int8")
-    first, second = op.inputs[0], op.inputs[1]
-    if t[first].is_constant and t[second].is_constant:
-        raise UnsupportedOpError(op.opcode, op.index, n_ops, "both operands are constants")
-    if t[first].is_constant:
-        first, second = second, first
-    in1, in2, out = t[first], t[second], t[op.outputs[0]]
-    in_hwc, in2_hwc, out_hwc = (_aligned_hwc(x.shape, where) for x in (in1, in2, out))
-    if broadcast_hwc(in_hwc, in2_hwc) != out_hwc:
-        raise UnsupportedOpError(op.opcode, op.index, n_ops, f"operands {list(in1.shape)} and {list(in2.shape)} "
-                                 f"do not broadcast to the output {list(out.shape)}")
-    p = {"in_zp": in1.quant.zero_point, "in2_zp": in2.quant.zero_point, "out_zp": out.quant.zero_point}
-    p["act_min"], p["act_max"] = activation_range(str(op.options.get("fused_activation_function", "NONE")), out)
-    pop = PlanOp(kind="ADD", source_index=op.index, inputs=(first,), output=op.outputs[0], in_shape=in_hwc,
-                 in2_shape=in2_hwc, out_shape=out_hwc, params=p)
-    if in2.is_constant:
-        pop.weights = np.asarray(in2.data, dtype=np.int8).reshape(in2_hwc)
-    else:
-        pop.inputs = (first, second)
-    a = quant.add_params(in1.quant.scale, in1.quant.zero_point, in2.quant.scale, in2.quant.zero_point,
-                         out.quant.scale, out.quant.zero_point)
-    pop.extra = [a.input1_multiplier, a.input1_shift, a.input2_multiplier, a.input2_shift,
-                 a.output_multiplier, a.output_shift, a.left_shift]
-    return pop
-
-
 def _mean_axes(graph: Graph, op: Operator, n_ops: int, in_hwc: tuple[int, int, int],
                out_hwc: tuple[int, int, int], where: str) -> tuple[bool, bool]:
     """MEAN's reduced axes as (reduce_h, reduce_w). TFLite's axis a of a rank-r input (negative: a + r, repeats
@@ -343,6 +305,246 @@ def _mean_axes(graph: Graph, op: Operator, n_ops: int, in_hwc: tuple[int, int, i
     return reduce_h, reduce_w
 
 
+# Per-op compilation, after TFLM's Prepare/Eval pairing: each op kind has one prepare function computing what
+# TFLM's Prepare computes for it (the Eval side is the kernel plan_executor.c calls), dispatched from _PREPARE.
+# An op the engine cannot run is refused here, by name and position, before any arena is planned.
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What a prepare function reads besides its operator (TFLM's TfLiteContext, in short)."""
+
+    graph: Graph
+    n_ops: int  # operators in the source graph: a refusal names the op's position out of these
+    small_fc: bool = False  # compile_plan(small_fc=): FULLY_CONNECTED may take the NN_FC_WEIGHTS_SMALL records
+
+
+@dataclass(frozen=True)
+class _Operands:
+    """A one-input op's int8 input and output tensors with their (h, w, c) shapes."""
+
+    inp: Tensor
+    out: Tensor
+    in_hwc: tuple[int, int, int]
+    out_hwc: tuple[int, int, int]
+    where: str  # "OPCODE (operator i)", for PlanError messages
+
+
+def _begin(ctx: _Context, op: Operator) -> tuple[PlanOp, _Operands]:
+    """The first steps of every prepare function but ADD's: int8 tensors (and weights) checked, batch-1 (h, w, c)
+    shapes, and the PlanOp with the two zero points, to which the prepare function adds its own parameters."""
+    _check_int8(ctx.graph, op, ctx.n_ops)
+    inp, out = ctx.graph.tensors[op.inputs[0]], ctx.graph.tensors[op.outputs[0]]
+    where = f"{op.opcode} (operator {op.index})"
+    x = _Operands(inp, out, _hwc(inp.shape, where), _hwc(out.shape, where), where)
+    pop = PlanOp(kind=op.opcode, source_index=op.index, inputs=(op.inputs[0],), output=op.outputs[0],
+                 in_shape=x.in_hwc, in2_shape=None, out_shape=x.out_hwc,
+                 params={"in_zp": inp.quant.zero_point, "out_zp": out.quant.zero_point})
+    return pop, x
+
+
+def _fused_activation(op: Operator) -> str:
+    return str(op.options.get("fused_activation_function", "NONE"))
+
+
+def _with_activation(pop: PlanOp, act: str, out: Tensor) -> PlanOp:
+    """pop with the fused activation as an int8 clamp of its output (act_min, act_max). Prepare functions take it
+    after their own checks, so an op the engine cannot run is refused for that before for its activation."""
+    pop.params["act_min"], pop.params["act_max"] = activation_range(act, out)
+    return pop
+
+
+def _window(op: Operator, x: _Operands, kh: int, kw: int, dilated: bool) -> dict[str, int]:
+    """A sliding window's strides, dilations (convolutions only; a pool has none) and the padding before it as
+    TFLM computes it, in nn_op's names and order."""
+    o = op.options
+    sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+    dh, dw = (int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))) if dilated else (1, 1)
+    padding = str(o["padding"])
+    return {"stride_h": sh, "stride_w": sw, **({"dilation_h": dh, "dilation_w": dw} if dilated else {}),
+            "pad_h": _padding(padding, x.in_hwc[0], kh, sh, dh, x.out_hwc[0]),
+            "pad_w": _padding(padding, x.in_hwc[1], kw, sw, dw, x.out_hwc[1])}
+
+
+def _prepare_conv(ctx: _Context, op: Operator) -> PlanOp:
+    """CONV_2D and DEPTHWISE_CONV_2D (TFLM conv.cc / depthwise_conv.cc Prepare): the same window and per-channel
+    requantization (nn_conv_geometry_t, nn_quant_t); the depthwise one has a depth multiplier, CONV_2D scratch."""
+    pop, x = _begin(ctx, op)
+    filt = ctx.graph.tensors[op.inputs[1]]
+    depthwise = op.opcode == "DEPTHWISE_CONV_2D"
+    kh, kw, in_c, oc = filt.shape[1], filt.shape[2], x.in_hwc[2], x.out_hwc[2]
+    dm = int(op.options.get("depth_multiplier", 1)) if depthwise else 1
+    want = (1, in_c * dm) if depthwise else (oc, in_c)
+    if (filt.shape[0], filt.shape[3]) != want or (depthwise and filt.shape[3] != oc):
+        raise UnsupportedOpError(op.opcode, op.index, ctx.n_ops, f"filter {list(filt.shape)} for input {x.in_hwc}"
+                                 " (grouped convolutions are not supported)")
+    pop.params.update(filter_h=kh, filter_w=kw, **_window(op, x, kh, kw, dilated=True), depth_multiplier=dm)
+    pop.weights = np.asarray(filt.data, dtype=np.int8)
+    pop.bias = _bias(ctx.graph, op, oc)
+    pop.multipliers, pop.shifts = _effective_scales(x.inp, filt, x.out, oc)
+    if not depthwise:
+        pop.scratch_bytes = conv_scratch_bytes(kh, kw, in_c)  # its im2col patches, in the arena
+    per_out = kh * kw * (1 if depthwise else in_c)  # a depthwise output channel reads one input channel
+    pop.macs = x.out_hwc[0] * x.out_hwc[1] * oc * per_out
+    return _with_activation(pop, _fused_activation(op), x.out)
+
+
+def _prepare_fully_connected(ctx: _Context, op: Operator) -> PlanOp:
+    """FULLY_CONNECTED (TFLM fully_connected.cc Prepare): requantization per channel or per tensor, the weights in
+    the layout of the kernel that will run the layer (_fc_layout). The input is flattened, whatever its shape."""
+    pop, x = _begin(ctx, op)
+    filt = ctx.graph.tensors[op.inputs[1]]
+    n_out, n_in = filt.shape
+    if int(np.prod(x.in_hwc)) != n_in:
+        raise PlanError(f"{x.where}: input has {int(np.prod(x.in_hwc))} values, weights expect {n_in}")
+    pop.params.update(filter_h=1, filter_w=1)
+    w = np.asarray(filt.data, dtype=np.int8).reshape(n_out, n_in)
+    pop.multipliers, pop.shifts = _effective_scales(x.inp, filt, x.out, n_out, fc=True)
+    _fc_layout(pop, w, _bias(ctx.graph, op, n_out), x, ctx.small_fc)
+    pop.macs = n_in * n_out
+    return _with_activation(pop, _fused_activation(op), x.out)
+
+
+def _fc_layout(pop: PlanOp, w: np.ndarray, bias: np.ndarray, x: _Operands, small_fc: bool) -> None:
+    """Weights, bias and requantization of a FULLY_CONNECTED in the layout its kernel reads (nn_plan.h
+    NN_P_FC_LAYOUT), the fastest that is exact for the layer: the small-layer records, else the four-row
+    interleave with the input offset in the bias, else TFLite's rows."""
+    in_zp = x.inp.quant.zero_point
+    rows = fc_small_rows(w, bias, in_zp, pop.multipliers, pop.shifts, x.out.quant.zero_point) if small_fc else None
+    if rows is not None:
+        # few inputs: the records hold bias, requantization and weights, the op nothing else (nn_plan.h)
+        pop.fc_small, pop.multipliers, pop.shifts = rows, None, None
+        pop.extra = [FC_WEIGHTS_SMALL]
+    elif np.all(pop.shifts <= 0):
+        # the usual case (real multipliers below one): nn_fully_connected_s8_row4 only shifts right
+        pop.weights, pop.bias = interleave_fc_weights(w), fold_fc_input_offset(w, bias, in_zp, x.where)
+        pop.extra = [FC_WEIGHTS_ROW4]
+    else:
+        pop.weights, pop.bias = w, bias
+        pop.extra = [FC_WEIGHTS_ROWS]
+
+
+def _prepare_pool(ctx: _Context, op: Operator) -> PlanOp:
+    """MAX_POOL_2D and AVERAGE_POOL_2D (TFLM pooling.cc Prepare): the window and the output's clamp, nothing to
+    requantize."""
+    pop, x = _begin(ctx, op)
+    fh, fw = int(op.options["filter_height"]), int(op.options["filter_width"])
+    pop.params.update(filter_h=fh, filter_w=fw, **_window(op, x, fh, fw, dilated=False))
+    return _with_activation(pop, _fused_activation(op), x.out)
+
+
+def _prepare_reshape(ctx: _Context, op: Operator) -> PlanOp:
+    """RESHAPE: no kernel, the planner gives its output its input's bytes, so it must keep the element count and
+    the quantization."""
+    pop, x = _begin(ctx, op)
+    same_quant = (x.inp.quant.scale, x.inp.quant.zero_point) == (x.out.quant.scale, x.out.quant.zero_point)
+    if int(np.prod(x.in_hwc)) != int(np.prod(x.out_hwc)) or not same_quant:
+        raise PlanError(f"{x.where}: changes the element count or the quantization, it cannot be in place")
+    return _with_activation(pop, "NONE", x.out)  # a RESHAPE has no fused activation
+
+
+def _prepare_softmax(ctx: _Context, op: Operator) -> PlanOp:
+    """SOFTMAX (TFLM softmax_common.cc): beta x input scale as a multiplier and shift, and the cut-off difference
+    (p[] in nn_plan.h). Refused, naming TFLM's reason, where TFLM's own Prepare aborts."""
+    pop, x = _begin(ctx, op)
+    sm = quant.softmax_params(float(op.options.get("beta", 1.0)), x.inp.quant.scale)
+    pop.extra = [sm.input_multiplier, sm.input_left_shift, sm.diff_min]
+    return _with_activation(pop, _fused_activation(op), x.out)
+
+
+def _prepare_logistic(ctx: _Context, op: Operator) -> PlanOp:
+    """LOGISTIC (TFLM logistic.cc): the input's rescaling to Q4 and the radius past which the output saturates."""
+    pop, x = _begin(ctx, op)
+    lg = quant.logistic_params(x.inp.quant.scale, x.inp.quant.zero_point)
+    pop.extra = [lg.input_multiplier, lg.input_left_shift, lg.input_range_radius]
+    return _with_activation(pop, _fused_activation(op), x.out)
+
+
+def _prepare_mean(ctx: _Context, op: Operator) -> PlanOp:
+    """MEAN over H and/or W (TFLM reduce_common.cc, QuantizedMeanOrSum): the multiplier with 1/count folded in."""
+    pop, x = _begin(ctx, op)
+    reduce_h, reduce_w = _mean_axes(ctx.graph, op, ctx.n_ops, x.in_hwc, x.out_hwc, x.where)
+    count = (x.in_hwc[0] if reduce_h else 1) * (x.in_hwc[1] if reduce_w else 1)
+    m, s = quant.mean_multiplier(x.inp.quant.scale, x.out.quant.scale, count)
+    # the reduced axes explicitly: with keep_dims false the output shape no longer says them (nn_plan.h)
+    pop.extra = [m, s, count, int(reduce_h), int(reduce_w)]
+    return _with_activation(pop, _fused_activation(op), x.out)
+
+
+def _prepare_relu(ctx: _Context, op: Operator) -> PlanOp:
+    """A standalone RELU or RELU6 (relu_params: TFLM's CalculateReluOpData / Relu6Prepare)."""
+    pop, x = _begin(ctx, op)
+    if x.in_hwc != x.out_hwc:
+        raise PlanError(f"{x.where}: output shape {x.out_hwc} differs from the input's {x.in_hwc}")
+    r = relu_params(op.opcode, x.inp.quant.scale, x.inp.quant.zero_point, x.out.quant.scale, x.out.quant.zero_point)
+    pop.extra = [r.multiplier, r.shift]
+    # the op's own clamp, not a fused activation of its output (which TFLite's RELU has none of)
+    pop.params["act_min"], pop.params["act_max"] = r.act_min, r.act_max
+    return pop
+
+
+def _add_operands(ctx: _Context, op: Operator) -> tuple[int, int]:
+    """ADD's operands as the plan orders them, (activation, other): both per-tensor int8, at most one constant,
+    and a constant always second (see _prepare_add)."""
+    t = ctx.graph.tensors
+    for i in (*op.inputs[:2], *op.outputs):
+        x = t[i]
+        if x.dtype != np.int8 or x.quant is None or x.quant.per_channel:
+            raise UnsupportedOpError(op.opcode, op.index, ctx.n_ops, f"tensor {x.name!r} is not per-tensor int8")
+    first, second = op.inputs[0], op.inputs[1]
+    if t[first].is_constant and t[second].is_constant:
+        raise UnsupportedOpError(op.opcode, op.index, ctx.n_ops, "both operands are constants")
+    return (second, first) if t[first].is_constant else (first, second)
+
+
+def _prepare_add(ctx: _Context, op: Operator) -> PlanOp:
+    """ADD of two int8 operands of any NumPy-broadcastable shapes (TFLM: reference_integer_ops::Add when the
+    shapes are equal, else BroadcastAdd4DSlow; both run AddFunc(input1[i], input2[j]) per output element, input
+    1's multiplier and shift on input 1, never swapping them). One operand may be a constant (the converter's
+    form of a bias after a dilated conv, or a Keras `x + v`): it goes into the plan as `weights`, always as the
+    second operand. When the constant is TFLite's input 1 the operands swap together with their offsets,
+    multipliers and shifts: AddFunc rescales each operand on its own and sums the two int32s, so the swap gives
+    the same output bit for bit."""
+    where = f"ADD (operator {op.index})"
+    first, second = _add_operands(ctx, op)
+    in1, in2, out = ctx.graph.tensors[first], ctx.graph.tensors[second], ctx.graph.tensors[op.outputs[0]]
+    # no batch axis of its own on a constant, and rank < 4 either side: shapes right-aligned as TFLM extends them
+    in_hwc, in2_hwc, out_hwc = (_aligned_hwc(x.shape, where) for x in (in1, in2, out))
+    if broadcast_hwc(in_hwc, in2_hwc) != out_hwc:
+        raise UnsupportedOpError(op.opcode, op.index, ctx.n_ops, f"operands {list(in1.shape)} and "
+                                 f"{list(in2.shape)} do not broadcast to the output {list(out.shape)}")
+    p = {"in_zp": in1.quant.zero_point, "in2_zp": in2.quant.zero_point, "out_zp": out.quant.zero_point}
+    pop = PlanOp(kind="ADD", source_index=op.index, inputs=(first,), output=op.outputs[0], in_shape=in_hwc,
+                 in2_shape=in2_hwc, out_shape=out_hwc, params=p)
+    _with_activation(pop, _fused_activation(op), out)
+    if in2.is_constant:
+        pop.weights = np.asarray(in2.data, dtype=np.int8).reshape(in2_hwc)
+    else:
+        pop.inputs = (first, second)
+    a = quant.add_params(in1.quant.scale, in1.quant.zero_point, in2.quant.scale, in2.quant.zero_point,
+                         out.quant.scale, out.quant.zero_point)
+    pop.extra = [a.input1_multiplier, a.input1_shift, a.input2_multiplier, a.input2_shift,
+                 a.output_multiplier, a.output_shift, a.left_shift]
+    return pop
+
+
+#: One prepare function per op kind (the keys are tflite_reader.SUPPORTED_OPS).
+_PREPARE: dict[str, Callable[[_Context, Operator], PlanOp]] = {
+    "CONV_2D": _prepare_conv,
+    "DEPTHWISE_CONV_2D": _prepare_conv,
+    "FULLY_CONNECTED": _prepare_fully_connected,
+    "MAX_POOL_2D": _prepare_pool,
+    "AVERAGE_POOL_2D": _prepare_pool,
+    "RESHAPE": _prepare_reshape,
+    "SOFTMAX": _prepare_softmax,
+    "LOGISTIC": _prepare_logistic,
+    "MEAN": _prepare_mean,
+    "ADD": _prepare_add,
+    "RELU": _prepare_relu,
+    "RELU6": _prepare_relu,
+}
+
+
 def _compile_op_where(graph: Graph, op: Operator, n_ops: int, small_fc: bool) -> PlanOp:
     """_compile_op, with the op and its position in a refusal of scales TFLM itself aborts on."""
     try:
@@ -352,101 +554,11 @@ def _compile_op_where(graph: Graph, op: Operator, n_ops: int, small_fc: bool) ->
 
 
 def _compile_op(graph: Graph, op: Operator, n_ops: int, small_fc: bool = False) -> PlanOp:
-    if op.opcode == "ADD":
-        return _compile_add(graph, op, n_ops)  # either operand may be the constant, or rank < 4
-    _check_int8(graph, op, n_ops)
-    t = graph.tensors
-    inp, out = t[op.inputs[0]], t[op.outputs[0]]
-    where = f"{op.opcode} (operator {op.index})"
-    in_hwc, out_hwc = _hwc(inp.shape, where), _hwc(out.shape, where)
-    o = op.options
-    p: dict[str, int] = {"in_zp": inp.quant.zero_point, "out_zp": out.quant.zero_point}
-    act = str(o.get("fused_activation_function", "NONE"))
-    pop = PlanOp(kind=op.opcode, source_index=op.index, inputs=(op.inputs[0],), output=op.outputs[0],
-                 in_shape=in_hwc, in2_shape=None, out_shape=out_hwc, params=p)
-    if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-        filt = t[op.inputs[1]]
-        kh, kw = filt.shape[1], filt.shape[2]
-        sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
-        dh, dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
-        oc = out_hwc[2]
-        dm = int(o.get("depth_multiplier", 1)) if op.opcode == "DEPTHWISE_CONV_2D" else 1
-        want = (oc, in_hwc[2]) if op.opcode == "CONV_2D" else (1, in_hwc[2] * dm)
-        if (filt.shape[0], filt.shape[3]) != want or (op.opcode == "DEPTHWISE_CONV_2D" and filt.shape[3] != oc):
-            raise UnsupportedOpError(op.opcode, op.index, n_ops, f"filter {list(filt.shape)} for input {in_hwc}"
-                                     " (grouped convolutions are not supported)")
-        p.update(filter_h=kh, filter_w=kw, stride_h=sh, stride_w=sw, dilation_h=dh, dilation_w=dw,
-                 pad_h=_padding(str(o["padding"]), in_hwc[0], kh, sh, dh, out_hwc[0]),
-                 pad_w=_padding(str(o["padding"]), in_hwc[1], kw, sw, dw, out_hwc[1]),
-                 depth_multiplier=dm)
-        pop.weights = np.asarray(filt.data, dtype=np.int8)
-        pop.bias = _bias(graph, op, oc)
-        pop.multipliers, pop.shifts = _effective_scales(inp, filt, out, oc)
-        if op.opcode == "CONV_2D":
-            pop.scratch_bytes = conv_scratch_bytes(kh, kw, in_hwc[2])
-        per_out = kh * kw * (in_hwc[2] if op.opcode == "CONV_2D" else 1)
-        pop.macs = out_hwc[0] * out_hwc[1] * oc * per_out
-    elif op.opcode == "FULLY_CONNECTED":
-        filt = t[op.inputs[1]]
-        n_out, n_in = filt.shape
-        if int(np.prod(in_hwc)) != n_in:
-            raise PlanError(f"{where}: input has {int(np.prod(in_hwc))} values, weights expect {n_in}")
-        p.update(filter_h=1, filter_w=1)
-        w = np.asarray(filt.data, dtype=np.int8).reshape(n_out, n_in)
-        pop.multipliers, pop.shifts = _effective_scales(inp, filt, out, n_out, fc=True)
-        rows = fc_small_rows(w, _bias(graph, op, n_out), inp.quant.zero_point, pop.multipliers, pop.shifts,
-                             out.quant.zero_point) if small_fc else None
-        if rows is not None:
-            # few inputs: the small-layer kernel, its records hold bias, requantization and weights (nn_plan.h)
-            pop.fc_small = rows
-            pop.multipliers = pop.shifts = None
-            pop.extra = [FC_WEIGHTS_SMALL]
-        elif np.all(pop.shifts <= 0):
-            # the four-row interleaved layout with the input offset folded into the bias (nn_plan.h); its
-            # kernel only shifts right, the usual case (real multipliers below one)
-            pop.weights = interleave_fc_weights(w)
-            pop.bias = fold_fc_input_offset(w, _bias(graph, op, n_out), inp.quant.zero_point, where)
-            pop.extra = [FC_WEIGHTS_ROW4]
-        else:
-            pop.weights = w
-            pop.bias = _bias(graph, op, n_out)
-            pop.extra = [FC_WEIGHTS_ROWS]
-        pop.macs = n_in * n_out
-    elif op.opcode in ("MAX_POOL_2D", "AVERAGE_POOL_2D"):
-        fh, fw = int(o["filter_height"]), int(o["filter_width"])
-        sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
-        p.update(filter_h=fh, filter_w=fw, stride_h=sh, stride_w=sw,
-                 pad_h=_padding(str(o["padding"]), in_hwc[0], fh, sh, 1, out_hwc[0]),
-                 pad_w=_padding(str(o["padding"]), in_hwc[1], fw, sw, 1, out_hwc[1]))
-    elif op.opcode == "RESHAPE":
-        act = "NONE"
-        if int(np.prod(in_hwc)) != int(np.prod(out_hwc)) or (inp.quant.scale, inp.quant.zero_point) != (
-                out.quant.scale, out.quant.zero_point):
-            raise PlanError(f"{where}: changes the element count or the quantization, it cannot be in place")
-    elif op.opcode == "SOFTMAX":
-        sm = quant.softmax_params(float(o.get("beta", 1.0)), inp.quant.scale)
-        pop.extra = [sm.input_multiplier, sm.input_left_shift, sm.diff_min]
-    elif op.opcode == "LOGISTIC":
-        lg = quant.logistic_params(inp.quant.scale, inp.quant.zero_point)
-        pop.extra = [lg.input_multiplier, lg.input_left_shift, lg.input_range_radius]
-    elif op.opcode == "MEAN":
-        reduce_h, reduce_w = _mean_axes(graph, op, n_ops, in_hwc, out_hwc, where)
-        count = (in_hwc[0] if reduce_h else 1) * (in_hwc[1] if reduce_w else 1)
-        m, s = quant.mean_multiplier(inp.quant.scale, out.quant.scale, count)
-        # multiplier and shift with 1/count folded in, element count per channel, and which axes are reduced:
-        # explicit, because with keep_dims false the output shape no longer says it (nn_plan.h)
-        pop.extra = [m, s, count, int(reduce_h), int(reduce_w)]
-    elif op.opcode in ("RELU", "RELU6"):
-        if in_hwc != out_hwc:
-            raise PlanError(f"{where}: output shape {out_hwc} differs from the input's {in_hwc}")
-        r = relu_params(op.opcode, inp.quant.scale, inp.quant.zero_point, out.quant.scale, out.quant.zero_point)
-        pop.extra = [r.multiplier, r.shift]
-        p["act_min"], p["act_max"] = r.act_min, r.act_max
-        return pop  # its clamp is the op itself, not a fused activation of the output
-    else:
+    """The op's PlanOp from the prepare function of its kind; a kind without one is refused by name and position."""
+    prepare = _PREPARE.get(op.opcode)
+    if prepare is None:
         raise UnsupportedOpError(op.opcode, op.index, n_ops)
-    p["act_min"], p["act_max"] = activation_range(act, out)
-    return pop
+    return prepare(_Context(graph, n_ops, small_fc), op)
 
 
 def _lifetimes(ops: list[PlanOp], graph: Graph, alias: dict[int, int]) -> dict[int, tuple[int, int]]:
