@@ -41,30 +41,31 @@ static inline void nn_fill_taps(int8_t *dst, int8_t v, size_t n)
 
 static inline void nn_conv2d_gather(const nn_conv2d_params_t *p, const int8_t *input, int oy, int ox, int8_t *dst)
 {
-    const int in_h = p->input_h, in_w = p->input_w, fw = p->filter_w;
-    const size_t in_c = p->input_c;
-    const int8_t zero_point = (int8_t)(-p->input_offset);
+    const nn_conv_geometry_t *g = &p->geometry;
+    const int in_h = g->input_h, in_w = g->input_w, fw = g->filter_w;
+    const size_t in_c = g->input_c;
+    const int8_t zero_point = (int8_t)(-p->quant.input_offset);
     const size_t row = (size_t)fw * in_c;
-    const int y0 = oy * p->stride_h - p->pad_h;
-    const int x0 = ox * p->stride_w - p->pad_w;
-    if (p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && x0 + fw <= in_w &&
-        y0 + (p->filter_h - 1) * p->dilation_h < in_h) {
+    const int y0 = oy * g->stride_h - g->pad_h;
+    const int x0 = ox * g->stride_w - g->pad_w;
+    if (g->dilation_w == 1 && y0 >= 0 && x0 >= 0 && x0 + fw <= in_w &&
+        y0 + (g->filter_h - 1) * g->dilation_h < in_h) {
         /* inside the input (most pixels): one run per filter row */
-        const size_t in_row = (size_t)in_w * in_c * p->dilation_h;
+        const size_t in_row = (size_t)in_w * in_c * g->dilation_h;
         const int8_t *src = input + ((size_t)y0 * (size_t)in_w + (size_t)x0) * in_c;
-        for (int fy = 0; fy < p->filter_h; fy++, dst += row, src += in_row) {
+        for (int fy = 0; fy < g->filter_h; fy++, dst += row, src += in_row) {
             nn_copy_taps(dst, src, row);
         }
         return;
     }
-    for (int fy = 0; fy < p->filter_h; fy++, dst += row) {
-        const int iy = y0 + fy * p->dilation_h;
+    for (int fy = 0; fy < g->filter_h; fy++, dst += row) {
+        const int iy = y0 + fy * g->dilation_h;
         if (iy < 0 || iy >= in_h) {
             nn_fill_taps(dst, zero_point, row);
             continue;
         }
         const int8_t *src = input + (size_t)iy * (size_t)in_w * in_c;
-        if (p->dilation_w == 1) {
+        if (g->dilation_w == 1) {
             /* taps [lo, hi) lie inside the row: one contiguous run */
             const int lo = x0 < 0 ? -x0 : 0;
             int hi = in_w - x0 < fw ? in_w - x0 : fw;
@@ -77,7 +78,7 @@ static inline void nn_conv2d_gather(const nn_conv2d_params_t *p, const int8_t *i
             continue;
         }
         for (int fx = 0; fx < fw; fx++) {
-            const int ix = x0 + fx * p->dilation_w;
+            const int ix = x0 + fx * g->dilation_w;
             if (ix < 0 || ix >= in_w) {
                 nn_fill_taps(dst + (size_t)fx * in_c, zero_point, in_c);
             } else {
@@ -107,35 +108,37 @@ static inline nn_conv2d_scratch_t nn_conv2d_scratch(uint32_t *scratch, int taps)
 
 /* The receptive field of output pixel (y, x) lies inside the input, one contiguous run per filter row
  * (dilation_w 1). */
-static inline int nn_conv2d_pixel_inside(const nn_conv2d_params_t *p, int y, int x)
+static inline int nn_conv2d_pixel_inside(const nn_conv_geometry_t *g, int y, int x)
 {
-    const int y0 = y * p->stride_h - p->pad_h, x0 = x * p->stride_w - p->pad_w;
-    return p->dilation_w == 1 && y0 >= 0 && x0 >= 0 && x0 + p->filter_w <= p->input_w &&
-           y0 + (p->filter_h - 1) * p->dilation_h < p->input_h;
+    const int y0 = y * g->stride_h - g->pad_h, x0 = x * g->stride_w - g->pad_w;
+    return g->dilation_w == 1 && y0 >= 0 && x0 >= 0 && x0 + g->filter_w <= g->input_w &&
+           y0 + (g->filter_h - 1) * g->dilation_h < g->input_h;
 }
 
 /* The patch pair of output pixels a = (ya, xa) and b = (yb, xb) into s->patch. */
 static inline void nn_conv2d_patch_pair(const nn_conv2d_params_t *p, const int8_t *input, int taps,
                                         const nn_conv2d_scratch_t *s, int ya, int xa, int yb, int xb)
 {
-    const size_t row = (size_t)p->filter_w * p->input_c;
-    if (row % 4u == 0u && nn_conv2d_pixel_inside(p, ya, xa) && nn_conv2d_pixel_inside(p, yb, xb)) {
+    const nn_conv_geometry_t *g = &p->geometry;
+    const int32_t offset = p->quant.input_offset;
+    const size_t row = (size_t)g->filter_w * g->input_c;
+    if (row % 4u == 0u && nn_conv2d_pixel_inside(g, ya, xa) && nn_conv2d_pixel_inside(g, yb, xb)) {
         /* both fields inside and each filter row a whole number of four-tap groups: widen straight from the
          * input rows, the same words as from the gathers (groups never straddle two filter rows) */
-        const size_t in_row = (size_t)p->input_w * p->input_c * p->dilation_h;
-        const int8_t *ra = input + ((size_t)(ya * p->stride_h - p->pad_h) * p->input_w +
-                                    (size_t)(xa * p->stride_w - p->pad_w)) * p->input_c;
-        const int8_t *rb = input + ((size_t)(yb * p->stride_h - p->pad_h) * p->input_w +
-                                    (size_t)(xb * p->stride_w - p->pad_w)) * p->input_c;
+        const size_t in_row = (size_t)g->input_w * g->input_c * g->dilation_h;
+        const int8_t *ra = input + ((size_t)(ya * g->stride_h - g->pad_h) * g->input_w +
+                                    (size_t)(xa * g->stride_w - g->pad_w)) * g->input_c;
+        const int8_t *rb = input + ((size_t)(yb * g->stride_h - g->pad_h) * g->input_w +
+                                    (size_t)(xb * g->stride_w - g->pad_w)) * g->input_c;
         uint32_t *dst = s->patch;
-        for (int fy = 0; fy < p->filter_h; fy++, ra += in_row, rb += in_row, dst += NN_PATCH_PAIR_WORDS(row)) {
-            nn_patch_pair_q15(ra, rb, dst, (int)row, p->input_offset);
+        for (int fy = 0; fy < g->filter_h; fy++, ra += in_row, rb += in_row, dst += NN_PATCH_PAIR_WORDS(row)) {
+            nn_patch_pair_q15(ra, rb, dst, (int)row, offset);
         }
         return;
     }
     nn_conv2d_gather(p, input, ya, xa, s->gather_a);
     nn_conv2d_gather(p, input, yb, xb, s->gather_b);
-    nn_patch_pair_q15(s->gather_a, s->gather_b, s->patch, taps, p->input_offset);
+    nn_patch_pair_q15(s->gather_a, s->gather_b, s->patch, taps, offset);
 }
 
 /* The accumulators (bias included) of output channels oc and oc + 1 for the patch pair:
@@ -169,17 +172,17 @@ typedef struct nn_conv3x3_c1_pair {
     uint32_t q[NN_CONV3X3_ROWS][2]; /* per filter row {q02, q13}, adjacent for one LDRD */
 } nn_conv3x3_c1_pair_t;
 
-static inline int nn_conv3x3_c1_applies(const nn_conv2d_params_t *p)
+static inline int nn_conv3x3_c1_applies(const nn_conv_geometry_t *g)
 {
-    return p->input_c == 1u && p->filter_h == NN_CONV3X3_ROWS && p->filter_w == 3u && p->dilation_h == 1u &&
-           p->dilation_w == 1u && p->stride_w == 1u;
+    return g->input_c == 1u && g->filter_h == NN_CONV3X3_ROWS && g->filter_w == 3u && g->dilation_h == 1u &&
+           g->dilation_w == 1u && g->stride_w == 1u;
 }
 
 /* Output pixels (y, x) and (y, x + 1) read only inputs inside the tensor (the four columns of each row too). */
-static inline int nn_conv3x3_c1_pair_inside(const nn_conv2d_params_t *p, int y, int x)
+static inline int nn_conv3x3_c1_pair_inside(const nn_conv_geometry_t *g, int y, int x)
 {
-    const int y0 = y * p->stride_h - p->pad_h, x0 = x - p->pad_w;
-    return y0 >= 0 && x0 >= 0 && x0 + 4 <= (int)p->input_w && y0 + NN_CONV3X3_ROWS <= (int)p->input_h;
+    const int y0 = y * g->stride_h - g->pad_h, x0 = x - g->pad_w;
+    return y0 >= 0 && x0 >= 0 && x0 + 4 <= (int)g->input_w && y0 + NN_CONV3X3_ROWS <= (int)g->input_h;
 }
 
 static inline void nn_conv3x3_c1_widen_row(nn_conv3x3_c1_pair_t *q, int r, const int8_t *src, int32_t offset)
@@ -199,11 +202,12 @@ static inline void nn_conv3x3_c1_widen_row(nn_conv3x3_c1_pair_t *q, int r, const
 static inline void nn_conv3x3_c1_widen(const nn_conv2d_params_t *p, const int8_t *input, int y, int x,
                                        nn_conv3x3_c1_pair_t *q)
 {
-    const size_t w = p->input_w;
-    const int8_t *src = input + (size_t)(y * p->stride_h - p->pad_h) * w + (size_t)(x - p->pad_w);
-    nn_conv3x3_c1_widen_row(q, 0, src, p->input_offset);
-    nn_conv3x3_c1_widen_row(q, 1, src + w, p->input_offset);
-    nn_conv3x3_c1_widen_row(q, 2, src + 2 * w, p->input_offset);
+    const nn_conv_geometry_t *g = &p->geometry;
+    const size_t w = g->input_w;
+    const int8_t *src = input + (size_t)(y * g->stride_h - g->pad_h) * w + (size_t)(x - g->pad_w);
+    nn_conv3x3_c1_widen_row(q, 0, src, p->quant.input_offset);
+    nn_conv3x3_c1_widen_row(q, 1, src + w, p->quant.input_offset);
+    nn_conv3x3_c1_widen_row(q, 2, src + 2 * w, p->quant.input_offset);
 }
 
 /* One channel's 3x3 weights as the SMLADs above take them, per filter row: {w0, w2}, {w1, 0} and {0, w1}

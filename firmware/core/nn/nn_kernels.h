@@ -23,39 +23,46 @@
 #define NN_INT8_MIN (-128)
 #define NN_INT8_MAX 127
 
-/* CONV_2D. filter: [output_c][filter_h][filter_w][input_c] (OHWI, TFLite's layout). */
-typedef struct nn_conv2d_params {
-    int32_t input_offset;
-    int32_t output_offset;
-    int32_t activation_min;
-    int32_t activation_max;
-    uint16_t input_h, input_w, input_c;
-    uint16_t filter_h, filter_w;
-    uint16_t output_h, output_w, output_c;
-    uint16_t stride_h, stride_w;
-    uint16_t dilation_h, dilation_w;
-    uint16_t pad_h, pad_w;             /* top, left */
-    const int32_t *output_multiplier; /* [output_c] */
-    const int8_t *output_shift;       /* [output_c] */
-} nn_conv2d_params_t;
+/* The two convolutions' parameters are built from the same two parts, as CMSIS-NN composes
+ * cmsis_nn_conv_params and cmsis_nn_dw_conv_params from cmsis_nn_tile, cmsis_nn_activation and
+ * cmsis_nn_per_channel_quant_params: the plan executor fills both from an op with one function. */
 
-/* DEPTHWISE_CONV_2D. output_c = input_c * depth_multiplier;
- * filter: [filter_h][filter_w][output_c], output channel c*depth_multiplier + m reads input
- * channel c. */
-typedef struct nn_depthwise_conv2d_params {
-    int32_t input_offset;
-    int32_t output_offset;
-    int32_t activation_min;
-    int32_t activation_max;
+/* Where a convolution's filter window goes over its input: sizes, strides, dilations and the padding before
+ * the input (top, left; taps outside the input are skipped). */
+typedef struct nn_conv_geometry {
     uint16_t input_h, input_w, input_c;
     uint16_t filter_h, filter_w;
     uint16_t output_h, output_w;
-    uint16_t depth_multiplier;
     uint16_t stride_h, stride_w;
     uint16_t dilation_h, dilation_w;
-    uint16_t pad_h, pad_w;             /* top, left */
-    const int32_t *output_multiplier; /* [input_c * depth_multiplier] */
-    const int8_t *output_shift;       /* [input_c * depth_multiplier] */
+    uint16_t pad_h, pad_w; /* top, left */
+} nn_conv_geometry_t;
+
+/* A convolution's quantization: the offsets, the fused activation's clamp, and one output multiplier and shift
+ * per output channel. */
+typedef struct nn_conv_quant {
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t activation_min;
+    int32_t activation_max;
+    const int32_t *output_multiplier; /* [output channels] */
+    const int8_t *output_shift;       /* [output channels] */
+} nn_conv_quant_t;
+
+/* CONV_2D. filter: [output_c][filter_h][filter_w][input_c] (OHWI, TFLite's layout). */
+typedef struct nn_conv2d_params {
+    nn_conv_quant_t quant;
+    nn_conv_geometry_t geometry;
+    uint16_t output_c;
+} nn_conv2d_params_t;
+
+/* DEPTHWISE_CONV_2D. output channels = input_c * depth_multiplier;
+ * filter: [filter_h][filter_w][output channels], output channel c*depth_multiplier + m reads input
+ * channel c. */
+typedef struct nn_depthwise_conv2d_params {
+    nn_conv_quant_t quant;
+    nn_conv_geometry_t geometry;
+    uint16_t depth_multiplier;
 } nn_depthwise_conv2d_params_t;
 
 /* FULLY_CONNECTED. filter: [output_c][input_depth]; input: [batches][input_depth].

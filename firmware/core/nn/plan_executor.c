@@ -8,52 +8,41 @@
 
 /* In nn_op, zero points are the tensors' own; the kernels take input_offset = -zp, output_offset = +zp. */
 
+/* The parts both convolutions' kernel parameters share, from the op. out: the convolution's own output (op->mid
+ * when a max pool is fused after it). */
+static void conv_parts(const nn_op *op, nn_shape out, nn_conv_quant_t *q, nn_conv_geometry_t *g)
+{
+    q->input_offset = -(int32_t)op->in_zp;
+    q->output_offset = op->out_zp;
+    q->activation_min = op->act_min;
+    q->activation_max = op->act_max;
+    q->output_multiplier = op->out_mult;
+    q->output_shift = op->out_shift;
+    g->input_h = op->in.h;
+    g->input_w = op->in.w;
+    g->input_c = op->in.c;
+    g->filter_h = op->filter_h;
+    g->filter_w = op->filter_w;
+    g->output_h = out.h;
+    g->output_w = out.w;
+    g->stride_h = op->stride_h;
+    g->stride_w = op->stride_w;
+    g->dilation_h = op->dilation_h;
+    g->dilation_w = op->dilation_w;
+    g->pad_h = op->pad_h;
+    g->pad_w = op->pad_w;
+}
+
 static void conv_params(const nn_op *op, nn_shape out, nn_conv2d_params_t *p)
 {
-    p->input_offset = -(int32_t)op->in_zp;
-    p->output_offset = op->out_zp;
-    p->activation_min = op->act_min;
-    p->activation_max = op->act_max;
-    p->input_h = op->in.h;
-    p->input_w = op->in.w;
-    p->input_c = op->in.c;
-    p->filter_h = op->filter_h;
-    p->filter_w = op->filter_w;
-    p->output_h = out.h;
-    p->output_w = out.w;
+    conv_parts(op, out, &p->quant, &p->geometry);
     p->output_c = out.c;
-    p->stride_h = op->stride_h;
-    p->stride_w = op->stride_w;
-    p->dilation_h = op->dilation_h;
-    p->dilation_w = op->dilation_w;
-    p->pad_h = op->pad_h;
-    p->pad_w = op->pad_w;
-    p->output_multiplier = op->out_mult;
-    p->output_shift = op->out_shift;
 }
 
 static void depthwise_params(const nn_op *op, nn_shape out, nn_depthwise_conv2d_params_t *p)
 {
-    p->input_offset = -(int32_t)op->in_zp;
-    p->output_offset = op->out_zp;
-    p->activation_min = op->act_min;
-    p->activation_max = op->act_max;
-    p->input_h = op->in.h;
-    p->input_w = op->in.w;
-    p->input_c = op->in.c;
-    p->filter_h = op->filter_h;
-    p->filter_w = op->filter_w;
-    p->output_h = out.h;
-    p->output_w = out.w;
+    conv_parts(op, out, &p->quant, &p->geometry);
     p->depth_multiplier = op->depth_multiplier;
-    p->stride_h = op->stride_h;
-    p->stride_w = op->stride_w;
-    p->dilation_h = op->dilation_h;
-    p->dilation_w = op->dilation_w;
-    p->pad_h = op->pad_h;
-    p->pad_w = op->pad_w;
-    p->output_multiplier = op->out_mult;
-    p->output_shift = op->out_shift;
 }
 
 static void pool_params(const nn_op *op, nn_pool2d_params_t *p)
