@@ -3,7 +3,7 @@ resting / seated / walking days, and what the stress trio says at each synthetic
 
     PYTHONPATH=host .venv/bin/python benchmarks/alert_gating.py [--quick] [--json]
 
-Two tables, every number the device's integer (vigil.ml.consensus_twin with the models of models/ or
+Two tables, every number the device's integer (vigil.bundle.consensus_twin with the models of models/ or
 $VIGIL_MODELS_DIR):
 1. Per 30-s epoch: the motion level (mean |derivative of |a|| per sample, milli-g; motion_level.c) as
    percentiles, and the sleep CNN's class shares, for synthetic nights by true stage (vigil.data.synthetic_night,
@@ -36,9 +36,9 @@ from vigil.dsp import accel as accel_twin
 from vigil.dsp import stft as stft_twin
 from vigil.dsp.epoch_image import epoch_images
 from vigil.dsp.ppg import ppg_chain
-from vigil.ml import consensus_twin as ct
+from vigil.records import SLEEP_CLASS_LABELS
+from vigil.bundle import consensus_twin as ct
 
-SLEEP_CLASSES = ("wake", "NREM", "REM")
 PERCENTILES = (50, 90, 99)
 STRESS_LEVELS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 1.0)
 PPG_RATE_HZ = 64
@@ -59,7 +59,7 @@ def motion_row(name: str, motion: list[np.ndarray], classes: list[np.ndarray]) -
     row: dict[str, Any] = {"source": name, "epochs": int(len(m)), "min": int(m.min())}
     row.update({f"p{q}": float(np.percentile(m, q)) for q in PERCENTILES})
     row["max"] = int(m.max())
-    row.update({f"cnn_{label}": float(np.mean(c == k)) for k, label in enumerate(SLEEP_CLASSES)})
+    row.update({f"cnn_{label}": float(np.mean(c == k)) for k, label in enumerate(SLEEP_CLASS_LABELS)})
     return row
 
 
@@ -73,7 +73,7 @@ def motion_table(quick: bool, models: ct.DeviceModels) -> list[dict[str, Any]]:
         for stage in range(3):
             by_stage[stage][0].append(motion[labels == stage])
             by_stage[stage][1].append(classes[labels == stage])
-    rows = [motion_row(f"night, true {SLEEP_CLASSES[s]}", *by_stage[s]) for s in range(3)]
+    rows = [motion_row(f"night, true {SLEEP_CLASS_LABELS[s]}", *by_stage[s]) for s in range(3)]
     seconds = 900 if quick else 1800
     sessions = [epoch_view(synthetic_session(seconds, seed, None).accel, models) for seed in seeds]
     rows.append(motion_row("resting session", [s[1] for s in sessions], [s[2] for s in sessions]))

@@ -1,7 +1,7 @@
 """The local consensus's alert on the native board, where it fires and where each gate blocks it: a stressed awake
 seated person alerts; a relaxed one does not; the same stressed PPG under a sleeping wrist fails "awake", under a
 walking wrist "little motion", and a flat PPG fails "features valid". Every SLEEP and STRESS record the device
-sends equals its twin (vigil.ml.consensus_twin), field for field; the reason bits asserted are the twin's too."""
+sends equals its twin (vigil.bundle.consensus_twin), field for field; the reason bits asserted are the twin's too."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from vigil.data.synthetic_day import day_accel, synthetic_day
 from vigil.data.synthetic_night import synthetic_night
 from vigil.device import board as boards
 from vigil.device.link import Link
-from vigil.ml import consensus_twin as ct
+from vigil.bundle import consensus_twin as ct
 from vigil.replay import replay
 from vigil.verify import check_models, twin_outputs
 

@@ -1,4 +1,4 @@
-"""stress_consensus_q15 (C) against its twin vigil.ml.consensus_twin.stress_verdict, and each alert reason flipping."""
+"""stress_consensus_q15 (C) against its twin vigil.bundle.consensus_twin.stress_verdict, and each alert reason flipping."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vigil.export import model_bundle as mb
-from vigil.ml import consensus_twin as ct
+from vigil.bundle import model_bundle as mb
+from vigil.bundle import consensus_twin as ct
 
 WEIGHTS = [18204, 10923, 3641]
 

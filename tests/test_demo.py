@@ -50,7 +50,7 @@ def test_describe_stress_names_the_failed_conditions() -> None:
 def test_demo_training_step_writes_folders_the_bundle_exports(tmp_path: Path) -> None:
     from rich.console import Console
 
-    from vigil.export.model_bundle import read_bundle_manifest
+    from vigil.bundle.model_bundle import read_bundle_manifest
 
     settings = DemoSettings(out=tmp_path, sleep_subjects=3, sleep_hours=1.0, sleep_epochs=1, stress_nn_epochs=5)
     paths = DemoPaths(tmp_path)

@@ -10,7 +10,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from vigil.cli import cli
-from vigil.export import model_bundle as mb
+from vigil.bundle import model_bundle as mb
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
@@ -97,7 +97,7 @@ def test_device_integers_agree_with_the_float_trio_on_its_training_data() -> Non
     import pytest
 
     from vigil.export.tflite_reader import read_tflite
-    from vigil.ml import consensus_twin as ct
+    from vigil.bundle import consensus_twin as ct
     from vigil.ml.stress import MODEL_NAMES, Int8StressNet, StressTrio
     from vigil.manifest import resolve_source_path
     from vigil.ml.stress_io import dataset_from_manifest, load_scaler, read_manifest

@@ -1,4 +1,4 @@
-"""The models on the device against their twin (vigil.ml.consensus_twin), on the native build and the virtual wrist:
+"""The models on the device against their twin (vigil.bundle.consensus_twin), on the native build and the virtual wrist:
 sleep CNN per epoch and the stress trio + consensus per segment, every field; and the model hashes in HELLO."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from vigil import verify as verify_mod
 from vigil.data.synthetic import synthetic_session
 from vigil.device.link import Link
 from vigil.errors import VigilError
-from vigil.export import model_bundle as mb
-from vigil.ml import consensus_twin as ct
+from vigil.bundle import model_bundle as mb
+from vigil.bundle import consensus_twin as ct
 
 pytestmark = pytest.mark.board
 

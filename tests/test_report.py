@@ -207,7 +207,7 @@ def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tm
     hrv = [{k: int(getattr(s, k)) for k in p.HRV_FIELDS} for s in segments]
     hrv[2]["avhr"] += 100  # the device says 1 bpm more in segment 2
     stale = [{"type": "CONFIG_ACK"}, {"type": "BEAT", "index": 5}]  # an earlier session in the same log
-    from vigil.export.model_bundle import model_hash
+    from vigil.bundle.model_bundle import model_hash
 
     nn_hash = model_hash((inputs["stress_model"] / "stress_nn.tflite").read_bytes()).hex()
     hello = {"type": "HELLO", "board": "vwrist", "firmware_version": "0.1.0", "build_id": "b1",

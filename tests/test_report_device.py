@@ -16,7 +16,7 @@ from vigil.cli import cli
 from vigil.data.synthetic import synthetic_session
 from vigil.device import board as boards
 from vigil.device.link import Link
-from vigil.ml import consensus_twin as ct
+from vigil.bundle import consensus_twin as ct
 from vigil.monitor import JsonlLog, event_record
 from vigil.replay import replay
 from vigil.report.report_data import ReportInputs, StressSessionData, build_report_data, summary_json

@@ -12,7 +12,7 @@ from vigil.dsp import accel as accel_twin
 from vigil.dsp import stft as stft_twin
 from vigil.dsp.epoch_image import epoch_images
 from vigil.errors import VigilError
-from vigil.ml import consensus_twin as ct
+from vigil.bundle import consensus_twin as ct
 
 SEEDS = range(8)
 

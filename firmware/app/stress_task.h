@@ -1,6 +1,6 @@
 /* When a segment's stress record can be sent: the segment's own results wait for the context of the
  * accelerometer epochs covering it (the sleep CNN's class and the motion level of epochs 2s and 2s+1; the image
- * of epoch 2s+1 completes ~46 s after the segment ends). Twin: vigil.ml.consensus_twin (module doc).
+ * of epoch 2s+1 completes ~46 s after the segment ends). Twin: vigil.bundle.consensus_twin (module doc).
  *
  * - a segment whose context is already here is ready at once;
  * - context arrives epoch by epoch, in order; a waiting segment becomes ready when its last epoch arrives;

@@ -1,6 +1,6 @@
 /* The model-stage kernels: feature_quant_s8, logit_pair_q15, stress_consensus_q15, motion_level, and the
  * stress task's wait for context (firmware/app/stress_task.c). Harness "consensus": stress_consensus_q15 on
- * records from stdin, for tests/test_consensus_kernels.py (C against vigil.ml.consensus_twin). */
+ * records from stdin, for tests/test_consensus_kernels.py (C against vigil.bundle.consensus_twin). */
 #include <string.h>
 
 #include "../app/stress_task.h"

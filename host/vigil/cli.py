@@ -23,6 +23,7 @@ from vigil.device import flash, linkcheck
 from vigil.device import protocol as p
 from vigil.device.link import Link
 from vigil.errors import VigilError
+from vigil.records import SLEEP_CLASS_LABELS
 from vigil.monitor import JsonlLog, MonitorTotals, event_record
 
 console = Console(stderr=True)
@@ -350,7 +351,7 @@ def demo(name: str, out_dir: Path, skip_training: bool, night_hours: float, echo
     con = Console(stderr=True, quiet=as_json)
     summary: dict[str, Any] = {"out": str(paths.out)}
     if skip_training:
-        from vigil.ml.consensus_twin import models_dir
+        from vigil.bundle.consensus_twin import models_dir
 
         models = models_dir().resolve()
         sleep_dir, stress_dir = models / "sleep", models / "stress"
@@ -449,8 +450,8 @@ def replay(port: str, input_path: Path, out: Path | None, as_json: bool, any_mod
             link.listeners.append(lambda event: log.write(event_record(event, port)))
         hello = link.request_hello()
         if not any_models:
-            from vigil.export.model_bundle import bundle_hashes
-            from vigil.ml.consensus_twin import models_dir
+            from vigil.bundle.model_bundle import bundle_hashes
+            from vigil.bundle.consensus_twin import models_dir
             from vigil.verify import check_models
 
             check_models(hello, bundle_hashes(models_dir()))
@@ -559,7 +560,7 @@ def synth(out: Path, seconds: float, seed: int, ppg_rate: str, stress: float, di
 
         rec = synthetic_night(hours, seed=seed, difficulty=difficulty, ppg_rate_hz=rate)
         rec.save(out)
-        counts = {name: int((rec.sleep_labels == k).sum()) for k, name in enumerate(("wake", "NREM", "REM"))}
+        counts = {name: int((rec.sleep_labels == k).sum()) for k, name in enumerate(SLEEP_CLASS_LABELS)}
         ppg_note = "" if rate is None else f", PPG {rate} Hz"
         epochs = ", ".join(f"{k} {v}" for k, v in counts.items())
         click.echo(f"wrote {out}: {rec.accel_seconds:g} s night, accelerometer 50 Hz{ppg_note}, epochs {epochs}")
@@ -731,7 +732,7 @@ def export_models(sleep_dir: Path | None, stress_dir: Path | None, out_dir: Path
 
     Build a firmware against another folder with VIGIL_MODELS_DIR=DIR (pio run / vigil board start).
     """
-    from vigil.export import model_bundle as mb
+    from vigil.bundle import model_bundle as mb
 
     settings = mb.ConsensusSettings()
     if (out_dir / mb.MANIFEST).is_file():

@@ -27,8 +27,8 @@ from rich.console import Console
 from vigil.data.recording import Recording
 from vigil.device import protocol as p
 from vigil.device.link import Link, LinkEvent
+from vigil.records import SLEEP_CLASS_LABELS
 
-SLEEP_CLASSES = ("wake", "NREM", "REM")
 
 
 @dataclass
@@ -120,7 +120,7 @@ def train_models(s: DemoSettings, paths: DemoPaths, console: Console, progress: 
 
 
 def export_models(paths: DemoPaths) -> list[str]:
-    from vigil.export.model_bundle import build_model_bundle, write_model_bundle
+    from vigil.bundle.model_bundle import build_model_bundle, write_model_bundle
 
     return write_model_bundle(build_model_bundle(paths.sleep, paths.stress), paths.models)
 
@@ -138,7 +138,7 @@ def build_firmware(board: str, models: Path, build_dir: Path) -> Path:
 
 def describe_sleep(record: dict[str, int]) -> str:
     t = record["epoch"] * 30
-    return (f"epoch {record['epoch']:4d}  {t // 3600}:{t // 60 % 60:02d}  {SLEEP_CLASSES[record['cls']]:<5}  "
+    return (f"epoch {record['epoch']:4d}  {t // 3600}:{t // 60 % 60:02d}  {SLEEP_CLASS_LABELS[record['cls']]:<5}  "
             f"outputs {record['out0']:4d} {record['out1']:4d} {record['out2']:4d}  motion {record['motion']}")  # fmt: skip
 
 
@@ -147,7 +147,7 @@ REASON_LABELS = {"unanimous": "not unanimous", "above_threshold": "below thresho
 
 
 def describe_stress(record: dict[str, int]) -> str:
-    from vigil.ml.consensus_twin import reason_names
+    from vigil.bundle.consensus_twin import reason_names
 
     failed = [REASON_LABELS.get(name, name) for name, held in reason_names(record["reasons"]).items() if not held]
     verdict = "[bold red]ALERT[/]" if record["alert"] else "no alert: " + ", ".join(failed)
@@ -208,5 +208,5 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def models_env(models: Path) -> None:
-    """The twins (vigil.ml.consensus_twin) read the models the firmware was built with."""
+    """The twins (vigil.bundle.consensus_twin) read the models the firmware was built with."""
     os.environ["VIGIL_MODELS_DIR"] = str(models)

@@ -10,7 +10,7 @@ Stages compared (each in windows, so a mismatch names where it is):
 - sleep: per epoch, index = field of the SLEEP record (int8 outputs, class, motion level)
 - stress: per segment, index = field of the STRESS record (features CRC, each model's P(stress), NN logits,
   votes, weighted probability, decision, unanimity, alert, reasons, motion)
-A missing or extra output is a mismatch too. The model stages' twin is vigil.ml.consensus_twin with the models
+A missing or extra output is a mismatch too. The model stages' twin is vigil.bundle.consensus_twin with the models
 of models/ (or $VIGIL_MODELS_DIR); the device must announce the same models in HELLO (``check_models``)."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from vigil.dsp.epoch_image import epoch_images
 from vigil.replay import VIRTUAL_INSTRUCTIONS_PER_SECOND, DeviceOutputs
 from vigil.device import protocol as p
 from vigil.errors import VigilError
-from vigil.ml import consensus_twin
+from vigil.bundle import consensus_twin
 
 if TYPE_CHECKING:
     from vigil.device.link import Link

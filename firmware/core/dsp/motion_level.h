@@ -1,5 +1,5 @@
 /* The accelerometer's motion level per 30-s epoch, for the stress alert's context (twin:
- * vigil.ml.consensus_twin.motion_levels): level = floor(sum of |derivative| over the epoch's DSP_EPOCH_SAMPLES
+ * vigil.bundle.consensus_twin.motion_levels): level = floor(sum of |derivative| over the epoch's DSP_EPOCH_SAMPLES
  * samples / DSP_EPOCH_SAMPLES), saturated to uint16, in milli-g per sample. The derivative is the accelerometer
  * magnitude's first difference (dsp/accel_stft.h). Sum bound: 1500 * 32768 < 2^32. */
 #ifndef VIGIL_MOTION_LEVEL_H

@@ -1,6 +1,6 @@
 /* Two int8 logits -> P(second class) in Q15 (32768 = 1.0), through a host-generated table of the two-class
  * softmax: p = table[q1 - q0 + LOGIT_PAIR_SPAN] = round(32768 / (1 + exp(-s_out (q1 - q0)))). The output zero
- * point cancels in the difference; no exp on the device. Table: vigil.export.model_bundle.logit_pair_table_q15. */
+ * point cancels in the difference; no exp on the device. Table: vigil.bundle.model_bundle.logit_pair_table_q15. */
 #ifndef VIGIL_LOGIT_PAIR_Q15_H
 #define VIGIL_LOGIT_PAIR_Q15_H
 

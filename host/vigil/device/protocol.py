@@ -22,6 +22,9 @@ from typing import Iterator
 
 from cobs import cobs
 
+from vigil.records import (HRV_FIELDS, HRV_FORMAT, SLEEP_CLASS_NAMES, SLEEP_FIELDS, SLEEP_FORMAT, STRESS_FIELDS,
+                           STRESS_FORMAT)
+
 PROTOCOL_VERSION = 1
 HEADER_SIZE = 6
 CRC_SIZE = 4
@@ -523,22 +526,13 @@ class Trace:
         return cls(first, struct.unpack(f"<{len(rest) // width}{code}", rest))
 
 
-HRV_FORMAT = struct.Struct("<IBBHHH6i")
-HRV_FIELDS = ("segment", "valid", "flags", "n_beats", "n_ibis", "n_rejected",
-              "avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20")  # fmt: skip
 
 
 def unpack_hrv(payload: bytes) -> dict[str, int]:
     return dict(zip(HRV_FIELDS, _Reader(payload, "HRV").take(HRV_FORMAT.format)))
 
 
-SLEEP_CLASSES = 3  # sleep CNN outputs: wake, NREM, REM
-SLEEP_FORMAT = struct.Struct("<I3bBH")
-SLEEP_FIELDS = ("epoch", "out0", "out1", "out2", "cls", "motion")
-# votes: bit j = model j (tree, svm, nn) votes stress; reasons: bits of vigil.ml.consensus_twin.REASON_NAMES
-STRESS_FORMAT = struct.Struct("<IIHHHbbBHBBBBH")
-STRESS_FIELDS = ("segment", "features_crc", "p_tree", "p_svm", "p_nn", "nn_out0", "nn_out1", "votes",
-                 "weighted_q15", "decision", "unanimous", "alert", "reasons", "motion")  # fmt: skip
+SLEEP_CLASS_COUNT = len(SLEEP_CLASS_NAMES)  # sleep CNN outputs per SLEEP record (VIGIL_SLEEP_CLASSES in C)
 
 
 def unpack_sleep(payload: bytes) -> dict[str, int]:

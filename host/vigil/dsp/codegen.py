@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from vigil.device.protocol_codegen import BANNER, repo_root, write_or_check
+from vigil.codegen import BANNER, repo_root, write_or_check
 from vigil.dsp import config as c
 
 

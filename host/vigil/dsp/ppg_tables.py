@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from vigil.device.protocol_codegen import BANNER, repo_root, write_or_check
+from vigil.codegen import BANNER, repo_root, write_or_check
 from vigil.dsp import config
 
 # ---------------------------------------------------------------- rate-independent constants

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import get_window
 
-from vigil.device.protocol_codegen import BANNER, c_array, repo_root, write_or_check
+from vigil.codegen import BANNER, c_array, repo_root, write_or_check
 from vigil.dsp import config
 
 N = config.STFT_N

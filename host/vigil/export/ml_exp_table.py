@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vigil.device.protocol_codegen import BANNER, c_array, repo_root, write_or_check
+from vigil.codegen import BANNER, c_array, repo_root, write_or_check
 
 U_FRAC = 24  # the argument u is Q24
 OUT_FRAC = 30  # the result is Q30

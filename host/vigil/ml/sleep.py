@@ -33,6 +33,7 @@ import numpy as np
 
 from vigil.dsp.config import IMAGE_SCALE_DB, IMAGE_ZERO_POINT
 from vigil.errors import VigilError
+from vigil.records import SLEEP_CLASS_NAMES
 from vigil.ml import protocols
 from vigil.ml.metrics import (
     classification_metrics,
@@ -45,7 +46,6 @@ from vigil.ml.metrics import (
 )
 from vigil.ml.sleep_data import SleepDataset
 
-CLASS_NAMES: tuple[str, ...] = ("wake", "nrem", "rem")
 SLEEP_PROTOCOLS: dict[str, int | None] = {"loso": None, "lso5": 5}  # folds (None: one per subject)
 EPOCHS = 8
 BATCH = 64
@@ -83,7 +83,7 @@ def representative_images(images: np.ndarray, seed: int, count: int = REPRESENTA
     return rep
 
 
-def balanced_class_weight(labels: np.ndarray, n_classes: int = len(CLASS_NAMES),
+def balanced_class_weight(labels: np.ndarray, n_classes: int = len(SLEEP_CLASS_NAMES),
                           power: float = CLASS_WEIGHT_POWER) -> dict[int, float]:  # fmt: skip
     """(n / (classes x count)) ** power per class present: power 1 is scikit-learn's "balanced"; the default
     CLASS_WEIGHT_POWER softens it (fully balanced weights made held-out subjects' NREM read as wake: wake
@@ -116,7 +116,7 @@ class SleepCnn:
         labels = np.asarray(y, dtype=np.int64)
         if len(labels) != len(X) or len(labels) == 0:
             raise VigilError(f"fit: {len(X)} images and {len(labels)} labels; expected as many, at least one")
-        if labels.min() < 0 or labels.max() >= len(CLASS_NAMES):
+        if labels.min() < 0 or labels.max() >= len(SLEEP_CLASS_NAMES):
             raise VigilError(f"fit: labels must be 0 wake, 1 NREM, 2 REM; got {sorted(set(labels.tolist()))}")
         x = (images_db(X) - INPUT_CENTER_DB) / INPUT_SPREAD_DB
         val = self._validation_rows(groups, len(labels))
@@ -153,7 +153,7 @@ class SleepCnn:
                       class_weight=balanced_class_weight(labels[fit_rows]))  # fmt: skip
             if val.any():
                 pred = np.argmax(keras_outputs(model, x[val]), axis=1)
-                kappa = cohen_kappa(confusion_matrix(labels[val], pred, len(CLASS_NAMES)))
+                kappa = cohen_kappa(confusion_matrix(labels[val], pred, len(SLEEP_CLASS_NAMES)))
                 if kappa > best["kappa"]:
                     best = {"kappa": kappa, "epoch": epoch + 1, "weights": model.get_weights()}
             if self.progress:
@@ -226,7 +226,7 @@ def sleep_metrics(labels: np.ndarray, outputs_int8: np.ndarray) -> dict[str, Any
     """The report of int8 outputs (n, 3) against labels (n,): see the module doc. P(wake) is output 0."""
     y = np.asarray(labels, dtype=np.int64)
     pred = device_class(outputs_int8)
-    cm = confusion_matrix(y, pred, len(CLASS_NAMES))
+    cm = confusion_matrix(y, pred, len(SLEEP_CLASS_NAMES))
     is_wake = y == 0
     cm2 = confusion_matrix(is_wake.astype(np.int64), (pred == 0).astype(np.int64), 2)  # [sleep, wake]
     p_wake = np.asarray(outputs_int8)[:, 0].astype(np.float64)
@@ -235,7 +235,7 @@ def sleep_metrics(labels: np.ndarray, outputs_int8: np.ndarray) -> dict[str, Any
         "n": int(len(y)),
         "accuracy": float(np.trace(cm) / max(cm.sum(), 1)),
         "kappa": cohen_kappa(cm),
-        "classes": per_class_metrics(cm, CLASS_NAMES),
+        "classes": per_class_metrics(cm, SLEEP_CLASS_NAMES),
         "macro": {k: v for k, v in metrics_from_confusion(cm).items() if k != "accuracy"},
         "confusion": cm.tolist(),
         "sleep_wake": {
@@ -264,7 +264,7 @@ def evaluate_sleep(dataset: SleepDataset, protocol: str = "loso", epochs: int = 
     """Leave-subjects-out: per fold, a SleepCnn fitted on the other subjects predicts the held-out ones through
     TFLM; metrics pooled over all held-out epochs (``sleep_metrics``), plus per fold. ``progress(folds_done)``."""
     fold_list = sleep_folds(dataset, protocol, seed)
-    outputs = np.zeros((len(dataset), len(CLASS_NAMES)), dtype=np.int8)
+    outputs = np.zeros((len(dataset), len(SLEEP_CLASS_NAMES)), dtype=np.int8)
     per_fold = []
     started = time.monotonic()
     for i, fold in enumerate(fold_list):
@@ -272,7 +272,7 @@ def evaluate_sleep(dataset: SleepDataset, protocol: str = "loso", epochs: int = 
                                                          dataset.subjects[fold.train])  # fmt: skip
         outputs[fold.test] = cnn.predict_int8(dataset.images[fold.test])
         y = dataset.labels[fold.test]
-        cm = confusion_matrix(y, device_class(outputs[fold.test]), len(CLASS_NAMES))
+        cm = confusion_matrix(y, device_class(outputs[fold.test]), len(SLEEP_CLASS_NAMES))
         per_fold.append({
             "test_subjects": [dataset.subject_names[s] for s in np.unique(dataset.subjects[fold.test])],
             "train": int(len(fold.train)), "test": int(len(fold.test)),
@@ -283,8 +283,8 @@ def evaluate_sleep(dataset: SleepDataset, protocol: str = "loso", epochs: int = 
             progress(i + 1)
     report = sleep_metrics(dataset.labels, outputs)
     return {"protocol": protocol, "folds": len(fold_list), "epochs": epochs, "seed": seed,
-            "subjects": len(dataset.subject_names), "class_names": list(CLASS_NAMES),
-            "class_counts": np.bincount(dataset.labels, minlength=len(CLASS_NAMES)).tolist(),
+            "subjects": len(dataset.subject_names), "class_names": list(SLEEP_CLASS_NAMES),
+            "class_counts": np.bincount(dataset.labels, minlength=len(SLEEP_CLASS_NAMES)).tolist(),
             "seconds": round(time.monotonic() - started, 1), **report, "per_fold": per_fold}  # fmt: skip
 
 

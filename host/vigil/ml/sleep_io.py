@@ -22,8 +22,9 @@ import numpy as np
 
 from vigil.errors import VigilError
 from vigil.manifest import file_sha256, portable_source, read_manifest_file
-from vigil.ml.sleep import CLASS_NAMES, SleepCnn
+from vigil.ml.sleep import SleepCnn
 from vigil.ml.sleep_data import SleepDataset
+from vigil.records import SLEEP_CLASS_NAMES
 
 MANIFEST = "manifest.json"
 KIND = "vigil-sleep-cnn"
@@ -57,12 +58,12 @@ def save_sleep_cnn(cnn: SleepCnn, out_dir: Path, dataset: SleepDataset, settings
         "data": portable_source(dataset.source),
         "epochs_scored": len(dataset),
         "subjects": dataset.subject_names,
-        "class_names": list(CLASS_NAMES),
-        "class_counts": np.bincount(dataset.labels, minlength=len(CLASS_NAMES)).tolist(),
+        "class_names": list(SLEEP_CLASS_NAMES),
+        "class_counts": np.bincount(dataset.labels, minlength=len(SLEEP_CLASS_NAMES)).tolist(),
         "settings": settings,
         "input": {"shape": [1, 65, 73, 1], "dtype": "int8", "layout": "bins x frames (epoch image transposed)",
                   "scale": cnn.input_quant_[0], "zero_point": cnn.input_quant_[1]},  # fmt: skip
-        "output": {"shape": [1, len(CLASS_NAMES)], "dtype": "int8", "meaning": "softmax probabilities",
+        "output": {"shape": [1, len(SLEEP_CLASS_NAMES)], "dtype": "int8", "meaning": "softmax probabilities",
                    "scale": cnn.output_quant_[0], "zero_point": cnn.output_quant_[1],
                    "decision": "argmax of the int8 outputs, lowest index on ties"},  # fmt: skip
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__},

@@ -11,11 +11,11 @@ fields). The report uses:
 ``HRV``          ``vigil.device.protocol.HRV_FIELDS``: one 60-s segment's features
 ``SLEEP``        ``vigil.device.protocol.SLEEP_FIELDS``: one epoch's sleep CNN outputs (int8), class, motion
 ``STRESS``       ``vigil.device.protocol.STRESS_FIELDS``: one segment's model outputs (Q15), consensus, alert,
-                 reasons bitmask (``vigil.ml.consensus_twin.REASON_NAMES``), motion
+                 reasons bitmask (``vigil.bundle.consensus_twin.REASON_NAMES``), motion
 ===============  ========================================================================================
 
 SLEEP and STRESS records are kept as the protocol's integers, keyed on its field names (the same dicts
-``vigil.replay.DeviceOutputs`` and the twin ``vigil.ml.consensus_twin`` make); a record lacking a field is an
+``vigil.replay.DeviceOutputs`` and the twin ``vigil.bundle.consensus_twin`` make); a record lacking a field is an
 error naming the log's line.
 """
 
@@ -103,7 +103,7 @@ def read_device_log(path: str | Path) -> DeviceLog:
             log.hrv.append(protocol_record(record, p.HRV_FIELDS, kind, where))
         elif kind == "SLEEP":
             sleep = protocol_record(record, p.SLEEP_FIELDS, kind, where)
-            if not 0 <= sleep["cls"] < p.SLEEP_CLASSES:
+            if not 0 <= sleep["cls"] < p.SLEEP_CLASS_COUNT:
                 raise VigilError(f"{where}: sleep class {sleep['cls']}; expected 0 wake, 1 NREM or 2 REM")
             log.sleep.append(sleep)
         elif kind == "STRESS":

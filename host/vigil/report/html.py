@@ -18,9 +18,9 @@ from vigil.dsp.ppg_tables import FLAGS
 from vigil.ml.stress import MODEL_NAMES
 from vigil.report import plots
 from vigil.report.model_records import REASON_TEXT, reasons_failed
+from vigil.records import STRESS_CLASS_NAMES
 from vigil.report.report_data import (
     NONE,
-    STRESS_CLASSES,
     MetricsTable,
     NightData,
     ReportData,
@@ -148,7 +148,7 @@ def segment_rows(s: StressSessionData) -> list[list[str]]:
     alerts = {a.segment: a for a in s.alerts or []}
     for k, seg in enumerate(s.segments):
         p = [fmt(s.p_stress[m][k], 2) if s.p_stress else "—" for m in MODEL_NAMES]
-        decision = "—" if s.decision is None or s.decision[k] == NONE else STRESS_CLASSES[int(s.decision[k])]
+        decision = "—" if s.decision is None or s.decision[k] == NONE else STRESS_CLASS_NAMES[int(s.decision[k])]
         unanimous = "—" if s.unanimous is None or s.unanimous[k] == NONE else fmt(bool(s.unanimous[k]))
         alert = "—" if s.alerts is None else ("alert" if k in alerts else "")
         failed = "—"

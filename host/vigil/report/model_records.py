@@ -1,5 +1,5 @@
 """The device's model records — SLEEP per 30-s epoch, STRESS per 60-s segment — for the report: read from a
-device log, or computed by the twin (``vigil.ml.consensus_twin``: the identical integers) from a models/ bundle
+device log, or computed by the twin (``vigil.bundle.consensus_twin``: the identical integers) from a models/ bundle
 and the recording, and turned into per-epoch / per-segment arrays.
 
     bundle = load_model_bundle(Path("models"))              # DeviceModels + the sleep CNN's output quantization
@@ -20,7 +20,7 @@ import numpy as np
 from vigil.data.recording import Recording
 from vigil.device import protocol as p
 from vigil.errors import VigilError
-from vigil.ml import consensus_twin as ct
+from vigil.bundle import consensus_twin as ct
 from vigil.report.model_folders import SleepModel, load_sleep_model
 
 NONE = -1
@@ -104,7 +104,7 @@ class SleepArrays:
 
 def sleep_arrays(records: list[dict[str, int]], n_epochs: int, model: SleepModel | None, where: str) -> SleepArrays:
     predicted = np.full(n_epochs, NONE, dtype=np.int64)
-    outputs = np.zeros((n_epochs, p.SLEEP_CLASSES), dtype=np.int64)
+    outputs = np.zeros((n_epochs, p.SLEEP_CLASS_COUNT), dtype=np.int64)
     motion = np.full(n_epochs, NONE, dtype=np.int64)
     for r in records:
         e = r["epoch"]
@@ -114,7 +114,7 @@ def sleep_arrays(records: list[dict[str, int]], n_epochs: int, model: SleepModel
         outputs[e] = (r["out0"], r["out1"], r["out2"])
     probs = None
     if model is not None:
-        probs = np.full((n_epochs, p.SLEEP_CLASSES), np.nan)
+        probs = np.full((n_epochs, p.SLEEP_CLASS_COUNT), np.nan)
         have = predicted >= 0
         probs[have] = model.probabilities(outputs[have])
     return SleepArrays(predicted, outputs, probs, motion)

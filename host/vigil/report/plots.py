@@ -17,10 +17,10 @@ from matplotlib.patches import Patch
 from vigil.dsp import config as dsp
 from vigil.dsp.hrv import Flag
 from vigil.ml.stress import MODEL_NAMES
+from vigil.records import SLEEP_CLASS_LABELS
 from vigil.report.model_records import REASONS
 from vigil.report.report_data import (
     NONE,
-    SLEEP_CLASSES,
     STRESS_MODEL_LABELS,
     ConfusionMatrix,
     NightData,
@@ -113,7 +113,7 @@ def _probability_bands(ax, night: NightData, scale: float) -> None:  # noqa: ANN
     bottom = np.zeros(len(p))
     for k in (1, 2, 0):
         ax.bar(left, p[:, k], width=dsp.EPOCH_S / scale, bottom=bottom, align="edge", color=SLEEP_COLOURS[k],
-               alpha=0.9, linewidth=0, label=SLEEP_CLASSES[k])  # fmt: skip
+               alpha=0.9, linewidth=0, label=SLEEP_CLASS_LABELS[k])  # fmt: skip
         bottom = bottom + p[:, k]
 
 

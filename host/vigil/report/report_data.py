@@ -3,7 +3,7 @@
 Everything numeric the device computes comes from the DSP twins (``vigil.dsp``: the same integers), or from a
 device log when one is given (then the device's values win and the page says so). The models' results are the
 device's SLEEP / STRESS records: from the log, else from the twin of a models/ bundle
-(``vigil.ml.consensus_twin``: sleep CNN outputs, per-model P(stress) Q15, consensus, alert and its reasons).
+(``vigil.bundle.consensus_twin``: sleep CNN outputs, per-model P(stress) Q15, consensus, alert and its reasons).
 Only with training folders (--sleep-model / --stress-model) and no bundle do the host's models predict
 (the sleep CNN through TFLM, the trio in float) and there are no alerts.
 
@@ -37,6 +37,7 @@ from vigil.errors import VigilError
 from vigil.manifest import file_sha256, read_json_file
 from vigil.ml.metrics import METRIC_NAMES, confusion_matrix, metrics_from_confusion
 from vigil.ml.stress import MODEL_NAMES, consensus_proba
+from vigil.records import SLEEP_CLASS_LABELS, STRESS_CLASS_NAMES
 from vigil.report.device_log import DeviceLog, read_device_log
 from vigil.report.model_folders import METRICS_FILE, SleepModel, StressModel
 from vigil.report.model_records import (
@@ -54,8 +55,6 @@ from vigil.report.model_records import (
     twin_records,
 )
 
-SLEEP_CLASSES: tuple[str, ...] = ("wake", "NREM", "REM")
-STRESS_CLASSES: tuple[str, ...] = ("relax", "stress")
 STRESS_MODEL_LABELS = {
     "tree": "decision tree", "svm": "SVM (RBF, Platt)", "nn": "int8 MLP", "consensus": "consensus (weighted vote)",
     "equal_weights": "equal-weight vote", "unanimous": "unanimous (all three)",
@@ -100,7 +99,7 @@ class NightData:
 @dataclass(frozen=True)
 class Alert:
     segment: int
-    reasons: tuple[str, ...]  # the reasons met (an alert needs all six: vigil.ml.consensus_twin.REASON_NAMES)
+    reasons: tuple[str, ...]  # the reasons met (an alert needs all six: vigil.bundle.consensus_twin.REASON_NAMES)
 
 
 @dataclass
@@ -526,7 +525,7 @@ def metrics_table_from_json(path: Path, task: str) -> MetricsTable:
     models = _per_model(report)
     if not models:
         raise VigilError(f"{path}:1: expected per-model metrics (\"models\": {{name: {{accuracy, ...}}}})")
-    default_classes = STRESS_CLASSES if task == "stress" else SLEEP_CLASSES
+    default_classes = STRESS_CLASS_NAMES if task == "stress" else SLEEP_CLASS_LABELS
     classes = tuple(report.get("classes") or report.get("class_names") or default_classes)
     rows, confusions = [], []
     for name, m in models.items():
@@ -551,7 +550,7 @@ def sleep_metrics_table(path: Path, ev: dict) -> MetricsTable:
         sw = ev["sleep_wake"]
         rows = [metrics_row("sleep CNN: wake / NREM / REM (macro)", three, str(path)),
                 metrics_row("sleep CNN: wake vs sleep", {**sw, "n": ev["n"]}, str(path))]
-        confusions = [ConfusionMatrix("wake / NREM / REM", SLEEP_CLASSES, np.asarray(ev["confusion"], dtype=np.int64)),
+        confusions = [ConfusionMatrix("wake / NREM / REM", SLEEP_CLASS_LABELS, np.asarray(ev["confusion"], dtype=np.int64)),
                       ConfusionMatrix("sleep / wake", ("sleep", "wake"), np.asarray(sw["confusion"], dtype=np.int64))]
         note = (f"Wake correct at 90 % sleep correct: {sw['wake_correct_at_90_sleep_correct']:.3f} (Walch et al. "
                 "2019, best sleep/wake model on their PSG data: 0.596 wake at 0.93 sleep).")
@@ -603,7 +602,7 @@ def night_metrics(night: NightData) -> MetricsTable | None:
             "Sleep vs wake: sleep is the positive class.")
     if probs is not None and rows[0].auc is None:
         note += " AUC needs every class among the scored epochs (and a probability for each)."
-    confusions = [ConfusionMatrix("wake / NREM / REM", SLEEP_CLASSES, cm3),
+    confusions = [ConfusionMatrix("wake / NREM / REM", SLEEP_CLASS_LABELS, cm3),
                   ConfusionMatrix("sleep vs wake", ("wake", "sleep"), cm2)]  # fmt: skip
     return MetricsTable(f"sleep on this night ({n} scored epochs)", "sleep",
                         f"this recording; {night.predictions_from or ''}", None, rows, confusions, note,
@@ -655,7 +654,7 @@ def resolve_bundle(inputs: ReportInputs) -> Path | None:
     if inputs.models is not None:
         return Path(inputs.models)
     if inputs.default_models and inputs.sleep_model is None and inputs.stress_model is None:
-        from vigil.ml.consensus_twin import models_dir
+        from vigil.bundle.consensus_twin import models_dir
 
         folder = models_dir()
         return folder if (folder / "manifest.json").is_file() else None
@@ -664,7 +663,7 @@ def resolve_bundle(inputs: ReportInputs) -> Path | None:
 
 def report_hashes(bundle: ModelBundle | None, sleep: SleepModel | None, stress: StressModel | None) -> dict[str, bytes]:
     """name -> HELLO hash of the report's models: the bundle's five, else the training folders' NNs."""
-    from vigil.export.model_bundle import model_hash
+    from vigil.bundle.model_bundle import model_hash
 
     if bundle is not None:
         return dict(bundle.models.hashes)
