@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from vigil.device.protocol import STRESS_FIELDS  # the STRESS record's fields = the twin's record keys
 from vigil.dsp.config import EPOCH_SAMPLES
-from vigil.export import model_bundle as mb
+from vigil.bundle import model_bundle as mb
+from vigil.records import STRESS_FIELDS, WAKE_CLASS  # the STRESS record's fields = the twin's record keys
 
 STRESS_PENDING_MAX = 4  # firmware/app/stress_task.h STRESS_TASK_PENDING_MAX
 CONTEXT_EPOCHS = 8  # firmware/app/stress_task.h STRESS_TASK_CONTEXT_EPOCHS
@@ -202,7 +202,7 @@ def segment_context(segment: int, n_segments: int, by_epoch: dict[int, SleepReco
     epochs = [EPOCHS_PER_SEGMENT * segment + k for k in range(EPOCHS_PER_SEGMENT)]
     if all(e in by_epoch for e in epochs):
         recs = [by_epoch[e] for e in epochs]
-        return True, all(r.cls == mb.WAKE_CLASS for r in recs), max(r.motion for r in recs)
+        return True, all(r.cls == WAKE_CLASS for r in recs), max(r.motion for r in recs)
     if n_segments >= segment + 1 + STRESS_PENDING_MAX:
         return False, False, 0
     return None
