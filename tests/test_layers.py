@@ -70,3 +70,12 @@ def test_the_checker_sees_lazy_imports(tmp_path: Path) -> None:
     src = tmp_path / "m.py"
     src.write_text("def f():\n    from vigil.device import protocol\n    import vigil.ml.sleep\n")
     assert {"vigil.device", "vigil.device.protocol", "vigil.ml.sleep"} <= set(_imports(src))
+
+
+def test_every_generator_speaks_the_one_difficulty_vocabulary() -> None:
+    from vigil.data import synthetic_night, synthetic_ppg, synthetic_stress
+    from vigil.data.difficulty import DIFFICULTIES
+
+    for table in (synthetic_night.DIFFICULTY, synthetic_ppg.DIFFICULTY, synthetic_stress.DIFFICULTY):
+        assert tuple(table) == DIFFICULTIES
+    assert all(p.ppg in DIFFICULTIES for p in synthetic_stress.DIFFICULTY.values())

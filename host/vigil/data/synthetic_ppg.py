@@ -28,8 +28,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-DIFFICULTY = {  # noise, wander, motion artifacts per minute
+DIFFICULTY = {  # noise, wander, motion artifacts per minute; the names of vigil.data.difficulty
     "clean": (0.0, 0.0, 0.0),
+    "easy": (0.01, 0.15, 0.0),
     "typical": (0.02, 0.3, 0.0),
     "moderate": (0.06, 0.6, 1.0),
     "hard": (0.12, 1.0, 3.0),

@@ -36,8 +36,10 @@ class StressDifficulty:
     jitter: float  # per-session level ~ N(0, jitter)
 
 
-DIFFICULTY: dict[str, StressDifficulty] = {
+DIFFICULTY: dict[str, StressDifficulty] = {  # the names of vigil.data.difficulty
+    "clean": StressDifficulty("clean", 0.0, 1.0, 0.0),
     "easy": StressDifficulty("typical", 0.10, 0.70, 0.03),
+    "typical": StressDifficulty("typical", 0.25, 0.50, 0.05),
     "moderate": StressDifficulty("moderate", 0.40, 0.30, 0.08),
     "hard": StressDifficulty("hard", 0.50, 0.20, 0.10),
 }
