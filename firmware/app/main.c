@@ -21,7 +21,6 @@
 /* int16 values one SAMPLES frame can carry. */
 #define APP_SAMPLE_VALUES_MAX ((VIGIL_FRAME_MAX_PAYLOAD - VIGIL_SAMPLE_HEADER_SIZE) / 2u)
 #define APP_DEFAULT_PPG_RATE_HZ VIGIL_PPG_RATE_HZ
-#define APP_COST_ENTRY_SIZE 17u /* stage u8, calls u32, ticks u64, samples u32 */
 
 typedef struct app {
     link_t link;
@@ -213,7 +212,7 @@ static void send_cost(app_t *app)
         put_u32(p + n + 5, (uint32_t)c->ticks);
         put_u32(p + n + 9, (uint32_t)(c->ticks >> 32));
         put_u32(p + n + 13, c->samples);
-        n += APP_COST_ENTRY_SIZE;
+        n += VIGIL_COST_ENTRY_SIZE;
     }
     link_send(&app->link, VIGIL_MSG_COST, p, (uint16_t)n);
 }

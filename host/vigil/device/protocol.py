@@ -475,10 +475,14 @@ class StageCost:
     samples: int  # signal samples the stage consumed (per channel sample, not per value)
 
 
+#: One stage of a COST frame: stage u8, calls u32, ticks u64, samples u32 (VIGIL_COST_ENTRY_SIZE in C).
+COST_ENTRY_FORMAT = struct.Struct("<BIQI")
+
+
 def unpack_cost(payload: bytes) -> list[StageCost]:
     r = _Reader(payload, "COST")
     (n,) = r.take("<B")
-    return [StageCost(*r.take("<BIQI")) for _ in range(n)]
+    return [StageCost(*r.take(COST_ENTRY_FORMAT.format)) for _ in range(n)]
 
 
 @dataclass(frozen=True)
