@@ -234,12 +234,11 @@ static void check_conv(check_totals_t *t)
     static const int8_t shift[1] = {0};
     static const int8_t want[9] = {6, 8, 5, 12, 14, 8, 8, 9, 5};
     nn_conv2d_params_t p = {
-        .quant = {.input_offset = 0, .output_offset = 0, .activation_min = NN_INT8_MIN, .activation_max = NN_INT8_MAX,
-                  .output_multiplier = mult, .output_shift = shift},
+        .quant = {.input_offset = 0, .output_offset = 0, .activation_min = NN_INT8_MIN, .activation_max = NN_INT8_MAX},
         .geometry = {.input_h = 3, .input_w = 3, .input_c = 1, .filter_h = 2, .filter_w = 2, .output_h = 3,
-                     .output_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .pad_h = 0,
-                     .pad_w = 0},
-        .output_c = 1,
+                     .output_w = 3, .output_c = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+                     .pad_h = 0, .pad_w = 0},
+        .per_channel = {.output_multiplier = mult, .output_shift = shift},
     };
     int8_t out[9];
     uint32_t scratch[NN_CONV2D_SCRATCH_BYTES(2, 2, 1) / 4u];
@@ -445,22 +444,16 @@ static long harness_round4(long n)
 
 /* A convolution request's 18 parameters (tests/test_nn_kernels.py): input offset, output offset, activation min
  * and max, input h, w, c, filter h, w, output h, w, then output channels (CONV_2D) or the depth multiplier
- * (DEPTHWISE_CONV_2D), stride h, w, dilation h, w, padding top, left. The shifts are h_shift (load_shifts). */
-static nn_conv_quant_t harness_conv_quant(const int32_t *pr, const int32_t *multipliers)
-{
-    const nn_conv_quant_t q = {.input_offset = pr[0], .output_offset = pr[1], .activation_min = pr[2],
-                               .activation_max = pr[3], .output_multiplier = multipliers, .output_shift = h_shift};
-    return q;
-}
-
-static nn_conv_geometry_t harness_conv_geometry(const int32_t *pr)
+ * (DEPTHWISE_CONV_2D), stride h, w, dilation h, w, padding top, left. The geometry, with output_c (for
+ * DEPTHWISE_CONV_2D input c times the depth multiplier): */
+static nn_conv_geometry_t harness_conv_geometry(const int32_t *pr, uint16_t output_c)
 {
     const nn_conv_geometry_t g = {
         .input_h = (uint16_t)pr[4], .input_w = (uint16_t)pr[5], .input_c = (uint16_t)pr[6],
         .filter_h = (uint16_t)pr[7], .filter_w = (uint16_t)pr[8], .output_h = (uint16_t)pr[9],
-        .output_w = (uint16_t)pr[10], .stride_h = (uint16_t)pr[12], .stride_w = (uint16_t)pr[13],
-        .dilation_h = (uint16_t)pr[14], .dilation_w = (uint16_t)pr[15], .pad_h = (uint16_t)pr[16],
-        .pad_w = (uint16_t)pr[17]};
+        .output_w = (uint16_t)pr[10], .output_c = output_c, .stride_h = (uint16_t)pr[12],
+        .stride_w = (uint16_t)pr[13], .dilation_h = (uint16_t)pr[14], .dilation_w = (uint16_t)pr[15],
+        .pad_h = (uint16_t)pr[16], .pad_w = (uint16_t)pr[17]};
     return g;
 }
 
@@ -480,15 +473,17 @@ static long run_request(int32_t op, const int32_t *pr, int32_t n_params, const h
             (long)pr[7] * pr[8] * pr[6] > (long)HARNESS_MAX_PATCH_TAPS) {
             return -1;
         }
-        const nn_conv_quant_t quant = harness_conv_quant(pr, a[3].i32);
-        const nn_conv_geometry_t geometry = harness_conv_geometry(pr);
+        const nn_quant_t quant = {.input_offset = pr[0], .output_offset = pr[1], .activation_min = pr[2],
+                                  .activation_max = pr[3]};
+        const nn_per_channel_quant_t per_channel = {.output_multiplier = a[3].i32, .output_shift = h_shift};
         if (op == HARNESS_OP_CONV2D) {
             uint32_t scratch[HARNESS_CONV_SCRATCH_WORDS];
-            const nn_conv2d_params_t p = {.quant = quant, .geometry = geometry, .output_c = (uint16_t)pr[11]};
+            const nn_conv2d_params_t p = {
+                .quant = quant, .geometry = harness_conv_geometry(pr, (uint16_t)ch), .per_channel = per_channel};
             nn_conv2d_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out, scratch);
         } else {
-            const nn_depthwise_conv2d_params_t p = {
-                .quant = quant, .geometry = geometry, .depth_multiplier = (uint16_t)pr[11]};
+            const nn_depthwise_conv2d_params_t p = {.quant = quant, .geometry = harness_conv_geometry(pr, (uint16_t)ch),
+                                                    .depth_multiplier = (uint16_t)pr[11], .per_channel = per_channel};
             nn_depthwise_conv2d_s8(&p, a[0].i8, a[1].i8, bias_or_null(&a[2]), h_out);
         }
         return out_n;

@@ -12,12 +12,13 @@
 #include "nn/nn_pool_window.h"
 #include "nn/nn_requant.h"
 
-static int32_t conv_value(const nn_conv_quant_t *q, int any_left_shift, int32_t acc, int oc)
+static int32_t conv_value(const nn_conv2d_params_t *cp, int any_left_shift, int32_t acc, int oc)
 {
     /* channels with a left shift are requantized here, the others after the max */
-    if (any_left_shift && q->output_shift[oc] > 0) {
-        return nn_requantize_s8(acc, q->output_multiplier[oc], q->output_shift[oc], q->output_offset,
-                                q->activation_min, q->activation_max);
+    const nn_per_channel_quant_t *pc = &cp->per_channel;
+    if (any_left_shift && pc->output_shift[oc] > 0) {
+        return nn_requantize_s8(acc, pc->output_multiplier[oc], pc->output_shift[oc], cp->quant.output_offset,
+                                cp->quant.activation_min, cp->quant.activation_max);
     }
     return acc;
 }
@@ -31,11 +32,11 @@ static void update_max(int32_t *best, int oc, int32_t v)
 static inline void update_channel_pair(const nn_conv2d_params_t *cp, int any_left_shift, int32_t *best,
                                        const int32_t acc[4], int oc)
 {
-    update_max(best, oc, conv_value(&cp->quant, any_left_shift, acc[0], oc));
-    update_max(best, oc, conv_value(&cp->quant, any_left_shift, acc[1], oc));
-    if (oc + 1 < cp->output_c) {
-        update_max(best, oc + 1, conv_value(&cp->quant, any_left_shift, acc[2], oc + 1));
-        update_max(best, oc + 1, conv_value(&cp->quant, any_left_shift, acc[3], oc + 1));
+    update_max(best, oc, conv_value(cp, any_left_shift, acc[0], oc));
+    update_max(best, oc, conv_value(cp, any_left_shift, acc[1], oc));
+    if (oc + 1 < cp->geometry.output_c) {
+        update_max(best, oc + 1, conv_value(cp, any_left_shift, acc[2], oc + 1));
+        update_max(best, oc + 1, conv_value(cp, any_left_shift, acc[3], oc + 1));
     }
 }
 
@@ -45,34 +46,35 @@ static inline void update_channel_pair(const nn_conv2d_params_t *cp, int any_lef
 static void conv3x3_c1_pool2x2(const nn_conv2d_params_t *cp, const nn_pool2d_params_t *pp, const int8_t *input,
                                const int8_t *filter, const int32_t *bias, int y, int x, int8_t *out)
 {
-    const nn_conv_geometry_t *g = &cp->geometry;
-    const nn_conv_quant_t *q = &cp->quant;
     nn_conv3x3_c1_pair_t top, bottom;
     nn_conv3x3_c1_widen(cp, input, y, x, &top);
-    if (g->stride_h == 1u) {
+    if (cp->geometry.stride_h == 1u) {
         /* the bottom pair's first two input rows are the top pair's last two: 8 distinct words, not 12 */
         for (int r = 0; r + 1 < NN_CONV3X3_ROWS; r++) {
             bottom.q[r][0] = top.q[r + 1][0];
             bottom.q[r][1] = top.q[r + 1][1];
         }
-        const int8_t *last = input + (size_t)(y + NN_CONV3X3_ROWS - g->pad_h) * g->input_w + (size_t)(x - g->pad_w);
-        nn_conv3x3_c1_widen_row(&bottom, NN_CONV3X3_ROWS - 1, last, q->input_offset);
+        const int8_t *last = input + (size_t)(y + NN_CONV3X3_ROWS - cp->geometry.pad_h) * cp->geometry.input_w +
+                             (size_t)(x - cp->geometry.pad_w);
+        nn_conv3x3_c1_widen_row(&bottom, NN_CONV3X3_ROWS - 1, last, cp->quant.input_offset);
     } else {
         nn_conv3x3_c1_widen(cp, input, y + 1, x, &bottom);
     }
-    for (int oc = 0; oc < cp->output_c; oc++) {
+    const nn_quant_t *q = &cp->quant;
+    const nn_per_channel_quant_t *pc = &cp->per_channel;
+    for (int oc = 0; oc < cp->geometry.output_c; oc++) {
         const int32_t b = bias != NULL ? bias[oc] : 0;
         int32_t acc[4] = {b, b, b, b};
         nn_conv3x3_c1_dot_quad(&top, &bottom, filter + (size_t)oc * 9u, acc);
-        const int shift = q->output_shift[oc];
+        const int shift = pc->output_shift[oc];
         int32_t v;
         if (shift <= 0) {
             const int32_t m01 = acc[0] > acc[1] ? acc[0] : acc[1];
             const int32_t m23 = acc[2] > acc[3] ? acc[2] : acc[3];
-            v = nn_requantize_right_s8(m01 > m23 ? m01 : m23, q->output_multiplier[oc], -shift, q->output_offset,
+            v = nn_requantize_right_s8(m01 > m23 ? m01 : m23, pc->output_multiplier[oc], -shift, q->output_offset,
                                        q->activation_min, q->activation_max);
         } else {
-            const nn_requant_channel_t r = nn_requant_channel(q->output_multiplier[oc], shift, q->output_offset,
+            const nn_requant_channel_t r = nn_requant_channel(pc->output_multiplier[oc], shift, q->output_offset,
                                                               q->activation_min, q->activation_max);
             v = nn_requant_apply(&r, acc[0]);
             for (int i = 1; i < 4; i++) {
@@ -87,16 +89,15 @@ static void conv3x3_c1_pool2x2(const nn_conv2d_params_t *cp, const nn_pool2d_par
 void nn_conv2d_maxpool_s8(const nn_conv2d_params_t *cp, const nn_pool2d_params_t *pp, const int8_t *input,
                           const int8_t *filter, const int32_t *bias, int8_t *output, uint32_t *scratch)
 {
-    const nn_conv_geometry_t *g = &cp->geometry;
-    const nn_conv_quant_t *q = &cp->quant;
-    const int n = (int)g->filter_h * g->filter_w * g->input_c;
-    const int oc_n = cp->output_c;
+    const nn_per_channel_quant_t *pc = &cp->per_channel;
+    const int n = (int)cp->geometry.filter_h * cp->geometry.filter_w * cp->geometry.input_c;
+    const int oc_n = cp->geometry.output_c;
     const nn_conv2d_scratch_t s = nn_conv2d_scratch(scratch, n);
     int32_t *best = (int32_t *)s.end;
-    const int small = nn_conv3x3_c1_applies(g);
+    const int small = nn_conv3x3_c1_applies(cp);
     int any_left_shift = 0;
     for (int oc = 0; oc < oc_n; oc++) {
-        any_left_shift |= q->output_shift[oc] > 0;
+        any_left_shift |= pc->output_shift[oc] > 0;
     }
     for (int py = 0; py < pp->output_h; py++) {
         const nn_window_span_t sy = nn_window_span(py, pp->stride_h, pp->pad_h, pp->filter_h, pp->input_h);
@@ -106,8 +107,8 @@ void nn_conv2d_maxpool_s8(const nn_conv2d_params_t *cp, const nn_pool2d_params_t
             const int cols = sx.end - sx.start;
             const int count = (sy.end - sy.start) * (cols > 0 ? cols : 0);
             int8_t *out = output + ((size_t)py * pp->output_w + (size_t)px) * (size_t)oc_n;
-            if (small && cols == 2 && count == 4 && nn_conv3x3_c1_pair_inside(g, y0, x0) &&
-                nn_conv3x3_c1_pair_inside(g, y0 + 1, x0)) {
+            if (small && cols == 2 && count == 4 && nn_conv3x3_c1_pair_inside(cp, y0, x0) &&
+                nn_conv3x3_c1_pair_inside(cp, y0 + 1, x0)) {
                 conv3x3_c1_pool2x2(cp, pp, input, filter, bias, y0, x0, out);
                 continue;
             }
@@ -128,9 +129,10 @@ void nn_conv2d_maxpool_s8(const nn_conv2d_params_t *cp, const nn_pool2d_params_t
             for (int oc = 0; oc < oc_n; oc++) {
                 int32_t v = NN_INT8_MIN; /* a window with no pixel inside: TFLM's max starts at the lowest */
                 if (count > 0) {
-                    v = q->output_shift[oc] > 0
+                    const nn_quant_t *q = &cp->quant;
+                    v = pc->output_shift[oc] > 0
                             ? best[oc]
-                            : nn_requantize_s8(best[oc], q->output_multiplier[oc], q->output_shift[oc],
+                            : nn_requantize_s8(best[oc], pc->output_multiplier[oc], pc->output_shift[oc],
                                                q->output_offset, q->activation_min, q->activation_max);
                 }
                 out[oc] = (int8_t)nn_clamp_i32(v, pp->activation_min, pp->activation_max);

@@ -24,10 +24,12 @@ void nn_conv2d_s8(const nn_conv2d_params_t *p, const int8_t *input, const int8_t
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void store_channel_left_shift(const nn_conv_quant_t *q, int c, int32_t a, int32_t b, int two_px, int8_t *o0,
+static void store_channel_left_shift(const nn_conv2d_params_t *p, int c, int32_t a, int32_t b, int two_px, int8_t *o0,
                                      int8_t *o1)
 {
-    const nn_requant_channel_t r = nn_requant_channel(q->output_multiplier[c], q->output_shift[c], q->output_offset,
+    const nn_quant_t *q = &p->quant;
+    const nn_per_channel_quant_t *pc = &p->per_channel;
+    const nn_requant_channel_t r = nn_requant_channel(pc->output_multiplier[c], pc->output_shift[c], q->output_offset,
                                                       q->activation_min, q->activation_max);
     o0[c] = nn_requant_apply(&r, a);
     if (two_px) {
@@ -38,15 +40,15 @@ static void store_channel_left_shift(const nn_conv_quant_t *q, int c, int32_t a,
 static inline void store_channel_pair(const nn_conv2d_params_t *p, const int32_t acc[4], int oc, int two_px,
                                       int8_t *o0, int8_t *o1)
 {
-    const nn_conv_quant_t *q = &p->quant;
-    for (int c = oc; c < oc + 2 && c < p->output_c; c++) {
+    const nn_quant_t *q = &p->quant;
+    for (int c = oc; c < oc + 2 && c < p->geometry.output_c; c++) {
         const int32_t a = acc[2 * (c - oc)], b = acc[2 * (c - oc) + 1];
-        const int shift = q->output_shift[c];
+        const int shift = p->per_channel.output_shift[c];
         if (shift > 0) {
-            store_channel_left_shift(q, c, a, b, two_px, o0, o1);
+            store_channel_left_shift(p, c, a, b, two_px, o0, o1);
             continue;
         }
-        const int32_t m = q->output_multiplier[c];
+        const int32_t m = p->per_channel.output_multiplier[c];
         o0[c] = nn_requantize_right_s8(a, m, -shift, q->output_offset, q->activation_min, q->activation_max);
         if (two_px) {
             o1[c] = nn_requantize_right_s8(b, m, -shift, q->output_offset, q->activation_min, q->activation_max);
@@ -60,8 +62,8 @@ void nn_conv2d_s8_rows(const nn_conv2d_params_t *p, const int8_t *input, const i
     const nn_conv_geometry_t *g = &p->geometry;
     const int n = (int)g->filter_h * g->filter_w * g->input_c;
     const nn_conv2d_scratch_t s = nn_conv2d_scratch(scratch, n);
-    const int ow = g->output_w, oc_n = p->output_c;
-    const int small = nn_conv3x3_c1_applies(g);
+    const int ow = g->output_w, oc_n = g->output_c;
+    const int small = nn_conv3x3_c1_applies(p);
     for (int oy = row_begin; oy < row_end; oy++) {
         int8_t *out_row = output + (size_t)(oy - row_begin) * (size_t)ow * (size_t)oc_n;
         for (int ox = 0; ox < ow; ox += 2) {
@@ -70,7 +72,7 @@ void nn_conv2d_s8_rows(const nn_conv2d_params_t *p, const int8_t *input, const i
             int8_t *o0 = out_row + (size_t)ox * (size_t)oc_n;
             int8_t *o1 = o0 + oc_n;
             int32_t acc[4];
-            if (small && two_px && nn_conv3x3_c1_pair_inside(g, oy, ox)) {
+            if (small && two_px && nn_conv3x3_c1_pair_inside(p, oy, ox)) {
                 nn_conv3x3_c1_pair_t q;
                 nn_conv3x3_c1_widen(p, input, oy, ox, &q);
                 for (int oc = 0; oc < oc_n; oc += 2) {

@@ -14,7 +14,8 @@ void nn_depthwise_conv2d_s8_rows(const nn_depthwise_conv2d_params_t *p, const in
                                  const int32_t *bias, uint16_t row_begin, uint16_t row_end, int8_t *output)
 {
     const nn_conv_geometry_t *g = &p->geometry;
-    const nn_conv_quant_t *q = &p->quant;
+    const nn_quant_t *q = &p->quant;
+    const nn_per_channel_quant_t *pc = &p->per_channel;
     const int in_h = g->input_h, in_w = g->input_w, in_c = g->input_c;
     const int dm = p->depth_multiplier;
     const int out_c = in_c * dm;
@@ -43,7 +44,7 @@ void nn_depthwise_conv2d_s8_rows(const nn_depthwise_conv2d_params_t *p, const in
                         acc += bias[oc];
                     }
                     output[((size_t)(oy - row_begin) * g->output_w + (size_t)ox) * out_c + (size_t)oc] =
-                        nn_requantize_s8(acc, q->output_multiplier[oc], q->output_shift[oc], q->output_offset,
+                        nn_requantize_s8(acc, pc->output_multiplier[oc], pc->output_shift[oc], q->output_offset,
                                          q->activation_min, q->activation_max);
                 }
             }

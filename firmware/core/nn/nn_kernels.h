@@ -23,46 +23,52 @@
 #define NN_INT8_MIN (-128)
 #define NN_INT8_MAX 127
 
-/* The two convolutions' parameters are built from the same two parts, as CMSIS-NN composes
- * cmsis_nn_conv_params and cmsis_nn_dw_conv_params from cmsis_nn_tile, cmsis_nn_activation and
- * cmsis_nn_per_channel_quant_params: the plan executor fills both from an op with one function. */
+/* The two convolutions' parameters are built from the same parts, as CMSIS-NN composes cmsis_nn_conv_params and
+ * cmsis_nn_dw_conv_params from cmsis_nn_dims / cmsis_nn_tile, cmsis_nn_activation and
+ * cmsis_nn_per_channel_quant_params: the plan executor fills both from an op with one function (conv_parts).
+ * The parts are ordered so that every CONV_2D field keeps the offset it had in the flat struct the hot loops were
+ * tuned on: gcc generates the same kernel code. */
 
-/* Where a convolution's filter window goes over its input: sizes, strides, dilations and the padding before
- * the input (top, left; taps outside the input are skipped). */
+/* The offsets and the fused activation's clamp, in the quantized domain. */
+typedef struct nn_quant {
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t activation_min;
+    int32_t activation_max;
+} nn_quant_t;
+
+/* Where a convolution's filter window goes over its input: the input, filter and output sizes, strides,
+ * dilations and the padding before the input (top, left; taps outside the input are skipped). */
 typedef struct nn_conv_geometry {
     uint16_t input_h, input_w, input_c;
     uint16_t filter_h, filter_w;
-    uint16_t output_h, output_w;
+    uint16_t output_h, output_w, output_c;
     uint16_t stride_h, stride_w;
     uint16_t dilation_h, dilation_w;
     uint16_t pad_h, pad_w; /* top, left */
 } nn_conv_geometry_t;
 
-/* A convolution's quantization: the offsets, the fused activation's clamp, and one output multiplier and shift
- * per output channel. */
-typedef struct nn_conv_quant {
-    int32_t input_offset;
-    int32_t output_offset;
-    int32_t activation_min;
-    int32_t activation_max;
-    const int32_t *output_multiplier; /* [output channels] */
-    const int8_t *output_shift;       /* [output channels] */
-} nn_conv_quant_t;
+/* One requantization per output channel (TFLM's QuantizeMultiplier, computed on the host). */
+typedef struct nn_per_channel_quant {
+    const int32_t *output_multiplier; /* [output_c] */
+    const int8_t *output_shift;       /* [output_c] */
+} nn_per_channel_quant_t;
 
 /* CONV_2D. filter: [output_c][filter_h][filter_w][input_c] (OHWI, TFLite's layout). */
 typedef struct nn_conv2d_params {
-    nn_conv_quant_t quant;
+    nn_quant_t quant;
     nn_conv_geometry_t geometry;
-    uint16_t output_c;
+    nn_per_channel_quant_t per_channel;
 } nn_conv2d_params_t;
 
-/* DEPTHWISE_CONV_2D. output channels = input_c * depth_multiplier;
- * filter: [filter_h][filter_w][output channels], output channel c*depth_multiplier + m reads input
+/* DEPTHWISE_CONV_2D. geometry.output_c = input_c * depth_multiplier (the kernel works it out from those two);
+ * filter: [filter_h][filter_w][output_c], output channel c*depth_multiplier + m reads input
  * channel c. */
 typedef struct nn_depthwise_conv2d_params {
-    nn_conv_quant_t quant;
+    nn_quant_t quant;
     nn_conv_geometry_t geometry;
-    uint16_t depth_multiplier;
+    uint16_t depth_multiplier; /* in the two bytes after the geometry, which padding would take otherwise */
+    nn_per_channel_quant_t per_channel;
 } nn_depthwise_conv2d_params_t;
 
 /* FULLY_CONNECTED. filter: [output_c][input_depth]; input: [batches][input_depth].

@@ -8,16 +8,14 @@
 
 /* In nn_op, zero points are the tensors' own; the kernels take input_offset = -zp, output_offset = +zp. */
 
-/* The parts both convolutions' kernel parameters share, from the op. out: the convolution's own output (op->mid
- * when a max pool is fused after it). */
-static void conv_parts(const nn_op *op, nn_shape out, nn_conv_quant_t *q, nn_conv_geometry_t *g)
+/* The parts both convolutions' kernel parameters share (nn_kernels.h), from the op. out: the convolution's own
+ * output (op->mid when a max pool is fused after it). */
+static void conv_parts(const nn_op *op, nn_shape out, nn_quant_t *q, nn_conv_geometry_t *g, nn_per_channel_quant_t *pc)
 {
     q->input_offset = -(int32_t)op->in_zp;
     q->output_offset = op->out_zp;
     q->activation_min = op->act_min;
     q->activation_max = op->act_max;
-    q->output_multiplier = op->out_mult;
-    q->output_shift = op->out_shift;
     g->input_h = op->in.h;
     g->input_w = op->in.w;
     g->input_c = op->in.c;
@@ -25,23 +23,25 @@ static void conv_parts(const nn_op *op, nn_shape out, nn_conv_quant_t *q, nn_con
     g->filter_w = op->filter_w;
     g->output_h = out.h;
     g->output_w = out.w;
+    g->output_c = out.c;
     g->stride_h = op->stride_h;
     g->stride_w = op->stride_w;
     g->dilation_h = op->dilation_h;
     g->dilation_w = op->dilation_w;
     g->pad_h = op->pad_h;
     g->pad_w = op->pad_w;
+    pc->output_multiplier = op->out_mult;
+    pc->output_shift = op->out_shift;
 }
 
 static void conv_params(const nn_op *op, nn_shape out, nn_conv2d_params_t *p)
 {
-    conv_parts(op, out, &p->quant, &p->geometry);
-    p->output_c = out.c;
+    conv_parts(op, out, &p->quant, &p->geometry, &p->per_channel);
 }
 
 static void depthwise_params(const nn_op *op, nn_shape out, nn_depthwise_conv2d_params_t *p)
 {
-    conv_parts(op, out, &p->quant, &p->geometry);
+    conv_parts(op, out, &p->quant, &p->geometry, &p->per_channel);
     p->depth_multiplier = op->depth_multiplier;
 }
 
