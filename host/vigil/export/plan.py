@@ -367,8 +367,9 @@ def _window(op: Operator, x: _Operands, kh: int, kw: int, dilated: bool) -> dict
 
 
 def _prepare_conv(ctx: _Context, op: Operator) -> PlanOp:
-    """CONV_2D and DEPTHWISE_CONV_2D (TFLM conv.cc / depthwise_conv.cc Prepare): the same window and per-channel
-    requantization (nn_conv_geometry_t, nn_quant_t); the depthwise one has a depth multiplier, CONV_2D scratch."""
+    """CONV_2D and DEPTHWISE_CONV_2D (TFLM conv.cc / depthwise_conv.cc Prepare): the same window, offsets and
+    per-channel requantization (nn_conv_geometry_t, nn_quant_t, nn_per_channel_quant_t in nn_kernels.h); the
+    depthwise one has a depth multiplier, CONV_2D scratch."""
     pop, x = _begin(ctx, op)
     filt = ctx.graph.tensors[op.inputs[1]]
     depthwise = op.opcode == "DEPTHWISE_CONV_2D"
