@@ -8,6 +8,7 @@ model through TFLM, and requires identical int8 outputs on random and edge input
 
 from __future__ import annotations
 
+import re
 import struct
 import subprocess
 from dataclasses import dataclass
@@ -25,19 +26,31 @@ from vigil.export.plan import FC_SMALL_MAX_INPUTS, fc_small_rows, fold_fc_input_
 ROOT = Path(__file__).resolve().parents[1]
 FIRMWARE = ROOT / "firmware"
 
-OP_CONV2D = 1
-OP_DEPTHWISE_CONV2D = 2
-OP_FULLY_CONNECTED = 3
-OP_MAX_POOL2D = 4
-OP_AVG_POOL2D = 5
-OP_ADD = 6
-OP_MEAN = 7
-OP_LOGISTIC = 8
-OP_SOFTMAX = 9
-OP_ADD_BROADCAST = 10
-OP_RELU = 11
-OP_FULLY_CONNECTED_ROW4 = 12
-OP_FULLY_CONNECTED_SMALL = 13
+
+
+def _harness_ops() -> dict[str, int]:
+    """The harness's op numbers, read from their one definition: each HARNESS_OP_* of test_nn_kernels.c is an
+    nn_op_kind of nn_plan.h or a number of its own."""
+    kinds = {m[1]: int(m[2]) for m in re.finditer(r"\b(NN_OP_\w+)\s*=\s*(\d+)",
+                                                     (FIRMWARE / "core" / "nn" / "nn_plan.h").read_text())}
+    defines = re.findall(r"#define HARNESS_OP_(\w+) (\w+)", (FIRMWARE / "tests" / "test_nn_kernels.c").read_text())
+    return {name: int(value) if value.isdigit() else kinds[value] for name, value in defines}
+
+
+HARNESS_OPS = _harness_ops()
+OP_CONV2D = HARNESS_OPS["CONV2D"]
+OP_DEPTHWISE_CONV2D = HARNESS_OPS["DEPTHWISE_CONV2D"]
+OP_FULLY_CONNECTED = HARNESS_OPS["FULLY_CONNECTED"]
+OP_MAX_POOL2D = HARNESS_OPS["MAX_POOL2D"]
+OP_AVG_POOL2D = HARNESS_OPS["AVG_POOL2D"]
+OP_ADD = HARNESS_OPS["ADD"]
+OP_MEAN = HARNESS_OPS["MEAN"]
+OP_LOGISTIC = HARNESS_OPS["LOGISTIC"]
+OP_SOFTMAX = HARNESS_OPS["SOFTMAX"]
+OP_ADD_BROADCAST = HARNESS_OPS["ADD_BROADCAST"]
+OP_RELU = HARNESS_OPS["RELU"]
+OP_FULLY_CONNECTED_ROW4 = HARNESS_OPS["FULLY_CONNECTED_ROW4"]
+OP_FULLY_CONNECTED_SMALL = HARNESS_OPS["FULLY_CONNECTED_SMALL"]
 
 RANDOM_SAMPLES = 12
 GCC_FLAGS = [

@@ -6,45 +6,45 @@
  *   i32 op, i32 n_params, n_params x i32 params, i32 n_arrays, then n_arrays x
  *   (i32 element_bytes (1: int8, 4: int32), i32 count, count x element),
  * and gets the answer  i32 count, count x int8 output.
- *   op 1 CONV_2D, op 2 DEPTHWISE_CONV_2D:
+ *   HARNESS_OP_CONV2D, HARNESS_OP_DEPTHWISE_CONV2D (an op is its nn_op_kind, or a number of its own below):
  *        params  input_offset output_offset activation_min activation_max input_h input_w input_c
- *                filter_h filter_w output_h output_w (op 1: output_c | op 2: depth_multiplier)
+ *                filter_h filter_w output_h output_w (CONV2D: output_c | DEPTHWISE: depth_multiplier)
  *                stride_h stride_w dilation_h dilation_w pad_h pad_w
  *        arrays  input(int8) filter(int8) bias(int32, count 0 = no bias) multipliers(int32)
  *                shifts(int32), one multiplier and shift per output channel
- *   op 3 FULLY_CONNECTED:
+ *   HARNESS_OP_FULLY_CONNECTED:
  *        params  input_offset filter_offset output_offset activation_min activation_max batches
  *                input_depth output_c per_channel
  *        arrays  input filter bias multipliers shifts (1 of each if per_channel is 0)
- *   op 12 FULLY_CONNECTED, weights in the NN_FC_WEIGHTS_ROW4 layout and the input offset folded into the
- *        bias (nn_fully_connected_s8_row4): op 3's params (input_offset and filter_offset not read) and arrays,
+ *   HARNESS_OP_FULLY_CONNECTED_ROW4: FULLY_CONNECTED, weights in the NN_FC_WEIGHTS_ROW4 layout and the input offset folded into the
+ *        bias (nn_fully_connected_s8_row4): FULLY_CONNECTED's params (input_offset and filter_offset not read) and arrays,
  *        shifts all <= 0
- *   op 13 FULLY_CONNECTED in the NN_FC_WEIGHTS_SMALL layout (nn_fully_connected_s8_small, one call per batch row):
+ *   HARNESS_OP_FULLY_CONNECTED_SMALL: FULLY_CONNECTED in the NN_FC_WEIGHTS_SMALL layout (nn_fully_connected_s8_small, one call per batch row):
  *        params  input_words output_c activation_min activation_max batches input_depth
  *        arrays  input(int8, batches x input_depth) records(int32, output_c x NN_FC_SMALL_ROW_WORDS(input_words))
- *   op 4 MAX_POOL_2D, op 5 AVERAGE_POOL_2D:
+ *   HARNESS_OP_MAX_POOL2D, HARNESS_OP_AVG_POOL2D:
  *        params  activation_min activation_max input_h input_w channels filter_h filter_w
  *                output_h output_w stride_h stride_w pad_h pad_w
  *        arrays  input
- *   op 6 ADD:
+ *   HARNESS_OP_ADD:
  *        params  input1_offset input2_offset output_offset activation_min activation_max
  *                left_shift input1_multiplier input1_shift input2_multiplier input2_shift
  *                output_multiplier output_shift size
  *        arrays  input1 input2
- *   op 10 ADD with broadcasting: the 13 ADD params (size = output elements), then out_dims[4]
+ *   HARNESS_OP_ADD_BROADCAST: ADD with broadcasting: the 13 ADD params (size = output elements), then out_dims[4]
  *        (NHWC), input1 strides[4], input2 strides[4] (0 where the input broadcasts)
  *        arrays  input1 input2
- *   op 7 MEAN (over H and/or W):
+ *   HARNESS_OP_MEAN (over H and/or W):
  *        params  input_zero_point output_offset output_multiplier output_shift reduce_h reduce_w
  *                input_h input_w channels
  *        arrays  input
- *   op 8 LOGISTIC:
+ *   HARNESS_OP_LOGISTIC:
  *        params  input_zero_point input_range_radius input_multiplier input_left_shift size
  *        arrays  input
- *   op 9 SOFTMAX:
+ *   HARNESS_OP_SOFTMAX:
  *        params  input_multiplier input_left_shift diff_min rows depth
  *        arrays  input
- *   op 11 RELU / RELU6:
+ *   HARNESS_OP_RELU (RELU and RELU6):
  *        params  input_zero_point output_offset output_multiplier output_shift rescale activation_min
  *                activation_max size
  *        arrays  input
@@ -53,21 +53,24 @@
 
 #include "check.h"
 #include "nn/nn_kernels.h"
+#include "nn/nn_plan.h"
 #include "nn/nn_requant.h"
 
-#define HARNESS_OP_CONV2D 1
-#define HARNESS_OP_DEPTHWISE_CONV2D 2
-#define HARNESS_OP_FULLY_CONNECTED 3
-#define HARNESS_OP_MAX_POOL2D 4
-#define HARNESS_OP_AVG_POOL2D 5
-#define HARNESS_OP_ADD 6
-#define HARNESS_OP_MEAN 7
-#define HARNESS_OP_LOGISTIC 8
-#define HARNESS_OP_SOFTMAX 9
-#define HARNESS_OP_ADD_BROADCAST 10
-#define HARNESS_OP_RELU 11
-#define HARNESS_OP_FULLY_CONNECTED_ROW4 12
-#define HARNESS_OP_FULLY_CONNECTED_SMALL 13
+/* A request names its kernel by the op's nn_op_kind (nn_plan.h); the kernels that are another layout or form of an
+ * op kind take numbers after every kind. tests/test_nn_kernels.py reads both from the sources (one definition). */
+#define HARNESS_OP_CONV2D NN_OP_CONV_2D
+#define HARNESS_OP_DEPTHWISE_CONV2D NN_OP_DEPTHWISE_CONV_2D
+#define HARNESS_OP_FULLY_CONNECTED NN_OP_FULLY_CONNECTED
+#define HARNESS_OP_MAX_POOL2D NN_OP_MAX_POOL_2D
+#define HARNESS_OP_AVG_POOL2D NN_OP_AVERAGE_POOL_2D
+#define HARNESS_OP_ADD NN_OP_ADD
+#define HARNESS_OP_MEAN NN_OP_MEAN
+#define HARNESS_OP_LOGISTIC NN_OP_LOGISTIC
+#define HARNESS_OP_SOFTMAX NN_OP_SOFTMAX
+#define HARNESS_OP_RELU NN_OP_RELU
+#define HARNESS_OP_ADD_BROADCAST 64
+#define HARNESS_OP_FULLY_CONNECTED_ROW4 65
+#define HARNESS_OP_FULLY_CONNECTED_SMALL 66
 /* what the bytes past an input row hold in the small-layer call: not zero, so a non-zero padding weight shows */
 #define HARNESS_SMALL_PADDING_BYTE 0x5A
 
