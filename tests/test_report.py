@@ -24,22 +24,26 @@ from vigil.dsp.epoch_image import epoch_images
 from vigil.dsp.ppg import ppg_chain
 from vigil.errors import VigilError
 from vigil.report.device_log import read_device_log
+from vigil.report.metrics_files import metrics_table_from_json
 from vigil.report.model_folders import load_sleep_model, load_stress_model
-from vigil.report.report_data import (
-    ReportInputs,
-    build_report_data,
-    metrics_table_from_json,
-    verify_summary_from_json,
-)
+from vigil.report.report_data import ReportInputs, build_report_data
+from vigil.report.verify_reports import verify_summary_from_json
 
 NIGHT_S = 20 * 60  # 40 epochs
 STRESS_HALF_S = 240  # relaxed, then stressed
-SLEEP_METRICS = {  # what `vigil train sleep` might write; the figures are arbitrary but must reach the page
-    "protocol": "held-out subjects", "classes": ["wake", "NREM", "REM"],
-    "models": {"sleep_cnn": {"accuracy": 0.8125, "precision": 0.7311, "sensitivity": 0.6977, "specificity": 0.8842,
-                             "f1": 0.7089, "kappa": 0.6543, "auc": 0.9021, "n": 96,
-                             "confusion": [[20, 3, 1], [4, 50, 2], [2, 6, 8]]}},
-}  # fmt: skip
+def sleep_training_metrics(n: int = 300, seed: int = 3) -> dict:
+    """What `vigil train sleep` writes to metrics.json (vigil.ml.sleep.train_sleep_cnn), from arbitrary int8 outputs
+    (two thirds right): the figures must reach the page."""
+    from vigil.ml.sleep import sleep_metrics
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, size=n)
+    outputs = rng.integers(-128, 128, size=(n, 3)).astype(np.int8)
+    outputs[np.arange(2 * n // 3), labels[: 2 * n // 3]] = 127
+    evaluation = {"protocol": "lso5", "folds": 5, "subjects": 8, **sleep_metrics(labels, outputs)}
+    return {"evaluation": evaluation, "final_model_on_training_data": sleep_metrics(labels, outputs)}
+
+
 FIGURES = ("hypnogram.png", "spectrogram.png", "ppg_beats.png", "hrv.png", "model_probabilities.png",
            "confusion_sleep_night.png", "confusion_sleep_held_out.png", "confusion_stress_held_out.png")  # fmt: skip
 
@@ -78,7 +82,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     rep = np.random.default_rng(0).uniform(0, 60, (8, 65, 73, 1)).astype(np.float32)
     with output_silenced():
         (sleep / "sleep_cnn.tflite").write_bytes(to_int8_tflite(sleep_cnn(), rep))
-    (sleep / "metrics.json").write_text(json.dumps(SLEEP_METRICS))
+    (sleep / "metrics.json").write_text(json.dumps(sleep_training_metrics()))
     (sleep / "manifest.json").write_text(json.dumps({"kind": "vigil-sleep-cnn", "version": 1}))
     return {"night": root / "night.vrec", "stress": root / "stress.vrec", "stress_model": root / "stress_model",
             "sleep_model": sleep, "root": root}  # fmt: skip
@@ -142,8 +146,10 @@ def test_full_report_files_pngs_links_and_numbers(inputs: dict[str, Path], tmp_p
     stress_metrics = json.loads((inputs["stress_model"] / "metrics.json").read_text())["models"]
     for name in ("tree", "svm", "nn", "consensus", "unanimous"):
         assert f"<td>{stress_metrics[name]['specificity']:.3f}</td>" in html
-    for value in ("0.812", "0.731", "0.698", "0.884", "0.709", "0.654", "0.902"):
-        assert f"<td>{value}</td>" in html
+    ev = json.loads((inputs["sleep_model"] / "metrics.json").read_text())["evaluation"]
+    for value in (ev["accuracy"], ev["kappa"], *ev["macro"].values(), ev["sleep_wake"]["specificity"],
+                  ev["sleep_wake"]["kappa"], ev["sleep_wake"]["auc"]):  # fmt: skip
+        assert f"<td>{value:.3f}</td>" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html  # escaped inputs
     assert summary["missing"] == {"device verification": "No `vigil verify --json` report given (--verify JSON)."}
     assert json.loads((out / "report.json").read_text())["figures"] == summary["figures"]
@@ -169,7 +175,7 @@ def test_the_plotted_values_are_the_twins_and_the_models_as_the_device_runs_them
     assert np.all(data.night.predicted[len(images):] == -1) and len(images) < 40  # last epoch: no full image yet
     # the stress session: twin beats and features, the trio's outputs on exactly those features
     filtered, beats, segments = ppg_chain(session_rec.ppg, 64)
-    assert np.array_equal(data.stress.beats, beats) and data.stress.segments == segments
+    assert np.array_equal(data.stress.beats, beats) and list(data.stress.segments) == segments
     feats = np.asarray([[s.avhr, s.avrr, s.sdrr, s.rmssd, s.pnn50, s.pnn20] for s in segments])
     probas = load_stress_model(inputs["stress_model"]).trio.probabilities(feats)
     assert np.allclose(data.stress.p_stress["svm"], probas[1][:, 1])
@@ -357,14 +363,61 @@ def test_bad_inputs_name_the_file(inputs: dict[str, Path], tmp_path: Path) -> No
     assert code == 2 and "absent.vrec" in output and "does not exist" in output
 
 
-def test_metrics_files_in_other_shapes(tmp_path: Path) -> None:
-    flat = tmp_path / "metrics.json"  # one model's figures at the top, derived from the confusion matrix
-    flat.write_text(json.dumps({"held_out": {"confusion": [[8, 2, 0], [1, 7, 2], [0, 0, 10]], "cohen_kappa": 0.7}}))
-    t = metrics_table_from_json(flat, "sleep")
-    assert t.rows[0].name == "sleep_cnn" and t.rows[0].accuracy == pytest.approx(25 / 30) and t.rows[0].kappa == 0.7
-    flat.write_text(json.dumps({"models": {"cnn": {"accuracy": 0.5}}}))
-    with pytest.raises(VigilError, match=re.escape(f"{flat}: model 'cnn' lacks precision")):
-        metrics_table_from_json(flat, "sleep")
+def test_metrics_files_are_read_by_the_keys_vigil_writes(inputs: dict[str, Path], tmp_path: Path) -> None:
+    """Exactly the keys `vigil train stress|sleep` and `vigil verify --json` write: another shape, or a missing key, is
+    an error naming the file and the key (no guessed alternatives)."""
+    stress = json.loads((inputs["stress_model"] / "metrics.json").read_text())
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps(stress))
+    table = metrics_table_from_json(path, "stress")
+    assert [r.accuracy for r in table.rows] == [m["accuracy"] for m in stress["models"].values()]
+    assert table.title == f"stress models, held out (loso, rows {stress['rows']}, folds {stress['folds']})"
+    del stress["models"]["svm"]["specificity"]
+    path.write_text(json.dumps(stress))
+    with pytest.raises(VigilError, match=re.escape(f'{path}:1: expected `vigil train stress`\'s metrics.json: no key '
+                                                   '"models.svm.specificity"')):  # fmt: skip
+        metrics_table_from_json(path, "stress")
+    flat = {"held_out": {"confusion": [[8, 2, 0], [1, 7, 2], [0, 0, 10]], "cohen_kappa": 0.7}}  # not vigil's shape
+    path.write_text(json.dumps(flat))
+    with pytest.raises(VigilError, match=re.escape(f'{path}:1: expected `vigil train sleep`\'s metrics.json: no key '
+                                                   '"evaluation.n"')):  # fmt: skip
+        metrics_table_from_json(path, "sleep")
+    sleep = sleep_training_metrics()
+    sleep["evaluation"]["sleep_wake"]["confusion"] = [[1, 2, 3]]
+    path.write_text(json.dumps(sleep))
+    with pytest.raises(VigilError, match=re.escape('"evaluation.sleep_wake.confusion" is a (1, 3) matrix; expected 2')):
+        metrics_table_from_json(path, "sleep")
+    verify = {"ok": True, "board": "native", "recording": "r.vrec", "device_errors": [], "cost": {},
+              "stages": {"hrv_features": {"windows": 3, "mismatches": 0, "first_mismatch": None}}}  # fmt: skip
+    path.write_text(json.dumps(verify))
+    assert verify_summary_from_json(path).instructions_per_second is None  # measured on vwrist only
+    del verify["stages"]["hrv_features"]["first_mismatch"]
+    path.write_text(json.dumps(verify))
+    with pytest.raises(VigilError, match=re.escape(f'{path}:1: expected the JSON of `vigil verify --json`: no key '
+                                                   '"stages.hrv_features.first_mismatch"')):  # fmt: skip
+        verify_summary_from_json(path)
+
+
+def test_the_data_is_frozen(inputs: dict[str, Path]) -> None:
+    """The renderers get frozen dataclasses: read-only arrays, tuples, read-only mappings; the recording a part was
+    built from stays writable."""
+    import dataclasses
+
+    session = Recording.load(inputs["stress"])
+    data = build_report_data(ReportInputs(night=inputs["night"], stress_session=session,
+                                          sleep_model=inputs["sleep_model"],
+                                          stress_model=inputs["stress_model"]))  # fmt: skip
+    assert data.night is not None and data.stress is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        data.night.predicted = None  # type: ignore[misc]
+    for array in (data.night.columns, data.night.predicted, data.stress.ppg, data.stress.p_stress["svm"],
+                  data.metrics[0].confusions[0].counts):  # fmt: skip
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0
+    with pytest.raises(TypeError):
+        data.missing["night"] = "x"  # type: ignore[index]
+    assert isinstance(data.stress.notes, tuple) and isinstance(data.metrics, tuple)
+    assert session.ppg.flags.writeable
 
 
 def test_device_log_of_several_sessions_keeps_the_last(tmp_path: Path) -> None:
@@ -382,7 +435,7 @@ def test_a_log_without_model_hashes_says_its_models_are_unknown(inputs: dict[str
     log = tmp_path / "no_hello.jsonl"
     write_log(log, [{"type": "CONFIG_ACK"}, stress_record(0, True, 0x2F)])
     data = build_report_data(ReportInputs(stress_session=inputs["stress"], stress_log=log))
-    assert data.stress is not None and data.model_hashes == []
+    assert data.stress is not None and data.model_hashes == ()
     assert f"{log} has no HELLO with model hashes: which models made its records is unknown." in data.stress.notes
     assert data.stress.reasons.tolist() == [0x2F, -1, -1, -1, -1, -1, -1]
     assert any("6 of 7 segments have no STRESS record" in n for n in data.stress.notes)
@@ -428,7 +481,6 @@ def test_long_nights_keep_their_loudest_columns() -> None:
 
 def test_sleep_training_metrics_give_three_class_and_sleep_wake_rows(tmp_path: Path) -> None:
     from vigil.ml.sleep import sleep_metrics
-    from vigil.report.report_data import metrics_table_from_json
 
     rng = np.random.default_rng(3)
     labels = rng.integers(0, 3, size=300)

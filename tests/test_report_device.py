@@ -12,14 +12,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from vigil.bundle import consensus_twin as ct
 from vigil.cli import cli
 from vigil.data.synthetic import synthetic_session
 from vigil.device import board as boards
 from vigil.device.link import Link
-from vigil.bundle import consensus_twin as ct
 from vigil.monitor import JsonlLog, event_record
 from vigil.replay import replay
-from vigil.report.report_data import ReportInputs, StressSessionData, build_report_data, summary_json
+from vigil.report.report_data import ReportInputs, build_report_data
+from vigil.report.stress_session import StressSessionData
+from vigil.report.summary import summary_json
 
 pytestmark = pytest.mark.board
 

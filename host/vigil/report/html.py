@@ -6,28 +6,26 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from vigil.dsp import config as dsp
 from vigil.dsp.ppg_tables import FLAGS
 from vigil.ml.stress import MODEL_NAMES
-from vigil.report import plots
-from vigil.report.model_records import REASON_TEXT, reasons_failed
 from vigil.records import STRESS_CLASS_NAMES
-from vigil.report.report_data import (
-    NONE,
-    MetricsTable,
-    NightData,
-    ReportData,
-    StressSessionData,
-    VerifySummary,
-    summary_json,
-)
+from vigil.report import plots
+from vigil.report.metrics_tables import MetricsTable
+from vigil.report.model_records import NONE, REASON_TEXT, reasons_failed
+from vigil.report.night import NightData
+from vigil.report.report_data import ReportData
+from vigil.report.stress_session import StressSessionData
+from vigil.report.summary import summary_json
+from vigil.report.verify_reports import VerifySummary
 
 INDEX = "index.html"
 SUMMARY = "report.json"
@@ -110,7 +108,7 @@ def table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def notes_html(notes: list[str]) -> str:
+def notes_html(notes: Sequence[str]) -> str:
     return "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
 
 
@@ -121,13 +119,14 @@ def slug(text: str) -> str:
 # ---------------------------------------------------------------- sections
 
 
-def night_section(page: Page, night: NightData, missing: dict[str, str]) -> None:
+def night_section(page: Page, night: NightData, missing: Mapping[str, str]) -> None:
     page.add('<h2 id="night">Night</h2>')
     page.add(f'<p class="meta">Recording <code>{escape(night.source)}</code>: {night.n_epochs} epochs of '
              f"{dsp.EPOCH_S} s ({night.n_epochs * dsp.EPOCH_S / 3600:.2f} h), {len(night.columns)} spectrogram columns "
              f"from the {escape(night.columns_from)}. "
              f"Predictions: {escape(night.predictions_from or 'none')}.</p>")  # fmt: skip
-    page.add(notes_html(night.notes + ([missing["hypnogram prediction"]] if "hypnogram prediction" in missing else [])))
+    extra = [missing["hypnogram prediction"]] if "hypnogram prediction" in missing else []
+    page.add(notes_html([*night.notes, *extra]))
     if night.true_labels is not None or night.predicted is not None:
         page.add("<h3>Hypnogram</h3>")
         page.figure("hypnogram.png", "Hypnogram", "Sleep stage per 30-s epoch, wake on top, REM (red bar), then NREM; "
@@ -165,14 +164,15 @@ def segment_rows(s: StressSessionData) -> list[list[str]]:
     return rows
 
 
-def stress_section(page: Page, s: StressSessionData, missing: dict[str, str]) -> None:
+def stress_section(page: Page, s: StressSessionData, missing: Mapping[str, str]) -> None:
     valid = sum(1 for g in s.segments if g.valid)
     page.add('<h2 id="stress">Stress session</h2>')
     page.add(f'<p class="meta">Recording <code>{escape(s.source)}</code>: PPG at {s.ppg_rate_hz} Hz, '
              f"{len(s.ppg) / s.ppg_rate_hz / 60:.1f} min, {len(s.beats)} beats ({escape(s.beats_from)}), "
              f"{len(s.segments)} segments of {dsp.SEGMENT_S} s ({valid} valid; features: {escape(s.features_from)}). "
              f"Decisions: {escape(s.decisions_from or 'none')}.</p>")  # fmt: skip
-    page.add(notes_html(s.notes + ([missing["stress decisions"]] if "stress decisions" in missing else [])))
+    extra = [missing["stress decisions"]] if "stress decisions" in missing else []
+    page.add(notes_html([*s.notes, *extra]))
     page.add("<h3>PPG with detected beats</h3>")
     page.figure("ppg_beats.png", "PPG with detected beats", "A 20-s excerpt from the cleanest valid segment: the "
                 "raw ADC counts (beats as faint lines) and the band-passed signal the beat detector works on, with "
@@ -201,7 +201,7 @@ def stress_section(page: Page, s: StressSessionData, missing: dict[str, str]) ->
         page.add(table(headers, segment_rows(s)))
 
 
-def metrics_section(page: Page, tables: list[MetricsTable], missing: dict[str, str]) -> None:
+def metrics_section(page: Page, tables: Sequence[MetricsTable], missing: Mapping[str, str]) -> None:
     page.add('<h2 id="models">Models: per model and consensus</h2>')
     page.add(notes_html([missing[k] for k in ("sleep model", "stress model", "sleep metrics") if k in missing]))
     used: set[str] = set()
@@ -221,7 +221,7 @@ def metrics_section(page: Page, tables: list[MetricsTable], missing: dict[str, s
                         lambda p, t=t: plots.plot_confusions(t.confusions, t.title, p))  # fmt: skip
 
 
-def verify_section(page: Page, reports: list[VerifySummary], missing: dict[str, str]) -> None:
+def verify_section(page: Page, reports: Sequence[VerifySummary], missing: Mapping[str, str]) -> None:
     page.add('<h2 id="verify">Device verification</h2>')
     if "device verification" in missing:
         page.add(notes_html([missing["device verification"]]))
@@ -246,7 +246,7 @@ def provenance_section(page: Page, data: ReportData) -> None:
     page.add(f'<p class="meta">Written by vigil {escape(data.vigil_version)} on {escape(data.created_utc)}.</p>')
     rows = []
     for item in data.provenance:
-        detail = json.dumps(item.detail, indent=1, default=str, sort_keys=True)
+        detail = json.dumps(dict(item.detail), indent=1, default=str, sort_keys=True)
         rows.append([escape(item.role), f"<code>{escape(item.path)}</code>",
                      f"<code>{escape(item.sha256 or '—')}</code>",
                      f"<details><summary>details</summary><pre>{escape(detail)}</pre></details>"])  # fmt: skip

@@ -10,9 +10,10 @@ TFLM's reference kernels (``tflm_reference``), the oracle the device's engine is
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from vigil.manifest import read_json_file, read_manifest_file
 from vigil.ml.sleep_io import KIND as SLEEP_KIND
 from vigil.ml.stress import MODEL_NAMES, Int8StressNet, StressTrio
 from vigil.ml.stress_io import MANIFEST, load_scaler, read_manifest
+from vigil.report.json_keys import JsonKeys
 
 SLEEP_MODEL_FILE = "sleep_cnn.tflite"
 METRICS_FILE = "metrics.json"
@@ -57,10 +59,11 @@ def load_stress_model(folder: str | Path) -> StressModel:
         warnings.simplefilter("ignore")
         models = {"tree": joblib.load(folder / "stress_tree.joblib"), "svm": joblib.load(folder / "stress_svm.joblib")}
     models["nn"] = Int8StressNet.from_tflite((folder / "stress_nn.tflite").read_bytes())
-    consensus = read_json_file(folder / "stress_consensus.json")
-    if list(consensus.get("models", [])) != list(MODEL_NAMES):
-        raise VigilError(f"{folder / 'stress_consensus.json'}:1: expected models {list(MODEL_NAMES)}")
-    trio = StressTrio(load_scaler(folder), models, np.asarray(consensus["weights"], dtype=np.float64))
+    consensus = JsonKeys(read_json_file(folder / "stress_consensus.json"), folder / "stress_consensus.json",
+                         "`vigil train stress`'s stress_consensus.json")  # fmt: skip
+    if list(consensus("models")) != list(MODEL_NAMES):
+        raise consensus.error(f"models {consensus('models')}; expected {list(MODEL_NAMES)}")
+    trio = StressTrio(load_scaler(folder), models, np.asarray(consensus("weights"), dtype=np.float64))
     return StressModel(folder, trio, manifest)
 
 

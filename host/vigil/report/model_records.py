@@ -12,18 +12,20 @@ Records are dicts keyed on ``vigil.device.protocol.SLEEP_FIELDS`` / ``STRESS_FIE
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from vigil.bundle import consensus_twin as ct
 from vigil.data.recording import Recording
 from vigil.device import protocol as p
 from vigil.errors import VigilError
-from vigil.bundle import consensus_twin as ct
 from vigil.report.model_folders import SleepModel, load_sleep_model
 
 NONE = -1
+Progress = Callable[[str, int, int], None]  # (step, done, total)
 Q15_ONE = 1 << 15
 STRESS_MODELS = (("tree", "p_tree"), ("svm", "p_svm"), ("nn", "p_nn"))  # report model name, STRESS field
 REASONS: tuple[tuple[int, str], ...] = tuple(sorted(ct.REASON_NAMES.items()))  # (bit, name), bit order
@@ -32,7 +34,7 @@ REASON_TEXT = {"unanimous": "all three models vote stress", "above_threshold": "
                "awake": "awake (both epochs wake)", "little_motion": "motion ≤ limit"}  # fmt: skip
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelBundle:
     """A models/ folder (`vigil export models`) as the device carries it."""
 
@@ -61,7 +63,7 @@ def load_model_bundle(folder: Path) -> ModelBundle:
     return ModelBundle(folder, models, load_sleep_model(folder / "sleep"))
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelRecords:
     sleep: list[dict[str, int]]
     stress: list[dict[str, int]]
@@ -74,6 +76,20 @@ def twin_records(rec: Recording, bundle: ModelBundle) -> ModelRecords:
 
     out = twin_outputs(rec, int(rec.ppg_rate_hz or p.PPG_RATE_HZ), bundle.models)
     return ModelRecords(out.sleep, out.stress, f"twin of {bundle.path}")
+
+
+def timed_twin_records(rec: Recording, bundle: ModelBundle | None, step: str,
+                       progress: Progress | None) -> ModelRecords | None:  # fmt: skip
+    """The twin's records of ``rec`` (None without a bundle), as one progress step: the CNN over every epoch is
+    the slow part (about 1 s per hour of recording)."""
+    if bundle is None:
+        return None
+    if progress:
+        progress(step, 0, 1)
+    records = twin_records(rec, bundle)
+    if progress:
+        progress(step, 1, 1)
+    return records
 
 
 def records_agreement(device: list[dict[str, int]], twin: list[dict[str, int]], key: str) -> tuple[int, int]:
@@ -94,7 +110,7 @@ def reasons_failed(bits: int) -> tuple[str, ...]:
 # ---------------------------------------------------------------- per epoch / per segment
 
 
-@dataclass
+@dataclass(frozen=True)
 class SleepArrays:
     predicted: np.ndarray  # (n,) int64 class, -1 no record
     outputs: np.ndarray  # (n, 3) int64 int8 outputs, 0 where no record
@@ -120,7 +136,7 @@ def sleep_arrays(records: list[dict[str, int]], n_epochs: int, model: SleepModel
     return SleepArrays(predicted, outputs, probs, motion)
 
 
-@dataclass
+@dataclass(frozen=True)
 class StressArrays:
     p_stress_q15: dict[str, np.ndarray]  # model -> (n,) int64 Q15 P(stress), -1 no record
     weighted_q15: np.ndarray
@@ -151,42 +167,3 @@ def q15_float(values: np.ndarray) -> np.ndarray:
     """Q15 integers -> floats, NaN where there is no record (-1)."""
     v = np.asarray(values, dtype=np.int64)
     return np.where(v >= 0, v / Q15_ONE, np.nan)
-
-
-# ---------------------------------------------------------------- provenance
-
-
-@dataclass(frozen=True)
-class HashCheck:
-    log: str
-    model: str
-    device: str | None  # hex of the HELLO hash; None: the device did not announce it
-    report: str  # hex of the report's model hash
-
-    @property
-    def same(self) -> bool:
-        return self.device == self.report
-
-
-def hash_checks(log_path: Path, announced: dict[str, bytes], report: dict[str, bytes]) -> list[HashCheck]:
-    """Each of the report's models against the HELLO of a log (``announced``; empty: no HELLO, nothing to say)."""
-    if not announced:
-        return []
-    return [HashCheck(str(log_path), name, announced[name].hex() if name in announced else None, digest.hex())
-            for name, digest in report.items()]  # fmt: skip
-
-
-def hash_note(checks: list[HashCheck], log_path: Path | None = None) -> str | None:
-    """One sentence: the same models, or which differ (a log is only comparable to the models that made it);
-    with ``log_path`` and no checks, that the log has no HELLO to tell."""
-    if not checks:
-        if log_path is None:
-            return None
-        return f"{log_path} has no HELLO with model hashes: which models made its records is unknown."
-    bad = [c for c in checks if not c.same]
-    if not bad:
-        return f"The device ({checks[0].log}) announces the report's models: {', '.join(c.model for c in checks)}."
-    parts = [f"{c.model} device {c.device[:12] + '…' if c.device else 'not announced'} vs report {c.report[:12]}…"
-             for c in bad]  # fmt: skip
-    return (f"MODEL MISMATCH: the device ({checks[0].log}) carries other models than this report's: "
-            f"{'; '.join(parts)}. Its records come from those models, not these.")

@@ -6,6 +6,7 @@ per inch; it returns the (width, height) in pixels. Sizes are fixed so the page 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,14 +19,10 @@ from vigil.dsp import config as dsp
 from vigil.dsp.hrv import Flag
 from vigil.ml.stress import MODEL_NAMES
 from vigil.records import SLEEP_CLASS_LABELS
-from vigil.report.model_records import REASONS
-from vigil.report.report_data import (
-    NONE,
-    STRESS_MODEL_LABELS,
-    ConfusionMatrix,
-    NightData,
-    StressSessionData,
-)
+from vigil.report.metrics_tables import STRESS_MODEL_LABELS, ConfusionMatrix
+from vigil.report.model_records import NONE, REASONS
+from vigil.report.night import NightData
+from vigil.report.stress_session import StressSessionData
 
 DPI = 110
 WIDE = 11.0  # inches: 1210 px at DPI
@@ -404,7 +401,7 @@ def _confusion_axes(ax, cm: ConfusionMatrix) -> object:  # noqa: ANN001
     return image
 
 
-def plot_confusions(confusions: list[ConfusionMatrix], title: str, path: Path) -> tuple[int, int]:
+def plot_confusions(confusions: Sequence[ConfusionMatrix], title: str, path: Path) -> tuple[int, int]:
     """Each matrix with counts and row-normalised shares (colour = share of the true class's rows)."""
     n = len(confusions)
     cols = min(n, CONFUSION_COLUMNS)
