@@ -26,6 +26,7 @@ from vigil.errors import VigilError
 from vigil.report.device_log import read_device_log
 from vigil.report.metrics_files import metrics_table_from_json
 from vigil.report.model_folders import load_sleep_model, load_stress_model
+from vigil.report.night_metrics import night_metrics
 from vigil.report.report_data import ReportInputs, build_report_data
 from vigil.report.verify_reports import verify_summary_from_json
 
@@ -418,6 +419,22 @@ def test_the_data_is_frozen(inputs: dict[str, Path]) -> None:
         data.missing["night"] = "x"  # type: ignore[index]
     assert isinstance(data.stress.notes, tuple) and isinstance(data.metrics, tuple)
     assert session.ppg.flags.writeable
+
+
+def test_night_metrics_are_vigil_ml_metrics(inputs: dict[str, Path]) -> None:
+    """κ and AUC on the night are vigil.ml.metrics' (as training reports them), on the scored epochs."""
+    from vigil.ml.metrics import cohen_kappa, confusion_matrix, roc_auc
+
+    night = build_report_data(ReportInputs(night=inputs["night"], sleep_model=inputs["sleep_model"])).night
+    assert night is not None and night.predicted is not None and night.probabilities is not None
+    keep = (night.true_labels >= 0) & (night.predicted >= 0)
+    y, yhat, probs = night.true_labels[keep].astype(np.int64), night.predicted[keep], night.probabilities[keep]
+    three, sleep_wake = night_metrics(night).rows
+    assert three.kappa == cohen_kappa(confusion_matrix(y, yhat, 3))
+    assert sleep_wake.kappa == cohen_kappa(confusion_matrix((y > 0).astype(np.int64), (yhat > 0).astype(np.int64)))
+    assert sleep_wake.auc == roc_auc(y > 0, probs[:, 1] + probs[:, 2])
+    p = probs / probs.sum(axis=1, keepdims=True)
+    assert three.auc == float(np.mean([roc_auc(y == k, p[:, k]) for k in range(3)]))
 
 
 def test_device_log_of_several_sessions_keeps_the_last(tmp_path: Path) -> None:

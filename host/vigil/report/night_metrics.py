@@ -1,10 +1,11 @@
-"""The sleep model's figures on the night itself: every epoch with a PSG label and a predicted stage."""
+"""The sleep model's figures on the night itself: every epoch with a PSG label and a predicted stage, scored with
+``vigil.ml.metrics`` (the same functions training reports with)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from vigil.ml.metrics import METRIC_NAMES, confusion_matrix, metrics_from_confusion
+from vigil.ml.metrics import METRIC_NAMES, cohen_kappa, confusion_matrix, metrics_from_confusion, roc_auc
 from vigil.records import SLEEP_CLASS_LABELS
 from vigil.report.metrics_tables import ConfusionMatrix, MetricsRow, MetricsTable
 from vigil.report.night import NightData
@@ -13,21 +14,20 @@ from vigil.report.night import NightData
 WAKE_SLEEP_LABELS = ("wake", "sleep")
 
 
-def _kappa(y: np.ndarray, yhat: np.ndarray, labels: list[int]) -> float | None:
-    from sklearn.metrics import cohen_kappa_score
-
-    return float(cohen_kappa_score(y, yhat, labels=labels)) if len(set(y) | set(yhat)) > 1 else None
+def _kappa(cm: np.ndarray) -> float | None:
+    """Cohen's kappa; None when truth and prediction hold one class only (chance agreement is then 1)."""
+    return cohen_kappa(cm) if np.count_nonzero(cm.sum(axis=0) + cm.sum(axis=1)) > 1 else None
 
 
 def _auc(y: np.ndarray, scores: np.ndarray | None, n_classes: int) -> float | None:
-    """ROC AUC (macro one vs rest for 3 classes); None without scores or without every class among the truths."""
-    from sklearn.metrics import roc_auc_score
-
+    """ROC AUC (macro one vs rest for 3 classes, on the probabilities renormalised to sum 1); None without scores
+    or without every class among the truths."""
     if scores is None or not np.isfinite(scores).all() or len(set(y)) < n_classes:
         return None
     if n_classes == 2:
-        return float(roc_auc_score(y, scores))
-    return float(roc_auc_score(y, scores / scores.sum(axis=1, keepdims=True), multi_class="ovr", average="macro"))
+        return roc_auc(y == 1, scores)
+    p = scores / scores.sum(axis=1, keepdims=True)
+    return float(np.mean([roc_auc(y == k, p[:, k]) for k in range(n_classes)]))
 
 
 def night_metrics(night: NightData) -> MetricsTable | None:
@@ -43,13 +43,13 @@ def night_metrics(night: NightData) -> MetricsTable | None:
     n = int(keep.sum())
     cm3 = confusion_matrix(y, yhat, 3)
     m3 = metrics_from_confusion(cm3)
-    rows = [MetricsRow("sleep CNN: wake / NREM / REM", *(m3[k] for k in METRIC_NAMES), kappa=_kappa(y, yhat, [0, 1, 2]),
+    rows = [MetricsRow("sleep CNN: wake / NREM / REM", *(m3[k] for k in METRIC_NAMES), kappa=_kappa(cm3),
                        auc=_auc(y, probs, 3), n=n)]  # fmt: skip
     asleep, asleep_hat = (y > 0).astype(np.int64), (yhat > 0).astype(np.int64)
     cm2 = confusion_matrix(asleep, asleep_hat, 2)
     m2 = metrics_from_confusion(cm2)
     p_sleep = None if probs is None else probs[:, 1] + probs[:, 2]
-    rows.append(MetricsRow("sleep CNN: sleep vs wake", *(m2[k] for k in METRIC_NAMES), kappa=_kappa(asleep, asleep_hat, [0, 1]),
+    rows.append(MetricsRow("sleep CNN: sleep vs wake", *(m2[k] for k in METRIC_NAMES), kappa=_kappa(cm2),
                            auc=_auc(asleep, p_sleep, 2), n=n))  # fmt: skip
     note = ("Three classes: macro averages over wake, NREM, REM (one vs rest). "
             "Sleep vs wake: sleep is the positive class.")
