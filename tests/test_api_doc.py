@@ -35,6 +35,18 @@ def test_import_vigil_loads_no_tensorflow() -> None:
     assert out.strip() == "False"
 
 
+def test_no_public_name_shadows_a_submodule() -> None:
+    """`from vigil import replay` must give the module vigil.replay: an API name equal to a submodule's would
+    give the API's object instead (the package's __getattr__ answers first)."""
+    import pkgutil
+
+    submodules = {m.name for m in pkgutil.iter_modules(vigil.__path__)}
+    assert submodules & set(vigil.__all__) == set()
+    code = "from vigil import replay, verify; import types; print(isinstance(replay, types.ModuleType))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True"
+
+
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         vigil.nope  # noqa: B018

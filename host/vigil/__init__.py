@@ -64,7 +64,7 @@ _API: dict[str, str] = {
     # the link, the boards, proofs
     "Link": "vigil.device.link:Link",
     "running_board": "vigil.device.board:running_board",
-    "replay": "vigil.replay:replay",
+    "replay_recording": "vigil.replay:replay",  # not "replay": that is the submodule vigil.replay
     "twin_outputs": "vigil.verify:twin_outputs",
     "verify_recording": "vigil.verify:verify_recording",
     "engine_check": "vigil.engine:engine_check",
