@@ -1,5 +1,6 @@
-"""What the device reports, as every layer names it: the classes its models decide between and the layouts of the
-records it streams (SLEEP per 30-s epoch, STRESS and HRV per 60-s segment).
+"""What the device reports, as every layer names it: the classes its models decide between, the layouts of the
+records it streams (SLEEP per 30-s epoch, STRESS and HRV per 60-s segment), the alert's reason bits, and the same
+records in the units a person reads (`readable`).
 
 One home, imported by the protocol codec (`vigil.device.protocol`, which packs these layouts on the wire), the
 twins (`vigil.bundle.consensus_twin` builds records with exactly these keys), training (class names in manifests
@@ -28,3 +29,43 @@ SLEEP_FIELDS = ("epoch", "out0", "out1", "out2", "cls", "motion")
 STRESS_FORMAT = struct.Struct("<IIHHHbbBHBBBBH")
 STRESS_FIELDS = ("segment", "features_crc", "p_tree", "p_svm", "p_nn", "nn_out0", "nn_out1", "votes",
                  "weighted_q15", "decision", "unanimous", "alert", "reasons", "motion")  # fmt: skip
+
+#: STRESS.reasons: which of the alert's conditions held (the alert needs all: REASON_ALL).
+REASON_UNANIMOUS = 0x01
+REASON_ABOVE_THRESHOLD = 0x02
+REASON_FEATURES_VALID = 0x04
+REASON_CONTEXT_KNOWN = 0x08
+REASON_AWAKE = 0x10
+REASON_LITTLE_MOTION = 0x20
+REASON_ALL = 0x3F
+REASON_NAMES = {REASON_UNANIMOUS: "unanimous", REASON_ABOVE_THRESHOLD: "above_threshold",
+                REASON_FEATURES_VALID: "features_valid", REASON_CONTEXT_KNOWN: "context_known",
+                REASON_AWAKE: "awake", REASON_LITTLE_MOTION: "little_motion"}  # fmt: skip
+#: The stress models in the order of STRESS's p_* fields and of the votes bits.
+STRESS_MODEL_NAMES: tuple[str, ...] = ("tree", "svm", "nn")
+Q15_ONE = 1 << 15
+#: The sleep CNN's int8 softmax output: TFLite's int8 SOFTMAX always has scale 1/256 and zero point -128.
+SOFTMAX_SCALE, SOFTMAX_ZERO_POINT = 1 / 256, -128
+
+
+def readable_sleep(record: dict[str, int]) -> dict[str, object]:
+    """A SLEEP record in a person's units: the class's label and the CNN's three probabilities."""
+    outputs = [record["out0"], record["out1"], record["out2"]]
+    return {"class": SLEEP_CLASS_LABELS[record["cls"]],
+            "p": {label: round((o - SOFTMAX_ZERO_POINT) * SOFTMAX_SCALE, 4)
+                  for label, o in zip(SLEEP_CLASS_LABELS, outputs)}}  # fmt: skip
+
+
+def readable_stress(record: dict[str, int]) -> dict[str, object]:
+    """A STRESS record in a person's units: each model's P(stress), the weighted one, the decision, which models
+    voted stress, and the alert's conditions by name, met and failed."""
+    met = [name for bit, name in REASON_NAMES.items() if record["reasons"] & bit]
+    return {
+        "p_stress": {m: round(record[f"p_{m}"] / Q15_ONE, 4) for m in STRESS_MODEL_NAMES},
+        "p_weighted": round(record["weighted_q15"] / Q15_ONE, 4),
+        "decision": STRESS_CLASS_NAMES[record["decision"]],
+        "voted_stress": [m for j, m in enumerate(STRESS_MODEL_NAMES) if record["votes"] >> j & 1],
+        "alert": bool(record["alert"]),
+        "conditions_met": met,
+        "conditions_failed": [name for name in REASON_NAMES.values() if name not in met],
+    }

@@ -33,7 +33,9 @@ import numpy as np
 
 from vigil.dsp.config import EPOCH_SAMPLES
 from vigil.bundle import model_bundle as mb
-from vigil.records import STRESS_FIELDS, WAKE_CLASS  # the STRESS record's fields = the twin's record keys
+from vigil.records import (REASON_ABOVE_THRESHOLD, REASON_ALL, REASON_AWAKE, REASON_CONTEXT_KNOWN,  # noqa: F401
+                           REASON_FEATURES_VALID, REASON_LITTLE_MOTION, REASON_NAMES, REASON_UNANIMOUS, STRESS_FIELDS,
+                           WAKE_CLASS)  # the STRESS record's fields = the twin's record keys; reasons: its bits
 
 STRESS_PENDING_MAX = 4  # firmware/app/stress_task.h STRESS_TASK_PENDING_MAX
 CONTEXT_EPOCHS = 8  # firmware/app/stress_task.h STRESS_TASK_CONTEXT_EPOCHS
@@ -41,17 +43,6 @@ EPOCHS_PER_SEGMENT = 2
 MOTION_LEVEL_MAX = 0xFFFF
 Q15_ONE, Q15_HALF = 1 << 15, 1 << 14
 FEATURES = ("avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20")  # HRV record order = the models' feature order
-
-REASON_UNANIMOUS = 0x01
-REASON_ABOVE_THRESHOLD = 0x02
-REASON_FEATURES_VALID = 0x04
-REASON_CONTEXT_KNOWN = 0x08
-REASON_AWAKE = 0x10
-REASON_LITTLE_MOTION = 0x20
-REASON_ALL = 0x3F
-REASON_NAMES = {REASON_UNANIMOUS: "unanimous", REASON_ABOVE_THRESHOLD: "above_threshold",
-                REASON_FEATURES_VALID: "features_valid", REASON_CONTEXT_KNOWN: "context_known",
-                REASON_AWAKE: "awake", REASON_LITTLE_MOTION: "little_motion"}  # fmt: skip
 
 
 def models_dir() -> Path:

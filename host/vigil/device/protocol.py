@@ -23,7 +23,7 @@ from typing import Iterator
 from cobs import cobs
 
 from vigil.records import (HRV_FIELDS, HRV_FORMAT, SLEEP_CLASS_NAMES, SLEEP_FIELDS, SLEEP_FORMAT, STRESS_FIELDS,
-                           STRESS_FORMAT)
+                           STRESS_FORMAT, readable_sleep, readable_stress)
 
 PROTOCOL_VERSION = 1
 HEADER_SIZE = 6
@@ -591,9 +591,11 @@ def describe(frame: Frame) -> dict:
         elif frame.type == MsgType.HRV:
             out.update(unpack_hrv(frame.payload))
         elif frame.type == MsgType.SLEEP:
-            out.update(unpack_sleep(frame.payload))
+            record = unpack_sleep(frame.payload)
+            out.update(record, readable=readable_sleep(record))  # the raw integers verify, the readable a person
         elif frame.type == MsgType.STRESS:
-            out.update(unpack_stress(frame.payload))
+            record = unpack_stress(frame.payload)
+            out.update(record, readable=readable_stress(record))
         elif frame.type in (MsgType.TRACE_DERIV, MsgType.TRACE_PPG):
             trace = Trace.unpack(frame.payload, 2 if frame.type == MsgType.TRACE_DERIV else 4)
             out.update(first_index=trace.first_index, values=list(trace.values))
