@@ -12,10 +12,10 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Callable
 
 from vigil.device import protocol as p
-from vigil.device.link import LinkEvent
+from vigil.device.link import Link, LinkEvent
 from vigil.errors import VigilError
 
 FSYNC_INTERVAL_S = 1.0
@@ -102,6 +102,9 @@ class MonitorTotals:
     by_type: dict[str, int] = field(default_factory=dict)
     errors: int = 0
     last: dict | None = None
+    records: int = 0  # records logged
+    started: float = field(default_factory=time.monotonic)
+    reboots: int = 0  # the link's count when the session ended
 
     def add(self, record: dict) -> None:
         if record.get("event") == "link_error":
@@ -109,3 +112,38 @@ class MonitorTotals:
         else:
             self.by_type[record["type"]] = self.by_type.get(record["type"], 0) + 1
         self.last = record
+        self.records += 1
+
+
+def run_monitor(port: str, out: Path, duration: float | None = None, stats_every: float = 0.0, hello: bool = True,
+                on_update: Callable[[MonitorTotals], None] | None = None) -> MonitorTotals:
+    """`vigil monitor`: log every frame and link error of the device on ``port`` to ``out`` (appended) until
+    ``duration`` seconds have passed (None: until Ctrl-C), asking for STATS every ``stats_every`` seconds (0: never)
+    and first for HELLO (unless not ``hello``). ``on_update(totals)`` runs once the device was asked for HELLO and
+    then after each read of the link (about ten times a second). Returns the session's totals."""
+    totals = MonitorTotals()
+    update = on_update or (lambda totals: None)
+    with JsonlLog(out) as log, Link.open(port) as link:
+
+        def on_event(event: LinkEvent) -> None:
+            record = event_record(event, port)
+            log.write(record)
+            totals.add(record)
+
+        link.listeners.append(on_event)
+        if hello:
+            link.request_hello()
+        update(totals)
+        next_stats = time.monotonic()
+        try:
+            while duration is None or time.monotonic() - totals.started < duration:
+                if stats_every and time.monotonic() >= next_stats:
+                    link.send(p.MsgType.STATS_REQ)
+                    next_stats = time.monotonic() + stats_every
+                link.drain()
+                update(totals)
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            pass
+    totals.reboots = link.counters.reboots
+    return totals

@@ -7,8 +7,10 @@ back is collected (and optionally logged as JSON Lines, like `vigil monitor`).""
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
@@ -138,3 +140,36 @@ def replay(
     finally:
         link.listeners.remove(outputs.on_event)
     return outputs
+
+
+def replay_recording(port: str, path: Path, log: Path | None = None, any_models: bool = False,
+                     progress: Callable[[str, int], Callable[[int], None] | None] | None = None) -> dict[str, Any]:
+    """`vigil replay`: stream the recording at ``path`` through the device on ``port`` and count what came back,
+    logging every frame to ``log`` (JSON Lines, appended) when given. The device's models (HELLO) must be those of
+    models/ ($VIGIL_MODELS_DIR) unless ``any_models``. ``progress(description, total)`` may return a per-frame
+    callback. Returns the summary `vigil replay --json` prints."""
+    from vigil.monitor import JsonlLog, event_record
+
+    rec = Recording.load(path)
+    with Link.open(port) as link, (JsonlLog(log) if log else nullcontext()) as jsonl:
+        if jsonl is not None:
+            link.listeners.append(lambda event: jsonl.write(event_record(event, port)))
+        hello = link.request_hello()
+        if not any_models:
+            from vigil.bundle.consensus_twin import models_dir
+            from vigil.bundle.model_bundle import bundle_hashes
+            from vigil.verify import check_models
+
+            check_models(hello, bundle_hashes(models_dir()))
+        outputs = replay(link, rec, progress=progress("replay", frame_count(rec)) if progress else None)
+    return {
+        "board": hello.board,
+        "columns": len(outputs.columns),
+        "epoch_images": len(outputs.images),
+        "beats": len(outputs.beats),
+        "hrv_segments": len(outputs.hrv),
+        "sleep_epochs": len(outputs.sleep),
+        "stress_segments": len(outputs.stress),
+        "alerts": sum(r["alert"] for r in outputs.stress),
+        "device_errors": [e.code_name for e in outputs.errors],
+    }

@@ -16,6 +16,7 @@ of models/ (or $VIGIL_MODELS_DIR); the device must announce the same models in H
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -271,4 +272,19 @@ def verify_recording(link: Link, rec: Recording, progress: Callable[[int], None]
     report["device_errors"] = [e.code_name for e in outputs.errors]
     report["ok"] = report["ok"] and not outputs.errors
     report["cost"] = cost_table(outputs.cost, rec, rate, hello.ticks_per_second, hello.board)
+    return report
+
+
+def verify_file(port: str, path: Path, progress: Callable[[str, int], Callable[[int], None] | None] | None = None
+                ) -> dict[str, Any]:
+    """`vigil verify`: verify_recording of the recording at ``path`` on the device at ``port``; the report names
+    the recording. ``progress(description, total)`` may return a per-frame callback."""
+    from vigil.device.link import Link
+    from vigil.replay import frame_count
+
+    rec = Recording.load(path)
+    with Link.open(port) as link:
+        link.request_hello()
+        report = verify_recording(link, rec, progress=progress("replay", frame_count(rec)) if progress else None)
+    report["recording"] = str(path)
     return report

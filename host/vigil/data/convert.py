@@ -7,7 +7,6 @@ The lead registers the command with ``cli.add_command(convert)``; it also runs o
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -147,35 +146,48 @@ def conversion_report(rec: Recording, out: Path, kind: str) -> dict[str, Any]:
     }
 
 
-def print_report(report: dict[str, Any], rec: Recording) -> None:
-    conv = rec.meta.get("conversion", {})
-    who = f", subject {report['subject']}" if report.get("subject") else ""
-    click.echo(f"wrote {report['out']} ({report['format']}{who}): {report['duration_s']:.2f} s")
-    accel = conv.get("accel", {})
-    if report["accel_samples"]:
-        click.echo(
-            f"  accelerometer  {report['accel_rate_hz']} Hz, {report['accel_samples']} samples; "
-            f"{accel.get('resampling', 'as is')}; clipped {accel.get('clipped', 0)}"
-        )
+def convert_file(src: Path, out: Path, kind: str | None = None, **options: Any) -> tuple[Recording, dict[str, Any]]:
+    """`vigil convert`: convert_source(src, kind=..., **options) saved as ``out``; returns the recording and its
+    conversion_report. Conversion warnings are not shown (they are in the recording's meta and the report); a file
+    that cannot be read or written is a VigilError naming it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConversionWarning)  # listed in meta and printed by the command
+            resolved = kind or detect_format(src)
+            rec = convert_source(src, kind=resolved, **options)
+        if not out.parent.is_dir():
+            raise VigilError(f"{out.parent}: no such folder for --out")
+        rec.save(out)
+    except OSError as exc:
+        raise VigilError(f"{exc.filename or out}: {exc.strerror or exc}") from None
+    return rec, conversion_report(rec, out, resolved)
+
+
+def synthesize(out: Path, seconds: float = 600.0, seed: int = 1, ppg_rate_hz: int | None = 64, stress: float = 0.0,
+               difficulty: str = "typical", activity: str = "resting", night_hours: float | None = None
+               ) -> dict[str, Any]:
+    """`vigil synth`: a built-in synthetic recording saved as ``out`` (no PPG when ``ppg_rate_hz`` is None): a
+    labelled night of ``night_hours`` when given, else ``seconds`` of a resting wrist (vigil.data.synthetic) or of
+    an awake person seated or walking (vigil.data.synthetic_day). Returns what was written: out, seconds, the PPG
+    rate and, for a night, the number of epochs of each sleep class (else None)."""
+    if night_hours is not None:
+        from vigil.data.synthetic_night import synthetic_night
+        from vigil.records import SLEEP_CLASS_LABELS
+
+        rec = synthetic_night(night_hours, seed=seed, difficulty=difficulty, ppg_rate_hz=ppg_rate_hz)
+        rec.save(out)
+        epochs = {name: int((rec.sleep_labels == k).sum()) for k, name in enumerate(SLEEP_CLASS_LABELS)}
+        return {"out": out, "seconds": rec.accel_seconds, "ppg_rate_hz": ppg_rate_hz, "epochs": epochs}
+    if activity == "resting":
+        from vigil.data.synthetic import synthetic_session
+
+        rec = synthetic_session(seconds, seed, ppg_rate_hz, stress, difficulty)
     else:
-        click.echo("  accelerometer  none")
-    ppg = conv.get("ppg", {})
-    if report["ppg_samples"]:
-        click.echo(
-            f"  PPG            {report['ppg_rate_hz']} Hz, {report['ppg_samples']} samples; "
-            f"resampling {ppg.get('resampling', 'none')}; saturated {ppg.get('clipped', 0)}"
-        )
-    else:
-        click.echo("  PPG            none")
-    if report["sleep_labels"]:
-        counts = ", ".join(f"{k} {v}" for k, v in report["label_counts"].items())
-        click.echo(
-            f"  sleep labels   {report['sleep_labels']} epochs from {report['sleep_labels_start_s']:g} s: {counts}"
-        )
-    if report.get("start_time"):
-        click.echo(f"  start          {report['start_time']}")
-    for message in report["warnings"]:
-        click.echo(f"warning: {message}", err=True)
+        from vigil.data.synthetic_day import synthetic_day
+
+        rec = synthetic_day(seconds, seed, activity, stress=stress, ppg_rate_hz=ppg_rate_hz, difficulty=difficulty)
+    rec.save(out)
+    return {"out": out, "seconds": seconds, "ppg_rate_hz": ppg_rate_hz, "epochs": None}
 
 
 @click.command("convert")
@@ -237,31 +249,22 @@ def convert(
       vigil convert S2/S2_E4_Data --out stress.vrec --ppg-rate 128
       vigil convert walk.csv --accel-units g --out walk.vrec
     """
+    from vigil.console import print_conversion
+
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConversionWarning)  # listed in meta and printed below
-            resolved = kind or detect_format(src)
-            rec = convert_source(
-                src,
-                kind=resolved,
-                subject=subject,
-                start_s=start_s,
-                duration_s=duration_s,
-                ppg_rate_hz=int(ppg_rate_hz) if ppg_rate_hz else None,
-                rate_hz=rate_hz,
-                accel_units=accel_units,
-                counts_per_g=counts_per_g,
-                ppg_counts_per_unit=ppg_counts_per_unit,
-            )
-        if not out.parent.is_dir():
-            raise VigilError(f"{out.parent}: no such folder for --out")
-        rec.save(out)
+        rec, report = convert_file(
+            src,
+            out,
+            kind,
+            subject=subject,
+            start_s=start_s,
+            duration_s=duration_s,
+            ppg_rate_hz=int(ppg_rate_hz) if ppg_rate_hz else None,
+            rate_hz=rate_hz,
+            accel_units=accel_units,
+            counts_per_g=counts_per_g,
+            ppg_counts_per_unit=ppg_counts_per_unit,
+        )
     except VigilError as exc:
         raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"{exc.filename or out}: {exc.strerror or exc}") from None
-    report = conversion_report(rec, out, resolved)
-    if as_json:
-        click.echo(json.dumps(report, indent=2, default=str))
-    else:
-        print_report(report, rec)
+    print_conversion(report, rec, as_json)

@@ -246,3 +246,13 @@ def stop_detached(board: str | None = None) -> list[BoardProcess]:
             _record(proc.board).unlink(missing_ok=True)
             stopped.append(proc)
     return stopped
+
+
+def flash_board(env: str, port: str | None = None) -> BoardProcess | None:
+    """`vigil flash`: a board of this machine (vwrist, native) is built and started in the background like
+    start_detached (returned); any other PlatformIO environment is built and uploaded (to ``port``) by PlatformIO."""
+    if env in BOARDS:
+        flash.build(env)
+        return start_detached(env, build=False)[0]
+    flash.upload(env, port)
+    return None

@@ -9,7 +9,7 @@ import struct
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -17,6 +17,8 @@ from vigil.device import protocol as p
 from vigil.device.link import Link
 
 Progress = Callable[[int], None]
+#: ``new(description, total)`` -> a Progress callback or None (vigil.console.bars)
+Bars = Callable[[str, int], Progress | None]
 
 
 @dataclass
@@ -235,3 +237,62 @@ def as_dict(result: EchoResult | ReplayResult | FaultResult) -> dict:
     if isinstance(result, EchoResult):
         out["round_trips_per_second"] = round(result.round_trips_per_second, 1)
     return out
+
+
+# ---------------------------------------------------------------- the commands' checks
+
+
+@dataclass
+class PingResult:
+    """`vigil ping`: who the device is and how long each round trip took."""
+
+    port: str
+    hello: p.Hello
+    round_trips_s: list[float]
+    link: dict
+
+    def as_dict(self) -> dict[str, Any]:
+        """What `vigil ping --json` prints."""
+        return {"port": self.port, "hello": self.hello.as_dict(),
+                "round_trip_ms": [round(1000 * r, 3) for r in self.round_trips_s], "link": self.link}
+
+
+def ping(port: str, count: int = 3, timeout: float = 5.0) -> PingResult:
+    """HELLO, then ``count`` PING/PONG round trips, on the device at ``port``."""
+    with Link.open(port) as link:
+        hello = link.request_hello(timeout=timeout)
+        rtts = [link.ping(nonce=f"ping{i}".encode(), timeout=timeout)[1] for i in range(count)]
+    return PingResult(port, hello, rtts, link.counters.as_dict())
+
+
+def link_report(link: Link, echo: int, replay_bytes: int, faults: int, progress: Bars | None = None) -> dict:
+    """Echo, replay and fault proofs (each skipped when its count is 0) with the device's STATS after them: the
+    report `vigil linktest --json` prints; ``ok`` when every proof run passed."""
+    new = progress or (lambda description, total: None)
+    hello = link.request_hello()
+    report: dict[str, Any] = {"hello": hello.as_dict()}
+    if echo:
+        report["echo"] = as_dict(echo_test(link, echo, progress=new("echo", echo)))
+    if replay_bytes:
+        report["replay"] = as_dict(replay_test(link, replay_bytes, progress=new("replay", frame_count(replay_bytes))))
+    if faults:
+        report["faults"] = as_dict(fault_test(link, faults))
+    report["device_stats"] = link.stats()
+    report["host_link"] = link.counters.as_dict()
+    report["ok"] = all(report[k]["ok"] for k in ("echo", "replay", "faults") if k in report)
+    return report
+
+
+def linktest(port: str, echo: int = 10_000, replay_bytes: int = 1_000_000, faults: int = 120,
+             progress: Bars | None = None) -> dict:
+    """`vigil linktest`: link_report on the device at ``port``."""
+    with Link.open(port) as link:
+        return link_report(link, echo, replay_bytes, faults, progress)
+
+
+def reset_test(link: Link) -> dict:
+    """Reset the device: a new boot id, and the host counts exactly one reboot."""
+    before = link.hello.boot_id if link.hello else 0
+    after = link.reset().boot_id
+    return {"before": f"{before:08x}", "after": f"{after:08x}", "reboots": link.counters.reboots,
+            "ok": after != before and link.counters.reboots == 1}

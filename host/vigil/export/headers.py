@@ -6,6 +6,7 @@ Output is a pure function of the inputs (no dates, no paths), so regenerating gi
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -229,3 +230,16 @@ def export_model(model_bytes: bytes, name: str, out_dir: Path) -> dict[str, obje
     plan = device_plan(model_bytes)
     files = write_headers(name, model_bytes, plan, out_dir)
     return {**manifest_entry(name, model_bytes, plan), "files": [f.name for f in files]}
+
+
+def export_to_folder(model_bytes: bytes, name: str, out_dir: Path) -> dict[str, object]:
+    """`vigil export nn`: export_model into ``out_dir`` (created if needed) and record its entry as
+    ``models[name]`` of ``out_dir/manifest.json`` (the other entries kept); returns the entry."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    entry = export_model(model_bytes, name, out_dir)
+    manifest_path = out_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}
+    manifest.setdefault("models", {})[name] = entry
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str) + "\n")
+    return entry

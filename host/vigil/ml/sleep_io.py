@@ -15,8 +15,9 @@ Folder layout:
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -29,6 +30,8 @@ from vigil.records import SLEEP_CLASS_NAMES
 MANIFEST = "manifest.json"
 KIND = "vigil-sleep-cnn"
 FILES = ("sleep_cnn.keras", "sleep_cnn.tflite", "metrics.json")
+#: ``new(description, total)`` -> a per-step callback or None (vigil.console.bars)
+Bars = Callable[[str, int], Callable[[int], None] | None]
 
 
 
@@ -92,3 +95,43 @@ def read_sleep_manifest(out_dir: Path) -> dict[str, Any]:
         if not (Path(out_dir) / name).is_file() or file_sha256(Path(out_dir) / name) != digest:
             raise VigilError(f"{path}:1: {name} is missing or differs from its recorded SHA-256")
     return manifest
+
+
+def train_sleep_source(data: str, out_dir: Path, data_format: str | None = None, subjects: int | None = None,
+                       hours: float = 8.0, difficulty: str = "moderate", protocol: str = "lso5", epochs: int = 8,
+                       seed: int = 0, progress: Bars | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`vigil train sleep`: load ``data`` ("synthetic" or a Walch folder / file), evaluate the sleep CNN by held-out
+    subjects (``protocol``), fit the kept model on all subjects and write the folder to ``out_dir``; returns
+    (manifest, metrics). ``progress(description, total)`` may return a per-step callback (recordings, folds,
+    epochs of the final model)."""
+    from vigil.ml.sleep import sleep_folds, train_sleep_cnn
+    from vigil.ml.sleep_data import load_sleep_data, recording_count
+
+    if epochs < 1 or (subjects is not None and subjects < 1):
+        raise VigilError(f"--epochs {epochs} --subjects {subjects}: expected positive numbers")
+    new = progress or (lambda description, total: None)
+    started = time.monotonic()
+    dataset = load_sleep_data(data, data_format, subjects, difficulty, seed, hours,
+                              progress=new("recordings → images", recording_count(data, data_format, subjects)))
+    n_folds = len(sleep_folds(dataset, protocol, seed))
+    cnn, metrics = train_sleep_cnn(dataset, protocol, epochs, seed, fold_progress=new(f"{protocol} folds", n_folds),
+                                   epoch_progress=new("final model epochs", epochs))
+    settings = {"protocol": protocol, "epochs": epochs, "seed": seed, "seconds": round(time.monotonic() - started, 1)}
+    return save_sleep_cnn(cnn, out_dir, dataset, settings, metrics), metrics
+
+
+def evaluate_sleep_folder(model_dir: Path, protocol: str | None = None, progress: Bars | None = None
+                          ) -> tuple[dict[str, Any], int, str]:
+    """Re-run ``protocol`` (default: the training's) on the data a `vigil train sleep` folder records; returns
+    (evaluate_sleep's report, epochs evaluated, protocol)."""
+    from vigil.ml.sleep import evaluate_sleep, sleep_folds
+    from vigil.ml.sleep_data import dataset_from_source
+
+    manifest = read_sleep_manifest(model_dir)
+    settings = manifest["settings"]
+    protocol = protocol or settings["protocol"]
+    dataset = dataset_from_source(manifest["data"])
+    n_folds = len(sleep_folds(dataset, protocol, settings["seed"]))
+    report = evaluate_sleep(dataset, protocol, epochs=settings["epochs"], seed=settings["seed"],
+                            progress=progress(f"{protocol} folds", n_folds) if progress else None)
+    return report, len(dataset), protocol

@@ -16,6 +16,7 @@ Folder layout (all next to each other):
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,6 +28,8 @@ from vigil.manifest import file_sha256, portable_source, read_manifest_file, res
 from vigil.ml.stress import MODEL_NAMES, FeatureScaler, Int8StressNet, StressTrio
 
 MANIFEST = "manifest.json"
+#: ``new(description, total)`` -> a per-step callback or None (vigil.console.bars)
+Bars = Callable[[str, int], Callable[[int], None] | None]
 DATA_FORMATS = ("hrv-csv", "wesad", "empatica", "synthetic")
 
 
@@ -149,6 +152,50 @@ def train_stress_folder(dataset: HrvDataset, out_dir: Path, protocol: str = "blo
                            nn_epochs=nn_epochs)  # fmt: skip
     settings = {"protocol": protocol, "seed": seed, "nn_epochs": nn_epochs}
     return save_stress_trio(trio, out_dir, dataset, settings, metrics), metrics
+
+
+def train_stress_source(data: str, out_dir: Path, data_format: str | None = None, layout: str | None = None,
+                        difficulty: str = "moderate", protocol: str = "blocks", seed: int = 0, nn_epochs: int = 120,
+                        progress: Bars | None = None) -> tuple[dict, dict]:
+    """`vigil train stress`: load_stress_data, then train_stress_folder into ``out_dir``; returns (manifest,
+    metrics). ``progress(description, total)`` may return a per-fold callback."""
+    dataset = load_stress_data(data, data_format, layout, difficulty, seed)
+    folds = (lambda n: progress(f"{protocol} folds", n)) if progress else None
+    return train_stress_folder(dataset, out_dir, protocol, seed, nn_epochs, folds)
+
+
+@dataclass
+class FolderEvaluation:
+    """`vigil evaluate` of a training folder: its kind ("sleep" or "stress"), the protocol run, the number of
+    sleep epochs or stress segments evaluated, and the report (evaluate_sleep's or evaluate_stress's)."""
+
+    kind: str
+    protocol: str
+    size: int
+    report: dict
+
+
+def evaluate_folder(model_dir: Path, protocol: str | None = None, progress: Bars | None = None) -> FolderEvaluation:
+    """Re-run ``protocol`` (default: the one the folder was trained with) on the data recorded in the manifest of
+    a `vigil train stress` or `vigil train sleep` folder. ``progress(description, total)`` may return a per-fold
+    callback."""
+    from vigil.ml import protocols
+    from vigil.ml.sleep_io import KIND as SLEEP_KIND
+    from vigil.ml.sleep_io import evaluate_sleep_folder, manifest_kind
+    from vigil.ml.stress import evaluate_stress
+
+    if manifest_kind(model_dir) == SLEEP_KIND:
+        report, size, protocol = evaluate_sleep_folder(model_dir, protocol, progress)
+        return FolderEvaluation("sleep", protocol, size, report)
+    manifest = read_manifest(model_dir)
+    dataset = dataset_from_manifest(manifest)
+    settings = manifest["settings"]
+    protocol = protocol or settings["protocol"]
+    n_folds = len(protocols.folds(dataset, protocol, settings["seed"]))
+    report = evaluate_stress(dataset, protocol, seed=settings["seed"], nn_epochs=settings["nn_epochs"],
+                             progress=progress(f"{protocol} folds", n_folds) if progress else None)
+    with_proposal_reference(report, dataset, protocol)
+    return FolderEvaluation("stress", protocol, len(dataset), report)
 
 
 def read_manifest(out_dir: Path) -> dict[str, Any]:
