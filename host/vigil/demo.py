@@ -18,7 +18,7 @@ import json
 import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -62,17 +62,6 @@ class DemoPaths:
     report = property(lambda self: self.out / "report")
 
 
-@dataclass
-class DemoResult:
-    models: Path
-    stress_data: str
-    training: dict[str, Any] = field(default_factory=dict)
-    verify: dict[str, dict] = field(default_factory=dict)
-    logs: dict[str, Path] = field(default_factory=dict)
-    recordings: dict[str, Recording] = field(default_factory=dict)
-    report: Path | None = None
-
-
 ProgressFactory = Callable[[str, int], Callable[[int], None] | None]
 
 
@@ -87,19 +76,20 @@ def train_models(s: DemoSettings, paths: DemoPaths, console: Console, progress: 
     started = time.monotonic()
     console.print(f"[bold]training the sleep CNN[/] on {s.sleep_subjects} synthetic nights of {s.sleep_hours:g} h")
     dataset = load_sleep_data("synthetic", "synthetic", s.sleep_subjects, "moderate", s.seed, s.sleep_hours,
-                              progress=progress("nights → twin images", s.sleep_subjects))  # fmt: skip
+                              progress=progress("nights → twin images", s.sleep_subjects))
     protocol = "lso5"
+    n_folds = len(sleep_folds(dataset, protocol, s.seed))
     cnn, metrics = train_sleep_cnn(dataset, protocol, s.sleep_epochs, s.seed,
-                                   fold_progress=progress(f"{protocol} folds", len(sleep_folds(dataset, protocol, s.seed))),
-                                   epoch_progress=progress("final model epochs", s.sleep_epochs))  # fmt: skip
+                                   fold_progress=progress(f"{protocol} folds", n_folds),
+                                   epoch_progress=progress("final model epochs", s.sleep_epochs))
     settings = {"protocol": protocol, "epochs": s.sleep_epochs, "seed": s.seed,
-                "seconds": round(time.monotonic() - started, 1)}  # fmt: skip
+                "seconds": round(time.monotonic() - started, 1)}
     save_sleep_cnn(cnn, paths.sleep, dataset, settings, metrics)
     ev = metrics["evaluation"]
     summary["sleep"] = {"epochs": len(dataset), "seconds": settings["seconds"], "accuracy": ev.get("accuracy"),
-                        "kappa": ev.get("kappa")}  # fmt: skip
+                        "kappa": ev.get("kappa")}
     console.print(f"  held-out subjects: accuracy {ev.get('accuracy', float('nan')):.3f}, "
-                  f"κ {ev.get('kappa', float('nan')):.3f} ({settings['seconds']:g} s)")  # fmt: skip
+                  f"κ {ev.get('kappa', float('nan')):.3f} ({settings['seconds']:g} s)")
 
     started = time.monotonic()
     # the replayed sessions are synthetic, so the trio learns from synthetic people too (others than the replayed
@@ -109,13 +99,13 @@ def train_models(s: DemoSettings, paths: DemoPaths, console: Console, progress: 
     stress_data = load_stress_data(data, seed=s.seed)
     protocol = "loso"
     _, stress_metrics = train_stress_folder(stress_data, paths.stress, protocol, s.seed, s.stress_nn_epochs,
-                                            lambda n: progress(f"{protocol} folds", n))  # fmt: skip
+                                            lambda n: progress(f"{protocol} folds", n))
     consensus = stress_metrics["models"]["consensus"]
     summary["stress"] = {"data": data, "rows": len(stress_data), "protocol": protocol,
                          "seconds": round(time.monotonic() - started, 1),
-                         "consensus_accuracy": consensus["accuracy"], "consensus_f1": consensus["f1"]}  # fmt: skip
+                         "consensus_accuracy": consensus["accuracy"], "consensus_f1": consensus["f1"]}
     console.print(f"  {protocol}: consensus accuracy {consensus['accuracy']:.3f}, F1 {consensus['f1']:.3f} "
-                  f"({summary['stress']['seconds']:g} s)")  # fmt: skip
+                  f"({summary['stress']['seconds']:g} s)")
     return summary
 
 
@@ -139,11 +129,12 @@ def build_firmware(board: str, models: Path, build_dir: Path) -> Path:
 def describe_sleep(record: dict[str, int]) -> str:
     t = record["epoch"] * 30
     return (f"epoch {record['epoch']:4d}  {t // 3600}:{t // 60 % 60:02d}  {SLEEP_CLASS_LABELS[record['cls']]:<5}  "
-            f"outputs {record['out0']:4d} {record['out1']:4d} {record['out2']:4d}  motion {record['motion']}")  # fmt: skip
+            f"outputs {record['out0']:4d} {record['out1']:4d} {record['out2']:4d}  "
+            f"motion {record['motion']}")
 
 
 REASON_LABELS = {"unanimous": "not unanimous", "above_threshold": "below threshold", "features_valid": "bad signal",
-                 "context_known": "no sleep result", "awake": "asleep", "little_motion": "moving"}  # fmt: skip
+                 "context_known": "no sleep result", "awake": "asleep", "little_motion": "moving"}
 
 
 def describe_stress(record: dict[str, int]) -> str:
@@ -154,7 +145,7 @@ def describe_stress(record: dict[str, int]) -> str:
     q15 = 32768.0
     return (f"segment {record['segment']:3d}  tree {record['p_tree'] / q15:.2f} svm {record['p_svm'] / q15:.2f} "
             f"nn {record['p_nn'] / q15:.2f} → {record['weighted_q15'] / q15:.2f} "
-            f"{'stress' if record['decision'] else 'relax'}  {verdict}")  # fmt: skip
+            f"{'stress' if record['decision'] else 'relax'}  {verdict}")
 
 
 @contextmanager
@@ -210,3 +201,68 @@ def write_json(path: Path, data: Any) -> None:
 def models_env(models: Path) -> None:
     """The twins (vigil.bundle.consensus_twin) read the models the firmware was built with."""
     os.environ["VIGIL_MODELS_DIR"] = str(models)
+
+
+def run_demo(s: DemoSettings, echo: int = 10_000, replay_bytes: int = 1_000_000, faults: int = 120,
+             quiet: bool = False, show_progress: bool = False) -> dict[str, Any]:
+    """The whole demo (the module's docstring), printing each step and the device's results as they arrive on
+    stderr (nothing when ``quiet``; progress bars when ``show_progress``); the link test sends ``echo`` frames,
+    ``replay_bytes`` sample bytes and ``faults`` damaged frames. Returns the summary `vigil demo --json` prints:
+    training figures (when trained), the link proofs and the reset, each recording's verify report, the report's
+    index.html and ``ok`` (every proof passed)."""
+    from vigil.console import bars
+    from vigil.device import board as boards
+    from vigil.device.linkcheck import link_report, reset_test
+    from vigil.replay import frame_count
+    from vigil.report.html import write_report
+    from vigil.report.report_data import ReportInputs, build_report_data
+    from vigil.verify import verify_recording
+
+    paths = DemoPaths(s.out)
+    con = Console(stderr=True, quiet=quiet)
+    summary: dict[str, Any] = {"out": str(paths.out)}
+    if not s.train:
+        from vigil.bundle.consensus_twin import models_dir
+
+        models = models_dir().resolve()
+        sleep_dir, stress_dir = models / "sleep", models / "stress"
+        con.print(f"[bold]vigil demo[/] — using the committed models in {models}")
+    else:
+        con.print("[bold]vigil demo[/] — training, exporting, building, replaying, verifying, reporting")
+        with bars(show_progress) as progress:
+            summary["training"] = train_models(s, paths, con, progress)
+        written = export_models(paths)
+        con.print(f"exported {len(written)} model files to {paths.models}")
+        models, sleep_dir, stress_dir = paths.models, paths.sleep, paths.stress
+    models_env(models)
+    con.print(f"[bold]building[/] the {s.board} firmware with these models")
+    artifact = build_firmware(s.board, models, paths.build)
+    recordings = demo_recordings(s)
+    summary["verify"] = {}
+    logs: dict[str, Path] = {}
+    with boards.running_board(s.board, artifact=artifact) as proc:
+        con.print(f"{s.board} is up on {proc.port} (pid {proc.pid})")
+        with Link.open(proc.port) as link:
+            link.request_hello()
+            with bars(show_progress) as progress:
+                report = link_report(link, echo, replay_bytes, faults, progress)
+            report["reset"] = reset_test(link)
+            summary["link"] = report
+            for what, rec in recordings.items():
+                minutes = len(rec.accel) / rec.accel_rate_hz / 60
+                con.print(f"[bold]replaying[/] a synthetic {what} ({minutes:g} min) — device results as they arrive:")
+                logs[what] = paths.logs / f"{what}.jsonl"
+                with live_results(link, con, logs[what]), bars(show_progress) as progress:
+                    result = verify_recording(link, rec, progress=progress("replay", frame_count(rec)))
+                summary["verify"][what] = result
+                # the file is what `vigil verify --json` writes (which names its recording), for the report
+                write_json(paths.logs / f"{what}-verify.json", {**result, "recording": f"synthetic {what}"})
+    con.print("[bold]writing the report[/]")
+    inputs = ReportInputs(night=recordings["night"], stress_session=recordings["stress"], models=models,
+                          sleep_model=sleep_dir, stress_model=stress_dir,
+                          verify=[paths.logs / f"{w}-verify.json" for w in recordings],
+                          night_log=logs["night"], stress_log=logs["stress"])
+    summary["report"] = str(write_report(build_report_data(inputs), paths.report).index)
+    link_ok = summary["link"]["ok"] and summary["link"]["reset"]["ok"]
+    summary["ok"] = link_ok and all(v["ok"] for v in summary["verify"].values())
+    return summary
