@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -52,6 +53,29 @@ def test_unknown_board_is_refused() -> None:
     assert proc.returncode == 2 and "Invalid value for '--board'" in proc.stderr
 
 
+def test_board_list_says_when_no_board_runs(tmp_path: Path) -> None:
+    env = {"VIGIL_STATE_DIR": str(tmp_path / "state")}
+    listed = vigil("board", "list", env=env)
+    assert listed.returncode == 0 and listed.stdout == "" and listed.stderr.strip() == "no board running"
+    as_json = vigil("board", "list", "--json", env=env)
+    assert as_json.returncode == 0 and json.loads(as_json.stdout) == [] and as_json.stderr == ""
+
+
+def test_tables_keep_their_width_in_a_pipe(capsys: pytest.CaptureFixture) -> None:
+    """A rich table printed to a pipe is as wide as PIPE_WIDTH, not squeezed to 80 columns."""
+    from vigil.console import PIPE_WIDTH, print_linktest
+
+    echo = {"ok": True, "replies": 10000, "frames": 10000, "mismatched": 0, "round_trips_per_second": 14064.2}
+    replay = {"ok": True, "bytes": 1_000_000, "frames": 1954, "seconds": 0.2, "device_samples": 500_000,
+              "crc_device": 7, "crc_expected": 7, "overflows": 0, "queue_high_water": 1, "queue_slots": 4}
+    stats = {"stack_high_water": 7864, "stack_size": 262144, "uptime_ms": 30101, "frames_rx": 777, "frames_tx": 777}
+    print_linktest({"hello": {"board": "native", "boot_id": "cb1f86f9"}, "echo": echo, "replay": replay,
+                    "device_stats": stats, "ok": True})
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) >= PIPE_WIDTH >= 120
+    assert "10000/10000 replies in order, 0 mismatched, 14064 round trips/s" in out  # one row, not wrapped
+
+
 @pytest.mark.board
 @pytest.mark.parametrize("name", ["native", "vwrist"])
 def test_board_start_ping_monitor_stop(name: str, tmp_path: Path) -> None:
@@ -70,6 +94,11 @@ def test_board_start_ping_monitor_stop(name: str, tmp_path: Path) -> None:
         assert info["hello"]["board"] == name
         assert set(info["hello"]) >= {"boot_id", "firmware_version", "build_id", "accel_rate_hz", "ppg_rate_hz", "models"}
         assert len(info["round_trip_ms"]) == 2
+        shown = vigil("ping", "--port", port, "--count", "1", env=env)
+        assert shown.returncode == 0, shown.stderr
+        assert "{'name'" not in shown.stdout  # the models as lines, not a Python repr
+        for model in info["hello"]["models"]:
+            assert re.search(rf"\b{model['name']} +{model['hash']}\b", shown.stdout), shown.stdout
 
         log = tmp_path / "mon.jsonl"
         mon = vigil("monitor", "--port", port, "--out", str(log), "--duration", "1.5", "--stats-every", "0.4",

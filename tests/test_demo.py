@@ -33,6 +33,9 @@ def test_demo_on_the_native_board_verifies_every_output_and_writes_the_report(tm
         log = (out / "logs" / f"{what}.jsonl").read_text().splitlines()
         types = [json.loads(line).get("type") for line in log]
         assert types.count("SLEEP") == stages["sleep"]["windows"] and "HELLO" in types
+        # the verify reports the report reads are `vigil verify --json`'s, naming their recording
+        written = json.loads((out / "logs" / f"{what}-verify.json").read_text())
+        assert written == {**summary["verify"][what], "recording": f"synthetic {what}"}
     index = (out / "report" / "index.html").read_text()
     for png in ("hypnogram.png", "spectrogram.png", "ppg_beats.png", "hrv.png"):
         assert png in index and (out / "report" / png).stat().st_size > 10_000

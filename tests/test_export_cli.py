@@ -45,6 +45,16 @@ def test_export_writes_headers_and_manifest(models: dict[str, Path], tmp_path: P
     assert (tmp_path / "stress_mlp.tflite").read_bytes() == models["mlp"].read_bytes()
 
 
+def test_a_second_export_keeps_the_manifest_s_other_entries(models: dict[str, Path], tmp_path: Path) -> None:
+    for name in ("first", "second"):
+        result = CliRunner().invoke(cli, ["export", "nn", str(models["mlp"]), "--name", name, "--out", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith(f"{name}: {name}.tflite, {name}_tflite.h, {name}_plan.h in {tmp_path}")
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert sorted(manifest["models"]) == ["first", "second"]
+    assert manifest["models"]["first"]["sha256"] == manifest["models"]["second"]["sha256"]
+
+
 def test_unsupported_op_is_refused_with_its_position(models: dict[str, Path], tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["export", "nn", str(models["tanh"]), "--name", "t", "--out", str(tmp_path)])
     assert result.exit_code == 1
