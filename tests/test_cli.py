@@ -41,6 +41,29 @@ def test_ping_on_a_missing_port_is_one_line() -> None:
     assert_one_line_error(vigil("ping", "--port", "/dev/pts/424242"), "no such serial port")
 
 
+def test_no_port_and_a_board_that_does_not_run_are_one_line(tmp_path: Path) -> None:
+    env = {"VIGIL_STATE_DIR": str(tmp_path / "state"), "VIGIL_PORT": ""}
+    assert_one_line_error(vigil("ping", env=env), "no serial port: give --port PATH or a board name")
+    assert_one_line_error(vigil("ping", "--port", "vwrist", env=env), "no vwrist board is running")
+
+
+def test_doctor_says_ready_one_line_a_check() -> None:
+    proc = vigil("doctor")
+    assert proc.returncode == 0, proc.stdout
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) >= 10 and all(line.startswith("ok ") for line in lines)
+    checks = json.loads(vigil("doctor", "--json").stdout)
+    assert {c["name"] for c in checks} >= {"arm-none-eabi-gcc", "qemu-system-arm", "platformio: tool-scons"}
+
+
+def test_difficulty_is_one_vocabulary() -> None:
+    from vigil.data.difficulty import DIFFICULTIES
+
+    for command in (["synth"], ["train", "sleep"], ["train", "stress"]):
+        shown = vigil(*command, "--help").stdout
+        assert "[" + "|".join(DIFFICULTIES) + "]" in shown.replace("\n", "").replace(" ", ""), command
+
+
 def test_board_not_built_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "firmware").mkdir()
     (tmp_path / "platformio.ini").write_text("")
@@ -88,6 +111,10 @@ def test_board_start_ping_monitor_stop(name: str, tmp_path: Path) -> None:
         again = vigil("board", "start", "--board", name, env=env)
         assert again.stdout.strip() == port and "already running" in again.stderr
 
+        by_name = vigil("ping", "--port", name, "--json", "--count", "1", env=env)  # the board's name as --port
+        assert by_name.returncode == 0 and json.loads(by_name.stdout)["hello"]["board"] == name, by_name.stderr
+        by_env = vigil("ping", "--json", "--count", "1", env={**env, "VIGIL_PORT": name})  # or $VIGIL_PORT
+        assert by_env.returncode == 0 and json.loads(by_env.stdout)["hello"]["board"] == name, by_env.stderr
         ping = vigil("ping", "--port", port, "--json", "--count", "2", env=env)
         assert ping.returncode == 0, ping.stderr
         info = json.loads(ping.stdout)
@@ -108,6 +135,20 @@ def test_board_start_ping_monitor_stop(name: str, tmp_path: Path) -> None:
         types = [r.get("type") for r in records]
         assert types[0] == "HELLO" and types.count("STATS") >= 2
         assert all("t" in r for r in records)
+
+        night = tmp_path / "night.vrec"
+        assert vigil("synth", "--night", "--hours", "0.2", "--out", str(night)).returncode == 0
+        stem = tmp_path / "results"
+        replayed = vigil("replay", "--port", name, "--input", str(night), "--csv", str(stem), "--json",
+                         "--out", str(tmp_path / "night.jsonl"), env=env)  # fmt: skip
+        assert replayed.returncode == 0, replayed.stderr
+        summary = json.loads(replayed.stdout)
+        assert summary["csv"] == [f"{stem}.sleep.csv", f"{stem}.stress.csv"]
+        rows = (tmp_path / "results.sleep.csv").read_text().splitlines()
+        assert rows[0].startswith("epoch,start_s,class,p_wake,p_NREM,p_REM") and len(rows) == summary["sleep_epochs"] + 1
+        logged = [r for r in read_log(tmp_path / "night.jsonl").records if r.get("type") == "SLEEP"]
+        assert len(logged) == summary["sleep_epochs"] and all(r["readable"]["class"] in ("wake", "NREM", "REM")
+                                                              for r in logged)
     finally:
         stop = vigil("board", "stop", env=env)
     assert stop.returncode == 0 and f"stopped {name}" in stop.stderr

@@ -12,8 +12,11 @@ import vigil.console as ui
 from vigil import __version__
 from vigil.console import print_stress_metrics  # noqa: F401  (tests import it from here)
 from vigil.data.convert import convert
+from vigil.data.difficulty import DIFFICULTIES
 from vigil.device import board as boards
 from vigil.device import linkcheck
+from vigil.device.port import resolve_port
+from vigil.doctor import checks
 
 BOARD_CHOICE = click.Choice(sorted(boards.BOARDS))
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -21,6 +24,9 @@ FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 NEW_FILE = click.Path(dir_okay=False, path_type=Path)
 NEW_FOLDER = click.Path(file_okay=False, path_type=Path)
 SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100, "show_default": True}
+DIFFICULTY = click.Choice(DIFFICULTIES)
+PORT = click.option("--port", envvar="VIGIL_PORT", callback=lambda _c, _p, v: resolve_port(v), show_envvar=True,
+                    help="Serial port (/dev/pts/3, /dev/ttyACM0) or a running board's name (vwrist, native).")
 
 
 def exit_unless(ok: bool) -> None:
@@ -34,13 +40,11 @@ def cli() -> None:
     """vigil: on-device sleep and stress monitoring, proven bit-exact against Python twins.
 
     \b
-    Boards on this machine:  vigil board start --board vwrist   (prints the serial port)
-    Talk to a device:        vigil ping --port /dev/pts/N
-    Log what it streams:     vigil monitor --port /dev/pts/N --out night.jsonl
-    Prove the link:          vigil linktest --port /dev/pts/N
-    Train the models:        vigil train sleep|stress --data PATH|synthetic --out DIR
-    Build the device's set:  vigil export models --sleep DIR --stress DIR --out models
-    Prove every output:      vigil verify --port /dev/pts/N --input session.vrec
+    Ready?                   vigil doctor
+    Boards on this machine:  vigil board start --board vwrist   (then --port vwrist, or a device path)
+    Talk to it, watch it:    vigil ping --port vwrist;  vigil monitor --port vwrist --out night.jsonl
+    Train, build the set:    vigil train sleep|stress --data PATH|synthetic --out DIR;  vigil export models
+    Prove every output:      vigil verify --port vwrist --input session.vrec
     See it:                  vigil report --out R --night night.vrec --stress-session s.vrec
     All of it, built in:     vigil demo
     """
@@ -97,7 +101,7 @@ def flash_cmd(env: str, port: str | None) -> None:
 
 
 @cli.command()
-@click.option("--port", required=True, help="Serial port of the device (e.g. /dev/pts/3, /dev/ttyACM0).")
+@PORT
 @click.option("--count", default=3, help="Pings to send.")
 @click.option("--timeout", default=5.0, help="Seconds to wait for each answer.")
 @click.option("--json", "as_json", is_flag=True, help="Print HELLO and timings as JSON.")
@@ -107,16 +111,15 @@ def ping(port: str, count: int, timeout: float, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--port", required=True, help="Serial port of the device.")
+@PORT
 @click.option("--out", "out", required=True, type=NEW_FILE, help="JSON Lines log (appended).")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: until Ctrl-C).")
 @click.option("--stats-every", type=float, default=0.0, help="Also request device STATS every S seconds (0: never).")
 @click.option("--no-hello", is_flag=True, help="Do not ask the device to announce itself first.")
 @click.option("--quiet", is_flag=True, help="No live view; only the log and a final line.")
 def monitor(port: str, out: Path, duration: float | None, stats_every: float, no_hello: bool, quiet: bool) -> None:
-    """Show what the device streams, live, and log every frame and link error to OUT: one JSON line each, flushed as
-    it arrives, so a crash loses at most the line being written (read_log skips such a partial last line). Link
-    errors (CRC, framing) and reboots are logged as records too."""
+    """Show what the device streams, live (sleep classes, stress probabilities, alerts and the conditions that
+    failed), and log every frame and link error to OUT, one JSON line each as it arrives."""
     from vigil.monitor import run_monitor
     with ui.MonitorView(port, out, enabled=not quiet) as view:
         totals = run_monitor(port, out, duration, stats_every, hello=not no_hello, on_update=view)
@@ -124,14 +127,16 @@ def monitor(port: str, out: Path, duration: float | None, stats_every: float, no
 
 
 def linktest_options(f: Callable) -> Callable:
-    f = click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")(f)
-    f = click.option("--faults", default=120, help="Damaged frames to inject (0: skip).")(f)
-    f = click.option("--replay-bytes", default=1_000_000, help="Sample bytes to replay (0: skip).")(f)
-    return click.option("--echo", default=10_000, help="Echo frames to send (0: skip).")(f)
+    for option in (click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON."),
+                   click.option("--faults", default=120, help="Damaged frames to inject (0: skip)."),
+                   click.option("--replay-bytes", default=1_000_000, help="Sample bytes to replay (0: skip)."),
+                   click.option("--echo", default=10_000, help="Echo frames to send (0: skip).")):
+        f = option(f)
+    return f
 
 
 @cli.command()
-@click.option("--port", required=True, help="Serial port of the device.")
+@PORT
 @linktest_options
 def linktest(port: str, echo: int, replay_bytes: int, faults: int, as_json: bool) -> None:
     """Prove the link loses nothing: echo frames (all back, in order), replay samples under flow control (device CRC
@@ -149,10 +154,9 @@ def linktest(port: str, echo: int, replay_bytes: int, faults: int, as_json: bool
 @linktest_options
 def demo(name: str, out_dir: Path, skip_training: bool, night_hours: float, echo: int, replay_bytes: int,
          faults: int, as_json: bool) -> None:
-    """The built-in demo, end to end (`make demo` runs this): train the sleep CNN and the stress trio on synthetic data,
-    export them into OUT/models, build the board's firmware with them, boot it, prove the link (echo, replay, faults,
-    reset), replay a synthetic night and stress sessions of people the models never saw (results shown live), verify
-    every output bit-exact against the twins, write OUT/report/index.html. Exit status 0 only if every proof passed."""
+    """The built-in demo (`make demo`): train both models on synthetic data, export them, build and boot the board,
+    prove the link, replay a night and stress sessions of unseen people (live), verify every output bit-exact,
+    write OUT/report/index.html. Exit status 0 only if every proof passed."""
     from vigil.demo import DemoSettings, run_demo
     settings = DemoSettings(out=out_dir, board=name, train=not skip_training, night_hours=night_hours)
     summary = run_demo(settings, echo, replay_bytes, faults, quiet=as_json, show_progress=ui.show_progress(as_json))
@@ -161,28 +165,30 @@ def demo(name: str, out_dir: Path, skip_training: bool, night_hours: float, echo
 
 
 @cli.command()
-@click.option("--port", required=True, help="Serial port of the device.")
+@PORT
 @click.option("--input", "input_path", required=True, type=FILE, help="Recording (.vrec, see `vigil convert`).")
 @click.option("--out", type=NEW_FILE, default=None, help="Also log every frame the device sends as JSON Lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @click.option("--any-models", is_flag=True, help="Replay even if the device's models (HELLO) are not models/'s.")
-def replay(port: str, input_path: Path, out: Path | None, as_json: bool, any_models: bool) -> None:
+@click.option("--csv", "csv_stem", type=NEW_FILE, help="Also write CSV.sleep.csv (epochs), CSV.stress.csv (segments).")
+def replay(port: str, input_path: Path, out: Path | None, as_json: bool, any_models: bool, csv_stem: Path | None
+           ) -> None:
     """Stream a recording into the device (flow controlled: nothing is lost at any link speed) and collect what it
     computes: spectrogram columns, epoch images, beats, HRV, SLEEP and STRESS records (alerts and their reasons).
     Refuses a device whose models differ from models/ ($VIGIL_MODELS_DIR) unless --any-models."""
     from vigil.replay import replay_recording
-    ui.print_replay(ui.with_progress(as_json, replay_recording, port, input_path, out, any_models), as_json)
+    result = ui.with_progress(as_json, replay_recording, port, input_path, out, any_models, csv_stem=csv_stem)
+    ui.print_replay(result, as_json)
 
 
 @cli.command()
-@click.option("--port", required=True, help="Serial port of the device.")
+@PORT
 @click.option("--input", "input_path", required=True, type=FILE, help="Recording (.vrec: `vigil convert`, `synth`).")
 @click.option("--json", "as_json", is_flag=True, help="Per stage: windows compared and mismatches, and costs.")
 def verify(port: str, input_path: Path, as_json: bool) -> None:
-    """Replay a recording into the device and prove every output equals the Python twin, integer for integer: DSP
-    stages, sleep CNN per epoch, stress models, consensus, alert and reasons per segment. Exit status 0 only when
-    every window matches; else the first differing stage, window and index are named. The device must carry the
-    models of models/ ($VIGIL_MODELS_DIR; HELLO's hashes are compared first). Prints each stage's cost too."""
+    """Replay a recording into the device and prove every output equals the Python twin, integer for integer (DSP
+    stages, sleep CNN, stress models, consensus, alert and reasons); the first differing window is named. The
+    device must carry models/ ($VIGIL_MODELS_DIR; HELLO's hashes first). Exit 0 only when every window matches."""
     from vigil.verify import verify_file
     report = ui.with_progress(as_json, verify_file, port, input_path)
     ui.print_verify(report, input_path.name, as_json)
@@ -196,7 +202,7 @@ def verify(port: str, input_path: Path, as_json: bool) -> None:
 @click.option("--ppg-rate", type=click.Choice(["none", "64", "100", "128"]), default="64",
               help="PPG sample rate in Hz, or none for an accelerometer-only recording.")
 @click.option("--stress", type=float, default=0.0, help="0 relaxed … 1 acute stress (heart rate, HRV).")
-@click.option("--difficulty", type=click.Choice(["clean", "typical", "moderate", "hard"]), default="typical",
+@click.option("--difficulty", type=DIFFICULTY, default="typical",
               help="PPG noise and motion artifacts; with --night also how much the sleep stages overlap.")
 @click.option("--night", is_flag=True, help="A labelled night instead (wake / NREM / REM per 30-s epoch, --hours).")
 @click.option("--hours", type=float, default=8.0, help="With --night: hours in bed.")
@@ -204,12 +210,8 @@ def verify(port: str, input_path: Path, as_json: bool) -> None:
               help="Resting (looks asleep), seated (awake, fidgeting: what the alert is for), walking (blocks it).")
 def synth(out: Path, seconds: float, seed: int, ppg_rate: str, stress: float, difficulty: str, night: bool,
           hours: float, activity: str) -> None:
-    """Write a built-in synthetic session (wrist accelerometer + PPG) as a recording, e.g. for `vigil verify` with no
-    real data at hand; with --night a labelled night in bed.
-
-    \b
-    Example: vigil synth --activity seated --stress 1 --seconds 720 --out stressed.vrec
-             vigil synth --night --hours 7.5 --ppg-rate none --out night.vrec"""
+    """Write a built-in synthetic session (wrist accelerometer + PPG) as a recording, or with --night a labelled
+    night in bed, e.g. `vigil synth --activity seated --stress 1 --seconds 720 --out stressed.vrec`."""
     from vigil.data.convert import synthesize
     rate = None if ppg_rate == "none" else int(ppg_rate)
     ui.print_synth(synthesize(out, seconds, seed, rate, stress, difficulty, activity, hours if night else None))
@@ -223,10 +225,9 @@ def synth(out: Path, seconds: float, seed: int, ppg_rate: str, stress: float, di
 @click.option("--clock-mhz", type=float, default=64.0, help="Clock to state ms at (vwrist: one instruction a cycle).")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON (mismatches, bytes, instructions, ms).")
 def engine_check_cmd(model: Path, name: str, samples: int, seed: int, clock_mhz: float, as_json: bool) -> None:
-    """Compile MODEL (an int8 .tflite) for vigil's engine, build a firmware carrying it, run SAMPLES inputs on the
-    board and through TFLM's reference kernels, and report mismatching outputs (must be 0), arena and flash bytes,
-    and on the virtual board instructions per inference and per MAC and ms at --clock-mhz (an estimate: the
-    Cortex-M4 takes more than a cycle for some instructions). Exit status 1 on any mismatch."""
+    """Compile MODEL (an int8 .tflite) for the engine, build a firmware carrying it, run SAMPLES inputs on the board
+    and through TFLM: mismatches (must be 0), arena and flash bytes; on vwrist instructions per inference and per
+    MAC, and ms at --clock-mhz (an estimate: some instructions take more than a cycle). Exit 1 on any mismatch."""
     from vigil.engine import engine_check
     report = ui.with_bar(as_json, "inferences", samples, engine_check, model.read_bytes(), name, samples, seed,
                          clock_mhz=clock_mhz)
@@ -245,13 +246,9 @@ def engine_check_cmd(model: Path, name: str, samples: int, seed: int, clock_mhz:
 @click.option("--json", "as_json", is_flag=True, help="The summary as JSON (statuses, op and path coverage, failures).")
 def engine_fuzz_cmd(first_seed: int, count: int, name: str, samples: int, batch: int, jobs: int,
                     keep_dir: Path | None, as_json: bool) -> None:
-    """Draw COUNT random int8 models in the engine's op set, convert each with the TFLite converter and check every
-    output on the board against TFLM's reference kernels (same seed, same graphs on every machine). Exit status 1 if
-    any graph is refused, fails to convert or build, crashes the board or mismatches.
-
-    \b
-    vigil engine fuzz --seed 5000 --count 2000 --keep fails/
-    vigil engine check fails/g5123.tflite --board vwrist   # replay one"""
+    """Draw COUNT random int8 models in the engine's op set (same seed, same graphs), convert each with the TFLite
+    converter, check every output on the board against TFLM. Exit 1 if a graph is refused, fails or mismatches;
+    replay one kept with --keep: `vigil engine check KEEP/gSEED.tflite`."""
     from vigil.engine_fuzz import run_fuzz
     report = ui.with_bar(as_json, "graphs", count, run_fuzz, first_seed, count, name, samples, batch, jobs, keep_dir)
     ui.print_fuzz(report.summary(), as_json)
@@ -264,9 +261,8 @@ def engine_fuzz_cmd(first_seed: int, count: int, name: str, samples: int, batch:
 @click.option("--out", "out_dir", required=True, type=NEW_FOLDER, help="Output folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest entry as JSON.")
 def export_nn(model: Path, name: str, out_dir: Path, as_json: bool) -> None:
-    """Compile an int8 .tflite for vigil's engine: NAME.tflite, NAME_tflite.h (the 16-byte-aligned array TFLM users
-    include), NAME_plan.h (weights, requantization, op list, static arena) and an entry in OUT/manifest.json (hash,
-    ops, arena and weight bytes, MACs). An op the engine does not support stops it, named with its position."""
+    """Compile an int8 .tflite for the engine: NAME.tflite, NAME_tflite.h (TFLM's array), NAME_plan.h (weights,
+    requantization, ops, arena) and an entry in OUT/manifest.json. An op outside the engine's set is named, refused."""
     from vigil.export.headers import export_to_folder
     ui.print_export_nn(export_to_folder(model.read_bytes(), name, out_dir), name, out_dir, as_json)
 
@@ -287,14 +283,8 @@ def export_models(sleep_dir: Path | None, stress_dir: Path | None, out_dir: Path
     the C headers the firmware includes (OUT/firmware, with the hashes HELLO announces) and OUT/manifest.json.
     Without --sleep/--stress it regenerates OUT from its own copies (`vigil export models --check`: the committed
     models/ is what the generator makes). Build against another folder with VIGIL_MODELS_DIR=DIR."""
-    from vigil.bundle import model_bundle as mb
-    settings = mb.ConsensusSettings()
-    if (out_dir / mb.MANIFEST).is_file():
-        settings = mb.ConsensusSettings.from_dict(mb.read_bundle_manifest(out_dir)["consensus"])
-    settings = mb.ConsensusSettings(settings.alert_probability if alert_probability is None else alert_probability,
-                                    settings.motion_limit if motion_limit is None else motion_limit)
-    files = mb.build_model_bundle(sleep_dir or out_dir / "sleep", stress_dir or out_dir / "stress", settings)
-    stale = mb.write_model_bundle(files, out_dir, check=check)
+    from vigil.bundle.model_bundle import export_bundle
+    files, stale = export_bundle(out_dir, sleep_dir, stress_dir, alert_probability, motion_limit, check)
     ui.print_bundle_export(out_dir, files, stale, check, as_json)
     exit_unless(not (check and stale))
 
@@ -305,8 +295,7 @@ def export_models(sleep_dir: Path | None, stress_dir: Path | None, out_dir: Path
 @click.option("--from", "data_format", type=click.Choice(["hrv-csv", "wesad", "synthetic"]), default=None,
               help="Data format (default: detected). WESAD: Base = relax, TSST = stress, from the wrist BVP.")
 @click.option("--layout", type=click.Choice(["potgieter", "potgieter-new", "header"]), help="HRV CSV layout.")
-@click.option("--difficulty", type=click.Choice(["easy", "moderate", "hard"]), default="moderate",
-              help="Synthetic data only.")
+@click.option("--difficulty", type=DIFFICULTY, default="moderate", help="Synthetic data only.")
 @click.option("--protocol", type=click.Choice(["kfold20", "blocks", "loso"]), default="blocks",
               help="Evaluation protocol for metrics.json.")
 @click.option("--seed", default=0, help="Seed of the splits, the models and synthetic data.")
@@ -329,7 +318,7 @@ def train_stress(data: str, data_format: str | None, layout: str | None, difficu
               help="Data format (default: 'synthetic' for --data synthetic, else walch).")
 @click.option("--subjects", type=int, default=None, help="Synthetic: people (default 8); Walch: the first N (all).")
 @click.option("--hours", type=float, default=8.0, help="Synthetic only: hours in bed per night.")
-@click.option("--difficulty", type=click.Choice(["clean", "easy", "typical", "moderate", "hard"]), default="moderate",
+@click.option("--difficulty", type=DIFFICULTY, default="moderate",
               help="Synthetic only: how much the stages overlap in movement.")
 @click.option("--protocol", type=click.Choice(["loso", "lso5"]), default="lso5", help="Held-out subjects per fold.")
 @click.option("--epochs", type=int, default=8, help="Training epochs per model (the best is kept).")
@@ -390,6 +379,15 @@ def report_cmd(out_dir: Path, verify: tuple[Path, ...], as_json: bool, **inputs:
                                              progress=ui.step_tracker(bar))
         written = html.write_report(data, out_dir, ui.counter(bar, "figures", 8))
     ui.print_report(data, written, as_json)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="The checks as JSON.")
+def doctor(as_json: bool) -> None:
+    """Is this machine ready? Compilers, QEMU, Python packages, PlatformIO's offline set-up, models, boards."""
+    results = checks()
+    ui.print_doctor(results, as_json)
+    exit_unless(all(c.ok for c in results))
 
 
 def main() -> None:

@@ -176,6 +176,18 @@ def print_flashed(proc: Any | None) -> None:
 # ---------------------------------------------------------------- talking to a device
 
 
+def print_doctor(results: list[Any], as_json: bool) -> None:
+    """`vigil doctor`: one line per check (vigil.doctor.render), or the checks as JSON."""
+    if as_json:
+        emit_json([c.as_dict() for c in results])
+        return
+    from vigil.doctor import render
+
+    for line in render(results):
+        click.echo(line)
+
+
+
 def print_ping(result: Any, as_json: bool) -> None:
     """`vigil ping`: HELLO's fields (the models one per line: name and hash) and the round trips."""
     if as_json:
@@ -201,10 +213,23 @@ def monitor_view(totals: Any, port: str, log_path: Path) -> Group:
     table.add_row("[red]link errors[/]", str(totals.errors))
     table.add_row("records logged", str(totals.records))
     table.add_row("elapsed", f"{time.monotonic() - totals.started:.1f} s")
-    last = ""
+    lines = [readable_line(r) for r in (totals.last_sleep, totals.last_stress) if r is not None and "readable" in r]
     if totals.last:
-        last = "last: " + ", ".join(f"{k}={v}" for k, v in totals.last.items() if k not in ("t", "port"))
-    return Group(table, Text(last, no_wrap=True, overflow="ellipsis"))
+        lines.append("last: " + ", ".join(f"{k}={v}" for k, v in totals.last.items()
+                                          if k not in ("t", "port", "readable")))
+    return Group(table, *(Text(line, no_wrap=True, overflow="ellipsis") for line in lines))
+
+
+def readable_line(record: dict) -> str:
+    """A SLEEP or STRESS record as a person reads it (vigil.records.readable_*), one line."""
+    h = record["readable"]
+    if record["type"] == "SLEEP":
+        probs = "  ".join(f"{c} {p:.2f}" for c, p in h["p"].items())
+        return f"sleep epoch {record['epoch']}: {h['class']}  ({probs})  motion {record['motion']} milli-g"
+    models = "  ".join(f"{m} {p:.2f}" for m, p in h["p_stress"].items())
+    verdict = "ALERT" if h["alert"] else "no alert: " + ", ".join(h["conditions_failed"])
+    return (f"stress segment {record['segment']}: P(stress) {h['p_weighted']:.2f} ({models}), "
+            f"{h['decision']}, {verdict}")
 
 
 class MonitorView:
@@ -293,7 +318,7 @@ def print_replay(result: dict, as_json: bool) -> None:
     if as_json:
         emit_json(result)
     else:
-        click.echo(", ".join(f"{k} {v}" for k, v in result.items()))
+        click.echo(", ".join(f"{k} {' '.join(v) if k == 'csv' else v}" for k, v in result.items() if v or k != "csv"))
 
 
 def print_verify(report: dict, name: str, as_json: bool = False) -> None:

@@ -102,6 +102,8 @@ class MonitorTotals:
     by_type: dict[str, int] = field(default_factory=dict)
     errors: int = 0
     last: dict | None = None
+    last_sleep: dict | None = None  # the latest SLEEP and STRESS records (with their readable form)
+    last_stress: dict | None = None
     records: int = 0  # records logged
     started: float = field(default_factory=time.monotonic)
     reboots: int = 0  # the link's count when the session ended
@@ -111,6 +113,10 @@ class MonitorTotals:
             self.errors += 1
         else:
             self.by_type[record["type"]] = self.by_type.get(record["type"], 0) + 1
+            if record["type"] == "SLEEP":
+                self.last_sleep = record
+            elif record["type"] == "STRESS":
+                self.last_stress = record
         self.last = record
         self.records += 1
 

@@ -143,11 +143,13 @@ def replay(
 
 
 def replay_recording(port: str, path: Path, log: Path | None = None, any_models: bool = False,
-                     progress: Callable[[str, int], Callable[[int], None] | None] | None = None) -> dict[str, Any]:
+                     progress: Callable[[str, int], Callable[[int], None] | None] | None = None,
+                     csv_stem: Path | None = None) -> dict[str, Any]:
     """`vigil replay`: stream the recording at ``path`` through the device on ``port`` and count what came back,
     logging every frame to ``log`` (JSON Lines, appended) when given. The device's models (HELLO) must be those of
     models/ ($VIGIL_MODELS_DIR) unless ``any_models``. ``progress(description, total)`` may return a per-frame
-    callback. Returns the summary `vigil replay --json` prints."""
+    callback. With ``csv_stem``, the SLEEP and STRESS records also go to CSV_STEM.sleep.csv / .stress.csv
+    (vigil.results_csv). Returns the summary `vigil replay --json` prints."""
     from vigil.monitor import JsonlLog, event_record
 
     rec = Recording.load(path)
@@ -162,8 +164,14 @@ def replay_recording(port: str, path: Path, log: Path | None = None, any_models:
 
             check_models(hello, bundle_hashes(models_dir()))
         outputs = replay(link, rec, progress=progress("replay", frame_count(rec)) if progress else None)
+    csv_files = []
+    if csv_stem is not None:
+        from vigil.results_csv import write_results_csv
+
+        csv_files = [str(f) for f in write_results_csv(csv_stem, outputs.sleep, outputs.stress)]
     return {
         "board": hello.board,
+        "csv": csv_files,
         "columns": len(outputs.columns),
         "epoch_images": len(outputs.images),
         "beats": len(outputs.beats),

@@ -560,3 +560,18 @@ def write_standin_sleep_folder(out_dir: Path, seed: int = 0) -> Path:
                           "scale": IMAGE_SCALE_DB, "zero_point": IMAGE_ZERO_POINT}}  # fmt: skip
     (out_dir / MANIFEST).write_bytes(_json_bytes(manifest))
     return out_dir
+
+
+def export_bundle(out_dir: Path, sleep_dir: Path | None = None, stress_dir: Path | None = None,
+                  alert_probability: float | None = None, motion_limit: int | None = None, check: bool = False
+                  ) -> tuple[dict[str, bytes], list[str]]:
+    """`vigil export models`: the bundle from the training folders (default: OUT's own copies), with the consensus
+    settings given, else OUT/manifest.json's, else the defaults; written (or with `check` only compared).
+    Returns (files, the stale or written ones)."""
+    settings = ConsensusSettings()
+    if (out_dir / MANIFEST).is_file():
+        settings = ConsensusSettings.from_dict(read_bundle_manifest(out_dir)["consensus"])
+    settings = ConsensusSettings(settings.alert_probability if alert_probability is None else alert_probability,
+                                 settings.motion_limit if motion_limit is None else motion_limit)
+    files = build_model_bundle(sleep_dir or out_dir / "sleep", stress_dir or out_dir / "stress", settings)
+    return files, write_model_bundle(files, out_dir, check=check)
