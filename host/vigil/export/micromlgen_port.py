@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from vigil.codegen import banner
 from vigil.errors import VigilError
 from vigil.export.feature_affine import FeatureAffine
 
@@ -35,7 +36,8 @@ def _scaler_comment(scaler: Any, n_features: int) -> list[str]:
 
 def _banner(what: str, classname: str, classes: Any, scaler: Any, n_features: int) -> str:
     lines = [
-        f"/* {what}, ported by micromlgen (from vigil.export.micromlgen_port); do not edit.",
+        banner("micromlgen through vigil.export.micromlgen_port", what, "vigil export models"),
+        f"/* {what}, ported by micromlgen.",
         f" * Use: Eloquent::ML::Port::{classname} model; int c = model.predict(x);",
         f" * Returns the class index; classes in index order: {', '.join(map(str, classes))}.",
         *_scaler_comment(scaler, n_features),
