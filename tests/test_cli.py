@@ -190,3 +190,20 @@ def test_qemu_dies_with_its_parent() -> None:
     while qemu_pid in qemu_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert qemu_pid not in qemu_processes()
+
+
+@pytest.mark.board
+def test_flash_replaces_a_running_board_with_the_new_build(tmp_path: Path) -> None:
+    """`vigil flash -e native` twice: the second stops the board the first started (it runs the old firmware) and
+    starts the new build, saying so; one board runs at the end."""
+    env = {"VIGIL_STATE_DIR": str(tmp_path / "state")}
+    first = vigil("flash", "-e", "native", env=env)
+    assert first.returncode == 0, first.stderr
+    try:
+        second = vigil("flash", "-e", "native", env=env)
+        assert second.returncode == 0, second.stderr
+        assert "replaced the running native board" in second.stderr and first.stdout.strip() in second.stderr
+        listed = json.loads(vigil("board", "list", "--json", env=env).stdout)
+        assert [b["port"] for b in listed] == [second.stdout.strip()]
+    finally:
+        vigil("board", "stop", env=env)

@@ -167,10 +167,15 @@ def print_boards(running: list[Any], as_json: bool) -> None:
         err.print("no board running")
 
 
-def print_flashed(proc: Any | None) -> None:
-    """`vigil flash`: the serial port of a board started here (nothing after an upload: PlatformIO printed it)."""
-    if proc is not None:
-        click.echo(proc.port)
+def print_flashed(flashed: Any | None) -> None:
+    """`vigil flash`: the serial port of a board started here, and on stderr the board it replaced (nothing after
+    an upload: PlatformIO printed it)."""
+    if flashed is None:
+        return
+    if flashed.replaced is not None:
+        click.echo(f"replaced the running {flashed.replaced.board} board (pid {flashed.replaced.pid}, "
+                   f"{flashed.replaced.port}) with the new build", err=True)
+    click.echo(flashed.board.port)
 
 
 # ---------------------------------------------------------------- talking to a device

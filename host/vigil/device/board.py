@@ -248,11 +248,22 @@ def stop_detached(board: str | None = None) -> list[BoardProcess]:
     return stopped
 
 
-def flash_board(env: str, port: str | None = None) -> BoardProcess | None:
+@dataclass
+class Flashed:
+    """What `vigil flash` did on this machine: the board now running, and the one it replaced (if one ran)."""
+
+    board: BoardProcess
+    replaced: BoardProcess | None
+
+
+def flash_board(env: str, port: str | None = None) -> Flashed | None:
     """`vigil flash`: a board of this machine (vwrist, native) is built and started in the background like
-    start_detached (returned); any other PlatformIO environment is built and uploaded (to ``port``) by PlatformIO."""
+    start_detached; one already running that board is stopped first, since flashing replaces the firmware a board
+    runs (reusing it would keep the old build). Any other PlatformIO environment is built and uploaded (to ``port``)
+    by PlatformIO (None)."""
     if env in BOARDS:
         flash.build(env)
-        return start_detached(env, build=False)[0]
+        replaced = stop_detached(env)
+        return Flashed(start_detached(env, build=False)[0], replaced[0] if replaced else None)
     flash.upload(env, port)
     return None
