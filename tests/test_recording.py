@@ -271,3 +271,10 @@ def test_summary_counts_labels() -> None:
         summary = sample_recording(120).summary()
     assert summary["label_counts"] == {"unscored": 1, "wake": 1, "NREM": 1, "REM": 1}
     assert summary["accel_samples"] == 6000 and summary["ppg_samples"] == 7680
+
+
+def test_a_recording_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
+    rec = sample_recording()
+    with pytest.raises(VigilError, match=r"missing/x.vrec: cannot write the recording \(No such file or directory\)"):
+        rec.save(tmp_path / "missing" / "x.vrec")
+    assert list(tmp_path.iterdir()) == []  # nothing half-written left behind

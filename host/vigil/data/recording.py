@@ -197,6 +197,8 @@ class Recording:
             with open(tmp, "wb") as f:  # a file object: savez would otherwise append ".npz"
                 np.savez_compressed(f, **arrays)  # type: ignore[arg-type]
             os.replace(tmp, path)
+        except OSError as exc:
+            raise VigilError(f"{path}: cannot write the recording ({exc.strerror or exc})") from None
         finally:
             tmp.unlink(missing_ok=True)
 
