@@ -313,10 +313,10 @@ def train_stress(data: str, data_format: str | None, layout: str | None, difficu
 
 
 @train_group.command("sleep")
-@click.option("--data", required=True, help="'synthetic' (built-in nights), a Walch sleep-accel folder or file.")
-@click.option("--from", "data_format", type=click.Choice(["walch", "synthetic"]), default=None,
-              help="Data format (default: 'synthetic' for --data synthetic, else walch).")
-@click.option("--subjects", type=int, default=None, help="Synthetic: people (default 8); Walch: the first N (all).")
+@click.option("--data", required=True, help="'synthetic' (built-in nights), a Walch sleep-accel or ICHI folder / file.")
+@click.option("--from", "data_format", type=click.Choice(["walch", "ichi", "synthetic"]), default=None,
+              help="Data format (default: detected; a folder of p*.npy nights is ichi, else walch).")
+@click.option("--subjects", type=int, default=None, help="Synthetic: people (default 8); else the first N (all).")
 @click.option("--hours", type=float, default=8.0, help="Synthetic only: hours in bed per night.")
 @click.option("--difficulty", type=DIFFICULTY, default="moderate",
               help="Synthetic only: how much the stages overlap in movement.")
@@ -332,7 +332,7 @@ def train_sleep(data: str, data_format: str | None, subjects: int | None, hours:
     sleep_cnn.keras, sleep_cnn.tflite, metrics.json and manifest.json to OUT.
 
     \b
-    Example: vigil train sleep --data sleep-accel/ --protocol lso5 --out models/sleep-walch"""
+    Example: vigil train sleep --data ../shared/data/ichi2014_train --from ichi --out build/sleep-ichi"""
     from vigil.ml.sleep_io import train_sleep_source
     manifest, metrics = ui.with_progress(as_json, train_sleep_source, data, out_dir, data_format, subjects, hours,
                                          difficulty, protocol, epochs, seed)

@@ -372,6 +372,10 @@ def print_conversion(report: dict[str, Any], rec: Any, as_json: bool) -> None:
                    f"{accel.get('resampling', 'as is')}; clipped {accel.get('clipped', 0)}")
     else:
         click.echo("  accelerometer  none")
+    cal = conv.get("calibration")
+    if cal:  # counts -> milli-g fitted on the recording itself (ICHI)
+        click.echo(f"  calibration    {cal['method']} from {cal['still_windows']} still 1-s windows: offset "
+                   f"{cal['offset_counts']} counts, gain {cal['gain_counts_per_g']} counts/g")
     ppg = conv.get("ppg", {})
     if report["ppg_samples"]:
         click.echo(f"  PPG            {report['ppg_rate_hz']} Hz, {report['ppg_samples']} samples; "

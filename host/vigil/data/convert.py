@@ -1,5 +1,5 @@
-"""`vigil convert`: a Walch PhysioNet folder, an Empatica E4 / WESAD wrist folder or a plain
-CSV -> one ``.vrec`` recording at the device's rates (see docs/recording.md).
+"""`vigil convert`: a Walch PhysioNet folder, an Empatica E4 / WESAD wrist folder, an ICHI-2014
+night (``pNNN.npy``) or a plain CSV -> one ``.vrec`` recording at the device's rates (see docs/recording.md).
 
 The lead registers the command with ``cli.add_command(convert)``; it also runs on its own
 (VigilError becomes click's one-line ``Error: ...`` and exit status 1 either way).
@@ -15,18 +15,20 @@ import click
 
 from vigil.data.csv_source import ACCEL_UNIT_CHOICES, is_number, load_csv
 from vigil.data.empatica import ACC_FILE, BVP_FILE, load_empatica
+from vigil.data.ichi import find_ichi_night, ichi_nights, is_ichi_file, load_ichi
 from vigil.data.recording import ConversionWarning, Recording
 from vigil.data.walch import MOTION_DIR, MOTION_SUFFIX, load_walch
 from vigil.dsp.config import PPG_RATES_HZ
 from vigil.errors import VigilError
 
-FORMATS = ("walch", "empatica", "csv")
+FORMATS = ("walch", "empatica", "ichi", "csv")
 
 
 def detect_format(src: str | Path) -> str:
     """walch: a folder with ``motion/`` (or ``*_acceleration.txt`` files), or a ``.txt`` file
     of four numeric columns; empatica: a folder with ACC.csv / BVP.csv (or one ``*_E4_Data``
-    folder holding them); csv: a file whose first line is a header."""
+    folder holding them); ichi: a ``.npy`` structured array with the ICHI-2014 fields, or a folder
+    holding ``p*.npy`` nights; csv: a file whose first line is a header."""
     src = Path(src)
     if src.is_dir():
         if (src / MOTION_DIR).is_dir() or any(src.glob(f"*{MOTION_SUFFIX}")):
@@ -38,8 +40,11 @@ def detect_format(src: str | Path) -> str:
             or any(src.glob(f"*_E4_Data/{ACC_FILE}"))
         ):
             return "empatica"
+        if ichi_nights(src):
+            return "ichi"
         raise VigilError(
-            f"{src}: cannot tell the format (no {MOTION_DIR}/ folder, no {ACC_FILE} or {BVP_FILE}); use --from"
+            f"{src}: cannot tell the format (no {MOTION_DIR}/ folder, no {ACC_FILE} or {BVP_FILE}, no p*.npy "
+            "nights); use --from"
         )
     if not src.is_file():
         raise VigilError(f"{src}: no such file or folder")
@@ -47,13 +52,15 @@ def detect_format(src: str | Path) -> str:
         return "empatica"
     if src.name.endswith(MOTION_SUFFIX):
         return "walch"
+    if is_ichi_file(src):
+        return "ichi"
     first = _first_line(src)
     fields = first.split()
     if src.suffix.lower() == ".txt" and len(fields) == 4 and all(is_number(f) for f in fields):
         return "walch"
     if first and not all(is_number(f) for f in first.replace(",", " ").replace(";", " ").split()):
         return "csv"
-    raise VigilError(f"{src}: cannot tell the format (first line {first[:60]!r}); use --from walch|empatica|csv")
+    raise VigilError(f"{src}: cannot tell the format (first line {first[:60]!r}); use --from walch|empatica|ichi|csv")
 
 
 def _first_line(path: Path) -> str:
@@ -98,6 +105,8 @@ def convert_source(
         raise VigilError(f"--ppg-rate {ppg_rate_hz}; the device supports {', '.join(map(str, PPG_RATES_HZ))} Hz")
     if kind == "walch":
         rec = load_walch(src, subject=subject)
+    elif kind == "ichi":
+        rec = load_ichi(find_ichi_night(src, subject))
     elif kind == "empatica":
         rec = load_empatica(src.parent if src.is_file() else src, ppg_rate_hz=ppg_rate_hz)
     else:
@@ -117,7 +126,7 @@ def convert_source(
 
 
 _OPTION_KINDS = {
-    "subject": ("--subject", ("walch",)),
+    "subject": ("--subject", ("walch", "ichi")),
     "rate_hz": ("--rate", ("csv",)),
     "accel_units": ("--accel-units", ("csv",)),
     "counts_per_g": ("--counts-per-g", ("csv",)),
@@ -196,7 +205,8 @@ def synthesize(out: Path, seconds: float = 600.0, seed: int = 1, ppg_rate_hz: in
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Recording to write (.vrec)."
 )
 @click.option("--from", "kind", type=click.Choice(FORMATS), default=None, help="Source format (default: detected).")
-@click.option("--subject", default=None, help="Walch: the subject id, when the folder holds several.")
+@click.option("--subject", default=None,
+              help="Walch: the subject id; ICHI: the night (p002, p08a); when the folder holds several.")
 @click.option("--start", "start_s", type=float, default=None, help="Keep from this second on (default 0).")
 @click.option(
     "--duration", "duration_s", type=float, default=None, help="Keep this many seconds (default: to the end)."
@@ -240,12 +250,13 @@ def convert(
     ppg_counts_per_unit: float | None,
     as_json: bool,
 ) -> None:
-    """Convert SRC (a Walch PhysioNet folder or file, an Empatica E4 / WESAD wrist folder, or
-    a CSV with a header) into a recording at the device's rates: accelerometer 50 Hz milli-g,
-    PPG 64/100/128 Hz counts.
+    """Convert SRC (a Walch PhysioNet folder or file, an Empatica E4 / WESAD wrist folder, an
+    ICHI-2014 night file or folder, or a CSV with a header) into a recording at the device's
+    rates: accelerometer 50 Hz milli-g, PPG 64/100/128 Hz counts.
 
     \b
       vigil convert sleep-accel/ --subject 46343 --out night.vrec
+      vigil convert ichi2014/p002.npy --out p002.vrec      (100 Hz counts, calibrated from gravity)
       vigil convert S2/S2_E4_Data --out stress.vrec --ppg-rate 128
       vigil convert walk.csv --accel-units g --out walk.vrec
     """

@@ -2,6 +2,7 @@
 
     ds = synthetic_sleep_dataset(subjects=8, hours=8.0, difficulty="moderate", seed=0)
     ds = walch_sleep_dataset("sleep-accel/")               # one recording per subject
+    ds = ichi_sleep_dataset("ichi2014_train/")             # one recording per night, one subject per patient
     ds.images  # (n, 65, 73) int8, bins x frames: the CNN's input (vigil.ml.architectures.SLEEP_IMAGE_SHAPE)
 
 The images are made by the DSP twin (``vigil.dsp.accel.accel_columns`` -> ``vigil.dsp.epoch_image.epoch_images``),
@@ -27,7 +28,7 @@ from vigil.dsp.epoch_image import epoch_images
 from vigil.errors import VigilError
 from vigil.manifest import resolve_source_path
 
-DATA_FORMATS = ("synthetic", "walch")
+DATA_FORMATS = ("synthetic", "walch", "ichi")
 SUBJECT_SEED_STRIDE = 1000  # synthetic subject i of seed s is person s * 1000 + i
 DEFAULT_SUBJECTS = 8
 DEFAULT_HOURS = 8.0
@@ -147,25 +148,86 @@ def walch_sleep_dataset(path: str | Path, subjects: int | None = None,
         raise
 
 
+def ichi_sleep_dataset(path: str | Path, subjects: int | None = None,
+                       progress: Callable[[int], None] | None = None) -> SleepDataset:  # fmt: skip
+    """An ICHI-2014 folder (every ``p*.npy`` night, or the nights of the first ``subjects`` patients in id order) or
+    one night file, through ``vigil.data.ichi.load_ichi`` and the twin. The subject is the patient: the two nights
+    of ``p08a`` / ``p08b`` are one subject (``p008``), so held-out folds never split a person."""
+    from vigil.data.ichi import load_ichi
+
+    nights = ichi_night_files(path, subjects)
+    source: dict[str, Any] = {"kind": "ichi", "path": str(path), "subjects": subjects_of(nights),
+                              "nights": len(nights)}  # fmt: skip
+
+    def recordings() -> Iterable[tuple[str, Recording]]:
+        for night in nights:
+            rec = load_ichi(night)
+            yield str(rec.meta["source"]["subject"]), rec
+
+    return sleep_dataset(recordings(), source, progress)
+
+
+def ichi_night_files(path: str | Path, subjects: int | None = None) -> list[Path]:
+    """The night files ``ichi_sleep_dataset`` reads: ``path`` itself, or the folder's nights of its first
+    ``subjects`` patients (all when None), in patient order (``p005``, ``p08a``, ``p08b``, ``p011``)."""
+    from vigil.data.ichi import ichi_nights, night_name
+
+    path = Path(path)
+    if not path.exists():
+        raise VigilError(f"{path}: no such file or folder (give an ICHI-2014 folder of p*.npy nights or one night)")
+    nights = [path] if path.is_file() else sorted(ichi_nights(path), key=lambda p: (night_name(p)[0], p.name))
+    if not nights:
+        raise VigilError(f"{path}: no p*.npy night files; expected an ICHI-2014 folder")
+    if subjects is not None:
+        keep = sorted({night_name(p)[0] for p in nights})[:subjects]
+        nights = [p for p in nights if night_name(p)[0] in keep]
+    return nights
+
+
+def subjects_of(nights: list[Path]) -> int:
+    from vigil.data.ichi import night_name
+
+    return len({night_name(p)[0] for p in nights})
+
+
+def detect_sleep_format(data: str) -> str:
+    """"synthetic"; "ichi" for a folder holding ``p*.npy`` nights or an ICHI ``.npy`` file; else "walch"."""
+    from vigil.data.ichi import ichi_nights, is_ichi_file
+
+    if data == "synthetic":
+        return "synthetic"
+    path = Path(data)
+    if (path.is_dir() and ichi_nights(path)) or is_ichi_file(path):
+        return "ichi"
+    return "walch"
+
+
 def load_sleep_data(data: str, data_format: str | None = None, subjects: int | None = None,
                     difficulty: str = "moderate", seed: int = 0, hours: float = DEFAULT_HOURS,
                     progress: Callable[[int], None] | None = None) -> SleepDataset:  # fmt: skip
-    """``data`` = "synthetic" or a Walch path; ``data_format`` ("synthetic" / "walch") is detected when None."""
+    """``data`` = "synthetic", a Walch path or an ICHI-2014 path; ``data_format`` ("synthetic" / "walch" / "ichi")
+    is detected when None (``detect_sleep_format``)."""
+    data_format = data_format or detect_sleep_format(data)
     if data == "synthetic" or data_format == "synthetic":
         return synthetic_sleep_dataset(subjects or DEFAULT_SUBJECTS, hours=hours, difficulty=difficulty, seed=seed,
                                        progress=progress)  # fmt: skip
-    if data_format not in (None, "walch"):
+    if data_format == "ichi":
+        return ichi_sleep_dataset(data, subjects, progress)
+    if data_format != "walch":
         raise VigilError(f"--from {data_format}: expected one of {', '.join(DATA_FORMATS)}")
     return walch_sleep_dataset(data, subjects, progress)
 
 
 def recording_count(data: str, data_format: str | None = None, subjects: int | None = None) -> int:
     """How many recordings ``load_sleep_data`` will read (for a progress bar); 0 when it cannot tell."""
+    data_format = data_format or detect_sleep_format(data)
     if data == "synthetic" or data_format == "synthetic":
         return subjects or DEFAULT_SUBJECTS
+    path = Path(data)
+    if data_format == "ichi":
+        return len(ichi_night_files(path, subjects)) if path.exists() else 0
     from vigil.data.walch import walch_subjects
 
-    path = Path(data)
     found = 1 if path.is_file() else len(walch_subjects(path)) if path.is_dir() else 0
     return min(found, subjects) if subjects else found
 
@@ -177,4 +239,6 @@ def dataset_from_source(source: dict[str, Any]) -> SleepDataset:
         return synthetic_sleep_dataset(**{k: source[k] for k in keys})
     if source["kind"] == "walch":
         return walch_sleep_dataset(resolve_source_path(source["path"]), source["subjects"])
-    raise VigilError(f"data kind {source['kind']!r}: expected synthetic or walch")
+    if source["kind"] == "ichi":
+        return ichi_sleep_dataset(resolve_source_path(source["path"]), source["subjects"])
+    raise VigilError(f"data kind {source['kind']!r}: expected synthetic, walch or ichi")

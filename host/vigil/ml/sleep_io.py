@@ -100,9 +100,9 @@ def read_sleep_manifest(out_dir: Path) -> dict[str, Any]:
 def train_sleep_source(data: str, out_dir: Path, data_format: str | None = None, subjects: int | None = None,
                        hours: float = 8.0, difficulty: str = "moderate", protocol: str = "lso5", epochs: int = 8,
                        seed: int = 0, progress: Bars | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """`vigil train sleep`: load ``data`` ("synthetic" or a Walch folder / file), evaluate the sleep CNN by held-out
-    subjects (``protocol``), fit the kept model on all subjects and write the folder to ``out_dir``; returns
-    (manifest, metrics). ``progress(description, total)`` may return a per-step callback (recordings, folds,
+    """`vigil train sleep`: load ``data`` ("synthetic", a Walch or an ICHI-2014 folder / file), evaluate the sleep
+    CNN by held-out subjects (``protocol``), fit the kept model on all subjects and write the folder to ``out_dir``;
+    returns (manifest, metrics). ``progress(description, total)`` may return a per-step callback (recordings, folds,
     epochs of the final model)."""
     from vigil.ml.sleep import sleep_folds, train_sleep_cnn
     from vigil.ml.sleep_data import load_sleep_data, recording_count
