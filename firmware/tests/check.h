@@ -28,6 +28,7 @@ void run_frame_tests(check_totals_t *t);
 void run_accel_tests(check_totals_t *t); /* test_accel.c */
 void run_ppg_tests(check_totals_t *t);   /* test_ppg.c */
 void run_epoch_image_tests(check_totals_t *t);
+void run_epoch_features_tests(check_totals_t *t); /* test_epoch_features.c */
 void run_nn_tests(check_totals_t *t); /* test_nn_kernels.c */
 void run_plan_tests(check_totals_t *t); /* test_plan_executor.c */
 void run_models_tests(check_totals_t *t); /* test_models.c */
@@ -38,6 +39,7 @@ void run_models_tests(check_totals_t *t); /* test_models.c */
 int harness_accel(FILE *in, FILE *out); /* test_accel.c */
 int harness_ppg(FILE *in, FILE *out);   /* test_ppg.c */
 int harness_epoch_image(FILE *in, FILE *out);
+int harness_epoch_features(FILE *in, FILE *out); /* test_epoch_features.c */
 int harness_nn(FILE *in, FILE *out); /* test_nn_kernels.c */
 int harness_consensus(FILE *in, FILE *out); /* test_models.c */
 

@@ -17,6 +17,7 @@ static const suite_t SUITES[] = {
     {"accel", run_accel_tests},
     {"ppg", run_ppg_tests},
     {"epoch_image", run_epoch_image_tests},
+    {"epoch_features", run_epoch_features_tests},
     {"nn", run_nn_tests},
     {"plan", run_plan_tests},
     {"models", run_models_tests},
@@ -31,6 +32,7 @@ static const harness_t HARNESSES[] = {
     {"accel", harness_accel},
     {"ppg", harness_ppg},
     {"epoch_image", harness_epoch_image},
+    {"epoch_features", harness_epoch_features},
     {"nn", harness_nn},
     {"consensus", harness_consensus},
 };

@@ -34,6 +34,8 @@ _API: dict[str, str] = {
     # the twins of the device's fixed-point DSP
     "accel_columns": "vigil.dsp.accel:accel_columns",
     "epoch_images": "vigil.dsp.epoch_image:epoch_images",
+    "epoch_features": "vigil.dsp.epoch_features:epoch_features",
+    "context_inputs": "vigil.dsp.epoch_features:context_inputs",
     "ppg_chain": "vigil.dsp.ppg:ppg_chain",
     "HrvFeatures": "vigil.dsp.hrv:HrvFeatures",
     # what the device reports

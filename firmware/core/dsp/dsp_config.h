@@ -13,6 +13,19 @@
 #define DSP_SEGMENT_S 60u
 #define DSP_IMAGE_ZERO_POINT (-128)
 /* IMAGE_SCALE_DB = 0.5 dB per int8 step */
+/* per-epoch features and the sleep context (vigil.dsp.epoch_features) */
+#define DSP_POSTURE_WINDOW_SAMPLES 250u
+#define DSP_POSTURE_WINDOWS 6u
+#define DSP_DIRECTION_ONE 4096u
+#define DSP_STILL_CHANGE_Q12 357u
+#define DSP_LOG_CODE_PER_OCTAVE 10u
+#define DSP_FEATURE_CODE_MAX 255u
+#define DSP_EPOCH_FEATURES 4u
+#define DSP_SLEEP_CONTEXT_EPOCHS 54u
+#define DSP_SLEEP_CONTEXT_DELAY 6u
+#define DSP_SLEEP_CONTEXT_INPUT 216u
+#define DSP_ELAPSED_SHIFT 1u
+#define DSP_FEATURE_ZERO_POINT (-128)
 #define DSP_PPG_RATE_COUNT 3u
 #define DSP_PPG_RATES_HZ {64u, 100u, 128u}
 #define DSP_PPG_RATE_MAX_HZ 128u

@@ -17,6 +17,23 @@ IMAGE_FRAMES = 73  # columns per epoch image: 73 x 1.28 s = 93.4 s centred on th
 IMAGE_SCALE_DB = 0.5
 IMAGE_ZERO_POINT = -128
 
+# Accelerometer -> per-epoch features -> sleep context (the context sleep model's input; twin
+# vigil.dsp.epoch_features, firmware/core/dsp/epoch_features.c and sleep_context.c)
+POSTURE_WINDOW_SAMPLES = 250  # 5 s: the arm's mean direction is taken per window
+POSTURE_WINDOWS = EPOCH_SAMPLES // POSTURE_WINDOW_SAMPLES  # 6 windows per epoch
+DIRECTION_ONE = 4096  # Q12: a unit direction vector's length
+STILL_CHANGE_Q12 = 357  # a window is still when its direction moved <= this: 2 sin(2.5 deg) * 4096, about 5 deg
+LOG_CODE_PER_OCTAVE = 10  # log codes: floor(10 log2(v + 1)), capped at FEATURE_CODE_MAX
+FEATURE_CODE_MAX = 255
+EPOCH_FEATURES = 4  # activity, direction change, still windows, elapsed minutes
+FEATURE_ZERO_POINT = -128  # int8 feature = code + FEATURE_ZERO_POINT: the model's input scale 1.0, real value = code
+SLEEP_CONTEXT_EPOCHS = 54  # rows of the context model's input: the epochs e - 53 .. e, oldest first
+SLEEP_CONTEXT_DELAY = 6  # epochs: when epoch e completes, the device decides epoch e - 6 (3 minutes late)
+SLEEP_CONTEXT_INPUT = SLEEP_CONTEXT_EPOCHS * EPOCH_FEATURES  # 216 int8
+ELAPSED_SHIFT = 1  # elapsed code = epoch >> 1: minutes since the stream started
+assert POSTURE_WINDOWS * POSTURE_WINDOW_SAMPLES == EPOCH_SAMPLES, "an epoch is a whole number of posture windows"
+assert SLEEP_CONTEXT_DELAY < SLEEP_CONTEXT_EPOCHS
+
 # PPG -> beats -> HRV (stress input)
 PPG_RATES_HZ = (64, 100, 128)
 SEGMENT_S = 60
