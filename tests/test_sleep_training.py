@@ -269,7 +269,7 @@ def test_train_then_evaluate_commands(tmp_path: Path) -> None:
 
     out = tmp_path / "sleep"
     runner = CliRunner()
-    args = ["--subjects", "2", "--hours", "1.5", "--epochs", "2", "--protocol", "loso", "--seed", "2"]
+    args = ["--arch", "seed", "--subjects", "2", "--hours", "1.5", "--epochs", "2", "--protocol", "loso", "--seed", "2"]
     res = runner.invoke(cli, ["train", "sleep", "--data", "synthetic", *args, "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
     manifest = json.loads(res.output)

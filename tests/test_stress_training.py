@@ -334,7 +334,7 @@ def test_train_then_evaluate_commands(tmp_path: Path) -> None:
 
 @needs_potgieter
 def test_kfold20_on_the_proposal_file_is_reported_beside_the_proposal_figures(capsys: pytest.CaptureFixture) -> None:
-    from vigil.cli import print_stress_metrics
+    from vigil.console import print_stress_metrics
     from vigil.ml.stress_io import with_proposal_reference
 
     dataset = load_hrv_csv(POTGIETER)

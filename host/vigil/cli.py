@@ -10,7 +10,6 @@ import click
 
 import vigil.console as ui
 from vigil import __version__
-from vigil.console import print_stress_metrics  # noqa: F401  (tests import it from here)
 from vigil.data.convert import convert
 from vigil.data.difficulty import DIFFICULTIES
 from vigil.device import board as boards
@@ -44,6 +43,7 @@ def cli() -> None:
     Boards on this machine:  vigil board start --board vwrist   (then --port vwrist, or a device path)
     Talk to it, watch it:    vigil ping --port vwrist;  vigil monitor --port vwrist --out night.jsonl
     Train, build the set:    vigil train sleep|stress --data PATH|synthetic --out DIR;  vigil export models
+    On nights it never saw:  vigil evaluate DIR --data PATH --from ichi|walch [--json]
     Prove every output:      vigil verify --port vwrist --input session.vrec
     See it:                  vigil report --out R --night night.vrec --stress-session s.vrec
     All of it, built in:     vigil demo
@@ -318,24 +318,23 @@ def train_stress(data: str, data_format: str | None, layout: str | None, difficu
               help="Data format (default: detected; a folder of p*.npy nights is ichi, else walch).")
 @click.option("--subjects", type=int, default=None, help="Synthetic: people (default 8); else the first N (all).")
 @click.option("--hours", type=float, default=8.0, help="Synthetic only: hours in bed per night.")
-@click.option("--difficulty", type=DIFFICULTY, default="moderate",
-              help="Synthetic only: how much the stages overlap in movement.")
+@click.option("--difficulty", type=DIFFICULTY, default="moderate", help="Synthetic only: how much stages overlap.")
+@click.option("--arch", type=click.Choice(["context", "seed"]), default="context", help="context: 27 min of features.")
 @click.option("--protocol", type=click.Choice(["loso", "lso5"]), default="lso5", help="Held-out subjects per fold.")
-@click.option("--epochs", type=int, default=8, help="Training epochs per model (the best is kept).")
+@click.option("--epochs", type=int, default=None, help="Training epochs per model, the best kept (context 30, seed 8).")
 @click.option("--seed", default=0, help="Seed of the synthetic people, splits and training.")
 @click.option("--out", "out_dir", required=True, type=NEW_FOLDER, help="Output folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
-def train_sleep(data: str, data_format: str | None, subjects: int | None, hours: float, difficulty: str,
-                protocol: str, epochs: int, seed: int, out_dir: Path, as_json: bool) -> None:
-    """Train the sleep CNN (wake / NREM / REM from the device's int8 spectrogram images, made by the DSP twin),
-    evaluate it by held-out subjects through the int8 model (TFLM), fit it on all subjects and write
-    sleep_cnn.keras, sleep_cnn.tflite, metrics.json and manifest.json to OUT.
+def train_sleep(data: str, data_format: str | None, subjects: int | None, hours: float, difficulty: str, arch: str,
+                protocol: str, epochs: int | None, seed: int, out_dir: Path, as_json: bool) -> None:
+    """Train the sleep model (wake / NREM / REM from the twin's inputs), evaluate it by held-out subjects through the
+    int8 model (TFLM; beside van Hees and a random forest), fit it on all subjects, write it with its metrics to OUT.
 
     \b
     Example: vigil train sleep --data ../shared/data/ichi2014_train --from ichi --out build/sleep-ichi"""
     from vigil.ml.sleep_io import train_sleep_source
     manifest, metrics = ui.with_progress(as_json, train_sleep_source, data, out_dir, data_format, subjects, hours,
-                                         difficulty, protocol, epochs, seed)
+                                         difficulty, protocol, epochs, seed, arch=arch)
     ui.print_sleep_training(manifest, metrics, out_dir, as_json)
 
 
@@ -343,13 +342,16 @@ def train_sleep(data: str, data_format: str | None, subjects: int | None, hours:
 @click.argument("model_dir", type=FOLDER)
 @click.option("--protocol", type=click.Choice(["kfold20", "blocks", "loso", "lso5"]), default=None,
               help="Default: the training's. Stress: kfold20, blocks, loso; sleep: loso, lso5.")
-@click.option("--json", "as_json", is_flag=True, help="The full report as JSON (per fold too).")
-def evaluate_cmd(model_dir: Path, protocol: str | None, as_json: bool) -> None:
-    """Re-run an evaluation protocol on the data recorded in MODEL_DIR's manifest: for `vigil train stress`, each
-    model's and the consensus's accuracy, precision, sensitivity, specificity and F1; for `vigil train sleep`, the
-    sleep CNN's held-out-subject report (kappa, per class, sleep/wake AUC)."""
+@click.option("--data", default=None, help="Score the model on these recordings it never saw (sleep: Walch/ICHI).")
+@click.option("--from", "data_format", type=click.Choice(["walch", "ichi"]), default=None, help="--data's format.")
+@click.option("--json", "as_json", is_flag=True, help="The full report as JSON (per fold / per night too).")
+def evaluate_cmd(model_dir: Path, protocol: str | None, data: str | None, data_format: str | None,
+                 as_json: bool) -> None:
+    """Without --data, re-run a protocol on the data in MODEL_DIR's manifest. With --data, score the model on new
+    recordings as the device would (twin + int8 model in TFLM): κ, AUC, per night TST, SOL, WASO vs PSG."""
     from vigil.ml.stress_io import evaluate_folder
-    ui.print_evaluation(ui.with_progress(as_json, evaluate_folder, model_dir, protocol), model_dir, as_json)
+    evaluation = ui.with_progress(as_json, evaluate_folder, model_dir, protocol, data=data, data_format=data_format)
+    ui.print_evaluation(evaluation, model_dir, as_json)
 
 
 @cli.command("report")

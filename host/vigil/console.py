@@ -458,7 +458,8 @@ def print_bundle_export(out_dir: Path, files: dict[str, bytes], stale: list[str]
 
 def print_sleep_metrics(report: dict, title: str) -> None:
     sw = report["sleep_wake"]
-    table = Table(title=f"{title} ({report['folds']} folds, {report['seconds']} s): accuracy "
+    folds = f"{report['folds']} folds, " if "folds" in report else ""
+    table = Table(title=f"{title} ({folds}{report['seconds']} s): accuracy "
                   f"{report['accuracy']:.3f}, κ {report['kappa']:.3f}")
     for col in ("class", "precision", "sensitivity", "specificity", "F1"):
         table.add_column(col, justify="left" if col == "class" else "right")
@@ -467,6 +468,28 @@ def print_sleep_metrics(report: dict, title: str) -> None:
     stdout().print(table)
     click.echo(f"sleep/wake: accuracy {sw['accuracy']:.3f}, κ {sw['kappa']:.3f}, AUC {sw['auc']:.3f}, "
                f"wake correct at 90 % sleep correct {sw['wake_correct_at_90_sleep_correct']:.3f}")
+    for name, ref in report.get("references", {}).items():
+        auc = f", AUC {ref['auc']:.3f}" if "auc" in ref else ""
+        click.echo(f"  same folds, {name.replace('_', ' ')}: sleep/wake accuracy {ref['accuracy']:.3f}, "
+                   f"κ {ref['kappa']:.3f}{auc}")
+
+
+def print_night_table(report: dict) -> None:
+    """Per night: the model's agreement with the PSG and total sleep time, sleep-onset latency and WASO."""
+    mean = report["tst_error_min_mean"]
+    table = Table(title=f"per night ({report['nights']}): predicted vs PSG, minutes"
+                  + (f"; mean |TST error| {mean:.1f} min" if mean is not None else ""))
+    for col in ("night", "epochs", "accuracy", "κ", "TST", "TST PSG", "SOL", "SOL PSG", "WASO", "WASO PSG", "SE",
+                "SE PSG"):
+        table.add_column(col, justify="left" if col == "night" else "right")
+    fmt = lambda v: "–" if v is None else f"{v:.0f}" if isinstance(v, (int, float)) and abs(v) >= 2 else f"{v:.2f}"  # noqa: E731
+    for n in report["per_night"]:
+        pred, psg = n["predicted"], n["psg"]
+        cells = [n["night"], str(n["epochs_scored"]), f"{n['accuracy']:.3f}", f"{n['kappa']:.3f}"]
+        for key in ("tst_min", "sleep_onset_latency_min", "waso_min", "sleep_efficiency"):
+            cells += [fmt(pred[key]), fmt(psg[key])]
+        table.add_row(*cells)
+    stdout().print(table)
 
 
 def print_stress_metrics(report: dict, title: str) -> None:
@@ -498,7 +521,8 @@ def print_sleep_training(manifest: dict, metrics: dict, out_dir: Path, as_json: 
         emit_json(manifest)
         return
     settings = manifest["settings"]
-    print_sleep_metrics(metrics["evaluation"], f"sleep CNN on {manifest['epochs_scored']} epochs of "
+    arch = manifest.get("arch", "seed CNN")
+    print_sleep_metrics(metrics["evaluation"], f"sleep {arch} on {manifest['epochs_scored']} epochs of "
                         f"{len(manifest['subjects'])} subjects — {settings['protocol']}")
     click.echo(f"wrote {', '.join(manifest['files'])} and manifest.json to {out_dir} in {settings['seconds']:g} s")
 
@@ -507,6 +531,10 @@ def print_evaluation(evaluation: Any, model_dir: Path, as_json: bool) -> None:
     """`vigil evaluate`: the sleep or stress table of vigil.ml.stress_io.evaluate_folder's result."""
     if as_json:
         emit_json(evaluation.report)
+    elif evaluation.kind == "sleep-data":
+        print_sleep_metrics(evaluation.report, f"{model_dir.name} ({evaluation.report['arch']}) on "
+                            f"{evaluation.report['data']}: {evaluation.report['n']} scored epochs, as the device")
+        print_night_table(evaluation.report)
     elif evaluation.kind == "sleep":
         print_sleep_metrics(evaluation.report, f"{model_dir.name}: {evaluation.size} epochs — {evaluation.protocol}")
     else:

@@ -242,3 +242,45 @@ def dataset_from_source(source: dict[str, Any]) -> SleepDataset:
     if source["kind"] == "ichi":
         return ichi_sleep_dataset(resolve_source_path(source["path"]), source["subjects"])
     raise VigilError(f"data kind {source['kind']!r}: expected synthetic, walch or ichi")
+
+
+def sleep_recordings(data: str, data_format: str | None = None, subjects: int | None = None,
+                     difficulty: str = "moderate", seed: int = 0, hours: float = DEFAULT_HOURS,
+                     ) -> tuple[dict[str, Any], Iterable[tuple[str, str, Recording]]]:  # fmt: skip
+    """The labelled recordings ``load_sleep_data`` reads, as (subject, night, recording) triples (lazily), with the
+    data source a manifest records; for models whose inputs are not the epoch images (``vigil.ml.sleep_context``)."""
+    data_format = data_format or detect_sleep_format(data)
+    if data == "synthetic" or data_format == "synthetic":
+        from vigil.data.synthetic_night import synthetic_night
+
+        n = subjects or DEFAULT_SUBJECTS
+        source = {"kind": "synthetic", "subjects": n, "nights": 1, "hours": hours, "difficulty": difficulty,
+                  "seed": seed}  # fmt: skip
+        people = [seed * SUBJECT_SEED_STRIDE + i for i in range(n)]
+        return source, ((f"synthetic-{p}", f"synthetic-{p}", synthetic_night(hours, seed=p, difficulty=difficulty))
+                        for p in people)  # fmt: skip
+    if data_format == "ichi":
+        from vigil.data.ichi import load_ichi
+
+        nights = ichi_night_files(data, subjects)
+        source = {"kind": "ichi", "path": str(data), "subjects": subjects_of(nights), "nights": len(nights)}
+        return source, ((str(r.meta["source"]["subject"]), night.stem, r)
+                        for night in nights for r in [load_ichi(night)])  # fmt: skip
+    if data_format != "walch":
+        raise VigilError(f"--from {data_format}: expected one of {', '.join(DATA_FORMATS)}")
+    from vigil.data.walch import load_walch, walch_subjects
+
+    path = Path(data)
+    if not path.exists():
+        raise VigilError(f"{path}: no such file or folder (give a Walch sleep-accel folder or 'synthetic')")
+    ids: list[str | None] = [None] if path.is_file() else list(walch_subjects(path))[:subjects]
+    source = {"kind": "walch", "path": str(path), "subjects": len(ids)}
+    labelled = (r for sid in ids for r in [load_walch(path, subject=sid)] if r.sleep_labels is not None)
+    return source, ((str(r.meta["source"]["subject"]),) * 2 + (r,) for r in labelled)
+
+
+def source_recordings(source: dict[str, Any]) -> Iterable[tuple[str, str, Recording]]:
+    """The recordings of a manifest's ``data`` entry (``sleep_recordings``' source), again."""
+    keys = {"synthetic": ("subjects", "difficulty", "seed", "hours")}.get(source["kind"], ("subjects",))
+    data = "synthetic" if source["kind"] == "synthetic" else str(resolve_source_path(source["path"]))
+    return sleep_recordings(data, source["kind"], **{k: source[k] for k in keys})[1]

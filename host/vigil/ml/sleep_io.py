@@ -98,17 +98,26 @@ def read_sleep_manifest(out_dir: Path) -> dict[str, Any]:
 
 
 def train_sleep_source(data: str, out_dir: Path, data_format: str | None = None, subjects: int | None = None,
-                       hours: float = 8.0, difficulty: str = "moderate", protocol: str = "lso5", epochs: int = 8,
-                       seed: int = 0, progress: Bars | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """`vigil train sleep`: load ``data`` ("synthetic", a Walch or an ICHI-2014 folder / file), evaluate the sleep
+                       hours: float = 8.0, difficulty: str = "moderate", protocol: str = "lso5",
+                       epochs: int | None = None,
+                       seed: int = 0, progress: Bars | None = None, arch: str = "seed"
+                       ) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """`vigil train sleep`: with ``arch`` "context" the context model (``vigil.ml.sleep_context_io``); else (the seed
+    CNN) load ``data`` ("synthetic", a Walch or an ICHI-2014 folder / file), evaluate the sleep
     CNN by held-out subjects (``protocol``), fit the kept model on all subjects and write the folder to ``out_dir``;
     returns (manifest, metrics). ``progress(description, total)`` may return a per-step callback (recordings, folds,
     epochs of the final model)."""
     from vigil.ml.sleep import sleep_folds, train_sleep_cnn
     from vigil.ml.sleep_data import load_sleep_data, recording_count
 
+    epochs = (30 if arch == "context" else 8) if epochs is None else epochs
     if epochs < 1 or (subjects is not None and subjects < 1):
         raise VigilError(f"--epochs {epochs} --subjects {subjects}: expected positive numbers")
+    if arch == "context":
+        from vigil.ml.sleep_context_io import train_context_source
+
+        return train_context_source(data, out_dir, data_format, subjects, hours, difficulty, protocol,
+                                    epochs, seed, progress)  # fmt: skip
     new = progress or (lambda description, total: None)
     started = time.monotonic()
     dataset = load_sleep_data(data, data_format, subjects, difficulty, seed, hours,

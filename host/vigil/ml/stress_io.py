@@ -175,17 +175,33 @@ class FolderEvaluation:
     report: dict
 
 
-def evaluate_folder(model_dir: Path, protocol: str | None = None, progress: Bars | None = None) -> FolderEvaluation:
+def evaluate_folder(model_dir: Path, protocol: str | None = None, progress: Bars | None = None,
+                    data: str | None = None, data_format: str | None = None) -> FolderEvaluation:  # fmt: skip
     """Re-run ``protocol`` (default: the one the folder was trained with) on the data recorded in the manifest of
-    a `vigil train stress` or `vigil train sleep` folder. ``progress(description, total)`` may return a per-fold
-    callback."""
+    a `vigil train stress` or `vigil train sleep` folder; with ``data``, score a sleep model on those recordings
+    instead (``vigil.ml.sleep_evaluate``). ``progress(description, total)`` may return a per-step callback."""
     from vigil.ml import protocols
+    from vigil.ml.sleep_context_io import KIND as CONTEXT_KIND
+    from vigil.ml.sleep_context_io import evaluate_context_folder
     from vigil.ml.sleep_io import KIND as SLEEP_KIND
     from vigil.ml.sleep_io import evaluate_sleep_folder, manifest_kind
     from vigil.ml.stress import evaluate_stress
 
-    if manifest_kind(model_dir) == SLEEP_KIND:
-        report, size, protocol = evaluate_sleep_folder(model_dir, protocol, progress)
+    kind = manifest_kind(model_dir)
+    if data is not None:
+        if kind not in (SLEEP_KIND, CONTEXT_KIND):
+            raise VigilError(f"{model_dir}: --data scores sleep models for now; for a stress folder, run "
+                             "`vigil evaluate` without --data (its training data's protocol)")  # fmt: skip
+        from vigil.ml.sleep_evaluate import evaluate_sleep_data
+
+        if protocol is not None:
+            raise VigilError("--protocol and --data: give one (a protocol re-trains on the training data; --data "
+                             "scores the trained model on new recordings)")  # fmt: skip
+        report = evaluate_sleep_data(model_dir, data, data_format, progress=progress)
+        return FolderEvaluation("sleep-data", "new data", len(report["per_night"]), report)
+    if kind in (SLEEP_KIND, CONTEXT_KIND):
+        evaluate = evaluate_sleep_folder if kind == SLEEP_KIND else evaluate_context_folder
+        report, size, protocol = evaluate(model_dir, protocol, progress)
         return FolderEvaluation("sleep", protocol, size, report)
     manifest = read_manifest(model_dir)
     dataset = dataset_from_manifest(manifest)
