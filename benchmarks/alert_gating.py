@@ -33,8 +33,6 @@ from vigil.data.synthetic_day import day_accel
 from vigil.data.synthetic_night import synthetic_night
 from vigil.data.synthetic_ppg import synthetic_ppg
 from vigil.dsp import accel as accel_twin
-from vigil.dsp import stft as stft_twin
-from vigil.dsp.epoch_image import epoch_images
 from vigil.dsp.ppg import ppg_chain
 from vigil.records import SLEEP_CLASS_LABELS
 from vigil.bundle import consensus_twin as ct
@@ -47,9 +45,8 @@ MARGIN_SEEDS = 40
 
 def epoch_view(accel: np.ndarray, models: ct.DeviceModels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(epochs, motion levels, CNN classes) of the epochs the device classifies."""
-    deriv = accel_twin.derivative(accel_twin.magnitude(accel))
-    motion = ct.motion_levels(deriv)
-    records = ct.sleep_records(epoch_images(stft_twin.stft_columns(deriv)), motion, models)
+    motion = ct.motion_levels(accel_twin.derivative(accel_twin.magnitude(accel)))
+    records = ct.device_sleep_records(accel, models)  # the device's sleep model, whichever kind models/ carries
     epochs = np.array([r.epoch for r in records], dtype=np.int64)
     return epochs, motion[epochs], np.array([r.cls for r in records], dtype=np.int64)
 

@@ -145,7 +145,7 @@ def assert_c_matches_twin(program: Path, xyz: np.ndarray, chunking: int = 0) -> 
 
 
 def test_c_unit_suite(ctest_program: Path) -> None:
-    proc = subprocess.run([str(ctest_program), "epoch_features"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([str(ctest_program), "epoch_features"], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0 and "epoch_features" in proc.stdout and " 0 failed" in proc.stdout, proc.stdout
 
 

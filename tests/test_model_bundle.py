@@ -7,10 +7,12 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from vigil.cli import cli
 from vigil.bundle import model_bundle as mb
+from vigil.errors import VigilError
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
@@ -57,7 +59,7 @@ def test_manifest_says_what_the_stress_models_were_trained_on() -> None:
     assert manifest["stress"]["data"] == stress["data"]
     for rel, digest in manifest["files"].items():
         assert mb.sha256((MODELS / rel).read_bytes()) == digest, rel
-    assert set(manifest["hashes"]) == set(mb.MODEL_ORDER)
+    assert set(manifest["hashes"]) == set(mb.model_order(mb.bundle_sleep_kind(MODELS).name))
 
 
 def test_nn_input_quantization_in_integers_matches_rounding_of_the_float_map() -> None:
@@ -123,3 +125,59 @@ def test_device_integers_agree_with_the_float_trio_on_its_training_data() -> Non
     decision = ((p @ np.array(device.consensus.weights_q15) + 16384) >> 15) > 16384
     assert np.mean(decision == (float_votes["consensus"] == 1)) >= 0.99
     assert np.mean(out["votes"].all(axis=1) == (float_votes["unanimous"] == 1)) >= 0.99
+
+
+def test_a_context_sleep_folder_exports(tmp_path: Path) -> None:
+    """`vigil export models --sleep DIR` takes a context model's folder: the firmware headers compile its path
+    (SLEEP_MODEL_INPUT_CONTEXT 1, sleep_context_plan.h), HELLO names it, the manifest and card state the delay."""
+    sleep = mb.write_standin_context_folder(tmp_path / "sleep", seed=1, hidden=0)
+    out = tmp_path / "models"
+    result = CliRunner().invoke(cli, ["export", "models", "--out", str(out), "--sleep", str(sleep), "--stress",
+                                      str(MODELS / "stress")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    manifest = mb.read_bundle_manifest(out)
+    assert manifest["sleep"]["kind"] == mb.SLEEP_CONTEXT_KIND and manifest["sleep"]["delay_epochs"] == 6
+    assert set(manifest["hashes"]) == set(mb.model_order("sleep_context"))
+    assert mb.bundle_sleep_kind(out).input == "context"
+    header = (out / "firmware" / "vigil_models.h").read_text()
+    assert "#define SLEEP_MODEL_INPUT_CONTEXT 1" in header and '{ "sleep_context", {' in header
+    assert (out / "firmware" / "sleep_context_plan.h").is_file() and not (out / "firmware" / "sleep_cnn_plan.h").exists()
+    assert "SLEEP_CONTEXT_INPUT_BYTES 216u" in (out / "firmware" / "sleep_context_plan.h").read_text()
+    assert "3 minutes" in (out / "sleep" / "MODEL_CARD.md").read_text()
+    # the twin loads it as the device runs it
+    from vigil.bundle.consensus_twin import DeviceModels
+
+    models = DeviceModels.load(out)
+    assert models.sleep_input == "context" and models.sleep_delay == 6
+    assert models.sleep_model == (sleep / mb.SLEEP_CONTEXT_MODEL).read_bytes()
+
+
+def test_a_context_folder_that_does_not_fit_the_device_is_refused(tmp_path: Path) -> None:
+    sleep = mb.write_standin_context_folder(tmp_path / "sleep", seed=2, hidden=0)
+    manifest = json.loads((sleep / "manifest.json").read_text())
+    manifest["input"]["delay_epochs"] = 4
+    (sleep / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(VigilError, match="delay_epochs is 4; the device's context model takes 6"):
+        mb.build_model_bundle(sleep, MODELS / "stress")
+    manifest["kind"] = "vigil-sleep-something"
+    (sleep / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(VigilError, match="expected a vigil-sleep-context manifest, got kind 'vigil-sleep-something'"):
+        mb.build_model_bundle(sleep, MODELS / "stress")
+
+
+def test_a_context_model_with_another_input_quantization_is_refused(tmp_path: Path) -> None:
+    """The device feeds the feature bytes unchanged: the model's input must be scale 1.0, zero point -128."""
+    import keras
+
+    from vigil.export.tflite import output_silenced, to_int8_tflite
+
+    sleep = mb.write_standin_context_folder(tmp_path / "sleep", seed=2, hidden=0)
+    model = keras.Sequential([keras.Input((216,)), keras.layers.Dense(3), keras.layers.Softmax()])
+    with output_silenced():
+        tflite = to_int8_tflite(model, np.random.default_rng(0).uniform(0, 100, (16, 216)).astype(np.float32))
+    (sleep / mb.SLEEP_CONTEXT_MODEL).write_bytes(tflite)
+    manifest = json.loads((sleep / "manifest.json").read_text())
+    manifest["files"][mb.SLEEP_CONTEXT_MODEL] = mb.sha256(tflite)
+    (sleep / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(VigilError, match="expected the epoch features' input quantization"):
+        mb.build_model_bundle(sleep, MODELS / "stress")

@@ -9,8 +9,6 @@ import pytest
 
 from vigil.data.synthetic_day import ACTIVITIES, day_accel, synthetic_day
 from vigil.dsp import accel as accel_twin
-from vigil.dsp import stft as stft_twin
-from vigil.dsp.epoch_image import epoch_images
 from vigil.errors import VigilError
 from vigil.bundle import consensus_twin as ct
 
@@ -50,8 +48,7 @@ def test_seated_stays_under_the_motion_limit_and_walking_goes_above() -> None:
 def test_the_sleep_cnn_says_a_seated_person_is_awake() -> None:
     models = ct.DeviceModels.load()
     for seed in (0, 1):
-        deriv = accel_twin.derivative(accel_twin.magnitude(day_accel(600, np.random.default_rng(seed), "seated")))
-        records = ct.sleep_records(epoch_images(stft_twin.stft_columns(deriv)), ct.motion_levels(deriv), models)
+        records = ct.device_sleep_records(day_accel(600, np.random.default_rng(seed), "seated"), models)
         wake = np.mean([r.cls == 0 for r in records])
         assert len(records) >= 16 and wake >= 0.9, (seed, wake)
 

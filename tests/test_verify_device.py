@@ -54,7 +54,8 @@ def test_synthetic_session_is_bit_exact(link: Link) -> None:
     # last one's features would need a beat after the end of the stream, so 7 come out).
     assert_bit_exact(report, {"accel_derivative": 16, "stft_columns": 370, "epoch_image": 13, "ppg_filtered": 8,
                               "ppg_beats": 8, "hrv_features": 7})  # fmt: skip
-    assert cost["stft"]["calls"] > 0 and cost["ppg_filter"]["samples"] == len(rec.ppg)
+    sleep_path = "epoch_features" if "epoch_features" in report["stages"] else "stft"  # the sleep model's input
+    assert cost[sleep_path]["calls"] > 0 and cost["ppg_filter"]["samples"] == len(rec.ppg)
     if link.hello.board == "vwrist":
         assert cost["total_instructions_per_second_of_signal"] > 0
 
@@ -114,7 +115,9 @@ def test_verify_cli_json(board, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["ok"] and report["board"] == board.board
-    assert set(report["stages"]) == set(verify_mod.STAGES)
+    from vigil.bundle.consensus_twin import DeviceModels
+
+    assert tuple(report["stages"]) == verify_mod.stages(DeviceModels.load().sleep_input)
     assert all(set(s) >= {"windows", "mismatches"} for s in report["stages"].values())
 
 
@@ -141,7 +144,10 @@ def test_synth_then_replay_cli_logs_every_output(board, tmp_path: Path) -> None:
     by_type: dict[str, int] = {}
     for r in records:
         by_type[r.get("type", "?")] = by_type.get(r.get("type", "?"), 0) + 1
-    assert by_type["SPEC_COLUMN"] == result["columns"] == (130 * 50 - 128) // 64 + 1
+    if result["epoch_features"]:  # the context sleep model: one feature vector per epoch instead of the spectrogram
+        assert by_type["EPOCH_FEATURES"] == result["epoch_features"] == 130 // 30 and "SPEC_COLUMN" not in by_type
+    else:
+        assert by_type["SPEC_COLUMN"] == result["columns"] == (130 * 50 - 128) // 64 + 1
     assert by_type["BEAT"] == result["beats"] > 100
     assert by_type["HRV"] == result["hrv_segments"] == 2
     assert result["device_errors"] == []

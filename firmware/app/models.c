@@ -6,7 +6,6 @@
 
 #ifndef VIGIL_ENGINE_MODEL
 #include "nn/plan_executor.h"
-#include "sleep_cnn_plan.h"
 #include "stress_consensus.h"
 #include "stress_nn_plan.h"
 #include "stress_svm.h"
@@ -15,13 +14,25 @@
 #define MODELS_SLEEP_OUTPUTS VIGIL_SLEEP_CLASSES
 #define MODELS_STRESS_CLASS 1u
 
+#if SLEEP_MODEL_INPUT_CONTEXT
+#include "sleep_context_plan.h"
+#define MODELS_SLEEP_PLAN sleep_context_plan
+_Static_assert(SLEEP_CONTEXT_INPUT_BYTES == DSP_SLEEP_CONTEXT_INPUT, "the context model takes the unrolled context");
+_Static_assert(SLEEP_CONTEXT_OUTPUT_BYTES == MODELS_SLEEP_OUTPUTS, "the context model gives one int8 per class");
+_Static_assert(SLEEP_CONTEXT_ARENA_BYTES <= MODELS_ARENA_BYTES, "vigil_models.h sizes the shared arena");
+#else
+#include "sleep_cnn_plan.h"
+#define MODELS_SLEEP_PLAN sleep_cnn_plan
 _Static_assert(SLEEP_CNN_INPUT_BYTES == EPOCH_IMAGE_BYTES, "the sleep CNN takes one epoch image");
 _Static_assert(SLEEP_CNN_OUTPUT_BYTES == MODELS_SLEEP_OUTPUTS, "the sleep CNN gives one int8 per class");
+_Static_assert(SLEEP_CNN_ARENA_BYTES <= MODELS_ARENA_BYTES, "vigil_models.h sizes the shared arena");
+#endif
+_Static_assert(MODELS_SLEEP_DELAY_EPOCHS <= UINT8_MAX, "SLEEP carries the delay in a byte");
+_Static_assert(VIGIL_SLEEP_SIZE == 4u + MODELS_SLEEP_OUTPUTS + 1u + 2u + 1u, "SLEEP: epoch, outputs, class, motion, delay");
 _Static_assert(STRESS_NN_INPUT_BYTES == STRESS_TASK_FEATURES, "the stress NN takes the six HRV features");
 _Static_assert(STRESS_NN_OUTPUT_BYTES == 2u, "the stress NN gives two int8 logits");
 _Static_assert(STRESS_NN_N_FEATURES == STRESS_TASK_FEATURES, "stress_consensus.h quantizes six features");
-_Static_assert(SLEEP_CNN_ARENA_BYTES <= MODELS_ARENA_BYTES && STRESS_NN_ARENA_BYTES <= MODELS_ARENA_BYTES,
-               "vigil_models.h sizes the shared arena");
+_Static_assert(STRESS_NN_ARENA_BYTES <= MODELS_ARENA_BYTES, "vigil_models.h sizes the shared arena");
 #endif
 
 void models_init(models_t *m)
@@ -101,6 +112,53 @@ static uint8_t argmax_s8(const int8_t *v, size_t n)
 }
 #endif
 
+#ifndef VIGIL_ENGINE_MODEL
+/* The sleep model just ran on its input in the arena (status): send SLEEP for `epoch`, hand the class and motion to
+ * the stress task, send the STRESS records it makes ready. The stage's cost ends here. */
+static void sleep_decided(models_t *m, nn_status status, uint32_t epoch, uint16_t motion, link_t *link,
+                          stage_costs_t *costs, uint64_t began)
+{
+    int8_t out[MODELS_SLEEP_OUTPUTS] = {0};
+    if (status == NN_OK) {
+        memcpy(out, m->arena + MODELS_SLEEP_PLAN.out_offset, sizeof out);
+    }
+    uint8_t cls = argmax_s8(out, MODELS_SLEEP_OUTPUTS);
+    size_t n_ready = stress_task_context(&m->stress, cls, motion, m->ready);
+    stage_end(costs, VIGIL_STAGE_SLEEP_CNN, began, 1u);
+
+    uint8_t *p = m->out;
+    put_u32(p, epoch);
+    for (size_t i = 0u; i < MODELS_SLEEP_OUTPUTS; i++) {
+        p[4 + i] = (uint8_t)out[i];
+    }
+    p[4 + MODELS_SLEEP_OUTPUTS] = cls;
+    put_u16(p + 5 + MODELS_SLEEP_OUTPUTS, motion);
+    p[7 + MODELS_SLEEP_OUTPUTS] = (uint8_t)MODELS_SLEEP_DELAY_EPOCHS;
+    link_send(link, VIGIL_MSG_SLEEP, p, VIGIL_SLEEP_SIZE);
+    send_stress(m, n_ready, link);
+}
+#endif
+
+#if SLEEP_MODEL_INPUT_CONTEXT
+void models_on_context(models_t *m, const sleep_context_t *ctx, uint32_t epoch, uint16_t motion, link_t *link,
+                       stage_costs_t *costs)
+{
+#ifndef VIGIL_ENGINE_MODEL
+    uint64_t began = stage_begin();
+    /* The model's input quantization is the vectors' own (scale 1.0, zero point -128): the bytes go in unchanged. */
+    sleep_context_unroll(ctx, (int8_t *)(m->arena + sleep_context_plan.in_offset));
+    nn_status status = nn_plan_run(&sleep_context_plan, m->arena, sizeof m->arena, NULL, NULL);
+    sleep_decided(m, status, epoch, motion, link, costs, began);
+#else
+    (void)m;
+    (void)ctx;
+    (void)epoch;
+    (void)motion;
+    (void)link;
+    (void)costs;
+#endif
+}
+#else
 void models_on_epoch(models_t *m, const epoch_image_t *img, const epoch_image_info_t *info, uint16_t motion,
                      link_t *link, stage_costs_t *costs)
 {
@@ -114,23 +172,7 @@ void models_on_epoch(models_t *m, const epoch_image_t *img, const epoch_image_in
         }
     }
     nn_status status = nn_plan_run(&sleep_cnn_plan, m->arena, sizeof m->arena, NULL, NULL);
-    int8_t out[MODELS_SLEEP_OUTPUTS] = {0};
-    if (status == NN_OK) {
-        memcpy(out, m->arena + sleep_cnn_plan.out_offset, sizeof out);
-    }
-    uint8_t cls = argmax_s8(out, MODELS_SLEEP_OUTPUTS);
-    size_t n_ready = stress_task_context(&m->stress, cls, motion, m->ready);
-    stage_end(costs, VIGIL_STAGE_SLEEP_CNN, began, 1u);
-
-    uint8_t *p = m->out;
-    put_u32(p, info->epoch);
-    for (size_t i = 0u; i < MODELS_SLEEP_OUTPUTS; i++) {
-        p[4 + i] = (uint8_t)out[i];
-    }
-    p[4 + MODELS_SLEEP_OUTPUTS] = cls;
-    put_u16(p + 5 + MODELS_SLEEP_OUTPUTS, motion);
-    link_send(link, VIGIL_MSG_SLEEP, p, VIGIL_SLEEP_SIZE);
-    send_stress(m, n_ready, link);
+    sleep_decided(m, status, info->epoch, motion, link, costs, began);
 #else
     (void)m;
     (void)img;
@@ -140,6 +182,7 @@ void models_on_epoch(models_t *m, const epoch_image_t *img, const epoch_image_in
     (void)costs;
 #endif
 }
+#endif
 
 void models_on_segment(models_t *m, const hrv_features_t *f, link_t *link, stage_costs_t *costs)
 {

@@ -1,6 +1,7 @@
 /* When a segment's stress record can be sent: the segment's own results wait for the context of the
- * accelerometer epochs covering it (the sleep CNN's class and the motion level of epochs 2s and 2s+1; the image
- * of epoch 2s+1 completes ~46 s after the segment ends). Twin: vigil.bundle.consensus_twin (module doc).
+ * accelerometer epochs covering it (the sleep model's class and the motion level of epochs 2s and 2s+1: the context
+ * model decides epoch 2s+1 when epoch 2s+7 ends, 3 minutes after the segment, a minute before segment s+4 closes;
+ * the CNN when its image completes, ~32 s after the segment). Twin: vigil.bundle.consensus_twin (module doc).
  *
  * - a segment whose context is already here is ready at once;
  * - context arrives epoch by epoch, in order; a waiting segment becomes ready when its last epoch arrives;
@@ -35,7 +36,7 @@ typedef struct stress_segment {
 } stress_segment_t;
 
 typedef struct stress_context {
-    uint8_t cls;     /* sleep CNN class */
+    uint8_t cls;     /* sleep model class */
     uint16_t motion; /* motion level */
 } stress_context_t;
 

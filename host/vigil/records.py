@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-#: The sleep CNN's classes in output order, as manifests and metrics name them, and as people read them.
+#: The sleep model's classes in output order, as manifests and metrics name them, and as people read them.
 SLEEP_CLASS_NAMES: tuple[str, ...] = ("wake", "nrem", "rem")
 SLEEP_CLASS_LABELS: tuple[str, ...] = ("wake", "NREM", "REM")
 WAKE_CLASS = 0
@@ -21,9 +21,11 @@ STRESS_CLASS_NAMES: tuple[str, ...] = ("relax", "stress")
 HRV_FORMAT = struct.Struct("<IBBHHH6i")
 HRV_FIELDS = ("segment", "valid", "flags", "n_beats", "n_ibis", "n_rejected",
               "avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20")  # fmt: skip
-#: SLEEP record: the CNN's int8 outputs for one epoch, its class (an index of SLEEP_CLASS_NAMES), the motion level.
-SLEEP_FORMAT = struct.Struct("<I3bBH")
-SLEEP_FIELDS = ("epoch", "out0", "out1", "out2", "cls", "motion")
+#: SLEEP record: the sleep model's int8 outputs for one decided epoch, its class (an index of SLEEP_CLASS_NAMES), the
+#: epoch's motion level, and the model's decision delay in epochs (the record of epoch t comes by the end of epoch
+#: t + delay: 6 for the context model, 2 for the CNN on epoch images; docs/protocol.md, "Models").
+SLEEP_FORMAT = struct.Struct("<I3bBHB")
+SLEEP_FIELDS = ("epoch", "out0", "out1", "out2", "cls", "motion", "delay")
 #: STRESS record. votes: bit j = model j (tree, svm, nn) votes stress; reasons: bits of
 #: vigil.bundle.consensus_twin.REASON_NAMES.
 STRESS_FORMAT = struct.Struct("<IIHHHbbBHBBBBH")

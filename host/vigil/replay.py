@@ -33,6 +33,7 @@ class DeviceOutputs:
     ppg_filtered: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)
     columns: list[p.SpecColumn] = field(default_factory=list)
     images: list[p.EpochImage] = field(default_factory=list)
+    features: list[p.EpochFeatures] = field(default_factory=list)  # EPOCH_FEATURES (context sleep model)
     beats: list[int] = field(default_factory=list)
     hrv: list[dict[str, int]] = field(default_factory=list)
     sleep: list[dict[str, int]] = field(default_factory=list)  # SLEEP records (protocol.SLEEP_FIELDS)
@@ -58,6 +59,8 @@ class DeviceOutputs:
                 self.columns.append(p.SpecColumn.unpack(data))
             elif t == p.MsgType.EPOCH_IMAGE:
                 self.images.append(p.EpochImage.unpack(data))
+            elif t == p.MsgType.EPOCH_FEATURES:
+                self.features.append(p.EpochFeatures.unpack(data))
             elif t == p.MsgType.BEAT:
                 self.beats.append(int.from_bytes(data[:4], "little"))
             elif t == p.MsgType.HRV:
@@ -174,6 +177,7 @@ def replay_recording(port: str, path: Path, log: Path | None = None, any_models:
         "csv": csv_files,
         "columns": len(outputs.columns),
         "epoch_images": len(outputs.images),
+        "epoch_features": len(outputs.features),
         "beats": len(outputs.beats),
         "hrv_segments": len(outputs.hrv),
         "sleep_epochs": len(outputs.sleep),

@@ -2,16 +2,19 @@
 
 Stages compared (each in windows, so a mismatch names where it is):
 - accel_derivative: per 30-s epoch of samples, index = sample
-- stft_columns: per column, index = frequency bin
-- epoch_image: per epoch (first column and CRC of the whole int8 image)
+- epoch_features: per epoch, index = feature name (context sleep model)
+- stft_columns: per column, index = frequency bin (sleep CNN)
+- epoch_image: per epoch (first column and CRC of the whole int8 image) (sleep CNN)
 - ppg_filtered: per 60-s segment of samples, index = sample
 - ppg_beats: per segment, index = beat number within the segment
 - hrv_features: per segment, index = feature name
-- sleep: per epoch, index = field of the SLEEP record (int8 outputs, class, motion level)
+- sleep: per decided epoch, index = field of the SLEEP record (int8 outputs, class, motion level, delay)
 - stress: per segment, index = field of the STRESS record (features CRC, each model's P(stress), NN logits,
   votes, weighted probability, decision, unanimity, alert, reasons, motion)
 A missing or extra output is a mismatch too. The model stages' twin is vigil.bundle.consensus_twin with the models
-of models/ (or $VIGIL_MODELS_DIR); the device must announce the same models in HELLO (``check_models``)."""
+of models/ (or $VIGIL_MODELS_DIR); the device must announce the same models in HELLO (``check_models``). The device
+computes the sleep input its sleep model takes, so the report lists the stages of that input only
+(``stages(sleep_input)``): epoch_features for the context model, stft_columns and epoch_image for the CNN."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from vigil.dsp import accel as accel_twin
 from vigil.dsp import config as dsp
 from vigil.dsp import ppg as ppg_twin
 from vigil.dsp import stft as stft_twin
+from vigil.dsp.epoch_features import FEATURE_NAMES, epoch_features
 from vigil.dsp.epoch_image import epoch_images
 from vigil.replay import VIRTUAL_INSTRUCTIONS_PER_SECOND, DeviceOutputs
 from vigil.device import protocol as p
@@ -35,8 +39,16 @@ from vigil.bundle import consensus_twin
 if TYPE_CHECKING:
     from vigil.device.link import Link
 
-STAGES = ("accel_derivative", "stft_columns", "epoch_image", "ppg_filtered", "ppg_beats", "hrv_features", "sleep",
-          "stress")
+#: Every stage vigil verify knows, in report order; a device runs those of its sleep model's input (``stages``).
+STAGES = ("accel_derivative", "epoch_features", "stft_columns", "epoch_image", "ppg_filtered", "ppg_beats",
+          "hrv_features", "sleep", "stress")  # fmt: skip
+SLEEP_INPUT_STAGES = {"context": ("epoch_features",), "image": ("stft_columns", "epoch_image")}
+
+
+def stages(sleep_input: str) -> tuple[str, ...]:
+    """The stages a device whose sleep model takes ``sleep_input`` ("context" or "image") runs, in report order."""
+    other = {s for k, v in SLEEP_INPUT_STAGES.items() if k != sleep_input for s in v}
+    return tuple(s for s in STAGES if s not in other)
 
 
 @dataclass
@@ -68,13 +80,15 @@ class StageResult:
 @dataclass
 class TwinOutputs:
     deriv: np.ndarray
-    columns: np.ndarray
-    images: list
+    columns: np.ndarray  # (n, 65) int8; empty for a context model
+    images: list  # EpochImage; empty for a context model
     ppg_filtered: np.ndarray
     beats: np.ndarray
     hrv: list[dict[str, int]]
     sleep: list[dict[str, int]] = field(default_factory=list)
     stress: list[dict[str, int]] = field(default_factory=list)
+    features: np.ndarray = field(default_factory=lambda: np.zeros((0, dsp.EPOCH_FEATURES), np.int8))  # context model
+    sleep_input: str = "image"  # what the sleep model takes: "context" or "image"
 
 
 def check_models(hello: p.Hello, hashes: dict[str, bytes]) -> None:
@@ -92,19 +106,27 @@ def check_models(hello: p.Hello, hashes: dict[str, bytes]) -> None:
 
 def twin_outputs(rec: Recording, ppg_rate_hz: int, models: consensus_twin.DeviceModels | None = None) -> TwinOutputs:
     deriv = accel_twin.derivative(accel_twin.magnitude(rec.accel))
-    columns = stft_twin.stft_columns(deriv)
     if len(rec.ppg):
         filtered, beats, segments = ppg_twin.ppg_chain(rec.ppg, ppg_rate_hz)
         hrv = [{name: int(getattr(seg, name)) for name in p.HRV_FIELDS} for seg in segments]
     else:
         filtered, beats, hrv = np.zeros(0, np.int64), np.zeros(0, np.int64), []
-    images = epoch_images(columns)
     models = models or consensus_twin.DeviceModels.load()
     motion = consensus_twin.motion_levels(deriv)
-    sleep = consensus_twin.sleep_records(images, motion, models)
+    columns = np.zeros((0, dsp.STFT_BINS), np.int8)
+    images: list = []
+    features = np.zeros((0, dsp.EPOCH_FEATURES), np.int8)
+    if models.sleep_input == "context":
+        features = epoch_features(rec.accel, deriv)
+        sleep = consensus_twin.context_sleep_records(features, motion, models)
+    else:
+        columns = stft_twin.stft_columns(deriv)
+        images = epoch_images(columns)
+        sleep = consensus_twin.sleep_records(images, motion, models)
     stress = consensus_twin.stress_records(hrv, sleep, models)
-    sleep_rows = [dict(zip(p.SLEEP_FIELDS, (r.epoch, *r.outputs, r.cls, r.motion))) for r in sleep]
-    return TwinOutputs(deriv, columns, images, np.asarray(filtered), np.asarray(beats), hrv, sleep_rows, stress)
+    sleep_rows = [dict(zip(p.SLEEP_FIELDS, r.fields())) for r in sleep]
+    return TwinOutputs(deriv, columns, images, np.asarray(filtered), np.asarray(beats), hrv, sleep_rows, stress,
+                       features, models.sleep_input)  # fmt: skip
 
 
 def _compare_records(result: StageResult, stage: str, device: list[dict[str, int]], twin: list[dict[str, int]],
@@ -148,9 +170,46 @@ def _compare_series(result: StageResult, stage: str, device: np.ndarray, twin: n
 
 
 def compare(device: DeviceOutputs, twin: TwinOutputs, ppg_rate_hz: int) -> dict[str, StageResult]:
-    results = {stage: StageResult() for stage in STAGES}
+    results = {stage: StageResult() for stage in stages(twin.sleep_input)}
     _compare_series(results["accel_derivative"], "accel_derivative", device.deriv_array(), twin.deriv, dsp.EPOCH_SAMPLES)
+    if twin.sleep_input == "context":
+        _compare_features(results["epoch_features"], device, twin.features)
+    else:
+        _compare_image_stages(results, device, twin)
+    _compare_ppg_stages(results, device, twin, ppg_rate_hz)
+    _compare_records(results["sleep"], "sleep", device.sleep, twin.sleep, "epoch", p.SLEEP_FIELDS)
+    _compare_records(results["stress"], "stress", device.stress, twin.stress, "segment", p.STRESS_FIELDS)
+    return results
 
+
+def _compare_features(result: StageResult, device: DeviceOutputs, twin: np.ndarray) -> None:
+    """Feature vectors by epoch, every feature; missing, extra and repeated epochs too. A device that also sends the
+    epoch image's outputs runs the other sleep path: a mismatch of its own."""
+    dev: dict[int, tuple[int, ...]] = {}
+    repeated = set()
+    for f in device.features:
+        if f.epoch in dev:
+            repeated.add(f.epoch)
+        dev[f.epoch] = f.features
+    for e in range(max(len(twin), max(dev, default=-1) + 1)):
+        got = dev.get(e)
+        mismatch = None
+        if got is None or e >= len(twin):
+            mismatch = Mismatch("epoch_features", e, None, "missing" if got is None else "extra", None)
+        elif e in repeated:
+            mismatch = Mismatch("epoch_features", e, None, "repeated", None)
+        else:
+            for j, name in enumerate(FEATURE_NAMES):
+                if got[j] != int(twin[e][j]):
+                    mismatch = Mismatch("epoch_features", e, name, got[j], int(twin[e][j]))
+                    break
+        result.add(mismatch)
+    if device.columns or device.images:
+        result.add(Mismatch("epoch_features", len(twin), "sleep input",
+                            f"{len(device.columns)} SPEC_COLUMN, {len(device.images)} EPOCH_IMAGE", "none"))
+
+
+def _compare_image_stages(results: dict[str, StageResult], device: DeviceOutputs, twin: TwinOutputs) -> None:
     dev_cols = {c.index: np.frombuffer(c.values, dtype=np.int8) for c in device.columns}
     for j in range(max(len(twin.columns), max(dev_cols, default=-1) + 1)):
         got = dev_cols.get(j)
@@ -174,7 +233,13 @@ def compare(device: DeviceOutputs, twin: TwinOutputs, ppg_rate_hz: int) -> dict[
         elif (got.first_column, got.crc) != (want.first_column, want.crc):
             mismatch = Mismatch("epoch_image", k, "crc", f"{got.first_column}/{got.crc:08x}", f"{want.first_column}/{want.crc:08x}")
         results["epoch_image"].add(mismatch)
+    if device.features:  # the device runs the context model's path: a mismatch of its own
+        results["epoch_image"].add(Mismatch("epoch_image", len(twin.images), "sleep input",
+                                            f"{len(device.features)} EPOCH_FEATURES", "none"))
 
+
+def _compare_ppg_stages(results: dict[str, StageResult], device: DeviceOutputs, twin: TwinOutputs,
+                        ppg_rate_hz: int) -> None:  # fmt: skip
     segment = dsp.SEGMENT_S * ppg_rate_hz
     _compare_series(results["ppg_filtered"], "ppg_filtered", device.ppg_filtered_array(), twin.ppg_filtered, segment)
 
@@ -205,9 +270,6 @@ def compare(device: DeviceOutputs, twin: TwinOutputs, ppg_rate_hz: int) -> dict[
                     mismatch = Mismatch("hrv_features", s, name, got[name], want[name])
                     break
         results["hrv_features"].add(mismatch)
-    _compare_records(results["sleep"], "sleep", device.sleep, twin.sleep, "epoch", p.SLEEP_FIELDS)
-    _compare_records(results["stress"], "stress", device.stress, twin.stress, "segment", p.STRESS_FIELDS)
-    return results
 
 
 STAGE_RATES = {
@@ -219,6 +281,7 @@ STAGE_RATES = {
     p.Stage.HRV: "ppg",
     p.Stage.SLEEP_CNN: "accel",
     p.Stage.STRESS: "ppg",
+    p.Stage.EPOCH_FEATURES: "accel",
 }
 #: Stages that run once per window: COST also reports instructions per call (per epoch, per segment).
 PER_CALL_STAGES = {p.Stage.SLEEP_CNN: "instructions_per_epoch", p.Stage.STRESS: "instructions_per_segment"}

@@ -10,6 +10,10 @@
 #define VIGIL_MODELS_ARENA_SLEEP_CNN 20992u
 #define VIGIL_MODELS_ARENA_STRESS_NN 20u
 #define VIGIL_MODELS_ARENA_BYTES 20992u /* the largest plan's arena: models run one at a time */
+/* The sleep model (sleep_cnn) takes: 1 = the context of epoch features (dsp/sleep_context.h,
+ * sleep_context_plan.h), 0 = the epoch image (dsp/epoch_image.h, sleep_cnn_plan.h); firmware/app compiles
+ * the matching sleep path. */
+#define SLEEP_MODEL_INPUT_CONTEXT 0
 
 typedef struct vigil_model_id {
     const char *name;

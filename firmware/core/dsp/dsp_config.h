@@ -13,6 +13,7 @@
 #define DSP_SEGMENT_S 60u
 #define DSP_IMAGE_ZERO_POINT (-128)
 /* IMAGE_SCALE_DB = 0.5 dB per int8 step */
+#define DSP_IMAGE_DELAY_EPOCHS 2u /* epoch t's image completes by the end of epoch t + this */
 /* per-epoch features and the sleep context (vigil.dsp.epoch_features) */
 #define DSP_POSTURE_WINDOW_SAMPLES 250u
 #define DSP_POSTURE_WINDOWS 6u

@@ -23,8 +23,9 @@
 #define VIGIL_NN_CHUNK 256u
 #define VIGIL_NN_OP_COST_MAX 64u
 #define VIGIL_SLEEP_CLASSES 3u
-#define VIGIL_SLEEP_SIZE 10u
+#define VIGIL_SLEEP_SIZE 11u
 #define VIGIL_STRESS_SIZE 25u
+#define VIGIL_EPOCH_FEATURES_SIZE 8u
 #define VIGIL_COST_ENTRY_SIZE 17u
 #define VIGIL_CONFIG_OK 0u
 #define VIGIL_CONFIG_UNSUPPORTED_RATE 1u
@@ -60,6 +61,7 @@ typedef enum vigil_msg_type {
     VIGIL_MSG_NN_OP_COST = 0x98,
     VIGIL_MSG_SLEEP = 0x99,
     VIGIL_MSG_STRESS = 0x9A,
+    VIGIL_MSG_EPOCH_FEATURES = 0x9B,
 } vigil_msg_type_t;
 
 typedef enum vigil_error_code {
@@ -83,7 +85,8 @@ typedef enum vigil_stage {
     VIGIL_STAGE_HRV = 6,
     VIGIL_STAGE_SLEEP_CNN = 7,
     VIGIL_STAGE_STRESS = 8,
-    VIGIL_STAGE_COUNT = 8,
+    VIGIL_STAGE_EPOCH_FEATURES = 9,
+    VIGIL_STAGE_COUNT = 9,
 } vigil_stage_t;
 
 typedef enum vigil_nn_status {

@@ -1,9 +1,14 @@
-"""Twin of the device's model stages: the sleep CNN per epoch and the stress trio + local consensus per segment.
+"""Twin of the device's model stages: the sleep model per decided epoch and the stress trio + local consensus per
+segment.
 
     models = DeviceModels.load(models_dir)                  # models/ (or $VIGIL_MODELS_DIR), as the firmware
-    sleep = sleep_records(images, models)                   # per epoch image: int8 outputs, class
-    motion = motion_levels(deriv)                           # per 30-s epoch, milli-g
-    stress = stress_records(hrv, sleep, motion, models)     # per HRV segment: every model, consensus, alert
+    sleep = device_sleep_records(xyz, models)               # per decided epoch: int8 outputs, class, motion, delay
+    stress = stress_records(hrv, sleep, models)             # per HRV segment: every model, consensus, alert
+
+The sleep model is either kind the bundle carries (``models.sleep_input``): the context model decides epoch t when
+epoch t + SLEEP_CONTEXT_DELAY's features complete (``context_sleep_records``, input
+``vigil.dsp.epoch_features.context_inputs``); the seed's CNN decides epoch t when its image completes
+(``sleep_records`` on ``vigil.dsp.epoch_image`` images).
 
 Every number is the device's integer: the tree and SVM through their C twins (vigil.export.tree_export /
 svm_export), the NNs through TFLM's reference kernels (the engine is bit-exact with them), the input
@@ -11,8 +16,9 @@ quantization, NN output table, weights and gating from the constants generated i
 
 Context and timing (firmware/app/stress_task.c does the same). Segment s (PPG samples [60 s s, 60 s (s+1))) is
 covered by accelerometer epochs 2s and 2s+1. Its STRESS record is sent when the segment's HRV features AND the
-sleep result of epoch 2s+1 (whose image completes ~46 s after the epoch ends) exist; the device keeps up to
-STRESS_PENDING_MAX segments waiting. A segment still waiting when STRESS_PENDING_MAX newer segments have closed is
+sleep result of epoch 2s+1 exist (the context model's comes when epoch 2s+7 ends, 3 minutes after the segment; the
+CNN's when its image completes, ~32 s after the epoch ends); the device keeps up to STRESS_PENDING_MAX segments
+waiting, i.e. the decision of epoch 2s+1 must come before segment s+4 closes (context model: a minute to spare). A segment still waiting when STRESS_PENDING_MAX newer segments have closed is
 sent with its context unknown (alert blocked, reason bits CONTEXT_KNOWN/AWAKE/LITTLE_MOTION clear); the device
 keeps the last CONTEXT_EPOCHS epochs' context, and a segment whose epochs are older than that is sent with its
 context unknown too. So the records are a function of the recording alone as long as the accelerometer and PPG
@@ -31,8 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from vigil.dsp.config import EPOCH_SAMPLES
+from vigil.dsp.config import EPOCH_SAMPLES, IMAGE_DELAY_EPOCHS, SLEEP_CONTEXT_DELAY
 from vigil.bundle import model_bundle as mb
+from vigil.errors import VigilError
 from vigil.records import (REASON_ABOVE_THRESHOLD, REASON_ALL, REASON_AWAKE, REASON_CONTEXT_KNOWN,  # noqa: F401
                            REASON_FEATURES_VALID, REASON_LITTLE_MOTION, REASON_NAMES, REASON_UNANIMOUS, STRESS_FIELDS,
                            WAKE_CLASS)  # the STRESS record's fields = the twin's record keys; reasons: its bits
@@ -60,9 +67,15 @@ class DeviceModels:
     tree: Any  # vigil.export.tree_export.TreeQ15
     svm: Any  # vigil.export.svm_export.SvmQ15
     stress_nn: bytes
-    sleep_cnn: bytes
+    sleep_model: bytes  # the sleep model's .tflite (sleep_context.tflite or sleep_cnn.tflite)
     consensus: mb.ConsensusConstants
     hashes: dict[str, bytes]
+    sleep_input: str = "image"  # "context" (the context model) or "image" (the seed's CNN): mb.SleepModelKind.input
+
+    @property
+    def sleep_delay(self) -> int:
+        """The SLEEP records' delay: epoch t is decided by the end of epoch t + this."""
+        return SLEEP_CONTEXT_DELAY if self.sleep_input == "context" else IMAGE_DELAY_EPOCHS
 
     @classmethod
     def load(cls, folder: Path | None = None) -> DeviceModels:
@@ -79,11 +92,12 @@ class DeviceModels:
         names = ("stress_scaler.json", "stress_consensus.json", mb.STRESS_NN)
         files = {name: (stress / name).read_bytes() for name in names}
         settings = mb.ConsensusSettings.from_dict(manifest["consensus"])
+        kind = mb.bundle_sleep_kind(folder)
         return cls(
             export_tree(joblib.load(stress / "stress_tree.joblib"), scaler),
             export_svm(joblib.load(stress / "stress_svm.joblib"), scaler),
-            files[mb.STRESS_NN], (folder / "sleep" / mb.SLEEP_MODEL).read_bytes(),
-            mb.consensus_constants(files, settings), mb.bundle_hashes(folder),
+            files[mb.STRESS_NN], (folder / "sleep" / kind.model_file).read_bytes(),
+            mb.consensus_constants(files, settings), mb.bundle_hashes(folder), kind.input,
         )  # fmt: skip
 
 
@@ -104,6 +118,11 @@ class SleepRecord:
     outputs: tuple[int, ...]
     cls: int
     motion: int
+    delay: int = IMAGE_DELAY_EPOCHS
+
+    def fields(self) -> tuple[int, ...]:
+        """The SLEEP record's values in wire order (vigil.records.SLEEP_FIELDS)."""
+        return (self.epoch, *self.outputs, self.cls, self.motion, self.delay)
 
 
 def motion_levels(deriv: np.ndarray) -> np.ndarray:
@@ -113,19 +132,56 @@ def motion_levels(deriv: np.ndarray) -> np.ndarray:
     return np.minimum(d[: n * EPOCH_SAMPLES].reshape(n, EPOCH_SAMPLES).sum(axis=1) // EPOCH_SAMPLES, MOTION_LEVEL_MAX)
 
 
-def sleep_records(images: list, motion: np.ndarray, models: DeviceModels) -> list[SleepRecord]:
-    """One record per epoch image (vigil.dsp.epoch_image.EpochImage), as the device's SLEEP frames."""
+def _records(epochs: list[int] | np.ndarray, inputs: np.ndarray, motion: np.ndarray, models: DeviceModels
+             ) -> list[SleepRecord]:  # fmt: skip
     from vigil.export.tflite import tflm_reference
     from vigil.ml.sleep import device_class
 
-    if not images:
+    if len(epochs) == 0:
         return []
-    outs = tflm_reference(models.sleep_cnn, np.stack([sleep_cnn_input(img.image) for img in images]))
-    outs = outs.reshape(len(images), -1)
+    outs = tflm_reference(models.sleep_model, inputs).reshape(len(epochs), -1)
     classes = device_class(outs)  # the first maximum, as the device's argmax_s8
-    return [SleepRecord(img.epoch, tuple(int(v) for v in o), int(c),
-                        int(motion[img.epoch]) if img.epoch < len(motion) else MOTION_LEVEL_MAX)  # fmt: skip
-            for img, o, c in zip(images, outs, classes)]
+    return [SleepRecord(int(e), tuple(int(v) for v in o), int(c),
+                        int(motion[e]) if e < len(motion) else MOTION_LEVEL_MAX, models.sleep_delay)  # fmt: skip
+            for e, o, c in zip(epochs, outs, classes)]
+
+
+def sleep_records(images: list, motion: np.ndarray, models: DeviceModels) -> list[SleepRecord]:
+    """The seed's CNN: one record per epoch image (vigil.dsp.epoch_image.EpochImage), as the device's SLEEP frames."""
+    if models.sleep_input != "image":
+        raise VigilError("these models' sleep model takes the context of epoch features, not epoch images: "
+                         "use context_sleep_records (or device_sleep_records)")
+    inputs = np.stack([sleep_cnn_input(img.image) for img in images]) if images else np.zeros((0,), np.int8)
+    return _records([img.epoch for img in images], inputs, motion, models)
+
+
+def context_sleep_records(features: np.ndarray, motion: np.ndarray, models: DeviceModels) -> list[SleepRecord]:
+    """The context model: one record per decided epoch t = 0 .. n_epochs - SLEEP_CONTEXT_DELAY - 1, from the epochs'
+    feature vectors (vigil.dsp.epoch_features.epoch_features), as the device's SLEEP frames."""
+    from vigil.dsp.epoch_features import context_inputs
+
+    if models.sleep_input != "context":
+        raise VigilError("these models' sleep model is the seed's CNN on epoch images: use sleep_records "
+                         "(or device_sleep_records)")
+    inputs = context_inputs(features)
+    return _records(np.arange(len(inputs)), inputs, motion, models)
+
+
+def device_sleep_records(xyz: np.ndarray, models: DeviceModels) -> list[SleepRecord]:
+    """Every SLEEP record the device sends for the accelerometer stream ``xyz`` ((n, 3) int16 milli-g), whichever
+    kind of sleep model ``models`` carries."""
+    from vigil.dsp import accel
+
+    deriv = accel.derivative(accel.magnitude(xyz))
+    motion = motion_levels(deriv)
+    if models.sleep_input == "context":
+        from vigil.dsp.epoch_features import epoch_features
+
+        return context_sleep_records(epoch_features(xyz, deriv), motion, models)
+    from vigil.dsp.epoch_image import epoch_images
+    from vigil.dsp.stft import stft_columns
+
+    return sleep_records(epoch_images(stft_columns(deriv)), motion, models)
 
 
 # ---------------------------------------------------------------- stress

@@ -5,22 +5,28 @@
 
 Layout (every file is a pure function of the two training folders and the consensus settings):
 
-``sleep/``   the sleep training folder's ``sleep_cnn.tflite`` + ``manifest.json`` copied, ``MODEL_CARD.md``.
+``sleep/``   the sleep training folder's files (those its manifest lists: ``sleep_context.tflite`` of a context model,
+    kind "vigil-sleep-context", or ``sleep_cnn.tflite`` of the seed's CNN, kind "vigil-sleep-cnn") + ``manifest.json``,
+    ``MODEL_CARD.md``.
 ``stress/``  the stress training folder's files (those its manifest lists) + ``manifest.json``, ``MODEL_CARD.md``.
 ``firmware/`` generated C headers the firmware includes (``-Imodels/firmware``, or ``$VIGIL_MODELS_DIR/firmware``):
-    ``sleep_cnn_plan.h`` / ``sleep_cnn_tflite.h``, ``stress_nn_plan.h`` / ``stress_nn_tflite.h`` (vigil's engine
+    ``sleep_context_plan.h`` / ``sleep_context_tflite.h`` or ``sleep_cnn_plan.h`` / ``sleep_cnn_tflite.h`` (the sleep
+    model, by its kind), ``stress_nn_plan.h`` / ``stress_nn_tflite.h`` (vigil's engine
     plan and the TFLM array), ``stress_tree.h``, ``stress_svm.h`` (fixed-point tables), the micromlgen ports,
     ``stress_consensus.h`` (stress-NN input quantization, NN output → Q15 table, consensus weights Q15, alert
-    threshold and gating limits) and ``vigil_models.h`` (model names + hashes announced in HELLO, shared arena).
+    threshold and gating limits) and ``vigil_models.h`` (model names + hashes announced in HELLO, shared arena, and
+    ``SLEEP_MODEL_INPUT_CONTEXT``: 1 when the sleep model takes the context of epoch features, 0 the epoch image; the
+    firmware compiles the matching sleep path).
 ``manifest.json`` what each model was trained on, the consensus settings, SHA-256 of every other file, metrics.
 
 Regenerating from ``models/`` itself (``--check`` without ``--sleep``/``--stress``) reads the copies in
 ``models/sleep`` and ``models/stress`` and the settings in ``models/manifest.json``, so a committed bundle can be
 checked with no training folder at hand.
 
-Model hashes (HELLO, ``vigil_models.h``): the first ``MODEL_HASH_SIZE`` bytes of the SHA-256 of
-``sleep_cnn.tflite`` and ``stress_nn.tflite``, and of the generated headers ``stress_tree.h``, ``stress_svm.h``
-and ``stress_consensus.h`` (these *are* the tree, SVM and consensus the device runs).
+Model hashes (HELLO, ``vigil_models.h``): the first ``MODEL_HASH_SIZE`` bytes of the SHA-256 of the sleep model's
+``.tflite`` (named ``sleep_context`` or ``sleep_cnn`` in HELLO) and ``stress_nn.tflite``, and of the generated headers
+``stress_tree.h``, ``stress_svm.h`` and ``stress_consensus.h`` (these *are* the tree, SVM and consensus the device
+runs).
 """
 
 from __future__ import annotations
@@ -34,24 +40,69 @@ from typing import Any
 import numpy as np
 
 from vigil.codegen import banner
+from vigil.dsp import config as dsp_config
 from vigil.device.protocol import MODEL_HASH_SIZE, MODELS_MAX
 from vigil.errors import VigilError
-from vigil.manifest import read_manifest_file
+from vigil.manifest import read_json_file, read_manifest_file
 from vigil.records import SLEEP_CLASS_NAMES, STRESS_CLASS_NAMES
 
 SLEEP_KIND = "vigil-sleep-cnn"
+SLEEP_CONTEXT_KIND = "vigil-sleep-context"
 STRESS_KIND = "vigil-stress-trio"
 BUNDLE_KIND = "vigil-models"
 MANIFEST = "manifest.json"
 SLEEP_MODEL = "sleep_cnn.tflite"
+SLEEP_CONTEXT_MODEL = "sleep_context.tflite"
 STRESS_NN = "stress_nn.tflite"
 SLEEP_INPUT_SHAPE = (1, 65, 73, 1)  # bins x frames x 1: the epoch image transposed (firmware/app/models.c)
 SLEEP_INPUT_LAYOUT = "bins x frames"  # how a sleep manifest's input.layout must begin
+SLEEP_CONTEXT_INPUT_SHAPE = (1, dsp_config.SLEEP_CONTEXT_INPUT)  # 54 epochs x 4 feature bytes, oldest first
+SLEEP_CONTEXT_INPUT_QUANT = (1.0, dsp_config.FEATURE_ZERO_POINT)  # real value = the feature code
+
+
+@dataclass(frozen=True)
+class SleepModelKind:
+    """One kind of sleep model the device can run: its training folder's manifest kind and model file, its name in
+    HELLO and in the generated headers, what it takes as input and its decision delay (the SLEEP record's)."""
+
+    manifest_kind: str
+    model_file: str
+    name: str  # HELLO name, header prefix (<name>_plan.h)
+    input: str  # "context" or "image"
+    input_shape: tuple[int, ...]
+    input_quant: tuple[float, int]
+    input_text: str  # the bundle manifest's and model card's words
+    delay_epochs: int
+
+
+SLEEP_KINDS: dict[str, SleepModelKind] = {
+    SLEEP_CONTEXT_KIND: SleepModelKind(
+        SLEEP_CONTEXT_KIND, SLEEP_CONTEXT_MODEL, "sleep_context", "context", SLEEP_CONTEXT_INPUT_SHAPE,
+        SLEEP_CONTEXT_INPUT_QUANT,
+        f"the last {dsp_config.SLEEP_CONTEXT_EPOCHS} epochs' feature vectors, oldest first "
+        f"({dsp_config.SLEEP_CONTEXT_EPOCHS} x {dsp_config.EPOCH_FEATURES} int8 = code - 128, scale 1.0, zero point "
+        f"-128; epochs before the start -128), deciding the epoch {dsp_config.SLEEP_CONTEXT_DELAY} epochs back",
+        dsp_config.SLEEP_CONTEXT_DELAY),
+    SLEEP_KIND: SleepModelKind(
+        SLEEP_KIND, SLEEP_MODEL, "sleep_cnn", "image", SLEEP_INPUT_SHAPE,
+        (dsp_config.IMAGE_SCALE_DB, dsp_config.IMAGE_ZERO_POINT),
+        "epoch image transposed to bins x frames x 1 (65 x 73 x 1), int8 unchanged", dsp_config.IMAGE_DELAY_EPOCHS),
+}  # fmt: skip
 Q15_ONE = 1 << 15
 #: NN output pairs: d = q_stress - q_relax of the int8 logits spans -255..255.
 LOGIT_DIFF_SPAN = 255
-#: The generated headers, in the order vigil_models.h lists them (HELLO order).
-MODEL_ORDER = ("sleep_cnn", "stress_nn", "stress_tree", "stress_svm", "stress_consensus")
+#: The generated headers, in the order vigil_models.h lists them (HELLO order), after the sleep model's name
+#: (SleepModelKind.name: "sleep_context" or "sleep_cnn").
+STRESS_MODEL_ORDER = ("stress_nn", "stress_tree", "stress_svm", "stress_consensus")
+
+
+def model_order(sleep_name: str) -> tuple[str, ...]:
+    """HELLO's model order for a bundle whose sleep model is named ``sleep_name``."""
+    return (sleep_name, *STRESS_MODEL_ORDER)
+
+
+#: HELLO order of a bundle with the seed's CNN (what models/ held before the context model)
+MODEL_ORDER = model_order("sleep_cnn")
 _BANNER = banner("vigil.bundle.model_bundle", "the training folders", "vigil export models")
 
 
@@ -94,8 +145,19 @@ def model_hash(data: bytes) -> bytes:
 
 
 def _read_json(path: Path, kind: str) -> dict[str, Any]:
-    return read_manifest_file(path, kind, {"vigil-sleep-cnn": "`vigil train sleep`", "vigil-stress-trio":
+    return read_manifest_file(path, kind, {"vigil-sleep-cnn": "`vigil train sleep --arch seed`",
+                                           "vigil-sleep-context": "`vigil train sleep`", "vigil-stress-trio":
                                            "`vigil train stress`"}.get(kind, "`vigil export models`"))  # fmt: skip
+
+
+def sleep_kind_of(folder: Path) -> SleepModelKind:
+    """The kind of sleep model a training folder (or a bundle's sleep/) holds, from its manifest."""
+    path = Path(folder) / MANIFEST
+    data = read_json_file(path, "a folder written by `vigil train sleep`") if path.is_file() else None
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind not in SLEEP_KINDS:
+        _read_json(path, SLEEP_CONTEXT_KIND)  # the missing-file error, or "expected a ... manifest, got kind ..."
+    return SLEEP_KINDS[str(kind)]
 
 
 def _json_bytes(data: Any) -> bytes:
@@ -112,20 +174,40 @@ class TrainingFolders:
     stress_files: dict[str, bytes]
     stress_manifest: dict[str, Any]
     stress_dir: Path
+    sleep_kind: SleepModelKind = SLEEP_KINDS[SLEEP_KIND]
+
+    @property
+    def sleep_model(self) -> bytes:
+        return self.sleep_files[self.sleep_kind.model_file]
+
+
+def _check_sleep_manifest_input(path: Path, kind: SleepModelKind, manifest: dict[str, Any]) -> None:
+    """What the manifest says of the input must be what the device feeds this kind of model."""
+    spec = manifest.get("input", {})
+    if kind.input == "image":
+        layout = str(spec.get("layout", SLEEP_INPUT_LAYOUT))
+        if not layout.startswith(SLEEP_INPUT_LAYOUT):
+            raise VigilError(f"{path}:1: the device feeds the CNN {SLEEP_INPUT_LAYOUT} (the epoch image "
+                             f"transposed), the manifest says {layout!r}")  # fmt: skip
+        return
+    device = {"context_epochs": dsp_config.SLEEP_CONTEXT_EPOCHS, "features": dsp_config.EPOCH_FEATURES,
+              "delay_epochs": dsp_config.SLEEP_CONTEXT_DELAY}  # fmt: skip
+    for key, value in device.items():
+        if key in spec and spec[key] != value:
+            raise VigilError(f"{path}:1: input.{key} is {spec[key]!r}; the device's context model takes {value} "
+                             "(vigil.dsp.config)")
 
 
 def read_training_folders(sleep_dir: Path, stress_dir: Path) -> TrainingFolders:
     sleep_dir, stress_dir = Path(sleep_dir), Path(stress_dir)
-    sleep_manifest = _read_json(sleep_dir / MANIFEST, SLEEP_KIND)
-    layout = str(sleep_manifest.get("input", {}).get("layout", SLEEP_INPUT_LAYOUT))
-    if not layout.startswith(SLEEP_INPUT_LAYOUT):
-        raise VigilError(f"{sleep_dir / MANIFEST}:1: the device feeds the CNN {SLEEP_INPUT_LAYOUT} (the epoch image "
-                         f"transposed), the manifest says {layout!r}")  # fmt: skip
-    sleep_files = _manifest_files(sleep_dir, sleep_manifest, (SLEEP_MODEL,))
+    kind = sleep_kind_of(sleep_dir)
+    sleep_manifest = _read_json(sleep_dir / MANIFEST, kind.manifest_kind)
+    _check_sleep_manifest_input(sleep_dir / MANIFEST, kind, sleep_manifest)
+    sleep_files = _manifest_files(sleep_dir, sleep_manifest, (kind.model_file,))
     stress_manifest = _read_json(stress_dir / MANIFEST, STRESS_KIND)
     stress_files = _manifest_files(stress_dir, stress_manifest, (
         "stress_tree.joblib", "stress_svm.joblib", STRESS_NN, "stress_scaler.json", "stress_consensus.json"))
-    return TrainingFolders(sleep_files, sleep_manifest, stress_files, stress_manifest, stress_dir)
+    return TrainingFolders(sleep_files, sleep_manifest, stress_files, stress_manifest, stress_dir, kind)
 
 
 def _manifest_files(folder: Path, manifest: dict[str, Any], required: tuple[str, ...]) -> dict[str, bytes]:
@@ -259,7 +341,7 @@ def stress_consensus_header(c: ConsensusConstants, weights: list[float], setting
     return "\n".join(lines)
 
 
-def vigil_models_header(hashes: dict[str, bytes], arenas: dict[str, int]) -> str:
+def vigil_models_header(hashes: dict[str, bytes], arenas: dict[str, int], sleep: SleepModelKind) -> str:
     if len(hashes) > MODELS_MAX:
         raise VigilError(f"{len(hashes)} models: HELLO carries at most {MODELS_MAX}")
     rows = []
@@ -278,6 +360,10 @@ def vigil_models_header(hashes: dict[str, bytes], arenas: dict[str, int]) -> str
         f"#define VIGIL_MODELS_HASH_BYTES {MODEL_HASH_SIZE}u",
         *(f"#define VIGIL_MODELS_ARENA_{k.upper()} {v}u" for k, v in arenas.items()),
         f"#define VIGIL_MODELS_ARENA_BYTES {arena}u /* the largest plan's arena: models run one at a time */",
+        f"/* The sleep model ({sleep.name}) takes: 1 = the context of epoch features (dsp/sleep_context.h,",
+        " * sleep_context_plan.h), 0 = the epoch image (dsp/epoch_image.h, sleep_cnn_plan.h); firmware/app compiles",
+        " * the matching sleep path. */",
+        f"#define SLEEP_MODEL_INPUT_CONTEXT {1 if sleep.input == 'context' else 0}",
         "",
         "typedef struct vigil_model_id {",
         "    const char *name;",
@@ -313,7 +399,8 @@ def firmware_headers(folders: TrainingFolders, settings: ConsensusSettings) -> d
 
     out: dict[str, str] = {}
     arenas = {}
-    for name, data in (("sleep_cnn", folders.sleep_files[SLEEP_MODEL]), ("stress_nn", folders.stress_files[STRESS_NN])):
+    sleep = folders.sleep_kind
+    for name, data in ((sleep.name, folders.sleep_model), ("stress_nn", folders.stress_files[STRESS_NN])):
         headers, arenas[name] = _nn_headers(name, data)
         out.update(headers)
     # joblib files are loaded from the folder they were read from (pickles: trusted folders only, see stress_io)
@@ -327,13 +414,13 @@ def firmware_headers(folders: TrainingFolders, settings: ConsensusSettings) -> d
     constants = consensus_constants(folders.stress_files, settings)
     out["stress_consensus.h"] = stress_consensus_header(constants, weights, settings)
     hashes = {
-        "sleep_cnn": model_hash(folders.sleep_files[SLEEP_MODEL]),
+        sleep.name: model_hash(folders.sleep_model),
         "stress_nn": model_hash(folders.stress_files[STRESS_NN]),
         "stress_tree": model_hash(out["stress_tree.h"].encode()),
         "stress_svm": model_hash(out["stress_svm.h"].encode()),
         "stress_consensus": model_hash(out["stress_consensus.h"].encode()),
     }
-    out["vigil_models.h"] = vigil_models_header(hashes, arenas)
+    out["vigil_models.h"] = vigil_models_header(hashes, arenas, sleep)
     return out
 
 
@@ -363,7 +450,9 @@ def _fmt_metrics(summary: dict[str, Any]) -> list[str]:
     return lines or ["- none recorded"]
 
 
-def sleep_model_card(manifest: dict[str, Any]) -> str:
+def sleep_model_card(manifest: dict[str, Any], kind: SleepModelKind | None = None) -> str:
+    if kind is not None and kind.input == "context":
+        return context_model_card(manifest, kind)
     stand_in = bool(manifest.get("stand_in"))
     data = manifest.get("data", {})
     lines = [
@@ -385,6 +474,39 @@ def sleep_model_card(manifest: dict[str, Any]) -> str:
         "",
         "## Limits",
         "Wrist accelerometry cannot see brain activity: NREM/REM separation is weak, and still wake is confused with "
+        "sleep. " + ("This stand-in's outputs are meaningless." if stand_in else ""),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def context_model_card(manifest: dict[str, Any], kind: SleepModelKind) -> str:
+    stand_in = bool(manifest.get("stand_in"))
+    data = manifest.get("data", {})
+    c = dsp_config
+    lines = [
+        f"# Context sleep model (`{kind.model_file}`)",
+        "",
+        "Generated by `vigil export models` from the sleep training folder's manifest; do not edit.",
+        "",
+        "## Data",
+        "UNTRAINED STAND-IN (random weights, for developing the firmware path only)." if stand_in
+        else f"Trained on: `{json.dumps(data, sort_keys=True, default=str)}`.",
+        "",
+        "## Intended use",
+        f"Per 30-s epoch, wake / NREM / REM from {c.EPOCH_FEATURES} integer features of the wrist accelerometer per "
+        "epoch (activity, posture-direction change, still 5-s windows, minutes since the start; "
+        f"`vigil.dsp.epoch_features`), over the last {c.SLEEP_CONTEXT_EPOCHS} epochs, on the wrist device through "
+        f"vigil's int8 engine. Each decision comes {c.SLEEP_CONTEXT_DELAY} epochs "
+        f"({c.SLEEP_CONTEXT_DELAY * c.EPOCH_S // 60} minutes) late: epoch t is decided when epoch "
+        f"t + {c.SLEEP_CONTEXT_DELAY} completes, so the last {c.SLEEP_CONTEXT_DELAY} epochs of a recording are never "
+        "decided. Class = argmax of the 3 int8 outputs (lowest index on ties). Research use; not a medical device.",
+        "",
+        "## Metrics",
+        *_fmt_metrics(manifest.get("metrics", {}).get("summary", manifest.get("summary", {})) or {}),
+        "",
+        "## Limits",
+        "Wrist accelerometry cannot see brain activity: NREM/REM separation is weak, and still wake can pass for "
         "sleep. " + ("This stand-in's outputs are meaningless." if stand_in else ""),
         "",
     ]
@@ -428,7 +550,8 @@ def build_model_bundle(sleep_dir: Path, stress_dir: Path,
                        settings: ConsensusSettings | None = None) -> dict[str, bytes]:  # fmt: skip
     """Every file of models/ (relative path -> bytes), from the two training folders; nothing is written."""
     folders = read_training_folders(sleep_dir, stress_dir)
-    _check_sleep_cnn(folders.sleep_files[SLEEP_MODEL], Path(sleep_dir) / SLEEP_MODEL)
+    kind = folders.sleep_kind
+    _check_sleep_model(folders.sleep_model, Path(sleep_dir) / kind.model_file, kind)
     settings = settings or ConsensusSettings()
     files: dict[str, bytes] = {}
     for name, data in folders.sleep_files.items():
@@ -436,7 +559,7 @@ def build_model_bundle(sleep_dir: Path, stress_dir: Path,
     for name, data in folders.stress_files.items():
         files[f"stress/{name}"] = data
     consensus = json.loads(folders.stress_files["stress_consensus.json"])
-    files["sleep/MODEL_CARD.md"] = sleep_model_card(folders.sleep_manifest).encode()
+    files["sleep/MODEL_CARD.md"] = sleep_model_card(folders.sleep_manifest, kind).encode()
     files["stress/MODEL_CARD.md"] = stress_model_card(folders.stress_manifest, consensus, settings).encode()
     for name, text in firmware_headers(folders, settings).items():
         files[f"firmware/{name}"] = text.encode()
@@ -447,8 +570,11 @@ def build_model_bundle(sleep_dir: Path, stress_dir: Path,
             "stand_in": bool(folders.sleep_manifest.get("stand_in")),
             "data": folders.sleep_manifest.get("data"),
             "classes": list(SLEEP_CLASS_NAMES),
-            "input": "epoch image transposed to bins x frames x 1 (65 x 73 x 1), int8 unchanged",
+            "input": kind.input_text,
             "metrics": folders.sleep_manifest.get("metrics", folders.sleep_manifest.get("summary")),
+            "kind": kind.manifest_kind,
+            "model": kind.name,
+            "delay_epochs": kind.delay_epochs,
         },
         "stress": {
             "dataset": stress_dataset_kind(folders.stress_manifest),
@@ -460,31 +586,33 @@ def build_model_bundle(sleep_dir: Path, stress_dir: Path,
             "metrics": folders.stress_manifest.get("summary"),
         },
         "consensus": settings.to_dict(),
-        "hashes": {name: model_hash(_hashed_file(files, name)).hex() for name in MODEL_ORDER},
+        "hashes": {name: model_hash(_hashed_file(files, name, kind)).hex() for name in model_order(kind.name)},
         "files": {path: sha256(data) for path, data in sorted(files.items())},
     }
     files[MANIFEST] = _json_bytes(manifest)
     return files
 
 
-def _check_sleep_cnn(model: bytes, where: Path) -> None:
-    """The device feeds the CNN one epoch image in its own quantization and reads one int8 per class."""
-    from vigil.dsp.config import IMAGE_SCALE_DB, IMAGE_ZERO_POINT
+def _check_sleep_model(model: bytes, where: Path, kind: SleepModelKind) -> None:
+    """The device feeds the sleep model its input (one epoch image, or the unrolled context) in the model's own input
+    quantization and reads one int8 per class."""
     from vigil.export.tflite_reader import read_tflite
 
+    what = {"image": "the epoch image's", "context": "the epoch features'"}[kind.input]
     graph = read_tflite(model, check_ops=False)
     tin, tout = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
-    if tuple(tin.shape) != SLEEP_INPUT_SHAPE or tin.quant is None:
-        raise VigilError(f"{where}: expected an int8 input of shape {list(SLEEP_INPUT_SHAPE)}, got {list(tin.shape)}")
-    if (float(tin.quant.scale), int(tin.quant.zero_point)) != (IMAGE_SCALE_DB, IMAGE_ZERO_POINT):
-        raise VigilError(f"{where}: expected the epoch image's input quantization (scale {IMAGE_SCALE_DB}, zero point "
-                         f"{IMAGE_ZERO_POINT}), got ({tin.quant.scale}, {tin.quant.zero_point})")  # fmt: skip
+    if tuple(tin.shape) != kind.input_shape or tin.quant is None:
+        raise VigilError(f"{where}: expected an int8 input of shape {list(kind.input_shape)}, got {list(tin.shape)}")
+    scale, zero_point = kind.input_quant
+    if (float(tin.quant.scale), int(tin.quant.zero_point)) != (scale, zero_point):
+        raise VigilError(f"{where}: expected {what} input quantization (scale {scale}, zero point {zero_point}), got "
+                         f"({tin.quant.scale}, {tin.quant.zero_point})")  # fmt: skip
     if int(np.prod(tout.shape)) != len(SLEEP_CLASS_NAMES):
         raise VigilError(f"{where}: expected {len(SLEEP_CLASS_NAMES)} outputs (wake, nrem, rem), got shape {list(tout.shape)}")
 
 
-def _hashed_file(files: dict[str, bytes], model: str) -> bytes:
-    model_files = {"sleep_cnn": f"sleep/{SLEEP_MODEL}", "stress_nn": f"stress/{STRESS_NN}"}
+def _hashed_file(files: dict[str, bytes], model: str, sleep: SleepModelKind) -> bytes:
+    model_files = {sleep.name: f"sleep/{sleep.model_file}", "stress_nn": f"stress/{STRESS_NN}"}
     return files[model_files.get(model, f"firmware/{model}.h")]
 
 
@@ -499,6 +627,11 @@ def rebuild_from_bundle(models_dir: Path, settings: ConsensusSettings | None = N
 
 def read_bundle_manifest(models_dir: Path) -> dict[str, Any]:
     return _read_json(Path(models_dir) / MANIFEST, BUNDLE_KIND)
+
+
+def bundle_sleep_kind(models_dir: Path) -> SleepModelKind:
+    """The kind of sleep model a bundle carries (its sleep/ folder's manifest)."""
+    return sleep_kind_of(Path(models_dir) / "sleep")
 
 
 def bundle_hashes(models_dir: Path) -> dict[str, bytes]:
@@ -560,6 +693,43 @@ def write_standin_sleep_folder(out_dir: Path, seed: int = 0) -> Path:
                 "input": {"shape": list(SLEEP_INPUT_SHAPE), "dtype": "int8",
                           "layout": "bins x frames (epoch image transposed)",
                           "scale": IMAGE_SCALE_DB, "zero_point": IMAGE_ZERO_POINT}}  # fmt: skip
+    (out_dir / MANIFEST).write_bytes(_json_bytes(manifest))
+    return out_dir
+
+
+def write_standin_context_folder(out_dir: Path, seed: int = 0, hidden: int = 16) -> Path:
+    """An UNTRAINED context sleep model folder (Input(216) -> Dense(hidden, relu) -> Dense(3) -> Softmax, int8; no hidden
+    layer when ``hidden`` is 0) to develop and test the firmware path before a trained one exists. Calibrated on random
+    feature codes that include 0 and 255, so its input quantization is the device's (scale 1.0, zero point -128)."""
+    import keras
+
+    from vigil.export.tflite import output_silenced, to_int8_tflite
+
+    keras.utils.set_random_seed(seed)
+    n_in = dsp_config.SLEEP_CONTEXT_INPUT
+    layers = [keras.Input((n_in,))]
+    if hidden:
+        layers.append(keras.layers.Dense(hidden, activation="relu"))
+    layers += [keras.layers.Dense(len(SLEEP_CLASS_NAMES)), keras.layers.Softmax()]
+    model = keras.Sequential(layers)
+    w, b = model.layers[0].get_weights()
+    model.layers[0].set_weights([w / dsp_config.FEATURE_CODE_MAX, b])  # inputs are codes 0..255: keep outputs unsaturated
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, dsp_config.FEATURE_CODE_MAX + 1, size=(64, n_in))
+    codes[0], codes[1] = 0, dsp_config.FEATURE_CODE_MAX  # both ends: the calibrated range is exactly 0..255
+    with output_silenced():
+        tflite = to_int8_tflite(model, codes.astype(np.float32))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / SLEEP_CONTEXT_MODEL).write_bytes(tflite)
+    kind = SLEEP_KINDS[SLEEP_CONTEXT_KIND]
+    manifest = {"kind": SLEEP_CONTEXT_KIND, "version": 1, "stand_in": True, "arch": "context",
+                "data": {"kind": "none", "note": "untrained stand-in, random weights (seed %d)" % seed},
+                "class_names": list(SLEEP_CLASS_NAMES), "files": {SLEEP_CONTEXT_MODEL: sha256(tflite)},
+                "input": {"shape": list(kind.input_shape), "dtype": "int8", "scale": kind.input_quant[0],
+                          "zero_point": kind.input_quant[1], "layout": kind.input_text,
+                          "context_epochs": dsp_config.SLEEP_CONTEXT_EPOCHS, "features": dsp_config.EPOCH_FEATURES,
+                          "delay_epochs": dsp_config.SLEEP_CONTEXT_DELAY}}  # fmt: skip
     (out_dir / MANIFEST).write_bytes(_json_bytes(manifest))
     return out_dir
 

@@ -81,6 +81,8 @@ class MsgType(IntEnum):
     # the models (see docs/protocol.md, "Models")
     SLEEP = 0x99
     STRESS = 0x9A
+    # the context sleep model's input (see docs/protocol.md, "Signal processing outputs")
+    EPOCH_FEATURES = 0x9B
 
 
 class ErrorCode(IntEnum):
@@ -108,8 +110,10 @@ class Stage(IntEnum):
     PPG_FILTER = 4  # band-pass biquads
     PPG_BEATS = 5  # beat detector
     HRV = 6  # IBIs, artifact rejection, segment features
-    SLEEP_CNN = 7  # epoch image -> sleep CNN (engine plan) -> class, per epoch
+    SLEEP_CNN = 7  # the sleep model (engine plan) -> class, per decided epoch: the CNN on an epoch image, or the
+    #               context model on the unrolled context (the name stays: it is COST's key "sleep_cnn")
     STRESS = 8  # features -> tree, SVM, stress NN, consensus, alert, per segment
+    EPOCH_FEATURES = 9  # posture windows -> per-epoch features -> sleep context ring (context model builds)
 
 
 class NnStatus(IntEnum):
@@ -513,6 +517,24 @@ class EpochImage:
 
 
 @dataclass(frozen=True)
+class EpochFeatures:
+    """EPOCH_FEATURES: one epoch's feature vector (vigil.dsp.epoch_features: code - 128 per feature)."""
+
+    epoch: int
+    features: tuple[int, ...]  # int8[EPOCH_FEATURES]: activity, direction change, still windows, elapsed
+
+    FORMAT = struct.Struct("<I4b")
+
+    def pack(self) -> bytes:
+        return self.FORMAT.pack(self.epoch, *self.features)
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> EpochFeatures:
+        epoch, *features = _Reader(payload, "EPOCH_FEATURES").take(cls.FORMAT.format)
+        return cls(epoch, tuple(features))
+
+
+@dataclass(frozen=True)
 class Trace:
     """TRACE_DERIV (int16 values) or TRACE_PPG (int32 values) from sample first_index on."""
 
@@ -536,7 +558,7 @@ def unpack_hrv(payload: bytes) -> dict[str, int]:
     return dict(zip(HRV_FIELDS, _Reader(payload, "HRV").take(HRV_FORMAT.format)))
 
 
-SLEEP_CLASS_COUNT = len(SLEEP_CLASS_NAMES)  # sleep CNN outputs per SLEEP record (VIGIL_SLEEP_CLASSES in C)
+SLEEP_CLASS_COUNT = len(SLEEP_CLASS_NAMES)  # sleep model outputs per SLEEP record (VIGIL_SLEEP_CLASSES in C)
 
 
 def unpack_sleep(payload: bytes) -> dict[str, int]:
@@ -586,6 +608,9 @@ def describe(frame: Frame) -> dict:
             out.update(index=col.index, values=list(struct.unpack(f"<{len(col.values)}b", col.values)))
         elif frame.type == MsgType.EPOCH_IMAGE:
             out.update(EpochImage.unpack(frame.payload).__dict__)
+        elif frame.type == MsgType.EPOCH_FEATURES:
+            features = EpochFeatures.unpack(frame.payload)
+            out.update(epoch=features.epoch, features=list(features.features))
         elif frame.type == MsgType.BEAT:
             out["index"] = _Reader(frame.payload, "BEAT").take("<I")[0]
         elif frame.type == MsgType.HRV:

@@ -19,6 +19,8 @@ def config_header() -> str:
         lines.append(f"#define DSP_{name} {getattr(c, name)}u")
     lines.append(f"#define DSP_IMAGE_ZERO_POINT ({c.IMAGE_ZERO_POINT})")
     lines.append(f"/* IMAGE_SCALE_DB = {c.IMAGE_SCALE_DB} dB per int8 step */")
+    lines.append(f"#define DSP_IMAGE_DELAY_EPOCHS {c.IMAGE_DELAY_EPOCHS}u /* epoch t's image completes by the end of "
+                 "epoch t + this */")
     lines.append("/* per-epoch features and the sleep context (vigil.dsp.epoch_features) */")
     for name in ("POSTURE_WINDOW_SAMPLES", "POSTURE_WINDOWS", "DIRECTION_ONE", "STILL_CHANGE_Q12",
                  "LOG_CODE_PER_OCTAVE", "FEATURE_CODE_MAX", "EPOCH_FEATURES", "SLEEP_CONTEXT_EPOCHS",

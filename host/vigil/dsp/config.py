@@ -47,3 +47,14 @@ def image_first_column(epoch: int) -> int:
     centre = epoch * EPOCH_SAMPLES + EPOCH_SAMPLES // 2
     middle = (centre - STFT_N // 2 + STFT_HOP // 2) // STFT_HOP
     return middle - IMAGE_FRAMES // 2
+
+
+def image_delay_epochs() -> int:
+    """Whole epochs after epoch t within which its image completes (its last column's last sample), for every t:
+    the CNN's decision delay as the SLEEP record states it (epoch t's record comes by the end of epoch t + this).
+    The placement repeats every STFT_HOP epochs, so those cover every t."""
+    ends = [(image_first_column(t) + IMAGE_FRAMES - 1) * STFT_HOP + STFT_N for t in range(STFT_HOP)]
+    return max(-(-(end - (t + 1) * EPOCH_SAMPLES) // EPOCH_SAMPLES) for t, end in enumerate(ends))
+
+
+IMAGE_DELAY_EPOCHS = image_delay_epochs()  # 2: the image of epoch t ends 1588-1648 samples (about 32 s) after the epoch

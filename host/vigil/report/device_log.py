@@ -9,7 +9,8 @@ fields). The report uses:
 ``SPEC_COLUMN``  ``index``, ``values`` (65 int8): the spectrogram columns
 ``BEAT``         ``index``: a beat's sample index
 ``HRV``          ``vigil.device.protocol.HRV_FIELDS``: one 60-s segment's features
-``SLEEP``        ``vigil.device.protocol.SLEEP_FIELDS``: one epoch's sleep CNN outputs (int8), class, motion
+``SLEEP``        ``vigil.device.protocol.SLEEP_FIELDS``: one decided epoch's sleep model outputs (int8), class,
+                 motion, delay (a log from before SLEEP carried its delay is the CNN's: delay 2)
 ``STRESS``       ``vigil.device.protocol.STRESS_FIELDS``: one segment's model outputs (Q15), consensus, alert,
                  reasons bitmask (``vigil.bundle.consensus_twin.REASON_NAMES``), motion
 ===============  ========================================================================================
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from vigil.device import protocol as p
+from vigil.dsp.config import IMAGE_DELAY_EPOCHS
 from vigil.errors import VigilError
 from vigil.monitor import read_log
 
@@ -102,7 +104,8 @@ def read_device_log(path: str | Path) -> DeviceLog:
         elif kind == "HRV":
             log.hrv.append(protocol_record(record, p.HRV_FIELDS, kind, where))
         elif kind == "SLEEP":
-            sleep = protocol_record(record, p.SLEEP_FIELDS, kind, where)
+            # logs from before SLEEP carried its delay come from the seed's CNN, whose delay that is
+            sleep = protocol_record({"delay": IMAGE_DELAY_EPOCHS, **record}, p.SLEEP_FIELDS, kind, where)
             if not 0 <= sleep["cls"] < p.SLEEP_CLASS_COUNT:
                 raise VigilError(f"{where}: sleep class {sleep['cls']}; expected 0 wake, 1 NREM or 2 REM")
             log.sleep.append(sleep)
