@@ -332,11 +332,17 @@ def test_bad_inputs_name_the_file(inputs: dict[str, Path], tmp_path: Path) -> No
     code, output = run_report("--out", str(tmp_path / "r1"), "--stress-model", str(broken))
     assert code == 1 and f"{broken / 'metrics.json'}:2: expected JSON" in output
     code, output = run_report("--out", str(tmp_path / "r2"), "--sleep-model", str(inputs["stress_model"]))
-    assert code == 1 and f"{inputs['stress_model'] / 'sleep_cnn.tflite'}: missing" in output
+    assert code == 1 and (f"{inputs['stress_model'] / 'manifest.json'}:1: expected the manifest of a `vigil train "
+                          "sleep` folder (kind vigil-sleep-context or vigil-sleep-cnn), got kind 'vigil-stress-trio'"
+                          in output), output  # fmt: skip
     wrong_kind = tmp_path / "sleep_model"
     shutil.copytree(inputs["sleep_model"], wrong_kind)
     (wrong_kind / "manifest.json").write_text('{"kind": "vigil-stress-trio"}')
-    with pytest.raises(VigilError, match=re.escape(f"{wrong_kind / 'manifest.json'}:1: expected a vigil-sleep-cnn")):
+    with pytest.raises(VigilError, match=re.escape(f"{wrong_kind / 'manifest.json'}:1: expected the manifest of a")):
+        load_sleep_model(wrong_kind)
+    (wrong_kind / "manifest.json").unlink()  # no manifest: a CNN folder needs its sleep_cnn.tflite
+    (wrong_kind / "sleep_cnn.tflite").unlink()
+    with pytest.raises(VigilError, match=re.escape(f"{wrong_kind / 'sleep_cnn.tflite'}: missing")):
         load_sleep_model(wrong_kind)
     log = tmp_path / "bad.jsonl"
     log.write_text('{"type": "CONFIG_ACK"}\n{"type": "HRV", "segment": 0}\n')

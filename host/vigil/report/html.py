@@ -119,26 +119,121 @@ def slug(text: str) -> str:
 # ---------------------------------------------------------------- sections
 
 
-def night_section(page: Page, night: NightData, missing: Mapping[str, str]) -> None:
+#: The night's sleep statistics table: (row name, key of vigil.ml.night_statistics.night_statistics, unit).
+#: "min" minutes, "share" a fraction shown as %, "percent" already %, "count" epochs.
+SLEEP_STATISTICS_ROWS = (
+    ("total sleep time (TST)", "tst_min", "min"),
+    ("time in bed (first to last staged epoch)", "time_in_bed_min", "min"),
+    ("sleep efficiency (TST / time in bed)", "sleep_efficiency", "share"),
+    ("sleep-onset latency", "sleep_onset_latency_min", "min"),
+    ("wake after sleep onset (WASO)", "waso_min", "min"),
+    ("REM latency (from sleep onset)", "rem_latency_min", "min"),
+    ("wake, % of the staged epochs", "stage_percent.wake", "percent"),
+    ("NREM, % of TST", "stage_percent.nrem", "percent"),
+    ("REM, % of TST", "stage_percent.rem", "percent"),
+    ("epochs staged", "epochs_staged", "count"),
+)  # fmt: skip
+#: paired_statistics' error of a statistic (predicted - labels), where it gives one.
+STATISTIC_ERRORS = {"tst_min": "tst_error_min", "sleep_onset_latency_min": "sleep_onset_latency_error_min",
+                    "waso_min": "waso_error_min", "sleep_efficiency": "sleep_efficiency_error"}  # fmt: skip
+
+
+def statistic(stats: Mapping[str, Any] | None, key: str) -> Any:
+    """``key`` ("stage_percent.rem") of one side's night_statistics; None when absent."""
+    value: Any = stats
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def statistic_text(value: Any, unit: str, difference: bool = False) -> str:
+    """A statistic as the table shows it (a difference signed, percentages of a difference in points)."""
+    if value is None:
+        return "—"
+    sign = "+" if difference else ""
+    if unit == "min":
+        text = f"{value:{sign}.1f} min"
+        if not difference and value >= 60:
+            hours, minutes = divmod(round(float(value)), 60)
+            text += f" ({hours} h {minutes:02d} min)"
+        return text
+    if unit == "share":
+        return f"{100.0 * value:{sign}.1f} " + ("points" if difference else "%")
+    if unit == "percent":
+        return f"{value:{sign}.1f} " + ("points" if difference else "%")
+    return "" if difference else str(int(value))
+
+
+def sleep_statistics_rows(stats: Mapping[str, Any]) -> list[list[str]]:
+    """One row per SLEEP_STATISTICS_ROWS: [name, labels' value, predicted value, predicted - labels] (a side the
+    night lacks is "—"). The difference is paired_statistics' error where it gives one, else predicted - labels."""
+    truth, predicted, errors = stats.get("psg"), stats.get("predicted"), stats.get("errors") or {}
+    rows = []
+    for name, key, unit in SLEEP_STATISTICS_ROWS:
+        a, b = statistic(truth, key), statistic(predicted, key)
+        if key in STATISTIC_ERRORS:
+            diff = errors.get(STATISTIC_ERRORS[key])
+        else:
+            diff = b - a if a is not None and b is not None and unit != "count" else None
+        rows.append([escape(name), statistic_text(a, unit), statistic_text(b, unit),
+                     statistic_text(diff, unit, difference=True) if unit != "count" else ""])  # fmt: skip
+    return rows
+
+
+def sleep_statistics_html(night: NightData, stats: Mapping[str, Any]) -> str:
+    """The night as a sleep lab reads it: labels vs predicted (report.night_metrics.night_sleep_statistics)."""
+    words = night.label_words
+    headers = [escape(words.short), escape(f"predicted ({night.model_label})"), escape(f"predicted − {words.short}")]
+    how = ("the epochs that both the labels stage and the model decided (vigil.ml.night_statistics."
+           "paired_statistics, as `vigil evaluate` reports them)" if "errors" in stats else
+           "every staged epoch (vigil.ml.night_statistics.night_statistics)")  # fmt: skip
+    note = (f"Computed on {how}: the night runs from the first to the last such epoch; epochs inside it without a "
+            "stage count in time in bed only. TST = NREM + REM epochs × 0.5 min; sleep onset = the first sleep epoch; "
+            "WASO = wake epochs between the first and the last sleep epoch; REM latency from sleep onset. "
+            f"Labels: {words.noun}.")  # fmt: skip
+    return (table(["", *headers], sleep_statistics_rows(stats)) + f'<p class="meta">{escape(note)}</p>')
+
+
+def clock_text(night: NightData) -> str:
+    """How the night's plots show time: the recording's clock, or time since its start."""
+    start = night.start_datetime()
+    if start is None:
+        return "Time runs from the recording's first sample (it carries no start time)."
+    return (f"Time of day (HH:MM) on the recording's own clock, as its start_time gives it "
+            f"({start:%Y-%m-%d %H:%M:%S}).")  # fmt: skip
+
+
+def night_section(page: Page, night: NightData, missing: Mapping[str, str],
+                  stats: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+    words = night.label_words
     page.add('<h2 id="night">Night</h2>')
     page.add(f'<p class="meta">Recording <code>{escape(night.source)}</code>: {night.n_epochs} epochs of '
              f"{dsp.EPOCH_S} s ({night.n_epochs * dsp.EPOCH_S / 3600:.2f} h), {len(night.columns)} spectrogram columns "
              f"from the {escape(night.columns_from)}. "
-             f"Predictions: {escape(night.predictions_from or 'none')}.</p>")  # fmt: skip
+             + (f"Sleep labels: {escape(words.noun)}. " if night.true_labels is not None else "")
+             + f"Predictions: {escape(night.predictions_from or 'none')}.</p>")  # fmt: skip
     extra = [missing["hypnogram prediction"]] if "hypnogram prediction" in missing else []
     page.add(notes_html([*night.notes, *extra]))
+    if stats is not None:
+        page.add('<h3 id="sleep_statistics">Sleep statistics</h3>')
+        page.add(sleep_statistics_html(night, stats))
     if night.true_labels is not None or night.predicted is not None:
         page.add("<h3>Hypnogram</h3>")
+        labels = f"{words.noun} above the model's prediction" if night.true_labels is not None else "the prediction"
+        motion = (" and, from the SLEEP records, the motion level per epoch" if night.motion is not None and
+                  bool(np.any(night.motion >= 0)) else "")  # fmt: skip
         page.figure("hypnogram.png", "Hypnogram", "Sleep stage per 30-s epoch, wake on top, REM (red bar), then NREM; "
-                    "the PSG's labels above the model's prediction, then the model's class probabilities (the int8 "
-                    "outputs through the CNN's output quantization) and, from the SLEEP records, the motion level "
-                    "per epoch. Gaps are unscored epochs or epochs without a complete spectrogram image.",
+                    f"{labels}, then the model's class probabilities (its int8 outputs through its output "
+                    f"quantization){motion}. Gaps are unscored epochs or epochs the model has not decided. "
+                    + clock_text(night),
                     lambda p: plots.plot_hypnogram(night, p))  # fmt: skip
     page.add("<h3>Spectrogram</h3>")
-    page.figure("spectrogram.png", "Spectrogram with PSG labels", "Log power of the wrist acceleration's first "
+    strip = (f" The strip below, {words.noun}, shares the time axis." if night.true_labels is not None else "")
+    title = f"Spectrogram with {words.noun}" if night.true_labels is not None else "Spectrogram"
+    page.figure("spectrogram.png", title, "Log power of the wrist acceleration's first "
                 "difference, as the device computes it (int8 columns, 0.5 dB steps); bright vertical stripes are "
                 "movement (on a long night each pixel column shows the loudest of several columns, so no burst "
-                "is averaged away). The PSG label strip below shares the time axis.",
+                f"is averaged away).{strip} " + clock_text(night),
                 lambda p: plots.plot_spectrogram(night, p))  # fmt: skip
 
 
@@ -270,7 +365,14 @@ def at_a_glance(data: ReportData) -> list[str]:
         table = next((t for t in data.metrics if t.key == "sleep_night"), None)
         if table is not None:
             r = table.rows[0]
-            line += f"; predicted stage equals the PSG's on {r.accuracy:.1%} of {r.n} scored epochs, κ {fmt(r.kappa)}"
+            line += (f"; predicted stage equals {escape(n.label_words.whose)} on {r.accuracy:.1%} of {r.n} scored "
+                     f"epochs, κ {fmt(r.kappa)}")  # fmt: skip
+        stats = data.night_statistics or {}
+        tst = [statistic(stats.get(side), "tst_min") for side in ("predicted", "psg")]
+        if tst[0] is not None:
+            line += f'; <a href="#sleep_statistics">total sleep time</a> {tst[0]:.0f} min predicted'
+            if tst[1] is not None:
+                line += f" vs {tst[1]:.0f} min ({escape(n.label_words.short)})"
         lines.append(line)
     if data.stress is not None:
         s = data.stress
@@ -325,7 +427,7 @@ def write_report(data: ReportData, folder: Path, step: Step | None = None) -> Wr
     remove_previous_figures(folder)
     page = Page(folder, step)
     if data.night is not None:
-        night_section(page, data.night, data.missing)
+        night_section(page, data.night, data.missing, data.night_statistics)
     if data.stress is not None:
         stress_section(page, data.stress, data.missing)
     metrics_section(page, data.metrics, data.missing)

@@ -2,8 +2,9 @@
 stages per 30-s epoch) and what the hypnogram shows.
 
 Spectrogram columns come from the DSP twin (``vigil.dsp.accel``), or from a device log (its SPEC_COLUMN frames).
-The stages, the CNN's int8 outputs and the motion level are SLEEP records: the device log's, else the twin's of a
-models/ bundle; only with a training folder and no bundle does the host's CNN predict (through TFLM, no motion).
+The stages, the sleep model's int8 outputs and the motion level are SLEEP records: the device log's, else the twin's
+of a models/ bundle; only with a training folder and no bundle does the host's model predict (either kind, through
+``vigil.ml.sleep_evaluate.device_outputs``: the twin's inputs and TFLM, no motion).
 
     night, rec, name = build_night(Path("night.vrec"), bundle=load_model_bundle(Path("models")))
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,6 @@ import numpy as np
 from vigil.data.recording import Recording
 from vigil.dsp import accel as accel_twin
 from vigil.dsp import config as dsp
-from vigil.dsp.epoch_image import epoch_images
 from vigil.errors import VigilError
 from vigil.report.device_log import DeviceLog
 from vigil.report.frozen import freeze
@@ -35,8 +36,11 @@ from vigil.report.model_records import (
     timed_twin_records,
 )
 from vigil.report.recording_source import conversion_notes, load_recording_source
+from vigil.report.stage_labels import OTHER, PSG, SYNTHETIC, LabelWords, label_words
 
 TWIN_COLUMNS = "twin (vigil.dsp, bit-exact with the device)"
+#: What each kind of sleep model reads of the recording (the twin makes it, as the device does).
+MODEL_INPUTS = {"seed": "epoch images", "context": "epoch feature contexts"}
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,29 @@ class NightData:
     columns_from: str = "twin"  # "twin ..." or "device log <path>"
     predictions_from: str | None = None
     notes: tuple[str, ...] = ()
-    outputs: np.ndarray | None = None  # (n_epochs, 3) int8 CNN outputs of the SLEEP records (0 where none)
+    outputs: np.ndarray | None = None  # (n_epochs, 3) int8 model outputs of the SLEEP records (0 where none)
     motion: np.ndarray | None = None  # (n_epochs,) motion level of the SLEEP records (milli-g), -1 none
+    start_time: str | None = None  # the recording's meta["start_time"] (ISO-8601), None when it has none
+    label_kind: str = "other"  # what the labels are (report.stage_labels): "psg", "synthetic" or "other"
+    model: str | None = None  # how the page names the sleep model ("sleep CNN", "context model"); None unknown
 
     def __post_init__(self) -> None:
         freeze(self)
+
+    @property
+    def label_words(self) -> LabelWords:
+        """What the page calls the labels: PSG only for a sleep lab's scoring (``report.stage_labels``)."""
+        return {w.kind: w for w in (PSG, SYNTHETIC, OTHER)}[self.label_kind]
+
+    @property
+    def model_label(self) -> str:
+        return self.model or "sleep model"
+
+    def start_datetime(self) -> datetime | None:
+        """The recording's start on its own clock (naive: the clock the recording carries, shown as it is)."""
+        if not self.start_time:
+            return None
+        return datetime.fromisoformat(str(self.start_time)).replace(tzinfo=None)
 
     def column_times_s(self) -> np.ndarray:
         """Centre of each column: column j covers derivative samples [64 j, 64 j + 128)."""
@@ -74,7 +96,7 @@ class NightData:
 
 @dataclass(frozen=True)
 class Stages:
-    """The night's predicted stages and where they come from (SLEEP records, or the host's CNN)."""
+    """The night's predicted stages and where they come from (SLEEP records, or the host's model)."""
 
     source: str
     predicted: np.ndarray  # (n_epochs,) int64, -1 none
@@ -94,30 +116,35 @@ def device_columns(log: DeviceLog, twin_columns: np.ndarray, rec_name: str, note
     return dev
 
 
-def night_predictions(
-    images: list, n_epochs: int, model: SleepModel, progress: Progress | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The host's CNN (TFLM) on the epoch images: classes (n_epochs,) -1 none, probabilities (n_epochs, 3) NaN
+def night_predictions(rec: Recording, n_epochs: int, model: SleepModel, progress: Progress | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The host's sleep model (either kind) on ``rec`` through the twin and TFLM
+    (``vigil.ml.sleep_evaluate.device_outputs``): classes (n_epochs,) -1 none, probabilities (n_epochs, 3) NaN
     none."""
+    from vigil.ml.sleep import device_class
+
+    step = f"{model.label} (TFLM)"
+    if progress:
+        progress(step, 0, 1)
+    epochs, outputs = model.predict_recording(rec)
+    if progress:
+        progress(step, 1, 1)
     predicted = np.full(n_epochs, NONE, dtype=np.int64)
     probs = np.full((n_epochs, 3), np.nan)
-    usable = [img for img in images if img.epoch < n_epochs]
-    if usable:
-        stack = np.stack([img.image for img in usable])
-        tick = (lambda done: progress("sleep CNN (TFLM)", done, len(usable))) if progress else None
-        classes, p = model.predict(stack, tick)
-        idx = np.asarray([img.epoch for img in usable])
-        predicted[idx], probs[idx] = classes, p
+    inside = epochs < n_epochs
+    if inside.any():
+        predicted[epochs[inside]] = device_class(outputs[inside])
+        probs[epochs[inside]] = model.probabilities(outputs[inside])
     return predicted, probs
 
 
 def record_stages(records: list[dict[str, int]], n_epochs: int, source: str, model: SleepModel | None,
                   notes: list[str]) -> Stages:  # fmt: skip
-    """The stages, CNN outputs, probabilities (through ``model``'s output quantization) and motion of SLEEP
+    """The stages, model outputs, probabilities (through ``model``'s output quantization) and motion of SLEEP
     records."""
     arrays = sleep_arrays(records, n_epochs, model, source)
     if arrays.probabilities is None:
-        notes.append("No sleep model to read the CNN's output quantization: no probabilities.")
+        notes.append("No sleep model to read the model's output quantization: no probabilities.")
     return Stages(source, arrays.predicted, arrays.probabilities, arrays.outputs, arrays.motion)
 
 
@@ -151,27 +178,35 @@ def build_night(
     stages = None
     if log is not None and log.sleep:
         stages = record_stages(log.sleep, n_epochs, f"device log {log.path}", quant, notes)
-        notes.append(f"Sleep stages, CNN outputs and motion are the device's SLEEP records ({log.path}, "
+        notes.append(f"Sleep stages, model outputs and motion are the device's SLEEP records ({log.path}, "
                      f"{len(log.sleep)} epochs).")  # fmt: skip
         if twin is not None:
             same, total = records_agreement(log.sleep, twin.sleep, "epoch")
             notes.append(f"{same} of {total} SLEEP records equal the {twin.source}'s in every field.")
         elif model is not None:  # the device's engine must agree with TFLM: say whether it did
-            host, _ = night_predictions(epoch_images(columns), n_epochs, model, progress)
+            host, _ = night_predictions(rec, n_epochs, model, progress)
             both = (stages.predicted >= 0) & (host >= 0)
             same = int(np.sum(stages.predicted[both] == host[both]))
-            notes.append(f"The device's stage equals {model.path}'s (TFLM on the twin's images) on "
+            notes.append(f"The device's stage equals {model.path}'s (TFLM on the twin's inputs) on "
                          f"{same} of {int(both.sum())} epochs.")  # fmt: skip
     elif twin is not None:
         stages = record_stages(twin.sleep, n_epochs, twin.source, quant, notes)
-        notes.append(f"Sleep stages, CNN outputs and motion are the {twin.source} ({len(twin.sleep)} SLEEP "
+        notes.append(f"Sleep stages, model outputs and motion are the {twin.source} ({len(twin.sleep)} SLEEP "
                      "records, the integers the device sends).")  # fmt: skip
     elif model is not None:
-        predicted, probabilities = night_predictions(epoch_images(columns), n_epochs, model, progress)
-        stages = Stages(f"{model.path} through TFLM on the twin's epoch images", predicted, probabilities)
+        predicted, probabilities = night_predictions(rec, n_epochs, model, progress)
+        stages = Stages(f"{model.path} ({model.label}) through TFLM on the twin's {MODEL_INPUTS[model.arch]}",
+                        predicted, probabilities)  # fmt: skip
+        if model.arch == "context":
+            notes.append(f"The context model decides epoch t when epoch t + {dsp.SLEEP_CONTEXT_DELAY} ends (it reads "
+                         f"the last {dsp.SLEEP_CONTEXT_EPOCHS} epochs' features): the last "
+                         f"{dsp.SLEEP_CONTEXT_DELAY} epochs of the recording have no prediction.")  # fmt: skip
     notes += more_notes
+    described = {"start_time": rec.meta.get("start_time") or None, "label_kind": label_words(rec).kind,
+                 "model": quant.label if quant is not None else None}  # fmt: skip
     if stages is None:
-        return NightData(name, columns, n_epochs, labels, None, None, columns_from, None, notes), rec, name
+        night = NightData(name, columns, n_epochs, labels, None, None, columns_from, None, notes, **described)
+        return night, rec, name
     night = NightData(name, columns, n_epochs, labels, stages.predicted, stages.probabilities, columns_from,
-                      stages.source, notes, stages.outputs, stages.motion)  # fmt: skip
+                      stages.source, notes, stages.outputs, stages.motion, **described)  # fmt: skip
     return night, rec, name

@@ -7,6 +7,8 @@ per inch; it returns the (width, height) in pixels. Sizes are fixed so the page 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +35,8 @@ MODEL_COLOURS = {"tree": "#6a4c93", "svm": "#1982c4", "nn": "#8ac926"}
 HYPNOGRAM_LEVEL = {0: 2, 2: 1, 1: 0}
 SLEEP_NAMES = {-1: "unscored", 0: "wake", 1: "NREM", 2: "REM"}
 HYPNOGRAM_TICKS = ((2, "wake"), (1, "REM"), (0, "NREM"))
+#: The y label of the hypnogram's labels row, by what the labels are (report.stage_labels): PSG only for PSG.
+ROW_LABELS = {"psg": "PSG", "synthetic": "generator's\nstages\n(synthetic)", "other": "labels"}
 PPG_EXCERPT_S = 20.0
 HRV_PANELS = (("AVHR", "avhr", "bpm"), ("RMSSD", "rmssd", "ms"), ("SDRR", "sdrr", "ms"), ("pNN50", "pnn50", "%"))
 CONFUSION_COLUMNS = 3  # matrices per row
@@ -40,6 +44,8 @@ FLAG_SHORT = {"TOO_FEW_BEATS": "too few beats", "FLAT": "flat signal", "CLIPPED"
               "REJECTS": "IBIs rejected"}  # fmt: skip
 HOURS_FROM_S = 90 * 60  # nights are drawn in hours, shorter recordings in minutes
 SPECTROGRAM_MAX_COLUMNS = 1100  # about the plot's width in pixels
+CLOCK_STEPS_MIN = (5, 10, 15, 30, 60, 120)  # clock tick spacing: the first that gives at most CLOCK_TICKS_MAX
+CLOCK_TICKS_MAX = 12
 REASON_COLOURS = {NONE: "#eeeeee", 0: "#e63946", 1: "#8fd19e"}  # no record, failed, met
 REASON_LABELS = {"unanimous": "unanimous", "above_threshold": "≥ threshold", "features_valid": "features valid",
                  "context_known": "context known", "awake": "awake", "little_motion": "little motion"}  # fmt: skip
@@ -71,8 +77,51 @@ def time_axis(total_s: float) -> tuple[float, str]:
     return 60.0, "time since recording start (minutes)"
 
 
+@dataclass(frozen=True)
+class NightAxis:
+    """The x axis of the night's plots: data in ``scale`` seconds per unit from the recording's first sample; with
+    a start time, ticks at round clock times labelled HH:MM on the recording's own clock."""
+
+    scale: float
+    label: str
+    start: datetime | None = None
+
+    def ticks(self, total_s: float) -> list[tuple[float, str]]:
+        """(position in units, HH:MM) at every CLOCK_STEPS_MIN step of the clock within the recording."""
+        if self.start is None:
+            return []
+        step = next((m for m in CLOCK_STEPS_MIN if total_s / 60.0 / m <= CLOCK_TICKS_MAX), CLOCK_STEPS_MIN[-1])
+        midnight = self.start.replace(hour=0, minute=0, second=0, microsecond=0)
+        first = -(-((self.start - midnight).total_seconds()) // (step * 60)) * step * 60  # s after midnight
+        out = []
+        t = first - (self.start - midnight).total_seconds()  # s after the start
+        while t <= total_s + 1e-9:
+            clock = self.start + timedelta(seconds=t)
+            out.append((t / self.scale, clock.strftime("%H:%M")))
+            t += step * 60
+        return out
+
+    def apply(self, axes: Sequence, total_s: float) -> None:
+        """Label the bottom axis; with a start time, put the clock ticks on every (shared) axis."""
+        ticks = self.ticks(total_s)
+        for ax in axes:
+            if ticks:
+                ax.set_xticks([t for t, _ in ticks], [text for _, text in ticks])
+        axes[-1].set_xlabel(self.label, loc="left" if self.start is not None else "center")
+
+
+def night_axis(total_s: float, start: datetime | None) -> NightAxis:
+    """Hours (or minutes) since the start; with ``start`` (the recording's ``start_time``), its clock as HH:MM."""
+    scale, label = time_axis(total_s)
+    if start is None:
+        return NightAxis(scale, label)
+    return NightAxis(scale, f"time of day (HH:MM) on the recording's clock; it starts {start:%Y-%m-%d %H:%M:%S}",
+                     start)  # fmt: skip
+
+
 def _label_strip(ax, labels: np.ndarray, scale: float) -> None:  # noqa: ANN001
-    """The PSG labels as one row of coloured epochs, with a one-line legend of the classes present under it."""
+    """The sleep labels (PSG or not) as one row of coloured epochs, with a one-line legend of the classes present
+    under it."""
     keys = sorted(SLEEP_COLOURS)
     cmap = ListedColormap([SLEEP_COLOURS[k] for k in keys])
     norm = BoundaryNorm(np.arange(keys[0] - 0.5, keys[-1] + 1.0), cmap.N)
@@ -81,8 +130,9 @@ def _label_strip(ax, labels: np.ndarray, scale: float) -> None:  # noqa: ANN001
               interpolation="nearest")  # fmt: skip
     ax.set_yticks([])
     present = [k for k in keys if np.any(labels == k)]
-    ax.legend(handles=[Patch(color=SLEEP_COLOURS[k], label=SLEEP_NAMES[k]) for k in present], loc="upper right",
-              bbox_to_anchor=(1.0, -0.55), ncol=len(present), fontsize=8, frameon=False)  # fmt: skip
+    # under the strip, right of the x label (drawn on the left): outside the axes, so the layout keeps room for it
+    ax.figure.legend(handles=[Patch(color=SLEEP_COLOURS[k], label=SLEEP_NAMES[k]) for k in present],
+                     loc="outside lower right", ncol=len(present), fontsize=8, frameon=False)  # fmt: skip
 
 
 # ---------------------------------------------------------------- night
@@ -125,8 +175,10 @@ def _motion_bars(ax, night: NightData, scale: float) -> None:  # noqa: ANN001
 
 
 def plot_hypnogram(night: NightData, path: Path) -> tuple[int, int]:
-    """True (PSG) stages over predicted stages, then the class probabilities and (with SLEEP records) the motion
-    level per epoch, on one time axis."""
+    """The recording's sleep labels (PSG, or a generator's stages: ``night.label_words``) over the predicted
+    stages, then the class probabilities and (with SLEEP records) the motion level per epoch, on one time axis
+    (clock time when the recording has a start time)."""
+    words = night.label_words
     rows = [r for r in ("true", "predicted", "probabilities") if
             (r == "true" and night.true_labels is not None) or (r != "true" and night.predicted is not None)]
     have_probs = night.probabilities is not None and bool(np.isfinite(night.probabilities).any())
@@ -134,16 +186,18 @@ def plot_hypnogram(night: NightData, path: Path) -> tuple[int, int]:
     if night.motion is not None and np.any(night.motion >= 0):
         rows.append("motion")
     heights = {"true": 1.6, "predicted": 1.6, "probabilities": 1.3, "motion": 1.0}
-    scale, xlabel = time_axis(night.n_epochs * dsp.EPOCH_S)
+    total_s = night.n_epochs * dsp.EPOCH_S
+    axis = night_axis(total_s, night.start_datetime())
+    scale = axis.scale
     fig = _figure(WIDE, 1.2 + sum(heights[r] for r in rows))
     axes = fig.subplots(len(rows), 1, sharex=True, height_ratios=[heights[r] for r in rows], squeeze=False)[:, 0]
     for ax, row in zip(axes, rows):
         if row == "true":
             assert night.true_labels is not None
-            _hypnogram_line(ax, night.true_labels, "PSG (true)", scale)
+            _hypnogram_line(ax, night.true_labels, ROW_LABELS[words.kind], scale)
         elif row == "predicted":
             assert night.predicted is not None
-            _hypnogram_line(ax, night.predicted, "predicted", scale)
+            _hypnogram_line(ax, night.predicted, f"predicted\n({night.model_label})", scale)
         elif row == "motion":
             _motion_bars(ax, night, scale)
         else:
@@ -152,19 +206,20 @@ def plot_hypnogram(night: NightData, path: Path) -> tuple[int, int]:
             ax.set_ylim(0, 1)
             ax.set_ylabel("probability")
             ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)
-    axes[-1].set_xlabel(xlabel)
-    axes[-1].set_xlim(0, night.n_epochs * dsp.EPOCH_S / scale)
-    title = {(True, True): "Hypnogram: PSG labels vs predicted", (True, False): "Hypnogram: PSG labels (no prediction)",
-             (False, True): "Hypnogram: predicted (the recording has no PSG labels)"}.get(
+    axis.apply(axes, total_s)
+    axes[-1].set_xlim(0, total_s / scale)
+    model = night.model_label
+    if night.predictions_from:
+        model += f" ({origin(night.predictions_from, 'host, TFLM')})"
+    title = {(True, True): f"Hypnogram: {words.short} vs {model}", (True, False): f"Hypnogram: {words.short} "
+             "(no prediction)", (False, True): f"Hypnogram: {model} (the recording has no sleep labels)"}.get(
         (night.true_labels is not None, night.predicted is not None), "Hypnogram")  # fmt: skip
     if night.true_labels is not None and night.predicted is not None:
         keep = (night.true_labels >= 0) & (night.predicted >= 0)
         if keep.any():
             agree = float(np.mean(night.true_labels[keep] == night.predicted[keep]))
             title += f" — {agree:.1%} of {int(keep.sum())} scored epochs agree"
-    if night.predictions_from:
-        title += f"; prediction: {origin(night.predictions_from, 'host model')}"
-    fig.suptitle(title, fontsize=12)
+    fig.suptitle(title, fontsize=11)
     return _save(fig, path)
 
 
@@ -179,7 +234,8 @@ def max_pool_columns(db: np.ndarray, max_columns: int) -> tuple[np.ndarray, int]
 
 
 def plot_spectrogram(night: NightData, path: Path) -> tuple[int, int]:
-    """The device's spectrogram columns (dB colour map) with the PSG label strip under it, sharing the x axis."""
+    """The device's spectrogram columns (dB colour map) with the sleep labels' strip under it (PSG, or a generator's
+    stages), sharing the x axis (clock time when the recording has a start time)."""
     has_labels = night.true_labels is not None
     fig = _figure(WIDE, 5.0 if has_labels else 4.4)
     if has_labels:
@@ -189,7 +245,9 @@ def plot_spectrogram(night: NightData, path: Path) -> tuple[int, int]:
     db, pooled = max_pool_columns(night.column_db(), SPECTROGRAM_MAX_COLUMNS)
     t = night.column_times_s()
     half_hop = dsp.STFT_HOP / dsp.ACCEL_RATE_HZ / 2
-    scale, xlabel = time_axis(max(night.n_epochs * dsp.EPOCH_S, t[-1] if len(t) else 0.0))
+    total_s = max(night.n_epochs * dsp.EPOCH_S, t[-1] if len(t) else 0.0)
+    axis = night_axis(total_s, night.start_datetime())
+    scale = axis.scale
     extent = ((t[0] - half_hop) / scale, (t[-1] + half_hop) / scale, 0.0, dsp.ACCEL_RATE_HZ / 2) if len(t) else None
     finite = db[db > 0.0]  # 0 dB is the image floor (silence / saturation at -128), not signal
     lo, hi = (np.percentile(finite, [2, 99.5]) if finite.size else (0.0, 1.0))
@@ -201,13 +259,11 @@ def plot_spectrogram(night: NightData, path: Path) -> tuple[int, int]:
                  f"{dsp.STFT_HOP / dsp.ACCEL_RATE_HZ:.2f} s; {origin(night.columns_from)}{shown})",
                  fontsize=11)  # fmt: skip
     fig.colorbar(image, ax=ax, label="power, dB re (milli-g)²", pad=0.01)
-    bottom = ax
     if strip is not None:
         assert night.true_labels is not None
         _label_strip(strip, night.true_labels, scale)
-        strip.set_ylabel("PSG", rotation=0, ha="right", va="center")
-        bottom = strip
-    bottom.set_xlabel(xlabel)
+        strip.set_ylabel(night.label_words.strip, rotation=0, ha="right", va="center")
+    axis.apply([ax] if strip is None else [ax, strip], total_s)
     return _save(fig, path)
 
 

@@ -86,8 +86,8 @@ def report_hashes(bundle: ModelBundle | None, sleep: SleepModel | None, stress: 
     if bundle is not None:
         return dict(bundle.models.hashes)
     out = {}
-    if sleep is not None:
-        out["sleep_cnn"] = model_hash(sleep.tflite)
+    if sleep is not None:  # HELLO names the sleep model by its file: sleep_context or sleep_cnn
+        out[sleep.hello_name] = model_hash(sleep.tflite)
     if stress is not None:
         out["stress_nn"] = model_hash((stress.path / "stress_nn.tflite").read_bytes())
     return out

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from vigil import __version__
 from vigil.data.recording import Recording
@@ -29,10 +30,10 @@ from vigil.report.device_log import DeviceLog, read_device_log
 from vigil.report.frozen import freeze
 from vigil.report.metrics_files import metrics_table_from_json
 from vigil.report.metrics_tables import MetricsTable
-from vigil.report.model_folders import METRICS_FILE, SLEEP_MODEL_FILE, load_sleep_model, load_stress_model
+from vigil.report.model_folders import METRICS_FILE, load_sleep_model, load_stress_model
 from vigil.report.model_records import Progress, load_model_bundle
 from vigil.report.night import NightData, build_night
-from vigil.report.night_metrics import night_metrics
+from vigil.report.night_metrics import night_metrics, night_sleep_statistics
 from vigil.report.provenance import (
     HashCheck,
     ProvenanceItem,
@@ -57,6 +58,7 @@ class ReportData:
     provenance: tuple[ProvenanceItem, ...]
     missing: Mapping[str, str]  # section -> why it is left out
     model_hashes: tuple[HashCheck, ...] = ()  # device logs' HELLO vs the report's models
+    night_statistics: Mapping[str, Any] | None = None  # report.night_metrics.night_sleep_statistics of the night
     created_utc: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
     vigil_version: str = __version__
 
@@ -119,10 +121,10 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
     if sleep_dir is not None:
         sleep_model = load_sleep_model(sleep_dir)
         provenance.append(model_provenance("sleep model", sleep_model.path, sleep_model.manifest,
-                                           sleep_model.path / SLEEP_MODEL_FILE))  # fmt: skip
+                                           sleep_model.path / sleep_model.model_file))  # fmt: skip
         # `vigil train sleep` always writes metrics.json; a stand-in CNN (write_standin_sleep_folder) has none
         if (sleep_model.path / METRICS_FILE).is_file():
-            metrics.append(metrics_table_from_json(sleep_model.path / METRICS_FILE, "sleep"))
+            metrics.append(metrics_table_from_json(sleep_model.path / METRICS_FILE, "sleep", sleep_model.arch))
         else:
             missing["sleep metrics"] = f"{sleep_model.path / METRICS_FILE} does not exist."
     else:
@@ -147,7 +149,7 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
             if all(c.log != str(log.path) for c in checks):  # one log may serve both the night and the session
                 checks += hash_checks(log.path, log.model_hashes(), hashes)
 
-    night = None
+    night = night_stats = None
     if inputs.night is not None:
         night, rec, name = build_night(inputs.night, sleep_model, night_log, progress, bundle,
                                        more_notes=log_hash_notes(night_log, checks))  # fmt: skip
@@ -158,6 +160,7 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
         table = night_metrics(night)
         if table is not None:
             metrics.insert(0, table)
+        night_stats = night_sleep_statistics(night)
     else:
         missing["night"] = "No night recording given (--night REC)."
 
@@ -174,4 +177,5 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
     verify = [verify_summary_from_json(Path(p)) for p in inputs.verify]
     if not verify:
         missing["device verification"] = "No `vigil verify --json` report given (--verify JSON)."
-    return ReportData(night, stress, metrics, verify, provenance, missing, model_hashes=checks)
+    return ReportData(night, stress, metrics, verify, provenance, missing, model_hashes=checks,
+                      night_statistics=night_stats)

@@ -1,5 +1,7 @@
 """``report.json`` (and `vigil report --json`): what the page shows, for scripts. Per epoch with a SLEEP record
-``night.sleep`` ({epoch, cls, outputs, probabilities, motion}), per segment with a STRESS record ``stress.records``
+``night.sleep`` ({epoch, cls, outputs, probabilities, motion}); the night's ``start_time``, what its ``labels`` are
+("psg", "synthetic", "other") and its ``sleep_statistics`` (``report.night_metrics.night_sleep_statistics``); per
+segment with a STRESS record ``stress.records``
 ({segment, p_tree_q15, p_svm_q15, p_nn_q15, weighted_q15, decision, unanimous, alert, reasons, reasons_met,
 reasons_failed, motion}), the metrics tables, verify verdicts, provenance and ``model_hashes``."""
 
@@ -7,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +22,18 @@ from vigil.report.stress_session import StressSessionData
 
 if TYPE_CHECKING:
     from vigil.report.report_data import ReportData
+
+
+def plain(value: Any) -> Any:
+    """A value of the frozen data model as plain JSON types: read-only mappings as dicts, numpy scalars as
+    Python numbers, tuples as lists."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def finite_or_none(x: float | None) -> float | None:
@@ -74,7 +89,8 @@ def summary_json(data: ReportData) -> dict[str, Any]:
         n = data.night
         out["night"] = {"source": n.source, "epochs": n.n_epochs, "columns": len(n.columns),
                         "columns_from": n.columns_from, "predictions_from": n.predictions_from,
-                        "notes": list(n.notes), "sleep": night_records_json(n)}  # fmt: skip
+                        "notes": list(n.notes), "sleep": night_records_json(n), "start_time": n.start_time,
+                        "labels": n.label_kind, "sleep_statistics": plain(data.night_statistics)}  # fmt: skip
     if data.stress:
         s = data.stress
         out["stress"] = {
