@@ -10,12 +10,13 @@ import click
 
 import vigil.console as ui
 from vigil import __version__
-from vigil.data.convert import convert
+from vigil.data.convert import convert, synthesize
 from vigil.data.difficulty import DIFFICULTIES
 from vigil.device import board as boards
 from vigil.device import linkcheck
 from vigil.device.port import resolve_port
 from vigil.doctor import checks
+from vigil.explore import explore
 
 BOARD_CHOICE = click.Choice(sorted(boards.BOARDS))
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -53,7 +54,7 @@ def cli() -> None:
 engine_group = click.Group("engine", help="vigil's int8 engine: check a model on a board before flashing it.")
 export_group = click.Group("export", help="Convert trained models into what the firmware carries.")
 train_group = click.Group("train", help="Train models on real or synthetic data.")
-for group in (engine_group, export_group, train_group, convert):
+for group in (engine_group, export_group, train_group, convert, explore):
     cli.add_command(group)
 
 
@@ -212,7 +213,6 @@ def synth(out: Path, seconds: float, seed: int, ppg_rate: str, stress: float, di
           hours: float, activity: str) -> None:
     """Write a built-in synthetic session (wrist accelerometer + PPG) as a recording, or with --night a labelled
     night in bed, e.g. `vigil synth --activity seated --stress 1 --seconds 720 --out stressed.vrec`."""
-    from vigil.data.convert import synthesize
     rate = None if ppg_rate == "none" else int(ppg_rate)
     ui.print_synth(synthesize(out, seconds, seed, rate, stress, difficulty, activity, hours if night else None))
 

@@ -565,3 +565,32 @@ def print_report(data: Any, written: Any, as_json: bool) -> None:
     for table in data.metrics:
         print_metrics_table(table)
     click.echo(f"wrote {written.index} and {len(written.figures)} figures")
+
+
+# ---------------------------------------------------------------- exploration
+
+
+def print_exploration(report: dict, as_json: bool) -> None:
+    """`vigil explore sleep`: the clusters x PSG stages table, purity, adjusted Rand index, notes (or JSON)."""
+    if as_json:
+        emit_json(report)
+        return
+    sub = report["subsample"]
+    what = f"{report['epochs_clustered']:,} scored epochs" + (f" (a seeded sample of {sub['of']:,})" if sub else "")
+    table = Table(title=f"{report['method']} on {report['features']} features ({report['feature_count']}, "
+                  f"standardized): {what} of {report['nights']} nights vs PSG")
+    for col in ("cluster", *report["stages"], "epochs", "majority", "its share"):
+        table.add_column(col, justify="left" if col == "cluster" else "right")
+    stages = [s.lower() for s in report["stages"]]
+    for r in report["table"]:
+        share = max(r[s] for s in stages) / max(r["total"], 1)
+        table.add_row(r["cluster"], *(f"{r[s]:,}" for s in stages), f"{r['total']:,}", r["majority"], f"{share:.2f}")
+    stdout().print(table)
+    click.echo(f"purity {report['purity']:.3f} (every epoch its largest stage: {report['largest_stage_share']:.3f}), "
+               f"adjusted Rand index {report['adjusted_rand_index']:.3f} (0 chance, 1 the PSG's stages)")
+    if report["noise"]:
+        click.echo(f"OPTICS left {report['noise']:,} epochs in no cluster (row 'noise', counted as one cluster)")
+    if report.get("pca_components"):
+        click.echo(f"OPTICS clustered the features' first {report['pca_components']} principal components")
+    if report.get("plot"):
+        click.echo(f"wrote {report['plot']}")
