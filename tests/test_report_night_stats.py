@@ -261,7 +261,8 @@ def test_a_context_sleep_folder_predicts_through_device_outputs(context_folder: 
     # the training folder's metrics.json, read by the keys train_context_source writes (references included)
     ev = json.loads((context_folder / "metrics.json").read_text())["evaluation"]
     held_out = next(t for t in data.metrics if t.key == "sleep_held_out")
-    assert held_out.title.startswith(f"sleep context model (no hidden layer), held-out subjects (loso, {ev['folds']}")
+    layer = f"hidden layer of {ev['hidden']}" if ev["hidden"] else "no hidden layer"
+    assert held_out.title.startswith(f"sleep context model ({layer}), held-out subjects (loso, {ev['folds']}")
     names = [r.name for r in held_out.rows]
     assert names == ["context model: wake / NREM / REM (macro)", "context model: wake vs sleep",
                      "van Hees 2015 z-angle rule (no training): wake vs sleep",

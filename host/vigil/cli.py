@@ -321,7 +321,7 @@ def train_stress(data: str, data_format: str | None, layout: str | None, difficu
 @click.option("--difficulty", type=DIFFICULTY, default="moderate", help="Synthetic only: how much stages overlap.")
 @click.option("--arch", type=click.Choice(["context", "seed"]), default="context", help="context: 27 min of features.")
 @click.option("--protocol", type=click.Choice(["loso", "lso5"]), default="lso5", help="Held-out subjects per fold.")
-@click.option("--epochs", type=int, default=None, help="Training epochs per model, the best kept (context 30, seed 8).")
+@click.option("--epochs", type=int, default=None, help="Training epochs per model, the best kept (context 60, seed 8).")
 @click.option("--seed", default=0, help="Seed of the synthetic people, splits and training.")
 @click.option("--out", "out_dir", required=True, type=NEW_FOLDER, help="Output folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")

@@ -502,8 +502,15 @@ def context_model_card(manifest: dict[str, Any], kind: SleepModelKind) -> str:
         f"t + {c.SLEEP_CONTEXT_DELAY} completes, so the last {c.SLEEP_CONTEXT_DELAY} epochs of a recording are never "
         "decided. Class = argmax of the 3 int8 outputs (lowest index on ties). Research use; not a medical device.",
         "",
-        "## Metrics",
+        "## Metrics (held-out whole subjects: night-wise cross-validation, the int8 model through TFLM)",
         *_fmt_metrics(manifest.get("metrics", {}).get("summary", manifest.get("summary", {})) or {}),
+        "",
+        "van_hees_kappa and random_forest_auc are the references on the same folds and epochs (the van Hees 2015 "
+        "sustained-inactivity rule; a random forest on seven per-epoch movement features): see docs/sleep.md.",
+        "",
+        "## Training",
+        *([f"- {k}: {v}" for k, v in manifest.get("settings", {}).items()] or ["- none recorded"]),
+        "(`seconds`: the whole `vigil train sleep` run, cross-validation included, on the machine that trained it.)",
         "",
         "## Limits",
         "Wrist accelerometry cannot see brain activity: NREM/REM separation is weak, and still wake can pass for "

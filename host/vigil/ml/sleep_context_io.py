@@ -70,6 +70,7 @@ def save_context_model(model: SleepContextModel, out_dir: Path, ds: ContextDatas
         "summary": {"protocol": ev["protocol"], "accuracy": ev["accuracy"], "kappa": ev["kappa"],
                     "sleep_wake_kappa": ev["sleep_wake"]["kappa"], "sleep_wake_auc": ev["sleep_wake"]["auc"],
                     "wake_correct_at_90_sleep_correct": ev["sleep_wake"]["wake_correct_at_90_sleep_correct"],
+                    "tst_error_min_mean": ev["tst_error_min_mean"],
                     "van_hees_kappa": ev["references"]["van_hees_2015"]["kappa"],
                     "random_forest_auc": ev["references"]["random_forest_movement"]["auc"]},
     }  # fmt: skip
@@ -79,12 +80,13 @@ def save_context_model(model: SleepContextModel, out_dir: Path, ds: ContextDatas
 
 def train_context_source(data: str, out_dir: Path, data_format: str | None = None, subjects: int | None = None,
                          hours: float = 8.0, difficulty: str = "moderate", protocol: str = "lso5",
-                         epochs: int = 30, seed: int = 0, progress: Bars | None = None,
+                         epochs: int = 60, seed: int = 0, progress: Bars | None = None,
                          ) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
     """`vigil train sleep --arch context`: the recordings through the twin, held-out-subject evaluation (with the
     references), the kept model fitted on all subjects, the folder written; returns (manifest, metrics)."""
     from vigil.ml.sleep import sleep_metrics
-    from vigil.ml.sleep_context import context_dataset, context_folds, evaluate_context
+    from vigil.ml.sleep_context import (AWAKE_DAY_HOURS, awake_day_contexts, context_dataset, context_folds,
+                                        evaluate_context, with_awake_days)
     from vigil.ml.sleep_data import recording_count, sleep_recordings
 
     new = progress or (lambda description, total: None)
@@ -94,11 +96,15 @@ def train_context_source(data: str, out_dir: Path, data_format: str | None = Non
     n_folds = len(context_folds(ds, protocol, seed))
     evaluation = evaluate_context(ds, protocol, epochs=epochs, seed=seed, progress=new(f"{protocol} folds", n_folds))
     model = SleepContextModel(epochs=epochs, seed=seed, progress=new("final model epochs", epochs))
-    model.fit(ds.inputs, ds.labels, ds.subjects)
+    model.fit(*with_awake_days(ds.inputs, ds.labels, ds.subjects, awake_day_contexts()))
     final = sleep_metrics(ds.labels, model.predict_int8(ds.inputs))
     final.update({"best_epoch": model.best_epoch_, "validation_kappa": model.validation_kappa_})
     metrics = {"evaluation": evaluation, "final_model_on_training_data": final}
+    from vigil.dsp.epoch_features import FEATURE_NAMES
+
     settings = {"arch": "context", "protocol": protocol, "epochs": epochs, "hidden": model.hidden, "seed": seed,
+                "ignored_features": [FEATURE_NAMES[f] for f in model.ignored_features],
+                "awake_day_hours_per_activity_and_seed": AWAKE_DAY_HOURS,
                 "seconds": round(time.monotonic() - started, 1)}  # fmt: skip
     return save_context_model(model, out_dir, ds, settings, metrics), metrics
 

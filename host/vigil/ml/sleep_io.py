@@ -110,7 +110,10 @@ def train_sleep_source(data: str, out_dir: Path, data_format: str | None = None,
     from vigil.ml.sleep import sleep_folds, train_sleep_cnn
     from vigil.ml.sleep_data import load_sleep_data, recording_count
 
-    epochs = (30 if arch == "context" else 8) if epochs is None else epochs
+    if epochs is None:
+        from vigil.ml.sleep_context import EPOCHS as CONTEXT_EPOCHS
+
+        epochs = CONTEXT_EPOCHS if arch == "context" else 8
     if epochs < 1 or (subjects is not None and subjects < 1):
         raise VigilError(f"--epochs {epochs} --subjects {subjects}: expected positive numbers")
     if arch == "context":
