@@ -28,7 +28,9 @@ def test_demo_on_the_native_board_verifies_every_output_and_writes_the_report(tm
     assert summary["ok"] and summary["link"]["ok"] and summary["link"]["reset"]["ok"]
     for what in ("night", "stress"):
         stages = summary["verify"][what]["stages"]
-        assert stages["sleep"]["windows"] >= 20 and stages["stress"]["windows"] >= 10
+        # a segment's STRESS record waits for its epochs' sleep decisions (the context model's come 3 min late), so
+        # a session's last ~3 segments are never sent: the 12-min stress session gets 9, the 15-min night 12
+        assert stages["sleep"]["windows"] >= 18 and stages["stress"]["windows"] >= 8
         assert all(s["mismatches"] == 0 for s in stages.values()), stages
         log = (out / "logs" / f"{what}.jsonl").read_text().splitlines()
         types = [json.loads(line).get("type") for line in log]

@@ -162,3 +162,21 @@ def test_evaluate_data_refuses_a_protocol_and_synthetic_data(tmp_path: Path) -> 
     (folder / "manifest.json").write_text(json.dumps({"kind": "vigil-stress-trio"}))
     res = CliRunner().invoke(cli, ["evaluate", str(folder), "--data", str(tmp_path)])
     assert res.exit_code != 0 and "scores sleep models" in res.output and "Traceback" not in res.output
+
+
+def test_evaluate_without_data_reruns_the_context_folder_s_protocol(tmp_path: Path) -> None:
+    from vigil.cli import cli
+
+    out = tmp_path / "ctx"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["train", "sleep", "--data", "synthetic", "--subjects", "2", "--hours", "1.5",
+                              "--protocol", "loso", "--epochs", "2", "--out", str(out), "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["settings"]["awake_day_hours_per_activity_and_seed"] > 0
+    trained = json.loads((out / "metrics.json").read_text())["evaluation"]
+    res = runner.invoke(cli, ["evaluate", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    again = json.loads(res.output)
+    assert again["protocol"] == "loso" and again["folds"] == trained["folds"] == 2 and again["n"] == trained["n"]
+    assert set(again["references"]) == {"van_hees_2015", "random_forest_movement"}
+    assert len(again["per_night"]) == 2 and again["awake_day_epochs_in_training"] > 0
