@@ -62,3 +62,22 @@ def test_the_committed_stress_models_find_their_data_from_a_moved_checkout(tmp_p
     found = Path(os.path.normpath(resolve_source_path(manifest["data"]["path"])))
     assert found == tmp_path / "elsewhere" / "shared" / "data" / SHARED_CSV.name
     assert len(dataset_from_manifest(manifest)) == manifest["rows"] == 300
+
+
+def test_a_path_in_the_shared_data_is_stored_as_a_dataset_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vigil.manifest import source_path
+
+    shared = tmp_path / "shared-data"
+    (shared / "ichi2014_train").mkdir(parents=True)
+    monkeypatch.setenv("VIGIL_SHARED_DATA", str(shared))
+    portable = portable_source({"kind": "ichi", "path": str(shared / "ichi2014_train"), "subjects": 2})
+    assert portable == {"kind": "ichi", "dataset": "ichi2014_train", "subjects": 2}
+    assert source_path(portable) == shared / "ichi2014_train"
+    elsewhere = portable_source({"kind": "ichi", "path": str(tmp_path / "nights")})
+    assert "dataset" not in elsewhere and not os.path.isabs(elsewhere["path"])
+    assert source_path(elsewhere).resolve() == (tmp_path / "nights").resolve()
+
+
+def test_the_committed_candidate_names_its_data_by_dataset() -> None:
+    manifest = json.loads((ROOT / "models" / "candidates" / "sleep-context-ichi" / "manifest.json").read_text())
+    assert manifest["data"]["dataset"] == "ichi2014_train" and "path" not in manifest["data"]

@@ -1,8 +1,9 @@
 """The JSON manifests that training folders (`vigil train sleep|stress`) and model bundles (`vigil export models`)
 carry, and the file digests they record: read one, with errors that name the file and what wrote it.
 
-A manifest names its training data by a path relative to the checkout (`portable_source`), never an absolute one:
-committed models then resolve their data from a checkout at any place (`resolve_source_path`)."""
+A manifest names its training data by a dataset name (a folder or file of the shared data beside the checkout,
+`../shared/data/NAME`, or of $VIGIL_SHARED_DATA) or else by a path relative to the checkout (`portable_source`), never
+an absolute one: committed models then find their data from a checkout at any place (`source_path`)."""
 
 from __future__ import annotations
 
@@ -45,21 +46,51 @@ def read_manifest_file(path: Path, kind: str, written_by: str) -> dict[str, Any]
     return data
 
 
+def read_folder_manifest(folder: Path, kind: str, written_by: str, name: str = "manifest.json") -> dict[str, Any]:
+    """A training folder's manifest (``read_manifest_file``), with every file its ``files`` names present and of the
+    recorded SHA-256."""
+    path = Path(folder) / name
+    manifest = read_manifest_file(path, kind, written_by)
+    for file, digest in manifest.get("files", {}).items():
+        if not (Path(folder) / file).is_file() or file_sha256(Path(folder) / file) != digest:
+            raise VigilError(f"{path}:1: {file} is missing or differs from its recorded SHA-256")
+    return manifest
+
+
 #: The entries of a data source (the loaders' `source` dicts) that hold a file or folder.
 _SOURCE_PATH_KEYS = ("path", "folder")
 
 
-def portable_source(source: dict[str, Any]) -> dict[str, Any]:
-    """A loader's data source for a manifest: its paths relative to the checkout (POSIX separators), so the manifest
-    says e.g. ``../shared/data/potgieter_hrv_segments.csv`` wherever the checkout lies."""
+def shared_data_dir() -> Path:
+    """The shared data sets: $VIGIL_SHARED_DATA, else ``../shared/data`` beside the checkout."""
     from vigil.project import project_root
 
-    root = project_root()
+    return Path(os.environ.get("VIGIL_SHARED_DATA") or project_root().parent / "shared" / "data")
+
+
+def portable_source(source: dict[str, Any]) -> dict[str, Any]:
+    """A loader's data source for a manifest: a path inside the shared data becomes ``dataset`` (its name there, e.g.
+    ``ichi2014_train``); any other path is made relative to the checkout (POSIX separators)."""
+    from vigil.project import project_root
+
+    root, shared = project_root(), shared_data_dir().resolve()
     out = dict(source)
     for key in _SOURCE_PATH_KEYS:
         if isinstance(out.get(key), str) and out[key]:
-            out[key] = Path(os.path.relpath(Path(out[key]).resolve(), root)).as_posix()
+            path = Path(out[key]).resolve()
+            if path.is_relative_to(shared) and path != shared:
+                del out[key]
+                out["dataset"] = path.relative_to(shared).as_posix()
+            else:
+                out[key] = Path(os.path.relpath(path, root)).as_posix()
     return out
+
+
+def source_path(source: dict[str, Any], key: str = "path") -> Path:
+    """The file or folder a manifest's data source names (``dataset`` or ``key``), on this machine."""
+    if source.get("dataset"):
+        return shared_data_dir() / source["dataset"]
+    return resolve_source_path(source[key])
 
 
 def resolve_source_path(path: str) -> Path:

@@ -434,7 +434,7 @@ def stress_dataset_kind(stress_manifest: dict[str, Any]) -> str:
     if data.get("kind") in ("synthetic", "wesad"):
         return str(data["kind"])
     layout = str(data.get("layout") or "")
-    path = str(data.get("path") or "")
+    path = str(data.get("dataset") or data.get("path") or "")
     return "proposal" if layout.startswith("potgieter") or "potgieter" in path.lower() else "hrv-csv"
 
 

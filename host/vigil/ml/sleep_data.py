@@ -26,7 +26,7 @@ from vigil.data.recording import LABEL_UNSCORED, Recording
 from vigil.dsp.accel import accel_columns
 from vigil.dsp.epoch_image import epoch_images
 from vigil.errors import VigilError
-from vigil.manifest import resolve_source_path
+from vigil.manifest import source_path
 
 DATA_FORMATS = ("synthetic", "walch", "ichi")
 SUBJECT_SEED_STRIDE = 1000  # synthetic subject i of seed s is person s * 1000 + i
@@ -238,9 +238,9 @@ def dataset_from_source(source: dict[str, Any]) -> SleepDataset:
         keys = ("subjects", "nights", "hours", "difficulty", "seed")
         return synthetic_sleep_dataset(**{k: source[k] for k in keys})
     if source["kind"] == "walch":
-        return walch_sleep_dataset(resolve_source_path(source["path"]), source["subjects"])
+        return walch_sleep_dataset(source_path(source), source["subjects"])
     if source["kind"] == "ichi":
-        return ichi_sleep_dataset(resolve_source_path(source["path"]), source["subjects"])
+        return ichi_sleep_dataset(source_path(source), source["subjects"])
     raise VigilError(f"data kind {source['kind']!r}: expected synthetic, walch or ichi")
 
 
@@ -282,5 +282,5 @@ def sleep_recordings(data: str, data_format: str | None = None, subjects: int | 
 def source_recordings(source: dict[str, Any]) -> Iterable[tuple[str, str, Recording]]:
     """The recordings of a manifest's ``data`` entry (``sleep_recordings``' source), again."""
     keys = {"synthetic": ("subjects", "difficulty", "seed", "hours")}.get(source["kind"], ("subjects",))
-    data = "synthetic" if source["kind"] == "synthetic" else str(resolve_source_path(source["path"]))
+    data = "synthetic" if source["kind"] == "synthetic" else str(source_path(source))
     return sleep_recordings(data, source["kind"], **{k: source[k] for k in keys})[1]

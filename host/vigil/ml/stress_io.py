@@ -24,7 +24,7 @@ import numpy as np
 
 from vigil.data.hrv_csv import HrvDataset, load_hrv_csv
 from vigil.errors import VigilError
-from vigil.manifest import file_sha256, portable_source, read_manifest_file, resolve_source_path
+from vigil.manifest import file_sha256, portable_source, read_manifest_file, source_path
 from vigil.ml.stress import MODEL_NAMES, FeatureScaler, Int8StressNet, StressTrio
 
 MANIFEST = "manifest.json"
@@ -80,8 +80,8 @@ def dataset_from_manifest(manifest: dict) -> HrvDataset:
     if src["kind"] == "wesad":
         from vigil.data.wesad import load_wesad
 
-        return load_wesad(resolve_source_path(src["path"]))
-    return load_hrv_csv(resolve_source_path(src["path"]), src.get("layout"))
+        return load_wesad(source_path(src))
+    return load_hrv_csv(source_path(src), src.get("layout"))
 
 
 
