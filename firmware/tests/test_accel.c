@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "harness_io.h"
 #include "dsp/accel_stft.h"
 #include "dsp/stft_kernels.h"
 
@@ -203,40 +204,11 @@ static int16_t h_deriv[HARNESS_MAX_SAMPLES];
 static int8_t h_cols[HARNESS_MAX_COLUMNS * DSP_STFT_BINS];
 static int32_t h_db[HARNESS_MAX_COLUMNS * DSP_STFT_BINS];
 
-static int read_u32(FILE *in, uint32_t *v)
-{
-    uint8_t b[4];
-    if (fread(b, 1, 4, in) != 4) {
-        return 0;
-    }
-    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    return 1;
-}
-
-static void write_u32(FILE *out, uint32_t v)
-{
-    const uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    fwrite(b, 1, 4, out);
-}
-
 int harness_accel(FILE *in, FILE *out)
 {
-    uint32_t n = 0;
-    if (!read_u32(in, &n) || n > HARNESS_MAX_SAMPLES) {
-        fprintf(stderr, "harness accel: need u32 n <= %lu\n", (unsigned long)HARNESS_MAX_SAMPLES);
+    uint32_t n = 0, chunking = 0;
+    if (!harness_read_xyz(in, "accel", h_xyz, HARNESS_MAX_SAMPLES, &n, &chunking)) {
         return 1;
-    }
-    for (size_t i = 0; i < 3u * n; i++) {
-        uint8_t b[2];
-        if (fread(b, 1, 2, in) != 2) {
-            fprintf(stderr, "harness accel: input ends at value %zu of %lu\n", i, (unsigned long)n * 3u);
-            return 1;
-        }
-        h_xyz[i] = (int16_t)(uint16_t)(b[0] | b[1] << 8);
-    }
-    uint32_t chunking = 0;
-    if (!read_u32(in, &chunking)) {
-        chunking = 0;
     }
     uint32_t lcg = chunking & ~HARNESS_RANDOM_FLAG;
 
@@ -266,10 +238,10 @@ int harness_accel(FILE *in, FILE *out)
         const uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
         fwrite(b, 1, 2, out);
     }
-    write_u32(out, (uint32_t)n_cols);
+    harness_write_u32(out, (uint32_t)n_cols);
     fwrite(h_cols, 1, n_cols * DSP_STFT_BINS, out);
     for (size_t i = 0; i < n_cols * DSP_STFT_BINS; i++) {
-        write_u32(out, (uint32_t)h_db[i]);
+        harness_write_u32(out, (uint32_t)h_db[i]);
     }
     return fflush(out) == 0 ? 0 : 1;
 }

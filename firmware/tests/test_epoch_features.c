@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "harness_io.h"
 #include "dsp/accel_stft.h"
 #include "dsp/epoch_features.h"
 #include "dsp/sleep_context.h"
@@ -192,40 +193,11 @@ static uint32_t h_decided[HARNESS_MAX_SAMPLES / DSP_EPOCH_SAMPLES + 1u];
 static int8_t h_inputs[(HARNESS_MAX_SAMPLES / DSP_EPOCH_SAMPLES + 1u) * DSP_SLEEP_CONTEXT_INPUT];
 static sleep_context_t h_context;
 
-static int read_u32(FILE *in, uint32_t *v)
-{
-    uint8_t b[4];
-    if (fread(b, 1, 4, in) != 4) {
-        return 0;
-    }
-    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    return 1;
-}
-
-static void write_u32(FILE *out, uint32_t v)
-{
-    const uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    fwrite(b, 1, 4, out);
-}
-
 int harness_epoch_features(FILE *in, FILE *out)
 {
-    uint32_t n = 0;
-    if (!read_u32(in, &n) || n > HARNESS_MAX_SAMPLES) {
-        fprintf(stderr, "harness epoch_features: need u32 n <= %lu\n", (unsigned long)HARNESS_MAX_SAMPLES);
+    uint32_t n = 0, chunking = 0;
+    if (!harness_read_xyz(in, "epoch_features", h_xyz, HARNESS_MAX_SAMPLES, &n, &chunking)) {
         return 1;
-    }
-    for (size_t i = 0; i < 3u * n; i++) {
-        uint8_t b[2];
-        if (fread(b, 1, 2, in) != 2) {
-            fprintf(stderr, "harness epoch_features: input ends at value %zu of %lu\n", i, (unsigned long)n * 3u);
-            return 1;
-        }
-        h_xyz[i] = (int16_t)(uint16_t)(b[0] | b[1] << 8);
-    }
-    uint32_t chunking = 0;
-    if (!read_u32(in, &chunking)) {
-        chunking = 0;
     }
     uint32_t lcg = chunking & ~HARNESS_RANDOM_FLAG;
 
@@ -260,11 +232,11 @@ int harness_epoch_features(FILE *in, FILE *out)
         fprintf(stderr, "harness epoch_features: %lu epochs dropped\n", (unsigned long)s.epochs_dropped);
         return 1;
     }
-    write_u32(out, (uint32_t)n_epochs);
+    harness_write_u32(out, (uint32_t)n_epochs);
     fwrite(h_vectors, 1, n_epochs * DSP_EPOCH_FEATURES, out);
-    write_u32(out, (uint32_t)n_decided);
+    harness_write_u32(out, (uint32_t)n_decided);
     for (size_t k = 0; k < n_decided; k++) {
-        write_u32(out, h_decided[k]);
+        harness_write_u32(out, h_decided[k]);
         fwrite(h_inputs + k * DSP_SLEEP_CONTEXT_INPUT, 1, DSP_SLEEP_CONTEXT_INPUT, out);
     }
     return 0;

@@ -119,22 +119,11 @@ class SleepCnn:
         if labels.min() < 0 or labels.max() >= len(SLEEP_CLASS_NAMES):
             raise VigilError(f"fit: labels must be 0 wake, 1 NREM, 2 REM; got {sorted(set(labels.tolist()))}")
         x = (images_db(X) - INPUT_CENTER_DB) / INPUT_SPREAD_DB
-        val = self._validation_rows(groups, len(labels))
+        val = held_out_subject_rows(groups, len(labels), self.seed)
         self.keras_model_ = self._train(x, labels, val)
         fold_input_scaling(self.keras_model_)
         self.tflite_ = self._export(X)
         return self
-
-    def _validation_rows(self, groups: np.ndarray | None, n: int) -> np.ndarray:
-        if groups is None:
-            return np.zeros(n, dtype=bool)
-        g = np.asarray(groups)
-        unique = np.unique(g)
-        if len(unique) < 2:
-            return np.zeros(n, dtype=bool)
-        k = max(1, int(round(VALIDATION_SHARE * len(unique))))
-        held = np.random.default_rng(self.seed).permutation(unique)[:k]
-        return np.isin(g, held)
 
     def _train(self, x: np.ndarray, labels: np.ndarray, val: np.ndarray) -> Any:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -199,6 +188,19 @@ class SleepCnn:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return device_class(self.predict_int8(X))
+
+
+def held_out_subject_rows(groups: np.ndarray | None, n: int, seed: int, never: tuple[int, ...] = ()) -> np.ndarray:
+    """Rows of VALIDATION_SHARE of the subjects (at least one when there are two or more; none of the groups in
+    ``never``), seeded: the held-out subjects that pick a model's best epoch."""
+    if groups is None:
+        return np.zeros(n, dtype=bool)
+    g = np.asarray(groups)
+    unique = np.setdiff1d(np.unique(g), never)
+    if len(unique) < 2:
+        return np.zeros(n, dtype=bool)
+    k = max(1, int(round(VALIDATION_SHARE * len(unique))))
+    return np.isin(g, np.random.default_rng(seed).permutation(unique)[:k])
 
 
 def keras_outputs(model: Any, x: np.ndarray, batch: int = 256) -> np.ndarray:

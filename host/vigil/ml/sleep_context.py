@@ -38,6 +38,7 @@ from vigil.data.recording import LABEL_UNSCORED, Recording
 from vigil.errors import VigilError
 from vigil.ml import protocols
 from vigil.ml.metrics import cohen_kappa, confusion_matrix
+from vigil.ml.sleep import balanced_class_weight, held_out_subject_rows, sleep_metrics
 from vigil.records import SLEEP_CLASS_NAMES
 
 CONTEXT_PROTOCOLS: dict[str, int | None] = {"loso": None, "lso5": 5}
@@ -47,7 +48,6 @@ BATCH = 256
 LEARNING_RATE = 2e-3
 L2 = 1e-3
 CLASS_WEIGHT_POWER = 0.5
-VALIDATION_SHARE = 0.2
 INPUT_QUANT = (1.0, -128)
 CODE_MAX = 255
 #: Awake days added to every training set as wake (never to a test fold): sleep-lab nights hold no walking and no
@@ -127,11 +127,6 @@ def context_dataset(recordings: Iterable[tuple[str, str, Recording]], source: di
                           cat["van_hees"], subjects, nights, source)  # fmt: skip
 
 
-def class_weights(labels: np.ndarray, power: float = CLASS_WEIGHT_POWER) -> dict[int, float]:
-    counts = np.bincount(labels, minlength=N_CLASSES)
-    return {k: float((len(labels) / (N_CLASSES * c)) ** power) for k, c in enumerate(counts) if c}
-
-
 def awake_day_contexts(hours: float = AWAKE_DAY_HOURS, seeds: tuple[int, ...] = AWAKE_DAY_SEEDS
                        ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Context inputs of synthetic awake days (every activity of vigil.data.synthetic_day, each seed), all wake."""
@@ -153,6 +148,11 @@ def with_awake_days(x: np.ndarray, y: np.ndarray, groups: np.ndarray | None, day
         return x, y, groups
     g = None if groups is None else np.concatenate([groups, np.full(len(days[1]), AWAKE_GROUP)])
     return np.concatenate([x, days[0]]), np.concatenate([y, days[1]]), g
+
+
+def class_weights(labels: np.ndarray) -> dict[int, float]:
+    """The seed CNN's softened balanced weights (``vigil.ml.sleep.balanced_class_weight``) at CLASS_WEIGHT_POWER."""
+    return balanced_class_weight(labels, N_CLASSES, CLASS_WEIGHT_POWER)
 
 
 class SleepContextModel:
@@ -186,7 +186,7 @@ class SleepContextModel:
         ignored = ignored_columns(x.shape[1], self.ignored_features)
         normalised = (codes - mean) / sd
         normalised[:, ignored] = 0.0
-        val = validation_rows(groups, len(labels), self.seed)
+        val = held_out_subject_rows(groups, len(labels), self.seed, never=(AWAKE_GROUP,))
         self.keras_model_ = self._train(normalised, labels, val)
         first = self.keras_model_.layers[0]
         w, b = first.get_weights()
@@ -294,16 +294,6 @@ def fold_normalisation(model: Any, mean: np.ndarray, sd: np.ndarray) -> None:
     dense.set_weights([w / sd[:, None], b - (mean / sd) @ w])
 
 
-def validation_rows(groups: np.ndarray | None, n: int, seed: int) -> np.ndarray:
-    """VALIDATION_SHARE of the subjects (at least one, when there are two or more; never AWAKE_GROUP), for the
-    best epoch."""
-    unique = np.array([]) if groups is None else np.setdiff1d(np.unique(groups), [AWAKE_GROUP])
-    if groups is None or len(unique) < 2:
-        return np.zeros(n, dtype=bool)
-    k = max(1, int(round(VALIDATION_SHARE * len(unique))))
-    return np.isin(groups, np.random.default_rng(seed).permutation(unique)[:k])
-
-
 def context_folds(ds: ContextDataset, protocol: str, seed: int = 0) -> list[protocols.Fold]:
     if protocol not in CONTEXT_PROTOCOLS:
         raise VigilError(f"protocol {protocol!r}: expected one of {', '.join(CONTEXT_PROTOCOLS)} (held-out subjects)")
@@ -315,14 +305,13 @@ def context_folds(ds: ContextDataset, protocol: str, seed: int = 0) -> list[prot
 
 def evaluate_context(ds: ContextDataset, protocol: str = "lso5", hidden: int = HIDDEN, epochs: int = EPOCHS,
                      seed: int = 0, progress: Callable[[int], None] | None = None,
-                     awake_day_hours: float = AWAKE_DAY_HOURS) -> dict[str, Any]:  # fmt: skip
+                     awake_day_hours: float = AWAKE_DAY_HOURS,
+                     days: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:  # fmt: skip
     """Held-out whole subjects: per fold a fresh model predicts the held-out nights through TFLM; pooled metrics
     (``vigil.ml.sleep.sleep_metrics``) with, on the same epochs and folds, the van Hees rule and a random forest on
     seven movement features (``references``), and per-night statistics."""
-    from vigil.ml.sleep import sleep_metrics
-
     folds = context_folds(ds, protocol, seed)
-    days = awake_day_contexts(awake_day_hours)
+    days = awake_day_contexts(awake_day_hours) if days is None else days
     outputs = np.zeros((len(ds), N_CLASSES), dtype=np.int8)
     forest_p_wake = np.zeros(len(ds))
     per_fold = []

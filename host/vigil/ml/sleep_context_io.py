@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from vigil.dsp import config
-from vigil.manifest import file_sha256, portable_source
+from vigil.manifest import file_sha256, portable_source, read_folder_manifest
 from vigil.ml.sleep_context import ContextDataset, SleepContextModel
 from vigil.records import SLEEP_CLASS_NAMES
 
@@ -94,9 +94,11 @@ def train_context_source(data: str, out_dir: Path, data_format: str | None = Non
     source, recordings = sleep_recordings(data, data_format, subjects, difficulty, seed, hours)
     ds = context_dataset(recordings, source, new("recordings → features", recording_count(data, data_format, subjects)))
     n_folds = len(context_folds(ds, protocol, seed))
-    evaluation = evaluate_context(ds, protocol, epochs=epochs, seed=seed, progress=new(f"{protocol} folds", n_folds))
+    days = awake_day_contexts()  # the same awake days in every fold and in the kept model
+    evaluation = evaluate_context(ds, protocol, epochs=epochs, seed=seed, progress=new(f"{protocol} folds", n_folds),
+                                  days=days)  # fmt: skip
     model = SleepContextModel(epochs=epochs, seed=seed, progress=new("final model epochs", epochs))
-    model.fit(*with_awake_days(ds.inputs, ds.labels, ds.subjects, awake_day_contexts()))
+    model.fit(*with_awake_days(ds.inputs, ds.labels, ds.subjects, days))
     final = sleep_metrics(ds.labels, model.predict_int8(ds.inputs))
     final.update({"best_epoch": model.best_epoch_, "validation_kappa": model.validation_kappa_})
     metrics = {"evaluation": evaluation, "final_model_on_training_data": final}
@@ -110,16 +112,7 @@ def train_context_source(data: str, out_dir: Path, data_format: str | None = Non
 
 
 def read_context_manifest(out_dir: Path) -> dict[str, Any]:
-    from vigil.errors import VigilError
-    from vigil.manifest import read_manifest_file
-
-    path = Path(out_dir) / MANIFEST
-    manifest = read_manifest_file(path, KIND, "`vigil train sleep --arch context`")
-    for name, digest in manifest.get("files", {}).items():
-        if not (Path(out_dir) / name).is_file() or file_sha256(Path(out_dir) / name) != digest:
-            raise VigilError(f"{path}:1: {name} is missing or differs from its recorded SHA-256")
-    return manifest
-
+    return read_folder_manifest(out_dir, KIND, "`vigil train sleep`", MANIFEST)
 
 def evaluate_context_folder(model_dir: Path, protocol: str | None = None, progress: Bars | None = None
                             ) -> tuple[dict[str, Any], int, str]:  # fmt: skip

@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from vigil.errors import VigilError
-from vigil.manifest import file_sha256, portable_source, read_manifest_file
+from vigil.manifest import file_sha256, portable_source, read_folder_manifest
 from vigil.ml.sleep import SleepCnn
 from vigil.ml.sleep_data import SleepDataset
 from vigil.records import SLEEP_CLASS_NAMES
@@ -89,12 +89,7 @@ def manifest_kind(out_dir: Path) -> str | None:
 
 
 def read_sleep_manifest(out_dir: Path) -> dict[str, Any]:
-    path = Path(out_dir) / MANIFEST
-    manifest = read_manifest_file(path, KIND, "`vigil train sleep`")
-    for name, digest in manifest.get("files", {}).items():
-        if not (Path(out_dir) / name).is_file() or file_sha256(Path(out_dir) / name) != digest:
-            raise VigilError(f"{path}:1: {name} is missing or differs from its recorded SHA-256")
-    return manifest
+    return read_folder_manifest(out_dir, KIND, "`vigil train sleep`", MANIFEST)
 
 
 def train_sleep_source(data: str, out_dir: Path, data_format: str | None = None, subjects: int | None = None,
