@@ -58,7 +58,27 @@ def test_directions_are_truncated_q12_unit_vectors() -> None:
 def test_a_zero_window_has_no_direction() -> None:
     xyz = np.concatenate([constant(W, 0, 0, 0), constant(E - W, 0, 0, 1000)])
     assert ef.direction_changes(xyz).tolist() == [0, 4096, 0, 0, 0, 0]
-    assert ef.feature_codes(xyz).tolist() == [[int(ef.log_code(1000)), 120, 5, 0]]
+    # activity: the magnitude steps 0 -> 1000 once, 990 above the dead band
+    assert ef.feature_codes(xyz).tolist() == [[int(ef.log_code(1000 - c.ACTIVITY_DEADBAND_MG)), 120, 5, 0]]
+
+
+def test_activity_counts_only_what_is_above_the_dead_band() -> None:
+    # |d| per sample 9, 10, 11, 30, -30 -> 0, 0, 1, 20, 20 above the 10 mg dead band
+    d = np.zeros(E, np.int16)
+    d[:5] = [9, 10, 11, 30, -30]
+    assert c.ACTIVITY_DEADBAND_MG == 10 and ef.activity_sums(d).tolist() == [41]
+
+
+def test_a_sensor_s_noise_reads_far_below_a_movement() -> None:
+    # a still arm through a 16-bit sensor's 3 mg white noise: sum |d| alone reads it as much as a movement
+    rng = np.random.default_rng(0)
+    noisy = constant(40 * E, 0, 0, 1000) + np.round(rng.normal(0, 3.0, (40 * E, 3))).astype(np.int16)
+    raw = np.abs(derivative(magnitude(noisy)).astype(np.int64)).reshape(40, E).sum(axis=1)
+    assert ef.log_code(raw).min() >= 120
+    assert ef.feature_codes(noisy)[:, 0].max() <= 60
+    moved = noisy.copy()
+    moved[E : E + 50, 2] += np.round(300 * np.sin(2 * np.pi * 5 * np.arange(50) / 50)).astype(np.int16)  # a 1-s shake
+    assert ef.feature_codes(moved)[1, 0] >= 100
 
 
 def test_still_threshold_is_about_five_degrees() -> None:

@@ -78,6 +78,6 @@ def test_a_path_in_the_shared_data_is_stored_as_a_dataset_name(tmp_path: Path, m
     assert source_path(elsewhere).resolve() == (tmp_path / "nights").resolve()
 
 
-def test_the_committed_candidate_names_its_data_by_dataset() -> None:
-    manifest = json.loads((ROOT / "models" / "candidates" / "sleep-context-ichi" / "manifest.json").read_text())
+def test_the_committed_sleep_model_names_its_data_by_dataset() -> None:
+    manifest = json.loads((ROOT / "models" / "sleep" / "manifest.json").read_text())
     assert manifest["data"]["dataset"] == "ichi2014_train" and "path" not in manifest["data"]

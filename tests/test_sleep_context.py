@@ -182,14 +182,16 @@ def test_evaluate_without_data_reruns_the_context_folder_s_protocol(tmp_path: Pa
     assert len(again["per_night"]) == 2 and again["awake_day_epochs_in_training"] > 0
 
 
-def test_the_committed_candidate_is_whole_and_exports_into_a_bundle(tmp_path: Path) -> None:
-    """models/candidates/sleep-context-ichi: every file as its manifest's SHA-256 says, and the bundle takes it."""
+def test_the_committed_sleep_model_is_the_ichi_context_model_and_exports_into_a_bundle(tmp_path: Path) -> None:
+    """models/sleep: the context model trained on the ICHI nights, every file as its manifest's SHA-256 says, and the
+    bundle takes it again."""
     from vigil.bundle.model_bundle import export_bundle, read_bundle_manifest
     from vigil.ml.sleep_context_io import read_context_manifest
 
     root = Path(__file__).resolve().parents[1] / "models"
-    manifest = read_context_manifest(root / "candidates" / "sleep-context-ichi")
+    manifest = read_context_manifest(root / "sleep")
     assert manifest["data"]["kind"] == "ichi" and manifest["settings"]["ignored_features"] == ["elapsed_min"]
     assert manifest["input"]["shape"] == [1, 216] and manifest["summary"]["sleep_wake_kappa"] > 0.3
-    export_bundle(tmp_path, root / "candidates" / "sleep-context-ichi", root / "stress", None, None, False)
+    assert manifest["data"]["dataset"] == "ichi2014_train" and manifest["data"]["nights"] == 31
+    export_bundle(tmp_path, root / "sleep", root / "stress", None, None, False)
     assert read_bundle_manifest(tmp_path)["sleep"]["kind"] == "vigil-sleep-context"

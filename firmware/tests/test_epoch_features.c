@@ -98,8 +98,8 @@ static void check_turn(check_totals_t *t)
     fill(0, DSP_POSTURE_WINDOW_SAMPLES, 0, 0, 0);
     fill(DSP_POSTURE_WINDOW_SAMPLES, DSP_EPOCH_SAMPLES, 0, 0, 1000);
     CHECK(t, features_of(DSP_EPOCH_SAMPLES, 250, f, 1) == 1, "one epoch");
-    /* activity: the magnitude steps 0 -> 1000 once */
-    CHECK(t, f[0] == Q(epoch_features_log_code(1000)) && f[1] == Q(120) && f[2] == Q(DSP_POSTURE_WINDOWS - 1u),
+    /* activity: the magnitude steps 0 -> 1000 once, 990 above the dead band */
+    CHECK(t, f[0] == Q(epoch_features_log_code(1000u - DSP_ACTIVITY_DEADBAND_MG)) && f[1] == Q(120) && f[2] == Q(DSP_POSTURE_WINDOWS - 1u),
           "zero window: %d %d %d", f[0], f[1], f[2]);
 }
 
@@ -125,6 +125,21 @@ static void check_blocks(check_totals_t *t)
     CHECK(t, epoch_features_push(&s, u_xyz, u_deriv, DSP_EPOCH_SAMPLES, part, 0) == 0 && s.epochs_dropped == 1u &&
                  s.epoch == 1u,
           "dropped %u", (unsigned)s.epochs_dropped);
+}
+
+static void check_dead_band(check_totals_t *t)
+{
+    /* |d| 9, 10, 11, 30, -30, then 0: 0 + 0 + 1 + 20 + 20 = 41 above the 10 mg dead band -> floor(10 log2 42) = 53 */
+    fill(0, DSP_EPOCH_SAMPLES, 0, 0, 1000);
+    memset(u_deriv, 0, sizeof u_deriv);
+    static const int16_t d[] = {9, 10, 11, 30, -30};
+    memcpy(u_deriv, d, sizeof d);
+    epoch_features_t s;
+    epoch_features_init(&s);
+    int8_t v[DSP_EPOCH_FEATURES];
+    CHECK(t, DSP_ACTIVITY_DEADBAND_MG == 10u && epoch_features_push(&s, u_xyz, u_deriv, DSP_EPOCH_SAMPLES, v, 1) == 1 &&
+                 v[0] == Q(53),
+          "dead band: code %d", v[0] - DSP_FEATURE_ZERO_POINT);
 }
 
 static void check_elapsed_cap(check_totals_t *t)
@@ -180,6 +195,7 @@ void run_epoch_features_tests(check_totals_t *t)
     check_still_arm(t);
     check_turn(t);
     check_blocks(t);
+    check_dead_band(t);
     check_elapsed_cap(t);
     check_context(t);
 }

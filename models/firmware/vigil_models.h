@@ -7,13 +7,13 @@
 
 #define VIGIL_MODELS_COUNT 5u
 #define VIGIL_MODELS_HASH_BYTES 16u
-#define VIGIL_MODELS_ARENA_SLEEP_CNN 20992u
+#define VIGIL_MODELS_ARENA_SLEEP_CONTEXT 224u
 #define VIGIL_MODELS_ARENA_STRESS_NN 20u
-#define VIGIL_MODELS_ARENA_BYTES 20992u /* the largest plan's arena: models run one at a time */
-/* The sleep model (sleep_cnn) takes: 1 = the context of epoch features (dsp/sleep_context.h,
+#define VIGIL_MODELS_ARENA_BYTES 224u /* the largest plan's arena: models run one at a time */
+/* The sleep model (sleep_context) takes: 1 = the context of epoch features (dsp/sleep_context.h,
  * sleep_context_plan.h), 0 = the epoch image (dsp/epoch_image.h, sleep_cnn_plan.h); firmware/app compiles
  * the matching sleep path. */
-#define SLEEP_MODEL_INPUT_CONTEXT 0
+#define SLEEP_MODEL_INPUT_CONTEXT 1
 
 typedef struct vigil_model_id {
     const char *name;
@@ -21,7 +21,7 @@ typedef struct vigil_model_id {
 } vigil_model_id_t;
 
 static const vigil_model_id_t vigil_models[VIGIL_MODELS_COUNT] = {
-    { "sleep_cnn", { 0xbf, 0xa8, 0xd2, 0x1c, 0x0d, 0x70, 0xc5, 0x1f, 0x12, 0xe3, 0x14, 0xe8, 0x1c, 0x58, 0x89, 0x62 } },
+    { "sleep_context", { 0x45, 0xcf, 0xfa, 0xc3, 0x4e, 0xd7, 0x95, 0xbf, 0x97, 0x9e, 0x40, 0x1d, 0xdf, 0x3a, 0x1d, 0x41 } },
     { "stress_nn", { 0x26, 0x04, 0xba, 0xff, 0xab, 0x72, 0xb9, 0x19, 0xc7, 0xc8, 0xb4, 0xea, 0x9d, 0x8e, 0x98, 0x78 } },
     { "stress_tree", { 0x7b, 0x95, 0x47, 0xc3, 0x87, 0xd9, 0x3b, 0x13, 0x52, 0xb4, 0xfa, 0x52, 0x68, 0x0c, 0x80, 0x7a } },
     { "stress_svm", { 0x3d, 0x2d, 0x8a, 0x8d, 0x7b, 0x53, 0xd8, 0x96, 0xec, 0x0a, 0x3c, 0x1a, 0x72, 0xf0, 0xa4, 0x9c } },

@@ -60,7 +60,8 @@ size_t epoch_features_push(epoch_features_t *s, const int16_t *xyz, const int16_
         s->sum[1] += xyz[3u * i + 1u];
         s->sum[2] += xyz[3u * i + 2u];
         const int32_t d = deriv[i];
-        s->activity += (uint32_t)(d < 0 ? -d : d);
+        const int32_t above = (d < 0 ? -d : d) - (int32_t)DSP_ACTIVITY_DEADBAND_MG;
+        s->activity += above > 0 ? (uint32_t)above : 0u;
         if (++s->window_filled < DSP_POSTURE_WINDOW_SAMPLES) {
             continue;
         }

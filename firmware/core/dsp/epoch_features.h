@@ -7,7 +7,8 @@
  *       u_k = S_k * DSP_DIRECTION_ONE / isqrt_u64(|S_k|^2) (Q12 unit vector, C division; 0 when S_k = 0),
  *       c_k = isqrt_u32(|u_k - u_{k-1}|^2), c_0 = 0 for the stream's first window
  *   per epoch e (DSP_POSTURE_WINDOWS windows, DSP_EPOCH_SAMPLES samples), codes 0..DSP_FEATURE_CODE_MAX:
- *       f0 activity  = log_code(sum |d|)          f1 direction change = log_code(sum c_k)
+ *       f0 activity  = log_code(sum max(0, |d| - DSP_ACTIVITY_DEADBAND_MG))   (a dead band: sensor noise is still)
+ *       f1 direction change = log_code(sum c_k)
  *       f2 still     = windows with c_k <= DSP_STILL_CHANGE_Q12          f3 elapsed = min(e >> DSP_ELAPSED_SHIFT, 255)
  *       log_code(v)  = min(255, (DSP_LOG_CODE_PER_OCTAVE * log2_u64_q30(v + 1)) >> 30)
  *   the epoch's vector: int8[DSP_EPOCH_FEATURES] = code + DSP_FEATURE_ZERO_POINT (the model's input quantization:

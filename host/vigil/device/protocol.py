@@ -521,7 +521,7 @@ class EpochFeatures:
     """EPOCH_FEATURES: one epoch's feature vector (vigil.dsp.epoch_features: code - 128 per feature)."""
 
     epoch: int
-    features: tuple[int, ...]  # int8[EPOCH_FEATURES]: activity, direction change, still windows, elapsed
+    features: tuple[int, ...]  # int8[EPOCH_FEATURES]: activity above floor, direction change, still windows, elapsed
 
     FORMAT = struct.Struct("<I4b")
 

@@ -24,7 +24,8 @@ def config_header() -> str:
     lines.append("/* per-epoch features and the sleep context (vigil.dsp.epoch_features) */")
     for name in ("POSTURE_WINDOW_SAMPLES", "POSTURE_WINDOWS", "DIRECTION_ONE", "STILL_CHANGE_Q12",
                  "LOG_CODE_PER_OCTAVE", "FEATURE_CODE_MAX", "EPOCH_FEATURES", "SLEEP_CONTEXT_EPOCHS",
-                 "SLEEP_CONTEXT_DELAY", "SLEEP_CONTEXT_INPUT", "ELAPSED_SHIFT"):
+                 "SLEEP_CONTEXT_DELAY", "SLEEP_CONTEXT_INPUT", "ELAPSED_SHIFT",
+                 "ACTIVITY_DEADBAND_MG"):
         lines.append(f"#define DSP_{name} {getattr(c, name)}u")
     lines.append(f"#define DSP_FEATURE_ZERO_POINT ({c.FEATURE_ZERO_POINT})")
     lines.append(f"#define DSP_PPG_RATE_COUNT {len(c.PPG_RATES_HZ)}u")

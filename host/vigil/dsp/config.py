@@ -26,6 +26,10 @@ STILL_CHANGE_Q12 = 357  # a window is still when its direction moved <= this: 2 
 LOG_CODE_PER_OCTAVE = 10  # log codes: floor(10 log2(v + 1)), capped at FEATURE_CODE_MAX
 FEATURE_CODE_MAX = 255
 EPOCH_FEATURES = 4  # activity, direction change, still windows, elapsed minutes
+# Activity counts only the part of each sample's |d| above a dead band (as ActiGraph's counts do): a 16-bit sensor's
+# noise (|d| of a few milli-g) and an 8-bit logger's single-count flips (the ICHI lab's ~31 mg steps, smoothed by the
+# 100 -> 50 Hz resampler) both read as still, so a model trained on one sensor reads the other.
+ACTIVITY_DEADBAND_MG = 10
 FEATURE_ZERO_POINT = -128  # int8 feature = code + FEATURE_ZERO_POINT: the model's input scale 1.0, real value = code
 SLEEP_CONTEXT_EPOCHS = 54  # rows of the context model's input: the epochs e - 53 .. e, oldest first
 SLEEP_CONTEXT_DELAY = 6  # epochs: when epoch e completes, the device decides epoch e - 6 (3 minutes late)

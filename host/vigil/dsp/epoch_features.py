@@ -10,7 +10,7 @@ Per 5-s posture window k (samples [250 k, 250 k + 250)):
     u_k = S_k * 4096 / n_k per axis, C division (towards zero, int64); u_k = 0 when n_k = 0   (Q12 unit vector)
     c_k = isqrt(|u_k - u_{k-1}|^2) for k >= 1, c_0 = 0     (isqrt_u32: |u_k - u_{k-1}|^2 <= 3 * 8192^2 < 2^32)
 Per epoch e (samples [1500 e, 1500 e + 1500), windows 6 e .. 6 e + 5), uint8 codes:
-    f0 activity          log_code(sum |d| over the epoch's samples)          (<= 1500 * 32767 < 2^26)
+    f0 activity          log_code(sum max(0, |d| - ACTIVITY_DEADBAND_MG) over the epoch's samples)   (< 2^26)
     f1 direction change  log_code(sum c_k over the epoch's windows)
     f2 still windows     windows of the epoch with c_k <= STILL_CHANGE_Q12 (about 5 degrees), 0..6
     f3 elapsed           min(e >> ELAPSED_SHIFT, 255): minutes since the stream started
@@ -43,6 +43,14 @@ def log_code(v: np.ndarray | int) -> np.ndarray:
     v = np.asarray(v, dtype=np.int64)
     code = (c.LOG_CODE_PER_OCTAVE * log2_q30(v + 1)) >> 30
     return np.minimum(code, c.FEATURE_CODE_MAX)
+
+
+def activity_sums(deriv: np.ndarray) -> np.ndarray:
+    """(n_epochs,) int64 sum over each complete epoch of max(0, |d| - ACTIVITY_DEADBAND_MG)."""
+    d = np.abs(np.asarray(deriv, dtype=np.int64))
+    n = len(d) // c.EPOCH_SAMPLES
+    above = np.maximum(d[: n * c.EPOCH_SAMPLES] - c.ACTIVITY_DEADBAND_MG, 0)
+    return above.reshape(n, c.EPOCH_SAMPLES).sum(axis=1)
 
 
 def window_sums(xyz: np.ndarray) -> np.ndarray:
@@ -79,7 +87,7 @@ def feature_codes(xyz: np.ndarray, deriv: np.ndarray | None = None) -> np.ndarra
         raise ValueError(f"expected (n, 3) samples, got shape {xyz.shape}")
     d = derivative(magnitude(xyz)) if deriv is None else np.asarray(deriv)
     n_epochs = len(xyz) // c.EPOCH_SAMPLES
-    activity = np.abs(d[: n_epochs * c.EPOCH_SAMPLES].astype(np.int64)).reshape(n_epochs, c.EPOCH_SAMPLES).sum(axis=1)
+    activity = activity_sums(d[: n_epochs * c.EPOCH_SAMPLES])
     change = direction_changes(xyz[: n_epochs * c.EPOCH_SAMPLES]).reshape(n_epochs, c.POSTURE_WINDOWS)
     codes = np.zeros((n_epochs, c.EPOCH_FEATURES), dtype=np.int64)
     codes[:, 0] = log_code(activity)
