@@ -95,6 +95,7 @@ def test_firmware_builds_against_another_models_dir(other_models: Path, tmp_path
     with boards.running_board("native", artifact=build / "native" / "program") as proc, Link.open(proc.port) as link:
         hello = link.request_hello()
         assert {m.name: m.hash for m in hello.models} == mb.bundle_hashes(other_models)
-        report = verify_mod.verify_recording(link, synthetic_session(240, seed=8, stress=1.0))
+        report = verify_mod.verify_recording(link, synthetic_session(360, seed=8, stress=1.0))
     assert report["ok"], report["first_mismatch"]
-    assert report["stages"]["stress"]["windows"] >= 2
+    # 6 segments; with a context sleep model the last 6 epochs are never decided, so segments 0 .. 2 are sent
+    assert report["stages"]["stress"]["windows"] >= 3

@@ -342,13 +342,20 @@ def train_sleep(data: str, data_format: str | None, subjects: int | None, hours:
 @click.argument("model_dir", type=FOLDER)
 @click.option("--protocol", type=click.Choice(["kfold20", "blocks", "loso", "lso5"]), default=None,
               help="Default: the training's. Stress: kfold20, blocks, loso; sleep: loso, lso5.")
-@click.option("--data", default=None, help="Score the model on these recordings it never saw (sleep: Walch/ICHI).")
-@click.option("--from", "data_format", type=click.Choice(["walch", "ichi"]), default=None, help="--data's format.")
+@click.option("--data", default=None,
+              help="Score the model on recordings it never saw: sleep Walch/ICHI nights, stress WESAD subjects.")
+@click.option("--from", "data_format", type=click.Choice(["walch", "ichi", "wesad"]), default=None,
+              help="--data's format.")
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON (per fold / per night too).")
 def evaluate_cmd(model_dir: Path, protocol: str | None, data: str | None, data_format: str | None,
                  as_json: bool) -> None:
     """Without --data, re-run a protocol on the data in MODEL_DIR's manifest. With --data, score the model on new
-    recordings as the device would (twin + int8 model in TFLM): κ, AUC, per night TST, SOL, WASO vs PSG."""
+    recordings as the device would (twins + int8 models in TFLM): sleep κ, AUC, per night TST, SOL, WASO vs PSG;
+    stress (models/, models/stress or a stress training folder; WESAD Base vs TSST minutes) per model and consensus
+    accuracy, F1, precision, sensitivity, specificity, alert precision and coverage (minutes classified).
+
+    \b
+    Example: vigil evaluate models/stress --data ../shared/data/wesad_wrist_train --from wesad --json"""
     from vigil.ml.stress_io import evaluate_folder
     evaluation = ui.with_progress(as_json, evaluate_folder, model_dir, protocol, data=data, data_format=data_format)
     ui.print_evaluation(evaluation, model_dir, as_json)

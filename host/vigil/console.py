@@ -506,6 +506,36 @@ def print_stress_metrics(report: dict, title: str) -> None:
     stdout().print(table)
 
 
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{100 * v:.0f} %"
+
+
+def print_stress_data_evaluation(report: dict, title: str) -> None:
+    """`vigil evaluate STRESS --data`: per model and consensus on the classified minutes, coverage, alerts, subjects."""
+    table = Table(title=f"{title} ({report['seconds']} s)")
+    for col in ("model", "minutes", "accuracy", "precision", "sensitivity", "specificity", "F1"):
+        table.add_column(col, justify="left" if col == "model" else "right", no_wrap=col == "model")
+    for name, m in report["models"].items():
+        table.add_row(name, str(m["n"]),
+                      *(f"{m[k]:.3f}" for k in ("accuracy", "precision", "sensitivity", "specificity", "f1")))
+    stdout().print(table)
+    by = report["coverage_by_condition"]
+    alerts = report["alerts"]
+    click.echo(f"coverage: {report['minutes_classified']} of {report['minutes_labelled']} labelled minutes classified "
+               f"({_pct(report['coverage'])}; base {_pct(by['base'])}, TSST {_pct(by['tsst'])}); the rest had "
+               "invalid features or no record")
+    click.echo(f"alerts: {alerts['count']} ({alerts['true']} in TSST: precision {_pct(alerts['precision'])}), "
+               f"{_pct(alerts['sensitivity'])} of TSST minutes alerted")
+    subjects = Table(title="per subject")
+    for col in ("subject", "labelled", "classified", "consensus accuracy", "alerts (in TSST)"):
+        subjects.add_column(col, justify="left" if col == "subject" else "right")
+    for r in report["per_subject"]:
+        acc = "—" if r["consensus_accuracy"] is None else f"{r['consensus_accuracy']:.3f}"
+        subjects.add_row(r["subject"], str(r["minutes_labelled"]), str(r["minutes_classified"]), acc,
+                         f"{r['alerts']} ({r['alerts_true']})")
+    stdout().print(subjects)
+
+
 def print_stress_training(manifest: dict, metrics: dict, out_dir: Path, as_json: bool) -> None:
     """`vigil train stress`: the evaluation's table and the files written (or the manifest as JSON)."""
     if as_json:
@@ -537,6 +567,9 @@ def print_evaluation(evaluation: Any, model_dir: Path, as_json: bool) -> None:
         print_night_table(evaluation.report)
     elif evaluation.kind == "sleep":
         print_sleep_metrics(evaluation.report, f"{model_dir.name}: {evaluation.size} epochs — {evaluation.protocol}")
+    elif evaluation.kind == "stress-data":
+        print_stress_data_evaluation(evaluation.report, f"{model_dir} on {evaluation.report['data']} "
+                                     f"({len(evaluation.report['subjects'])} subjects), as the device")
     else:
         print_stress_metrics(evaluation.report, f"{model_dir.name}: {evaluation.size} segments — "
                              f"{evaluation.protocol}")

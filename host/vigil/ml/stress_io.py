@@ -178,8 +178,8 @@ class FolderEvaluation:
 def evaluate_folder(model_dir: Path, protocol: str | None = None, progress: Bars | None = None,
                     data: str | None = None, data_format: str | None = None) -> FolderEvaluation:  # fmt: skip
     """Re-run ``protocol`` (default: the one the folder was trained with) on the data recorded in the manifest of
-    a `vigil train stress` or `vigil train sleep` folder; with ``data``, score a sleep model on those recordings
-    instead (``vigil.ml.sleep_evaluate``). ``progress(description, total)`` may return a per-step callback."""
+    a `vigil train stress` or `vigil train sleep` folder; with ``data``, score the model on those recordings instead
+    (sleep: ``vigil.ml.sleep_evaluate``; stress, WESAD subjects: ``vigil.ml.stress_evaluate``). ``progress(description, total)`` may return a per-step callback."""
     from vigil.ml import protocols
     from vigil.ml.sleep_context_io import KIND as CONTEXT_KIND
     from vigil.ml.sleep_context_io import evaluate_context_folder
@@ -189,14 +189,16 @@ def evaluate_folder(model_dir: Path, protocol: str | None = None, progress: Bars
 
     kind = manifest_kind(model_dir)
     if data is not None:
-        if kind not in (SLEEP_KIND, CONTEXT_KIND):
-            raise VigilError(f"{model_dir}: --data scores sleep models for now; for a stress folder, run "
-                             "`vigil evaluate` without --data (its training data's protocol)")  # fmt: skip
-        from vigil.ml.sleep_evaluate import evaluate_sleep_data
-
         if protocol is not None:
             raise VigilError("--protocol and --data: give one (a protocol re-trains on the training data; --data "
                              "scores the trained model on new recordings)")  # fmt: skip
+        if kind not in (SLEEP_KIND, CONTEXT_KIND):
+            from vigil.ml.stress_evaluate import evaluate_stress_data
+
+            report = evaluate_stress_data(model_dir, data, data_format, progress=progress)
+            return FolderEvaluation("stress-data", "new data", report["minutes_labelled"], report)
+        from vigil.ml.sleep_evaluate import evaluate_sleep_data
+
         report = evaluate_sleep_data(model_dir, data, data_format, progress=progress)
         return FolderEvaluation("sleep-data", "new data", len(report["per_night"]), report)
     if kind in (SLEEP_KIND, CONTEXT_KIND):
