@@ -143,3 +143,51 @@ def test_train_and_evaluate_stress_on_a_wesad_folder(wesad_root: Path, tmp_path:
     assert again.exit_code == 0, again.output
     report = json.loads(again.output)
     assert report["protocol"] == "loso" and report["models"]["svm"]["accuracy"] >= 0.9
+
+
+def test_evaluate_data_scores_a_stress_folder_on_wesad_subjects_as_the_device(wesad_root: Path, tmp_path: Path) -> None:
+    """`vigil evaluate STRESS --data ROOT --from wesad`: every labelled minute through the device twin. A training
+    folder (not a bundle) is scored beside models/'s sleep model; the minutes it classifies are exactly the valid
+    labelled segments the device sends a record for, and with no accelerometer no alert can be raised."""
+    import json
+
+    from click.testing import CliRunner
+
+    from vigil.bundle.consensus_twin import STRESS_PENDING_MAX
+    from vigil.cli import cli
+
+    out = tmp_path / "model"
+    trained = CliRunner().invoke(cli, ["train", "stress", "--data", str(wesad_root), "--protocol", "loso",
+                                       "--nn-epochs", "5", "--out", str(out), "--json"])  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    result = CliRunner().invoke(cli, ["evaluate", str(out), "--data", str(wesad_root), "--from", "wesad", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    labelled = classified = 0
+    for n in (2, 3):
+        _, _, segments = ppg_chain(subject_ppg(seed=10 * n), FS)
+        labels = segment_labels(read_quest(wesad_root / f"S{n}" / f"S{n}_quest.csv"), len(segments))
+        labelled += int((labels >= 0).sum())
+        sent = len(segments) - STRESS_PENDING_MAX  # the last segments wait for a context that never comes
+        classified += sum(1 for k, s in enumerate(segments) if labels[k] >= 0 and s.valid and k < sent)
+    assert (report["minutes_labelled"], report["minutes_classified"]) == (labelled, classified)
+    assert report["coverage"] == pytest.approx(classified / labelled)
+    assert [r["subject"] for r in report["per_subject"]] == ["S2", "S3"]
+    assert sum(r["minutes_classified"] for r in report["per_subject"]) == classified
+    assert set(report["models"]) == {"tree", "svm", "nn", "consensus"}
+    for m in report["models"].values():
+        assert m["n"] == classified and set(m) >= {"accuracy", "f1", "precision", "sensitivity", "specificity"}
+    # clean synthetic PPG: the labels line up with the minutes, so the trio separates them
+    assert report["models"]["consensus"]["accuracy"] >= 0.9 and report["models"]["consensus"]["sensitivity"] >= 0.8
+    assert report["alerts"]["count"] == 0  # no accelerometer: the context is unknown, the alert is blocked
+    assert "training folder" in report["models_used"]
+
+
+def test_evaluate_data_refuses_a_sleep_format_for_a_stress_model(wesad_root: Path) -> None:
+    from click.testing import CliRunner
+
+    from vigil.cli import cli
+
+    models = Path(__file__).resolve().parents[1] / "models" / "stress"
+    result = CliRunner().invoke(cli, ["evaluate", str(models), "--data", str(wesad_root), "--from", "ichi"])
+    assert result.exit_code != 0 and "--from wesad" in result.output

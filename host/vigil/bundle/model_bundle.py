@@ -523,6 +523,7 @@ def context_model_card(manifest: dict[str, Any], kind: SleepModelKind) -> str:
 def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], settings: ConsensusSettings) -> str:
     kind = stress_dataset_kind(manifest)
     what = {"synthetic": "SYNTHETIC PPG sessions through the DSP twin (not real people)",
+            "wesad": "WESAD wrist BVP (Base = relax, TSST = stress) through the DSP twin",
             "proposal": "the proposal's HRV-segment dataset", "hrv-csv": "an HRV-feature CSV"}[kind]  # fmt: skip
     lines = [
         "# Stress trio: decision tree, RBF SVM, int8 MLP, and their consensus",
