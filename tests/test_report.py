@@ -45,7 +45,7 @@ def sleep_training_metrics(n: int = 300, seed: int = 3) -> dict:
     return {"evaluation": evaluation, "final_model_on_training_data": sleep_metrics(labels, outputs)}
 
 
-FIGURES = ("hypnogram.png", "spectrogram.png", "ppg_beats.png", "hrv.png", "model_probabilities.png",
+FIGURES = ("hypnogram.png", "spectrogram.png", "night_clusters.png", "ppg_beats.png", "hrv.png", "model_probabilities.png",
            "confusion_sleep_night.png", "confusion_sleep_held_out.png", "confusion_stress_held_out.png")  # fmt: skip
 
 
@@ -320,7 +320,8 @@ def test_missing_inputs_are_notes_not_crashes(inputs: dict[str, Path], tmp_path:
     bare = Recording.from_arrays(accel=synthetic_accel(300, seed=1))
     data = build_report_data(ReportInputs(night=bare, default_models=False))
     assert data.night is not None and data.night.true_labels is None and data.night.predicted is None
-    assert {"hypnogram prediction", "sleep model", "stress model"} <= set(data.missing)
+    assert {"hypnogram prediction", "sleep model", "stress model", "night clusters"} <= set(data.missing)
+    assert data.night_clusters is None
     code, output = run_report("--out", str(tmp_path / "empty"))
     assert code == 0 and (tmp_path / "empty" / "index.html").exists()
 
@@ -520,3 +521,31 @@ def test_sleep_training_metrics_give_three_class_and_sleep_wake_rows(tmp_path: P
     path.write_text(json.dumps({"evaluation": {"protocol": "lso5"}}))
     with pytest.raises(VigilError, match="metrics.json:1: expected `vigil train sleep`"):
         metrics_table_from_json(path, "sleep")
+
+
+def test_the_night_s_epochs_are_clustered_against_its_own_labels(inputs: dict[str, Path], tmp_path: Path) -> None:
+    """The seed's unsupervised look, in the report: KMeans on the night's scored epochs, held against its labels
+    (here the generator's, so never called PSG)."""
+    from vigil.ml.sleep_explore import contingency
+
+    out = tmp_path / "report"
+    code, output = run_report("--out", str(out), "--night", str(inputs["night"]), "--json")
+    assert code == 0, output
+    clusters = json.loads(output)["night"]["clusters"]
+    labels = Recording.load(inputs["night"]).epoch_labels()
+    scored = labels[labels >= 0]
+    decided = scored[: len(scored)]  # every scored epoch of the night is clustered (the features need no context)
+    assert clusters["method"] == "kmeans" and clusters["clusters"] == 3
+    assert clusters["epochs_clustered"] == len(decided) - 0 or clusters["epochs_clustered"] <= len(scored)
+    table = clusters["table"]
+    assert sum(t["total"] for t in table) == clusters["epochs_clustered"]
+    counts = np.array([[t["wake"], t["nrem"], t["rem"]] for t in table])
+    assert clusters["purity"] == pytest.approx(counts.max(axis=1).sum() / counts.sum())
+    assert max(counts.sum(axis=0)) / counts.sum() <= clusters["purity"] <= 1.0
+    # clusters are numbered most wake first
+    wake_share = counts[:, 0] / np.maximum(counts.sum(axis=1), 1)
+    assert list(wake_share) == sorted(wake_share, reverse=True)
+    html = (out / "index.html").read_text()
+    assert 'id="night_clusters"' in html and "night_clusters.png" in html
+    assert "wake (synthetic" in html and "wake (PSG)" not in html
+    assert contingency(np.array([0, 0, 1]), np.array([0, 1, 2])).tolist() == [[1, 1, 0], [0, 0, 1]]

@@ -161,7 +161,8 @@ def test_evaluate_data_refuses_a_protocol_and_synthetic_data(tmp_path: Path) -> 
     folder.mkdir()
     (folder / "manifest.json").write_text(json.dumps({"kind": "vigil-stress-trio"}))
     res = CliRunner().invoke(cli, ["evaluate", str(folder), "--data", str(tmp_path)])
-    assert res.exit_code != 0 and "scores sleep models" in res.output and "Traceback" not in res.output
+    # a stress folder scores WESAD subjects: a folder without them is named, in one line
+    assert res.exit_code != 0 and "expected WESAD's folder layout" in res.output and "Traceback" not in res.output
 
 
 def test_evaluate_without_data_reruns_the_context_folder_s_protocol(tmp_path: Path) -> None:

@@ -356,8 +356,8 @@ def evaluate_cmd(model_dir: Path, protocol: str | None, data: str | None, data_f
 
     \b
     Example: vigil evaluate models/stress --data ../shared/data/wesad_wrist_train --from wesad --json"""
-    from vigil.ml.stress_io import evaluate_folder
-    evaluation = ui.with_progress(as_json, evaluate_folder, model_dir, protocol, data=data, data_format=data_format)
+    from vigil.evaluation import evaluate_model
+    evaluation = ui.with_progress(as_json, evaluate_model, model_dir, protocol, data=data, data_format=data_format)
     ui.print_evaluation(evaluation, model_dir, as_json)
 
 

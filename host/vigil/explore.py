@@ -33,7 +33,10 @@ def explore_sleep_cmd(data: str, data_format: str | None, method: str, features:
     \b
     Example: vigil explore sleep --data ../shared/data/ichi2014_train --from ichi --method kmeans --plot k.png"""
     import vigil.console as ui
+    from vigil.ml.sleep_data import detect_sleep_format
     from vigil.ml.sleep_explore import explore_sleep
+    from vigil.report.stage_labels import words_for_kind
+    kind = "synthetic" if data == "synthetic" else data_format or detect_sleep_format(data)
     report = ui.with_progress(as_json, explore_sleep, data, data_format, method, features, clusters, subjects, seed,
-                              plot, hours=hours)
+                              plot, hours=hours, labels_name=words_for_kind(kind).short)
     ui.print_exploration(report, as_json)

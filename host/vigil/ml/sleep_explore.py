@@ -157,9 +157,10 @@ def explore_dataset(ds: ContextDataset, method: str = "kmeans", features: str = 
 def explore_sleep(data: str, data_format: str | None = None, method: str = "kmeans", features: str = "movement",
                   clusters: int = DEFAULT_CLUSTERS, subjects: int | None = None, seed: int = 0,
                   plot: Path | None = None, max_points: int = OPTICS_MAX_POINTS, hours: float = 8.0,
-                  progress: Bars | None = None) -> dict[str, Any]:  # fmt: skip
+                  progress: Bars | None = None, labels_name: str = "PSG") -> dict[str, Any]:  # fmt: skip
     """`vigil explore sleep`: the recordings of ``data`` (``vigil.ml.sleep_data.sleep_recordings``: "synthetic", a
-    Walch or ICHI-2014 folder) through the twin, clustered as ``explore_dataset``; with ``plot`` also a PNG there."""
+    Walch or ICHI-2014 folder) through the twin, clustered as ``explore_dataset``; with ``plot`` also a PNG there
+    (its labels called ``labels_name``)."""
     from vigil.ml.sleep_context import context_dataset
     from vigil.ml.sleep_data import recording_count, sleep_recordings
 
@@ -175,15 +176,16 @@ def explore_sleep(data: str, data_format: str | None = None, method: str = "kmea
     report, arrays = explore_dataset(ds, method, features, clusters, seed, max_points)
     report = {"data": source, "subjects": len(ds.subject_names), "nights": len(ds.night_names), **report}
     if plot is not None:
-        plot_exploration(report, arrays, Path(plot), seed)
+        plot_exploration(report, arrays, Path(plot), seed, labels_name=labels_name)
         report["plot"] = str(plot)
     return report
 
 
-def plot_exploration(report: dict[str, Any], arrays: dict[str, np.ndarray], path: Path, seed: int = 0) -> None:
+def plot_exploration(report: dict[str, Any], arrays: dict[str, np.ndarray], path: Path, seed: int = 0,
+                     labels_name: str = "PSG") -> None:  # fmt: skip
     """A PNG: the PSG stage share of every cluster (stacked bars, epochs per cluster on top) and the epochs in the
     features' first two principal components, coloured by cluster and by PSG stage (a seeded sample of at most
-    PLOT_POINTS epochs)."""
+    PLOT_POINTS epochs). ``labels_name`` names the labels where they are not PSG (e.g. "synthetic stages")."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from sklearn.decomposition import PCA
@@ -201,7 +203,7 @@ def plot_exploration(report: dict[str, Any], arrays: dict[str, np.ndarray], path
         bottom += share
     for i, r in enumerate(table):
         bars.text(i, 1.01, f"{r['total']:,}", ha="center", va="bottom", fontsize=8)
-    bars.set(ylim=(0, 1.25), yticks=np.linspace(0, 1, 6), ylabel="share of the cluster's epochs (PSG)",
+    bars.set(ylim=(0, 1.25), yticks=np.linspace(0, 1, 6), ylabel=f"share of the cluster's epochs ({labels_name})",
              xlabel="cluster (most wake first); epochs above the bar")  # fmt: skip
     bars.set_title(f"{report['method']} on {report['features']} features: purity {report['purity']:.2f}, "
                    f"ARI {report['adjusted_rand_index']:.2f}", fontsize=10)  # fmt: skip
@@ -220,19 +222,19 @@ def plot_exploration(report: dict[str, Any], arrays: dict[str, np.ndarray], path
         at = labels[pick] == k
         by_stage.scatter(xy[at, 0], xy[at, 1], color=STAGE_COLOURS[k], s=dot, alpha=0.6, linewidths=0,
                          label=report["stages"][k])  # fmt: skip
-    for ax, title in ((by_cluster, "cluster"), (by_stage, "PSG")):
+    for ax, title in ((by_cluster, "cluster"), (by_stage, labels_name)):
         handles, texts = ax.get_legend_handles_labels()
         order = sorted(range(len(texts)), key=lambda i: (names + report["stages"]).index(texts[i]))[:12]
         ax.legend([handles[i] for i in order], [texts[i] for i in order], title=title, fontsize=7, title_fontsize=8,
                   loc="best", markerscale=2.5)  # fmt: skip
     var = pc.explained_variance_ratio_
-    for ax, what in ((by_cluster, "coloured by cluster"), (by_stage, "coloured by PSG stage")):
+    for ax, what in ((by_cluster, "coloured by cluster"), (by_stage, f"coloured by {labels_name} stage")):
         ax.set(xlabel=f"PC 1 ({var[0]:.0%} of variance)", ylabel=f"PC 2 ({var[1]:.0%})")
         ax.set_title(f"{len(pick):,} epochs, {what}", fontsize=10)
     sub = report.get("subsample")
     fig.suptitle(f"{report['epochs_clustered']:,} scored epochs"
                  + (f" (a seeded sample of {sub['of']:,})" if sub else "")
-                 + (f" of {report['nights']} nights" if "nights" in report else "")
+                 + (f" of {report['nights']} night{'s' if report['nights'] != 1 else ''}" if "nights" in report else "")
                  + (f", OPTICS on {report['pca_components']} principal components" if report.get("pca_components")
                     else ""), fontsize=11)  # fmt: skip
     fig.savefig(path, facecolor="white")

@@ -179,7 +179,7 @@ def evaluate_folder(model_dir: Path, protocol: str | None = None, progress: Bars
                     data: str | None = None, data_format: str | None = None) -> FolderEvaluation:  # fmt: skip
     """Re-run ``protocol`` (default: the one the folder was trained with) on the data recorded in the manifest of
     a `vigil train stress` or `vigil train sleep` folder; with ``data``, score the model on those recordings instead
-    (sleep: ``vigil.ml.sleep_evaluate``; stress, WESAD subjects: ``vigil.ml.stress_evaluate``). ``progress(description, total)`` may return a per-step callback."""
+    (sleep: ``vigil.ml.sleep_evaluate``; a stress model goes through the device twin: ``vigil.evaluation``). ``progress(description, total)`` may return a per-step callback."""
     from vigil.ml import protocols
     from vigil.ml.sleep_context_io import KIND as CONTEXT_KIND
     from vigil.ml.sleep_context_io import evaluate_context_folder
@@ -193,10 +193,8 @@ def evaluate_folder(model_dir: Path, protocol: str | None = None, progress: Bars
             raise VigilError("--protocol and --data: give one (a protocol re-trains on the training data; --data "
                              "scores the trained model on new recordings)")  # fmt: skip
         if kind not in (SLEEP_KIND, CONTEXT_KIND):
-            from vigil.ml.stress_evaluate import evaluate_stress_data
-
-            report = evaluate_stress_data(model_dir, data, data_format, progress=progress)
-            return FolderEvaluation("stress-data", "new data", report["minutes_labelled"], report)
+            raise VigilError(f"{model_dir}: not a sleep model folder; a stress model is scored on new data through "
+                             "the device twin (vigil.evaluation.evaluate_model)")  # fmt: skip
         from vigil.ml.sleep_evaluate import evaluate_sleep_data
 
         report = evaluate_sleep_data(model_dir, data, data_format, progress=progress)

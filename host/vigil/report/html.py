@@ -22,6 +22,7 @@ from vigil.report import plots
 from vigil.report.metrics_tables import MetricsTable
 from vigil.report.model_records import NONE, REASON_TEXT, reasons_failed
 from vigil.report.night import NightData
+from vigil.report.night_clusters import NightClusters
 from vigil.report.report_data import ReportData
 from vigil.report.stress_session import StressSessionData
 from vigil.report.summary import summary_json
@@ -237,6 +238,33 @@ def night_section(page: Page, night: NightData, missing: Mapping[str, str],
                 lambda p: plots.plot_spectrogram(night, p))  # fmt: skip
 
 
+def clusters_section(page: Page, night: NightData, clusters: NightClusters) -> None:
+    """The night's epochs clustered without labels (vigil.report.night_clusters), against its labels."""
+    from vigil.ml.sleep_explore import plot_exploration
+
+    r = clusters.report
+    words = night.label_words
+    page.add('<h3 id="night_clusters">Epochs clustered without labels</h3>')
+    page.add(f'<p class="meta">The seed\'s unsupervised look: the night\'s {r["epochs_clustered"]} scored epochs, '
+             f'{r["feature_count"]} movement features each (standardized), grouped by {escape(r["method"])} into '
+             f'{r["clusters"]} clusters without their labels, then held against {escape(words.noun)}: purity '
+             f'{fmt(r["purity"])} (each cluster\'s majority counted as correct; the largest stage alone gives '
+             f'{fmt(r["largest_stage_share"])}), adjusted Rand index {fmt(r["adjusted_rand_index"])} (0 is chance). '
+             "The same on many nights: <code>vigil explore sleep</code>.</p>")  # fmt: skip
+    stages = [s.lower() for s in r["stages"]]
+    rows = [[escape(t["cluster"]), *(str(t[s]) for s in stages), str(t["total"]), escape(t["majority"])]
+            for t in r["table"]]  # fmt: skip
+    page.add(table(["cluster", *(f"{s} ({escape(words.short)})" for s in r["stages"]), "epochs", "majority"], rows))
+
+    def draw(path: Path) -> tuple[int, int]:
+        plot_exploration(dict(r), dict(clusters.arrays), path, labels_name=words.short)
+        return 1300, 440
+
+    page.figure("night_clusters.png", "Clusters against the labels", "Left: each cluster's share of wake, NREM "
+                f"and REM by {words.whose} labels (epochs above each bar). Middle and right: the epochs in the "
+                "features' first two principal components, coloured by cluster and by label.", draw)  # fmt: skip
+
+
 def segment_rows(s: StressSessionData) -> list[list[str]]:
     rows = []
     alerts = {a.segment: a for a in s.alerts or []}
@@ -428,6 +456,8 @@ def write_report(data: ReportData, folder: Path, step: Step | None = None) -> Wr
     page = Page(folder, step)
     if data.night is not None:
         night_section(page, data.night, data.missing, data.night_statistics)
+        if data.night_clusters is not None:
+            clusters_section(page, data.night, data.night_clusters)
     if data.stress is not None:
         stress_section(page, data.stress, data.missing)
     metrics_section(page, data.metrics, data.missing)

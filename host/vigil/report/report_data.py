@@ -33,6 +33,7 @@ from vigil.report.metrics_tables import MetricsTable
 from vigil.report.model_folders import METRICS_FILE, load_sleep_model, load_stress_model
 from vigil.report.model_records import Progress, load_model_bundle
 from vigil.report.night import NightData, build_night
+from vigil.report.night_clusters import NightClusters, night_clusters
 from vigil.report.night_metrics import night_metrics, night_sleep_statistics
 from vigil.report.provenance import (
     HashCheck,
@@ -59,6 +60,7 @@ class ReportData:
     missing: Mapping[str, str]  # section -> why it is left out
     model_hashes: tuple[HashCheck, ...] = ()  # device logs' HELLO vs the report's models
     night_statistics: Mapping[str, Any] | None = None  # report.night_metrics.night_sleep_statistics of the night
+    night_clusters: NightClusters | None = None  # the night's epochs clustered without labels
     created_utc: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
     vigil_version: str = __version__
 
@@ -149,7 +151,7 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
             if all(c.log != str(log.path) for c in checks):  # one log may serve both the night and the session
                 checks += hash_checks(log.path, log.model_hashes(), hashes)
 
-    night = night_stats = None
+    night = night_stats = clusters = None
     if inputs.night is not None:
         night, rec, name = build_night(inputs.night, sleep_model, night_log, progress, bundle,
                                        more_notes=log_hash_notes(night_log, checks))  # fmt: skip
@@ -161,6 +163,10 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
         if table is not None:
             metrics.insert(0, table)
         night_stats = night_sleep_statistics(night)
+        clusters = night_clusters(rec, name)
+        if clusters is None:
+            missing["night clusters"] = ("The night has no sleep labels (or too few scored epochs) to hold "
+                                         "clusters against.")
     else:
         missing["night"] = "No night recording given (--night REC)."
 
@@ -178,4 +184,4 @@ def build_report_data(inputs: ReportInputs, progress: Progress | None = None) ->
     if not verify:
         missing["device verification"] = "No `vigil verify --json` report given (--verify JSON)."
     return ReportData(night, stress, metrics, verify, provenance, missing, model_hashes=checks,
-                      night_statistics=night_stats)
+                      night_statistics=night_stats, night_clusters=clusters)

@@ -91,6 +91,10 @@ def summary_json(data: ReportData) -> dict[str, Any]:
                         "columns_from": n.columns_from, "predictions_from": n.predictions_from,
                         "notes": list(n.notes), "sleep": night_records_json(n), "start_time": n.start_time,
                         "labels": n.label_kind, "sleep_statistics": plain(data.night_statistics)}  # fmt: skip
+        if data.night_clusters is not None:
+            r = data.night_clusters.report
+            out["night"]["clusters"] = {k: plain(r[k]) for k in ("method", "features", "clusters", "epochs_clustered",
+                                                                  "purity", "adjusted_rand_index", "table")}
     if data.stress:
         s = data.stress
         out["stress"] = {
