@@ -549,3 +549,16 @@ def test_the_night_s_epochs_are_clustered_against_its_own_labels(inputs: dict[st
     assert 'id="night_clusters"' in html and "night_clusters.png" in html
     assert "wake (synthetic" in html and "wake (PSG)" not in html
     assert contingency(np.array([0, 0, 1]), np.array([0, 1, 2])).tolist() == [[1, 1, 0], [0, 0, 1]]
+
+
+def test_a_segment_with_invalid_features_is_not_classified_though_the_device_sent_its_record() -> None:
+    """The device runs its models on every segment; where the record's features_valid reason is clear, the report
+    shows no probability, decision or unanimity (the record's integers are kept)."""
+    from vigil.report.stress_session import record_classification
+
+    records = [stress_record(0, True, 0x3F), stress_record(1, True, 0x3F & ~0x04), stress_record(2, False, 0x1F)]
+    c = record_classification(records, 4, "test")
+    assert [round(float(x), 3) for x in c.p_stress["tree"][[0, 2]]] == [1.0, 0.0]
+    assert np.isnan(c.p_stress["tree"][1]) and np.isnan(c.weighted[1]) and np.isnan(c.weighted[3])
+    assert c.decision.tolist() == [1, -1, 0, -1] and c.unanimous.tolist() == [1, -1, 0, -1]
+    assert c.p_stress_q15["tree"].tolist() == [32768, 32768, 0, -1] and c.reasons.tolist()[1] == 0x3B

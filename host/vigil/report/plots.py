@@ -420,6 +420,10 @@ def plot_model_probabilities(session: StressSessionData, path: Path) -> tuple[in
         ax.plot(minutes[u], np.full(u.sum(), 1.04), "v", color=STRESS_COLOURS[1], markersize=8,
                 label="unanimous stress")  # fmt: skip
     _shade_alerts(ax, session)
+    invalid = [k for k, s in enumerate(session.segments) if not s.valid]
+    for k in invalid:  # hatched: invalid features, not classified, nothing drawn
+        ax.axvspan(k * dsp.SEGMENT_S / 60.0, (k + 1) * dsp.SEGMENT_S / 60.0, facecolor="none", edgecolor="#bbbbbb",
+                   hatch="//", linewidth=0, label="not classified (invalid)" if k == invalid[0] else None)  # fmt: skip
     ax.axhline(0.5, color="#888888", linestyle="--", linewidth=1.0)
     if session.alert_threshold is not None:
         ax.axhline(session.alert_threshold, color=STRESS_COLOURS[1], linestyle=":", linewidth=1.2,

@@ -26,6 +26,7 @@ from vigil.dsp import ppg as ppg_twin
 from vigil.dsp.hrv import HrvFeatures
 from vigil.errors import VigilError
 from vigil.ml.stress import MODEL_NAMES, consensus_proba
+from vigil.records import REASON_FEATURES_VALID
 from vigil.report.device_log import DeviceLog
 from vigil.report.frozen import freeze
 from vigil.report.model_folders import StressModel
@@ -153,11 +154,18 @@ def trio_classification(segments: Sequence[HrvFeatures], model: StressModel, fea
 
 
 def record_classification(records: list[dict[str, int]], n_segments: int, source: str) -> Classification:
-    """Model outputs, consensus, alerts and their reasons per segment from STRESS records."""
+    """Model outputs, consensus, alerts and their reasons per segment from STRESS records. A segment whose record
+    says its features are invalid is not classified: the device ran its models on them anyway, but its
+    probabilities, decision and unanimity mean nothing, so they are NaN / none here (the record's integers stay in
+    ``p_stress_q15``, ``weighted_q15`` and ``reasons``)."""
     a = stress_arrays(records, n_segments, source)
     alerts = [Alert(int(k), reasons_met(int(a.reasons[k]))) for k in np.flatnonzero(a.alert == 1)]
-    return Classification(source, {name: q15_float(v) for name, v in a.p_stress_q15.items()},
-                          q15_float(a.weighted_q15), a.decision, a.unanimous, alerts,
+    unclassified = (a.reasons >= 0) & (a.reasons & REASON_FEATURES_VALID == 0)
+    p_stress = {name: np.where(unclassified, np.nan, q15_float(v)) for name, v in a.p_stress_q15.items()}
+    decision = np.where(unclassified, NONE, a.decision)
+    unanimous = np.where(unclassified, NONE, a.unanimous)
+    return Classification(source, p_stress, np.where(unclassified, np.nan, q15_float(a.weighted_q15)), decision,
+                          unanimous, alerts,
                           p_stress_q15=a.p_stress_q15, weighted_q15=a.weighted_q15, reasons=a.reasons,
                           motion=a.motion)  # fmt: skip
 
