@@ -1,6 +1,6 @@
 """vigil's device features beside a NeuroKit2 pipeline on the same WESAD wrist minutes (issue 13, item 5).
 
-    .venv/bin/pip install -e '.[peers]'          # NeuroKit2, benchmark only; `make setup` does not install it
+    (NeuroKit2 comes with the test extra, as the PPG benchmark's comparison)
     .venv/bin/python benchmarks/stress_peers.py [--data DIR] [--json | --markdown]
 
 Each subject of ``--data`` (WESAD layout, default ../shared/data/wesad_wrist_train) is read as vigil reads it
@@ -122,8 +122,8 @@ def loso(x: np.ndarray, y: np.ndarray, groups: np.ndarray, kind: str, seed: int 
     return pred
 
 
-def rows_for(name: str, data: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
-    x = np.concatenate([d[name] for d in data])
+def rows_for(key: str, name: str, data: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+    x = np.concatenate([d[key] for d in data])
     y = np.concatenate([d["labels"] for d in data]).astype(np.int64)
     g = np.concatenate([np.full(len(d["labels"]), i) for i, d in enumerate(data)])
     ok = np.isfinite(x).all(axis=1)
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import neurokit2
     except ImportError:
-        print("NeuroKit2 is a benchmark-only peer: .venv/bin/pip install -e '.[peers]'", file=sys.stderr)
+        print("NeuroKit2 is missing: .venv/bin/pip install -e '.[test]'", file=sys.stderr)
         return 2
     started = time.monotonic()
     subjects = wesad_subject_folders(args.data)
@@ -169,14 +169,16 @@ def main(argv: list[str] | None = None) -> int:
         data = []
         for s in subjects:
             data.append(subject_minutes(s, Path(scratch)))
-            print(f"{s.name}: {len(data[-1]['labels'])} labelled minutes", file=sys.stderr)
+            took = {k: round(v, 1) for k, v in data[-1]["seconds"].items()}
+            print(f"{s.name}: {len(data[-1]['labels'])} labelled minutes, seconds {took}", file=sys.stderr)
     names = [s.name for s in subjects]
     report = {"data": str(args.data), "subjects": names, "neurokit2": neurokit2.__version__,
               "python": platform.python_version(), "min_beats": MIN_BEATS,
               "seconds": {"total": round(time.monotonic() - started, 1),
                           "vigil_features": round(sum(d["seconds"]["vigil"] for d in data), 1),
                           "neurokit2_features": round(sum(d["seconds"]["neurokit2"] for d in data), 1)},
-              "rows": rows_for("vigil (device twin)", data, names) + rows_for("NeuroKit2 (MSPTDfast)", data, names)}
+              "rows": rows_for("vigil", "vigil (device twin)", data, names)
+              + rows_for("neurokit2", "NeuroKit2 (MSPTDfast)", data, names)}
     if args.json:
         print(json.dumps(report, indent=1))
     else:

@@ -48,8 +48,10 @@ def test_portable_source_is_relative_to_the_checkout_and_resolves_back(tmp_path:
 @pytest.mark.skipif(not SHARED_CSV.exists(), reason="../shared/data/potgieter_hrv_segments.csv absent")
 def test_the_committed_stress_models_find_their_data_from_a_moved_checkout(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """A checkout elsewhere (VIGIL_ROOT), with the data beside it as ../shared/data: the manifest's relative path
+    """A checkout elsewhere (VIGIL_ROOT), with the data beside it as ../shared/data: the manifest's dataset name
     resolves there, and the dataset is the one the models were trained on (300 rows)."""
+    from vigil.manifest import source_path
+
     from vigil.ml.stress_io import dataset_from_manifest, read_manifest
 
     manifest = read_manifest(ROOT / "models" / "stress")
@@ -59,7 +61,8 @@ def test_the_committed_stress_models_find_their_data_from_a_moved_checkout(tmp_p
     (tmp_path / "elsewhere" / "shared" / "data").mkdir(parents=True)
     (tmp_path / "elsewhere" / "shared" / "data" / SHARED_CSV.name).symlink_to(SHARED_CSV)
     monkeypatch.setenv("VIGIL_ROOT", str(moved))
-    found = Path(os.path.normpath(resolve_source_path(manifest["data"]["path"])))
+    assert manifest["data"]["dataset"] == SHARED_CSV.name and "path" not in manifest["data"]
+    found = Path(os.path.normpath(source_path(manifest["data"])))
     assert found == tmp_path / "elsewhere" / "shared" / "data" / SHARED_CSV.name
     assert len(dataset_from_manifest(manifest)) == manifest["rows"] == 300
 

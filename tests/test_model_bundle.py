@@ -101,13 +101,13 @@ def test_device_integers_agree_with_the_float_trio_on_its_training_data() -> Non
     from vigil.export.tflite_reader import read_tflite
     from vigil.bundle import consensus_twin as ct
     from vigil.ml.stress import MODEL_NAMES, Int8StressNet, StressTrio
-    from vigil.manifest import resolve_source_path
+    from vigil.manifest import source_path
     from vigil.ml.stress_io import dataset_from_manifest, load_scaler, read_manifest
 
     stress = MODELS / "stress"
     manifest = read_manifest(stress)
-    if manifest["data"]["kind"] != "synthetic" and not resolve_source_path(manifest["data"]["path"]).exists():
-        pytest.skip(f"training data {manifest['data']['path']} is absent")
+    if manifest["data"]["kind"] != "synthetic" and not source_path(manifest["data"]).exists():
+        pytest.skip(f"training data {source_path(manifest['data'])} is absent")
     ds = dataset_from_manifest(manifest)
     nn = Int8StressNet()
     nn.tflite = (stress / "stress_nn.tflite").read_bytes()

@@ -348,3 +348,25 @@ def test_kfold20_on_the_proposal_file_is_reported_beside_the_proposal_figures(ca
     assert "proposal: adjusted-weight vote" in out and "0.830" in out and "0.840" in out
     synthetic = HrvDataset(dataset.features, dataset.labels, dataset.timestamps, dataset.groups, {"kind": "synthetic"})
     assert "proposal_reference" not in with_proposal_reference({"models": {}}, synthetic, "kfold20")
+
+
+def test_a_random_kfold_figure_comes_with_the_block_wise_one_beside_it(tmp_path: Path) -> None:
+    """`vigil train stress --protocol kfold20` (and `vigil evaluate` of such a folder) also hold out whole 10-minute
+    blocks and print them beside: neighbouring minutes on both sides of a random split flatter a model."""
+    from vigil.cli import cli
+    from vigil.data.synthetic_stress import synthetic_stress_dataset
+
+    data = tmp_path / "small.csv"
+    save_hrv_csv(synthetic_stress_dataset(subjects=3, sessions_per_condition=2, session_s=600), data)
+    out = tmp_path / "trio"
+    res = CliRunner().invoke(cli, ["train", "stress", "--data", str(data), "--protocol", "kfold20", "--nn-epochs", "5",
+                                   "--out", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "blocks: consensus" in res.output and "consensus" in res.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    beside = metrics["beside"]
+    assert beside["protocol"] == "blocks" and beside["folds"] == protocols.BLOCK_FOLDS
+    assert beside["rows"] == metrics["rows"] and set(beside["models"]) == set(metrics["models"])
+    assert set(beside["models"]["consensus"]) == {"accuracy", "precision", "sensitivity", "specificity", "f1"}
+    res = CliRunner().invoke(cli, ["evaluate", str(out), "--protocol", "loso", "--json"])
+    assert res.exit_code == 0 and "beside" not in json.loads(res.stdout)  # only a random k-fold gets one

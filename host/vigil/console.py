@@ -498,6 +498,12 @@ def print_stress_metrics(report: dict, title: str) -> None:
         table.add_column(col, justify="left" if col == "model" else "right", no_wrap=col == "model")
     for name, m in report["models"].items():
         table.add_row(name, *(f"{m[k]:.3f}" for k in ("accuracy", "precision", "sensitivity", "specificity", "f1")))
+    beside = report.get("beside")
+    if beside:
+        table.add_section()
+        for name, m in beside["models"].items():
+            table.add_row(f"{beside['protocol']}: {name}",
+                          *(f"{m[k]:.3f}" for k in ("accuracy", "precision", "sensitivity", "specificity", "f1")))
     reference = report.get("proposal_reference")
     if reference:
         table.add_section()

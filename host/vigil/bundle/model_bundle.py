@@ -450,6 +450,14 @@ def _fmt_metrics(summary: dict[str, Any]) -> list[str]:
     return lines or ["- none recorded"]
 
 
+def _beside_lines(beside: dict[str, Any] | None) -> list[str]:
+    """The block-wise figures printed beside a random k-fold evaluation's (``summary_beside``)."""
+    if not beside:
+        return []
+    return ["", f"Beside them, the same models held out by {beside['protocol']} (whole 10-minute blocks; neighbouring "
+            "minutes on both sides of a random split flatter a model):", *_fmt_metrics(beside["models"])]
+
+
 def sleep_model_card(manifest: dict[str, Any], kind: SleepModelKind | None = None) -> str:
     if kind is not None and kind.input == "context":
         return context_model_card(manifest, kind)
@@ -544,6 +552,7 @@ def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], setti
         "",
         "## Metrics (held-out folds of the protocol in settings)",
         *_fmt_metrics(manifest.get("summary", {})),
+        *_beside_lines(manifest.get("summary_beside")),
         "",
         "## Limits",
         "HRV stress markers are not specific to stress (exercise, caffeine, posture move them too); models trained "

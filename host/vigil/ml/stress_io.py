@@ -117,6 +117,11 @@ def save_stress_trio(trio: StressTrio, out_dir: Path, dataset: HrvDataset, setti
         "files": {name: file_sha256(out_dir / name) for name in files},
         "summary": {k: {m: metrics["models"][k][m] for m in ("accuracy", "f1")} for k in metrics["models"]},
     }
+    if "beside" in metrics:  # a random k-fold figure never travels without the block-wise one
+        beside = metrics["beside"]
+        manifest["summary_beside"] = {"protocol": beside["protocol"],
+                                      "models": {k: {m: v[m] for m in ("accuracy", "f1")}
+                                                 for k, v in beside["models"].items()}}  # fmt: skip
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str) + "\n")
     return manifest
 
@@ -136,6 +141,25 @@ def with_proposal_reference(metrics: dict, dataset: HrvDataset, protocol: str) -
     return metrics
 
 
+BESIDE_KFOLD = "blocks"  # printed beside every random k-fold figure: whole time blocks held out
+
+
+def with_blocks_beside(metrics: dict, dataset: HrvDataset, protocol: str, seed: int, nn_epochs: int,
+                       progress: Callable[[int], None] | None = None) -> dict:  # fmt: skip
+    """Beside a random k-fold evaluation (neighbouring minutes of one person on both sides of a split flatter it),
+    the same models held out by whole 10-minute blocks (key ``beside``: protocol, rows, folds, per model the
+    metrics)."""
+    from vigil.ml.metrics import METRIC_NAMES
+    from vigil.ml.stress import evaluate_stress
+
+    if protocol != "kfold20":
+        return metrics
+    other = evaluate_stress(dataset, BESIDE_KFOLD, seed=seed, nn_epochs=nn_epochs, progress=progress)
+    metrics["beside"] = {"protocol": BESIDE_KFOLD, "rows": other["rows"], "folds": other["folds"],
+                         "models": {k: {m: v[m] for m in METRIC_NAMES} for k, v in other["models"].items()}}  # fmt: skip
+    return metrics
+
+
 def train_stress_folder(dataset: HrvDataset, out_dir: Path, protocol: str = "blocks", seed: int = 0,
                         nn_epochs: int = 120, progress: Callable[[int], Callable[[int], None] | None] | None = None,
                         ) -> tuple[dict, dict]:  # fmt: skip
@@ -148,6 +172,7 @@ def train_stress_folder(dataset: HrvDataset, out_dir: Path, protocol: str = "blo
     metrics = evaluate_stress(dataset, protocol, seed=seed, nn_epochs=nn_epochs,
                               progress=progress(n_folds) if progress else None)  # fmt: skip
     with_proposal_reference(metrics, dataset, protocol)
+    with_blocks_beside(metrics, dataset, protocol, seed, nn_epochs)
     trio = fit_stress_trio(dataset.features, dataset.labels, protocols.units(dataset, protocol), seed=seed,
                            nn_epochs=nn_epochs)  # fmt: skip
     settings = {"protocol": protocol, "seed": seed, "nn_epochs": nn_epochs}
@@ -211,6 +236,7 @@ def evaluate_folder(model_dir: Path, protocol: str | None = None, progress: Bars
     report = evaluate_stress(dataset, protocol, seed=settings["seed"], nn_epochs=settings["nn_epochs"],
                              progress=progress(f"{protocol} folds", n_folds) if progress else None)
     with_proposal_reference(report, dataset, protocol)
+    with_blocks_beside(report, dataset, protocol, settings["seed"], settings["nn_epochs"])
     return FolderEvaluation("stress", protocol, len(dataset), report)
 
 
