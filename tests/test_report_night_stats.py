@@ -242,7 +242,8 @@ def test_a_context_sleep_folder_predicts_through_device_outputs(context_folder: 
                                       "--sleep-model", str(context_folder), "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert [f["file"] for f in summary["figures"]] == ["hypnogram.png", "spectrogram.png", "confusion_sleep_night.png",
+    assert [f["file"] for f in summary["figures"]] == ["hypnogram.png", "spectrogram.png", "night_clusters.png",
+                                                       "confusion_sleep_night.png",
                                                        "confusion_sleep_held_out.png"]  # fmt: skip
     rec = Recording.load(synthetic_night_file)
     data = build_report_data(ReportInputs(night=rec, sleep_model=context_folder))
