@@ -40,9 +40,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "host"))
 
-from vigil.data.empatica import load_empatica  # noqa: E402
 from vigil.data.hrv_csv import FEATURE_NAMES  # noqa: E402
-from vigil.data.wesad import WESAD_PPG_RATE_HZ, _e4_data, read_quest, segment_labels, wesad_subject_folders  # noqa: E402
+from vigil.data.wesad import WESAD_PPG_RATE_HZ, segment_labels, subject_session, wesad_subject_folders  # noqa: E402
 from vigil.dsp.config import SEGMENT_S  # noqa: E402
 from vigil.dsp.ppg import ppg_chain  # noqa: E402
 from vigil.ml.metrics import classification_metrics  # noqa: E402
@@ -56,11 +55,9 @@ def subject_minutes(subject: Path, scratch: Path) -> dict[str, Any]:
     """Labels of the subject's labelled minutes, and per pipeline its features (NaN rows where not classified)."""
     import neurokit2 as nk
 
-    rec = load_empatica(_e4_data(subject, scratch), ppg_rate_hz=WESAD_PPG_RATE_HZ)
+    rec, conditions, offset = subject_session(subject, scratch)
     fs = WESAD_PPG_RATE_HZ
-    offset = float(rec.meta["conversion"]["alignment"].get("bvp", {}).get("trimmed_start_s", 0.0))
-    n = len(rec.ppg) // (SEGMENT_S * fs)
-    labels = segment_labels(read_quest(next(iter(subject.glob("*_quest.csv")))), n, offset)
+    labels = segment_labels(conditions, len(rec.ppg) // (SEGMENT_S * fs), offset)
     minutes = np.flatnonzero(labels >= 0)
 
     started = time.monotonic()

@@ -62,17 +62,12 @@ def device_models(model_dir: Path, scratch: Path) -> tuple[Any, str]:
 def subject_minutes(subject: Path, models: Any, scratch: Path) -> dict[str, np.ndarray]:
     """One subject through the device twin: per labelled minute its label, whether it was classified, each model's
     vote, the consensus decision and the alert."""
-    from vigil.data.empatica import load_empatica
-    from vigil.data.wesad import WESAD_PPG_RATE_HZ, _e4_data, read_quest, segment_labels
+    from vigil.data.wesad import WESAD_PPG_RATE_HZ, segment_labels, subject_session
     from vigil.verify import twin_outputs
 
-    quest = next(iter(subject.glob("*_quest.csv")))
-    rec = load_empatica(_e4_data(subject, scratch), ppg_rate_hz=WESAD_PPG_RATE_HZ)
-    if not len(rec.ppg):
-        raise VigilError(f"{subject}: no BVP.csv in the E4 data; expected the wrist PPG")
-    offset = float(rec.meta["conversion"]["alignment"].get("bvp", {}).get("trimmed_start_s", 0.0))
+    rec, conditions, offset = subject_session(subject, scratch)
     out = twin_outputs(rec, WESAD_PPG_RATE_HZ, models)
-    labels = segment_labels(read_quest(quest), len(out.hrv), offset)
+    labels = segment_labels(conditions, len(out.hrv), offset)
     records = {int(r["segment"]): r for r in out.stress}
     valid = {int(h["segment"]): bool(h["valid"]) for h in out.hrv}
     segs = np.flatnonzero(labels >= 0)
@@ -114,12 +109,6 @@ def pooled_report(minutes: dict[str, np.ndarray]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _subjects(data: str | Path) -> list[Path]:
-    from vigil.data.wesad import wesad_subject_folders
-
-    return wesad_subject_folders(data)
-
-
 def _per_subject(subjects: list[Path], models: Any, scratch: Path,
                  step: Callable[[int], None] | None) -> Iterator[tuple[str, dict[str, np.ndarray]]]:  # fmt: skip
     for i, subject in enumerate(subjects, start=1):
@@ -133,8 +122,10 @@ def evaluate_stress_data(model_dir: Path, data: str | Path, data_format: str | N
     """Score the stress models of ``model_dir`` on the WESAD subjects under ``data`` (module doc)."""
     if data_format not in (None, "wesad"):
         raise VigilError(f"--from {data_format}: a stress model is scored on WESAD subjects (--from wesad)")
+    from vigil.data.wesad import wesad_subject_folders
+
     started = time.monotonic()
-    subjects = _subjects(data)
+    subjects = wesad_subject_folders(data)
     with tempfile.TemporaryDirectory(prefix="vigil-stress-eval-") as tmp:
         models, what = device_models(Path(model_dir), Path(tmp) / "models")
         step = progress("subjects → device twin", len(subjects)) if progress else None

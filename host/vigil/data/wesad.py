@@ -35,6 +35,7 @@ from typing import Callable
 import numpy as np
 
 from vigil.data.hrv_csv import FEATURE_NAMES, HrvDataset
+from vigil.data.recording import Recording
 from vigil.errors import VigilError
 
 #: WESAD condition name → label (0 relax, 1 stress); conditions not listed are not used.
@@ -146,18 +147,25 @@ def _e4_data(subject: Path, scratch: Path) -> Path:
     return target
 
 
-def subject_segments(subject: Path, scratch: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(features (m, 6) int32, labels (m,), segment start unix s (m,)) of one subject's labelled valid segments."""
+def subject_session(subject: Path, scratch: Path) -> tuple[Recording, list[Condition], float]:
+    """One subject's E4 recording (PPG at WESAD_PPG_RATE_HZ), its quest conditions, and the offset (s) of the
+    recording's first PPG sample in the protocol's time (``segment_labels``' ``offset_s``)."""
     from vigil.data.empatica import load_empatica
-    from vigil.dsp.ppg import ppg_chain
 
-    quest = next(iter(subject.glob("*_quest.csv")))
-    conditions = read_quest(quest)
+    conditions = read_quest(next(iter(subject.glob("*_quest.csv"))))
     rec = load_empatica(_e4_data(subject, scratch), ppg_rate_hz=WESAD_PPG_RATE_HZ)
     if not len(rec.ppg):
         raise VigilError(f"{subject}: no BVP.csv in the E4 data; expected the wrist PPG")
+    offset = float(rec.meta["conversion"]["alignment"].get("bvp", {}).get("trimmed_start_s", 0.0))
+    return rec, conditions, offset
+
+
+def subject_segments(subject: Path, scratch: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features (m, 6) int32, labels (m,), segment start unix s (m,)) of one subject's labelled valid segments."""
+    from vigil.dsp.ppg import ppg_chain
+
+    rec, conditions, offset = subject_session(subject, scratch)
     alignment = rec.meta["conversion"]["alignment"]
-    offset = float(alignment.get("bvp", {}).get("trimmed_start_s", 0.0))
     _, _, segments = ppg_chain(rec.ppg, WESAD_PPG_RATE_HZ)
     labels = segment_labels(conditions, len(segments), offset)
     keep = [k for k, seg in enumerate(segments) if seg.valid and labels[k] >= 0]

@@ -182,10 +182,11 @@ def explore_sleep(data: str, data_format: str | None = None, method: str = "kmea
 
 
 def plot_exploration(report: dict[str, Any], arrays: dict[str, np.ndarray], path: Path, seed: int = 0,
-                     labels_name: str = "PSG") -> None:  # fmt: skip
+                     labels_name: str = "PSG") -> tuple[int, int]:  # fmt: skip
     """A PNG: the PSG stage share of every cluster (stacked bars, epochs per cluster on top) and the epochs in the
     features' first two principal components, coloured by cluster and by PSG stage (a seeded sample of at most
-    PLOT_POINTS epochs). ``labels_name`` names the labels where they are not PSG (e.g. "synthetic stages")."""
+    PLOT_POINTS epochs). ``labels_name`` names the labels where they are not PSG (e.g. "synthetic stages").
+    Returns the PNG's (width, height) in pixels."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from sklearn.decomposition import PCA
@@ -238,3 +239,5 @@ def plot_exploration(report: dict[str, Any], arrays: dict[str, np.ndarray], path
                  + (f", OPTICS on {report['pca_components']} principal components" if report.get("pca_components")
                     else ""), fontsize=11)  # fmt: skip
     fig.savefig(path, facecolor="white")
+    width, height = fig.get_size_inches() * fig.dpi
+    return round(width), round(height)

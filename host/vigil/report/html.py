@@ -256,13 +256,10 @@ def clusters_section(page: Page, night: NightData, clusters: NightClusters) -> N
             for t in r["table"]]  # fmt: skip
     page.add(table(["cluster", *(f"{s} ({escape(words.short)})" for s in r["stages"]), "epochs", "majority"], rows))
 
-    def draw(path: Path) -> tuple[int, int]:
-        plot_exploration(dict(r), dict(clusters.arrays), path, labels_name=words.short)
-        return 1300, 440
-
     page.figure("night_clusters.png", "Clusters against the labels", "Left: each cluster's share of wake, NREM "
                 f"and REM by {words.whose} labels (epochs above each bar). Middle and right: the epochs in the "
-                "features' first two principal components, coloured by cluster and by label.", draw)  # fmt: skip
+                "features' first two principal components, coloured by cluster and by label.",
+                lambda path: plot_exploration(dict(r), dict(clusters.arrays), path, labels_name=words.short))  # fmt: skip
 
 
 def segment_rows(s: StressSessionData) -> list[list[str]]:
