@@ -269,7 +269,7 @@ static void check_ibi_rules(check_totals_t *t)
         {1664, IBI_ACCEPT, true, 0},         /* 80 */
         {1964, IBI_REJECT_RANGE, false, 0},  /* 300 > 200 (missed beats) */
         {2064, IBI_ACCEPT, false, 0},        /* 100 vs median(84,30,50,80,80) = 80: 25 % exactly -> accepted */
-        {2189, IBI_REJECT_CHANGE, false, 0}, /* 125 vs median(30,50,80,80,100) = 80 */
+        {2189, IBI_REJECT_CHANGE, false, 0}, /* 125 vs median(30,50,80,80,100) = 80; not 160 +/- 20, no missed beat */
     };
     const size_t count = sizeof seq / sizeof seq[0];
     for (size_t i = 0; i < count; i++) {
@@ -277,16 +277,35 @@ static void check_ibi_rules(check_totals_t *t)
         CHECK(t, r.verdict == seq[i].v, "IBI rule row %zu: verdict %d, want %d", i, (int)r.verdict, (int)seq[i].v);
         CHECK(t, r.has_diff == seq[i].has_diff && (!r.has_diff || r.diff == seq[i].diff), "IBI rule row %zu: diff", i);
     }
-    /* a real change of rate (80 -> 125 samples) is followed within three beats: 125 vs
-     * median(50,80,80,100,125) = 80 rejected, then vs median(80,80,100,125,125) = 100: 25 %, accepted */
+    /* a real change of rate (80 -> 105 samples) is followed within two beats: 105 vs
+     * median(50,80,80,100,125) = 80 rejected (31 %; 34 % off two references, not a missed beat), then vs
+     * median(80,80,100,125,105) = 100: 5 %, accepted */
     ibi_verdict_t v[4];
     uint32_t b = seq[count - 1u].beat;
     for (size_t i = 0; i < 4; i++) {
-        b += 125u;
+        b += 105u;
         v[i] = ibi_filter_push(&f, b).verdict;
     }
     CHECK(t, v[0] == IBI_REJECT_CHANGE && v[1] == IBI_ACCEPT && v[2] == IBI_ACCEPT && v[3] == IBI_ACCEPT,
           "rate change: verdicts %d %d %d %d", (int)v[0], (int)v[1], (int)v[2], (int)v[3]);
+
+    /* one missed beat in a steady 80-sample rhythm: the 160-sample span becomes two IBIs of 80, and
+     * no successive difference is formed across it */
+    ibi_filter_init(&f, &prm);
+    static const struct {
+        uint32_t beat;
+        ibi_verdict_t v;
+        bool has_diff;
+    } missed[] = {
+        {0, IBI_NONE, false},          {80, IBI_REJECT_CHANGE, false}, {160, IBI_REJECT_CHANGE, false},
+        {240, IBI_REJECT_CHANGE, false}, {320, IBI_ACCEPT, false},     {480, IBI_INTERPOLATED, false},
+        {560, IBI_ACCEPT, false},      {640, IBI_ACCEPT, true},        {900, IBI_REJECT_RANGE, false},
+    };
+    for (size_t i = 0; i < sizeof missed / sizeof missed[0]; i++) {
+        const ibi_result_t r = ibi_filter_push(&f, missed[i].beat);
+        CHECK(t, r.verdict == missed[i].v && r.has_diff == missed[i].has_diff, "missed beat row %zu: verdict %d, want %d",
+              i, (int)r.verdict, (int)missed[i].v);
+    }
 }
 
 /* ------------------------------------------------------------------ stage 4: features, validity */
@@ -401,7 +420,7 @@ static void check_pipeline(check_totals_t *t)
     r = run_chain(fs, u_raw, n, 0, u_filt, u_beats, u_segs);
     CHECK(t, r.n_segs == 3 && (u_segs[1].flags & HRV_FLAG_CLIPPED) && !u_segs[1].valid, "clipped: flags %u",
           u_segs[1].flags);
-    /* irregular beats: too many rejected */
+    /* irregular beats: noise, not a rhythm; the missed-beat rule splits some spans, but too few are clean */
     uint32_t lcg = 7;
     uint32_t beats[400];
     uint32_t b = 0;
@@ -418,7 +437,8 @@ static void check_pipeline(check_totals_t *t)
     }
     p.det.t = (uint32_t)n; /* as if the detector had run: the segments stage only reads its progress */
     const size_t ns = ppg_segments(&p, u_raw, n, beats, nb, u_segs, PPG_MAX_SEGMENTS(n));
-    CHECK(t, ns == 3 && (u_segs[1].flags & HRV_FLAG_REJECTS) && !u_segs[1].valid, "random beats: %zu segments, flags %u",
+    CHECK(t, ns == 3 && (u_segs[1].flags & HRV_FLAG_FEW_CLEAN) && !u_segs[1].valid && u_segs[2].flags != 0,
+          "random beats: %zu segments, flags %u",
           ns, u_segs[1].flags);
 }
 

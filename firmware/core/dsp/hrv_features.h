@@ -24,7 +24,7 @@ typedef struct hrv_features {
     uint8_t valid;    /* 1 when flags == 0; otherwise every feature below is 0 */
     uint8_t flags;    /* HRV_FLAG_* */
     uint16_t n_beats; /* beats whose peak lies in the segment */
-    uint16_t n_ibis;  /* accepted IBIs ending in the segment */
+    uint16_t n_ibis;  /* IBIs ending in the segment: accepted, plus two per interpolated span */
     uint16_t n_rejected;
     int32_t avhr;  /* 0.01 bpm */
     int32_t avrr;  /* 0.01 ms */
@@ -36,6 +36,7 @@ typedef struct hrv_features {
 
 typedef struct hrv_accum {
     uint16_t n_beats, n_ibis, n_rejected, n_diffs;
+    uint16_t n_accepted, n_interpolated; /* spans accepted as measured / split at a missed beat */
     uint16_t nn50, nn20;
     uint32_t sum;    /* sum of accepted IBIs, samples */
     uint32_t sum_sq; /* sum of their squares (< 205 * 256^2) */

@@ -6,6 +6,11 @@ void ibi_filter_init(ibi_filter_t *f, const ibi_params_t *prm)
     f->prm = *prm;
 }
 
+static uint32_t abs_diff(uint32_t a, uint32_t b)
+{
+    return a > b ? a - b : b - a;
+}
+
 static uint16_t history_median(const ibi_filter_t *f)
 {
     uint16_t v[PPG_IBI_HISTORY];
@@ -36,22 +41,28 @@ ibi_result_t ibi_filter_push(ibi_filter_t *f, uint32_t beat)
     const uint32_t span = beat - f->last_beat;
     f->last_beat = beat;
     r.ibi = span > UINT16_MAX ? UINT16_MAX : (uint16_t)span;
+    const bool have_ref = f->hist_n >= PPG_IBI_MIN_HISTORY;
+    const uint32_t ref = have_ref ? history_median(f) : 0u;
+    const uint32_t pct = f->prm.change_pct;
     if (span < f->prm.ibi_min || span > f->prm.ibi_max) {
         r.verdict = IBI_REJECT_RANGE;
     } else {
         r.verdict = IBI_REJECT_CHANGE;
-        if (f->hist_n >= PPG_IBI_MIN_HISTORY) {
-            const uint32_t ref = history_median(f);
-            const uint32_t dev = span > ref ? span - ref : ref - span;
-            if (100u * dev <= (uint32_t)f->prm.change_pct * ref) {
-                r.verdict = IBI_ACCEPT;
-            }
+        if (have_ref && 100u * abs_diff(span, ref) <= pct * ref) {
+            r.verdict = IBI_ACCEPT;
         }
         f->history[f->hist_next] = r.ibi;
         f->hist_next = (uint8_t)((f->hist_next + 1u) % PPG_IBI_HISTORY);
         if (f->hist_n < PPG_IBI_HISTORY) {
             f->hist_n++;
         }
+    }
+    /* One missed beat: the previous span was accepted (so the reference is a rhythm, not a burst of
+     * noise's half intervals), the span is two reference intervals within change_pct of one, and both
+     * halves are in range (checked first: the span is then at most 2 * ibi_max + 1, the products fit). */
+    if (r.verdict != IBI_ACCEPT && have_ref && f->prev_accepted && span / 2u >= f->prm.ibi_min &&
+        span - span / 2u <= f->prm.ibi_max && 100u * abs_diff(span, 2u * ref) <= pct * ref) {
+        r.verdict = IBI_INTERPOLATED;
     }
     if (r.verdict == IBI_ACCEPT && f->prev_accepted) {
         r.has_diff = true;

@@ -8,8 +8,15 @@
  *                   [k/2] of the k sorted values, k <= PPG_IBI_HISTORY) of the last PPG_IBI_HISTORY in-range
  *                   IBIs, rejected ones included, so that the reference follows a real change of
  *                   heart rate within three beats and one artifact cannot drag it;
- *   - ACCEPT        otherwise.
- * A successive difference (for RMSSD, pNN) exists only between two adjacent accepted IBIs. */
+ *   - ACCEPT        otherwise;
+ *   - INTERPOLATED  instead of either reject when one beat was missed: the previous IBI was accepted,
+ *                   100 * |ibi - 2 ref| <= change_pct * ref, and both halves, ibi / 2 and ibi - ibi / 2,
+ *                   are in range. The caller counts the two halves as IBIs (a wrist PPG misses single
+ *                   beats often; condemning the interval cost more segments than any other rule). Without
+ *                   the previous acceptance, a burst of noise that halves the history's median would have
+ *                   true intervals split in two (heart rate doubled).
+ * A successive difference (for RMSSD, pNN) exists only between two adjacent accepted IBIs: never
+ * across an interpolated one, whose halves are equal by construction. */
 #ifndef VIGIL_IBI_FILTER_H
 #define VIGIL_IBI_FILTER_H
 
@@ -23,6 +30,7 @@ typedef enum ibi_verdict {
     IBI_ACCEPT,
     IBI_REJECT_RANGE,
     IBI_REJECT_CHANGE,
+    IBI_INTERPOLATED, /* one missed beat: two IBIs of ibi / 2 and ibi - ibi / 2 */
 } ibi_verdict_t;
 
 typedef struct ibi_params {

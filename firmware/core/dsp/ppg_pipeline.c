@@ -62,10 +62,15 @@ static void add_beat(ppg_pipeline_t *p, uint32_t beat)
     a->n_beats++;
     const ibi_result_t r = ibi_filter_push(&p->ibi, beat);
     if (r.verdict == IBI_ACCEPT) {
+        a->n_accepted++;
         hrv_accum_ibi(a, r.ibi);
         if (r.has_diff) {
             hrv_accum_diff(a, r.diff, p->table->fs_hz);
         }
+    } else if (r.verdict == IBI_INTERPOLATED) {
+        a->n_interpolated++;
+        hrv_accum_ibi(a, (uint16_t)(r.ibi / 2u));
+        hrv_accum_ibi(a, (uint16_t)(r.ibi - r.ibi / 2u));
     } else if (r.verdict != IBI_NONE) {
         a->n_rejected++;
     }
@@ -82,6 +87,10 @@ static hrv_features_t finish_segment(const ppg_pipeline_t *p)
     }
     if (100u * (uint32_t)a->n_rejected > PPG_MAX_REJECT_PCT * ((uint32_t)a->n_ibis + a->n_rejected)) {
         f.flags |= HRV_FLAG_REJECTS;
+    }
+    const uint32_t spans = (uint32_t)a->n_accepted + a->n_interpolated + a->n_rejected;
+    if (100u * (uint32_t)a->n_accepted < PPG_MIN_CLEAN_PCT * spans) {
+        f.flags |= HRV_FLAG_FEW_CLEAN;
     }
     f.n_beats = a->n_beats;
     f.n_ibis = a->n_ibis;

@@ -26,6 +26,7 @@ class Verdict(IntEnum):
     ACCEPT = 1
     REJECT_RANGE = 2
     REJECT_CHANGE = 3
+    INTERPOLATED = 4  # one missed beat: two IBIs of ibi // 2 and ibi - ibi // 2
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ class IbiResult:
 
 class IbiFilter:
     """``ibi_filter_t``: range rule, then the successive-change rule against the median of the last
-    IBI_HISTORY in-range IBIs (see ibi_filter.h)."""
+    IBI_HISTORY in-range IBIs, then the missed-beat rule for a rejected span of about two reference
+    intervals (see ibi_filter.h)."""
 
     def __init__(self, fs: int) -> None:
         t = tables.rate_table(fs)
@@ -86,15 +88,18 @@ class IbiFilter:
         span = (beat - self.last_beat) & 0xFFFFFFFF
         self.last_beat = beat
         ibi = min(span, 0xFFFF)
+        ref = sorted(self.history)[len(self.history) // 2] if len(self.history) >= tables.IBI_MIN_HISTORY else None
         if span < self.ibi_min or span > self.ibi_max:
             verdict = Verdict.REJECT_RANGE
         else:
             verdict = Verdict.REJECT_CHANGE
-            if len(self.history) >= tables.IBI_MIN_HISTORY:
-                ref = sorted(self.history)[len(self.history) // 2]
-                if 100 * abs(span - ref) <= tables.IBI_CHANGE_PCT * ref:
-                    verdict = Verdict.ACCEPT
+            if ref is not None and 100 * abs(span - ref) <= tables.IBI_CHANGE_PCT * ref:
+                verdict = Verdict.ACCEPT
             self.history = (self.history + [ibi])[-tables.IBI_HISTORY :]
+        if (verdict != Verdict.ACCEPT and ref is not None and self.prev_accepted and span // 2 >= self.ibi_min
+                and span - span // 2 <= self.ibi_max
+                and 100 * abs(span - 2 * ref) <= tables.IBI_CHANGE_PCT * ref):  # fmt: skip
+            verdict = Verdict.INTERPOLATED
         diff = ibi - self.prev_ibi if verdict == Verdict.ACCEPT and self.prev_accepted else None
         self.prev_accepted = verdict == Verdict.ACCEPT
         self.prev_ibi = ibi
@@ -175,6 +180,7 @@ def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int) -> list[HrvFeature
         idx = np.flatnonzero(seg_of_beat == s)
         res = [results[i] for i in idx]
         ibis = [r.ibi for r in res if r.verdict == Verdict.ACCEPT]
+        ibis += [half for r in res if r.verdict == Verdict.INTERPOLATED for half in (r.ibi // 2, r.ibi - r.ibi // 2)]
         diffs = [r.diff for r in res if r.diff is not None]
         rejected = sum(1 for r in res if r.verdict in (Verdict.REJECT_RANGE, Verdict.REJECT_CHANGE))
         flags = segment_quality(raw[s * t.segment_len : (s + 1) * t.segment_len], fs)
@@ -182,6 +188,10 @@ def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int) -> list[HrvFeature
             flags |= Flag.TOO_FEW_BEATS
         if 100 * rejected > tables.MAX_REJECT_PCT * (len(ibis) + rejected):
             flags |= Flag.REJECTS
+        accepted = sum(1 for r in res if r.verdict == Verdict.ACCEPT)
+        interpolated = sum(1 for r in res if r.verdict == Verdict.INTERPOLATED)
+        if 100 * accepted < tables.MIN_CLEAN_PCT * (accepted + interpolated + rejected):
+            flags |= Flag.FEW_CLEAN
         feats = dict.fromkeys(("avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20"), 0)
         if flags == 0:
             feats = hrv_features(ibis, diffs, fs)

@@ -15,7 +15,7 @@ def isqrt(x: np.ndarray) -> np.ndarray:
     r = np.minimum(r, np.uint64(0xFFFFFFFF))
     # r*r may be one step too big or too small; fix by comparing exactly in uint64.
     too_big = r * r > x
-    r = np.where(too_big, r - np.uint64(1), r)
+    r = r - too_big.astype(np.uint64)  # never below 0: r * r > x >= 0 needs r >= 1
     r1 = r + np.uint64(1)
     fits = (r1 <= np.uint64(0xFFFFFFFF)) & (r1 * r1 <= x)
     return np.where(fits, r1, r)
