@@ -61,3 +61,36 @@ def ctest_program() -> Path:
     flash.build("ctest")
     return flash.build_dir("ctest") / "program"
 
+
+
+@pytest.fixture(scope="session")
+def synthetic_stress_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(models folder, native program): the committed sleep model beside a stress trio trained on synthetic stress
+    sessions, and a native firmware built with them (synthetic_stress_models_in_use points $VIGIL_MODELS_DIR there).
+
+    The alert's gates are the device's logic whatever the trio: these tests need a trio that calls the synthetic
+    generator's stress stress. The committed trio is trained on WESAD wrist PPG, where stress raises the measured
+    variability; the generator lowers it as textbook physiology does, so that trio rarely alerts on it (docs/stress.md)."""
+    import shutil
+
+    from vigil.bundle import model_bundle as mb
+    from vigil.device import flash
+    from vigil.ml.stress_io import load_stress_data, train_stress_folder
+
+    root = tmp_path_factory.mktemp("synthetic_stress_models")
+    train_stress_folder(load_stress_data("synthetic", seed=0), root / "stress_training", "blocks", seed=0)
+    models = root / "models"
+    shutil.copytree(ROOT / "models", models)
+    mb.write_model_bundle(mb.build_model_bundle(models / "sleep", root / "stress_training"), models)
+    build = root / "build"
+    flash.build("native", extra_env={"VIGIL_MODELS_DIR": str(models), "PLATFORMIO_BUILD_DIR": str(build)})
+    return models, build / "native" / "program"
+
+
+@pytest.fixture(scope="module")
+def synthetic_stress_models_in_use(synthetic_stress_models: tuple[Path, Path]) -> Iterator[tuple[Path, Path]]:
+    """synthetic_stress_models with $VIGIL_MODELS_DIR pointing at them for one test module (the twins, the report and
+    verify then use them as the firmware does)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VIGIL_MODELS_DIR", str(synthetic_stress_models[0]))
+        yield synthetic_stress_models

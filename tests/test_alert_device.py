@@ -1,10 +1,12 @@
 """The local consensus's alert on the native board, where it fires and where each gate blocks it: a stressed awake
 seated person alerts; a relaxed one does not; the same stressed PPG under a sleeping wrist fails "awake", under a
-walking wrist "little motion", and a flat PPG fails "features valid". Every SLEEP and STRESS record the device
+walking wrist "little motion", and a flat PPG fails "features valid", with the committed sleep model and a stress
+trio trained on synthetic stress sessions (tests/conftest.py: synthetic_stress_models). Every SLEEP and STRESS record the device
 sends equals its twin (vigil.bundle.consensus_twin), field for field; the reason bits asserted are the twin's too."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -33,13 +35,15 @@ CONTEXT_BITS = ct.REASON_FEATURES_VALID | ct.REASON_CONTEXT_KNOWN | ct.REASON_AW
 
 
 @pytest.fixture(scope="module")
-def models() -> ct.DeviceModels:
-    return ct.DeviceModels.load()
+def models(synthetic_stress_models_in_use: tuple[Path, Path]) -> ct.DeviceModels:
+    """The committed sleep model and a trio trained on synthetic stress (tests/conftest.py says why)."""
+    return ct.DeviceModels.load(synthetic_stress_models_in_use[0])
 
 
 @pytest.fixture(scope="module")
-def link(models: ct.DeviceModels) -> Iterator[Link]:
-    with boards.running_board("native") as proc, Link.open(proc.port) as lnk:
+def link(models: ct.DeviceModels, synthetic_stress_models_in_use: tuple[Path, Path]) -> Iterator[Link]:
+    program = synthetic_stress_models_in_use[1]
+    with boards.running_board("native", artifact=program) as proc, Link.open(proc.port) as lnk:
         check_models(lnk.request_hello(), models.hashes)  # the firmware carries the twin's models (motion limit)
         yield lnk
 

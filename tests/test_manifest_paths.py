@@ -13,6 +13,7 @@ from vigil.manifest import portable_source, resolve_source_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_CSV = ROOT.parent / "shared" / "data" / "potgieter_hrv_segments.csv"
+SHARED_WESAD = ROOT.parent / "shared" / "data" / "wesad_wrist_train"
 
 
 def _strings(value: object) -> list[str]:
@@ -45,11 +46,12 @@ def test_portable_source_is_relative_to_the_checkout_and_resolves_back(tmp_path:
     assert resolve_source_path(str(csv)) == csv  # an absolute path (older manifests) stays as it is
 
 
-@pytest.mark.skipif(not SHARED_CSV.exists(), reason="../shared/data/potgieter_hrv_segments.csv absent")
+@pytest.mark.skipif(not SHARED_WESAD.is_dir(), reason="../shared/data/wesad_wrist_train absent")
 def test_the_committed_stress_models_find_their_data_from_a_moved_checkout(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """A checkout elsewhere (VIGIL_ROOT), with the data beside it as ../shared/data: the manifest's dataset name
-    resolves there, and the dataset is the one the models were trained on (300 rows)."""
+    resolves there, and the dataset is the one the models were trained on (WESAD's 10 training subjects, 255
+    classified minutes)."""
     from vigil.manifest import source_path
 
     from vigil.ml.stress_io import dataset_from_manifest, read_manifest
@@ -59,12 +61,12 @@ def test_the_committed_stress_models_find_their_data_from_a_moved_checkout(tmp_p
     (moved / "firmware").mkdir(parents=True)
     (moved / "platformio.ini").write_text("")
     (tmp_path / "elsewhere" / "shared" / "data").mkdir(parents=True)
-    (tmp_path / "elsewhere" / "shared" / "data" / SHARED_CSV.name).symlink_to(SHARED_CSV)
+    (tmp_path / "elsewhere" / "shared" / "data" / SHARED_WESAD.name).symlink_to(SHARED_WESAD)
     monkeypatch.setenv("VIGIL_ROOT", str(moved))
-    assert manifest["data"]["dataset"] == SHARED_CSV.name and "path" not in manifest["data"]
+    assert manifest["data"]["dataset"] == SHARED_WESAD.name and "path" not in manifest["data"]
     found = Path(os.path.normpath(source_path(manifest["data"])))
-    assert found == tmp_path / "elsewhere" / "shared" / "data" / SHARED_CSV.name
-    assert len(dataset_from_manifest(manifest)) == manifest["rows"] == 300
+    assert found == tmp_path / "elsewhere" / "shared" / "data" / SHARED_WESAD.name
+    assert len(dataset_from_manifest(manifest)) == manifest["rows"] == 255
 
 
 def test_a_path_in_the_shared_data_is_stored_as_a_dataset_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

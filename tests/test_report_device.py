@@ -6,6 +6,7 @@ the report's models is reported as a mismatch."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,13 +30,14 @@ SECONDS = 420  # 14 epochs (12 SLEEP records: an image needs 93 s), 6 HRV segmen
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A stressed session replayed through the native board; every frame logged as JSON Lines."""
+def session(tmp_path_factory: pytest.TempPathFactory, synthetic_stress_models_in_use: tuple[Path, Path]) -> dict[str, Any]:
+    """A stressed session replayed through the native board built with a trio trained on synthetic stress (so that
+    it alerts: tests/conftest.py); every frame logged as JSON Lines."""
     root = tmp_path_factory.mktemp("report_device")
     rec = synthetic_session(SECONDS, seed=5, stress=1.0)
     rec.save(root / "session.vrec")
     log = root / "session.jsonl"
-    with boards.running_board("native") as proc, Link.open(proc.port) as link, JsonlLog(log) as jsonl:
+    with boards.running_board("native", artifact=synthetic_stress_models_in_use[1]) as proc, Link.open(proc.port) as link, JsonlLog(log) as jsonl:
         link.listeners.append(lambda event: jsonl.write(event_record(event, proc.port)))
         link.request_hello()
         outputs = replay(link, rec)

@@ -93,7 +93,8 @@ def train_models(s: DemoSettings, paths: DemoPaths, console: Console, progress: 
 
     started = time.monotonic()
     # the replayed sessions are synthetic, so the trio learns from synthetic people too (others than the replayed
-    # ones); the proposal's file trains the committed models/ and is compared in `vigil train stress`
+    # ones); WESAD's wrist subjects train the committed models/ (docs/stress.md), which do not read the generator's
+    # stress as stress: real wrist PPG under a stress test shows more measured variability, the generator less
     data = "synthetic"
     console.print("[bold]training the stress trio[/] on synthetic stress sessions (twin features)")
     stress_data = load_stress_data(data, seed=s.seed)

@@ -528,6 +528,12 @@ def context_model_card(manifest: dict[str, Any], kind: SleepModelKind) -> str:
     return "\n".join(lines)
 
 
+def _protocol_words(protocol: str | None) -> str:
+    return {"loso": "leave one subject out: every figure is on people the models never saw",
+            "blocks": "whole 10-minute blocks", "kfold20": "random 20-fold, as the proposal"}.get(
+        protocol or "", f"the protocol in settings ({protocol})")  # fmt: skip
+
+
 def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], settings: ConsensusSettings) -> str:
     kind = stress_dataset_kind(manifest)
     what = {"synthetic": "SYNTHETIC PPG sessions through the DSP twin (not real people)",
@@ -550,9 +556,11 @@ def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], setti
         f"say stress, weighted P(stress) >= {settings.alert_probability}, valid features, awake (sleep CNN) and "
         f"motion level <= {settings.motion_limit} milli-g. Research use; not a medical device.",
         "",
-        "## Metrics (held-out folds of the protocol in settings)",
+        f"## Metrics (held out: {_protocol_words(manifest.get('settings', {}).get('protocol'))})",
         *_fmt_metrics(manifest.get("summary", {})),
         *_beside_lines(manifest.get("summary_beside")),
+        *([f"Training, cross-validation included, took {manifest['settings']['seconds']:g} s on the machine that "
+           "trained it."] if "seconds" in manifest.get("settings", {}) else []),
         "",
         "## Limits",
         "HRV stress markers are not specific to stress (exercise, caffeine, posture move them too); models trained "

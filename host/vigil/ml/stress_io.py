@@ -16,6 +16,7 @@ Folder layout (all next to each other):
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -168,6 +169,7 @@ def train_stress_folder(dataset: HrvDataset, out_dir: Path, protocol: str = "blo
     from vigil.ml import protocols
     from vigil.ml.stress import evaluate_stress, fit_stress_trio
 
+    started = time.monotonic()
     n_folds = len(protocols.folds(dataset, protocol, seed))
     metrics = evaluate_stress(dataset, protocol, seed=seed, nn_epochs=nn_epochs,
                               progress=progress(n_folds) if progress else None)  # fmt: skip
@@ -175,7 +177,8 @@ def train_stress_folder(dataset: HrvDataset, out_dir: Path, protocol: str = "blo
     with_blocks_beside(metrics, dataset, protocol, seed, nn_epochs)
     trio = fit_stress_trio(dataset.features, dataset.labels, protocols.units(dataset, protocol), seed=seed,
                            nn_epochs=nn_epochs)  # fmt: skip
-    settings = {"protocol": protocol, "seed": seed, "nn_epochs": nn_epochs}
+    settings = {"protocol": protocol, "seed": seed, "nn_epochs": nn_epochs,
+                "seconds": round(time.monotonic() - started, 1)}
     return save_stress_trio(trio, out_dir, dataset, settings, metrics), metrics
 
 
