@@ -215,6 +215,10 @@ def test_the_sync_tap_is_the_sharpest_jolt_before_the_protocol() -> None:
     rec = _still_wrist_with_taps(100, [1200.0, 95 * 60.0])
     rec.accel[int(95 * 60 * 50), 2] = 4000
     assert sync_tap_s(rec, protocol) == pytest.approx(1200.0, abs=0.05)
+    # putting the wristband on (the first 5 minutes) jolts it too: not the tap, even when sharper
+    rec = _still_wrist_with_taps(100, [1200.0, 60.0])
+    rec.accel[int(60.0 * 50), 2] = 4000
+    assert sync_tap_s(rec, protocol) == pytest.approx(1200.0, abs=0.05)
     # no jolt of a tap's size: no tap (the caller falls back to the recording's start and says so)
     assert sync_tap_s(_still_wrist_with_taps(100, [1200.0], tap_mg=600), protocol) is None
     # a recording that is no longer than the protocol has no room for a tap before it

@@ -24,7 +24,7 @@ The quest times count from the start of the chest device's recording, not the E4
 wristband was running 18-25 minutes before it, until the double tap that synchronised the two devices (WESAD's
 own synchronised files are cut at that tap). `sync_tap_s` finds the tap in the E4 accelerometer: the sharpest
 change of acceleration magnitude (> SYNC_TAP_MIN_MG in one sample) before the protocol, searched in the part of
-the recording that still leaves room for the whole protocol after it. Taking the times from the E4's start
+the recording that still leaves room for the whole protocol after it, past the first 5 minutes. Taking the times from the E4's start
 instead labels minutes 20 minutes off: the 10 training subjects' "TSST" minutes then had a lower heart rate
 than their "Base" ones (docs/stress.md). Without an accelerometer, or without a tap, the times count from the
 recording's start and the recording's metadata says so.
@@ -53,8 +53,11 @@ SEGMENT_S = 60
 #: training subjects' taps: 1,445-2,917 mg at 50 Hz; walking and gestures stay under it only rarely, so the
 #: search is also confined to before the protocol).
 SYNC_TAP_MIN_MG = 1000
-#: The tap is searched no later than this into the E4 recording (the training subjects': 18-25 min).
+#: The tap is searched no later than this into the E4 recording (the training subjects': 18-25 min) ...
 SYNC_TAP_SEARCH_S = 45 * 60
+#: ... and not in its first 5 minutes, while the wristband is put on (jolts of 1,283-1,670 mg there in 3 of the 10
+#: training subjects, near their taps' size), unless the search window is too short to spare them.
+SYNC_TAP_SETTLE_S = 5 * 60
 
 
 @dataclass(frozen=True)
@@ -163,16 +166,20 @@ def _e4_data(subject: Path, scratch: Path) -> Path:
 def sync_tap_s(rec: Recording, conditions: list[Condition]) -> float | None:
     """Seconds from the recording's first sample to the devices' synchronising double tap (the protocol's time 0),
     or None when the recording has no accelerometer or no change of magnitude reaches SYNC_TAP_MIN_MG where the tap
-    can be: early enough that the whole protocol (to the last condition's END) still fits after it."""
+    can be: early enough that the whole protocol (to the last condition's END) still fits after it, and after the
+    first SYNC_TAP_SETTLE_S when the window allows."""
     if len(rec.accel) < 2:
         return None
     duration = len(rec.accel) / rec.accel_rate_hz
     protocol_end = max((c.end_s for c in conditions), default=0.0)
-    search = int(min(duration - protocol_end, SYNC_TAP_SEARCH_S) * rec.accel_rate_hz)
+    search_s = min(duration - protocol_end, SYNC_TAP_SEARCH_S)
+    search = int(search_s * rec.accel_rate_hz)
     if search < 1:
         return None
     magnitude = np.sqrt(np.sum(rec.accel[: search + 1].astype(np.float64) ** 2, axis=1))
     jerk = np.abs(np.diff(magnitude))
+    if search_s > 2 * SYNC_TAP_SETTLE_S:
+        jerk[: SYNC_TAP_SETTLE_S * rec.accel_rate_hz] = 0.0
     peak = int(np.argmax(jerk))
     if jerk[peak] < SYNC_TAP_MIN_MG:
         return None
