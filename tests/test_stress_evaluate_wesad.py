@@ -43,6 +43,8 @@ def test_two_real_subjects_through_the_device_twin(tmp_path: Path) -> None:
         assert m["n"] == classified and sum(map(sum, m["confusion"])) == classified
     alerts = report["alerts"]
     assert alerts["count"] >= alerts["true"] >= 0
+    # where each subject's protocol starts in the E4 files: the synchronising tap, 18-25 min in
+    assert [18 * 60 <= s["sync_tap_s"] <= 25 * 60 for s in report["per_subject"]] == [True, True]
 
 
 def test_the_device_classifies_most_base_and_tsst_minutes_of_the_training_subjects(tmp_path: Path) -> None:

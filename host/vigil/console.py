@@ -533,11 +533,13 @@ def print_stress_data_evaluation(report: dict, title: str) -> None:
     click.echo(f"alerts: {alerts['count']} ({alerts['true']} in TSST: precision {_pct(alerts['precision'])}), "
                f"{_pct(alerts['sensitivity'])} of TSST minutes alerted")
     subjects = Table(title="per subject")
-    for col in ("subject", "labelled", "classified", "consensus accuracy", "alerts (in TSST)"):
+    for col in ("subject", "protocol from", "labelled", "classified", "consensus accuracy", "alerts (in TSST)"):
         subjects.add_column(col, justify="left" if col == "subject" else "right")
     for r in report["per_subject"]:
         acc = "—" if r["consensus_accuracy"] is None else f"{r['consensus_accuracy']:.3f}"
-        subjects.add_row(r["subject"], str(r["minutes_labelled"]), str(r["minutes_classified"]), acc,
+        tap = r.get("sync_tap_s")
+        start = "E4 start (no tap)" if tap is None else f"tap at {tap / 60:.1f} min"
+        subjects.add_row(r["subject"], start, str(r["minutes_labelled"]), str(r["minutes_classified"]), acc,
                          f"{r['alerts']} ({r['alerts_true']})")
     stdout().print(subjects)
 

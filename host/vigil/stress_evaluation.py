@@ -59,9 +59,10 @@ def device_models(model_dir: Path, scratch: Path) -> tuple[Any, str]:
     return ct.DeviceModels.load(scratch), f"training folder {model_dir} with the sleep model of {sleep_dir}"
 
 
-def subject_minutes(subject: Path, models: Any, scratch: Path) -> dict[str, np.ndarray]:
+def subject_minutes(subject: Path, models: Any, scratch: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """One subject through the device twin: per labelled minute its label, whether it was classified, each model's
-    vote, the consensus decision and the alert."""
+    vote, the consensus decision and the alert; and how the protocol's times were placed (``meta["wesad"]``: the
+    sync tap)."""
     from vigil.data.wesad import WESAD_PPG_RATE_HZ, segment_labels, subject_session
     from vigil.verify import twin_outputs
 
@@ -79,7 +80,7 @@ def subject_minutes(subject: Path, models: Any, scratch: Path) -> dict[str, np.n
         **{name: (votes >> bit) & 1 == 1 for name, bit in MODEL_VOTE_BITS.items()},
         "consensus": np.array([bool(r and r["decision"]) for r in rows], dtype=bool),
         "alert": np.array([bool(r and r["alert"]) for r in rows], dtype=bool),
-    }  # fmt: skip
+    }, dict(rec.meta.get("wesad", {}))  # fmt: skip
 
 
 def binary_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
@@ -110,9 +111,10 @@ def pooled_report(minutes: dict[str, np.ndarray]) -> dict[str, Any]:
 
 
 def _per_subject(subjects: list[Path], models: Any, scratch: Path,
-                 step: Callable[[int], None] | None) -> Iterator[tuple[str, dict[str, np.ndarray]]]:  # fmt: skip
+                 step: Callable[[int], None] | None,
+                 ) -> Iterator[tuple[str, dict[str, np.ndarray], dict[str, Any]]]:  # fmt: skip
     for i, subject in enumerate(subjects, start=1):
-        yield subject.name, subject_minutes(subject, models, scratch)
+        yield subject.name, *subject_minutes(subject, models, scratch)
         if step:
             step(i)
 
@@ -130,10 +132,11 @@ def evaluate_stress_data(model_dir: Path, data: str | Path, data_format: str | N
         models, what = device_models(Path(model_dir), Path(tmp) / "models")
         step = progress("subjects → device twin", len(subjects)) if progress else None
         per = list(_per_subject(subjects, models, Path(tmp), step))
-    pooled = {k: np.concatenate([m[k] for _, m in per]) for k in per[0][1]}
-    report = {"data": str(data), "format": "wesad", "models_used": what, "subjects": [name for name, _ in per],
+    pooled = {k: np.concatenate([m[k] for _, m, _ in per]) for k in per[0][1]}
+    report = {"data": str(data), "format": "wesad", "models_used": what, "subjects": [name for name, _, _ in per],
               **pooled_report(pooled),
-              "per_subject": [{"subject": name, **_subject_summary(m)} for name, m in per],
+              "per_subject": [{"subject": name, **_subject_summary(m), "sync_tap_s": info.get("sync_tap_s")}
+                              for name, m, info in per],
               "seconds": round(time.monotonic() - started, 1)}  # fmt: skip
     return report
 
