@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 RATES = config.PPG_RATES_HZ
 RANDOM_CHUNKS = 0x80000000
-SEGMENT_FMT = "<IBBHHH6i"  # hrv_features_t as the harness writes it (36 bytes)
+SEGMENT_FMT = "<IBBHHH6iHB6i"  # hrv_features_t as the harness writes it (63 bytes, baseline included)
 
 
 def _bench() -> ModuleType:
@@ -353,3 +353,39 @@ def test_agreement_with_heartpy_and_neurokit2(record: int, fs: int) -> None:
     f1_hp, f1_nk, hr_hp, hr_nk = REAL_FLOORS[(record, fs)]
     assert row.f1["vigil~HeartPy"] >= f1_hp and row.f1["vigil~NeuroKit2"] >= f1_nk, row
     assert row.hr_mae["vigil~HeartPy"] <= hr_hp and row.hr_mae["vigil~NeuroKit2"] <= hr_nk, row
+
+
+def test_the_baseline_twin_follows_the_rules_of_test_ppg_c() -> None:
+    """The same stream as test_ppg.c's check_baseline: avhr k on the k-th valid segment, every 7th invalid."""
+    from vigil.dsp.hrv_baseline import baseline_relative
+
+    valid = np.array([s % 7 != 6 for s in range(200)])
+    k = np.cumsum(valid) - 1
+    feats = np.zeros((200, 6), dtype=np.int64)
+    feats[valid, 0] = k[valid]
+    feats[valid, 1] = -3 * k[valid]
+    counts, ready, rel = baseline_relative(feats, valid)
+    for s in np.flatnonzero(valid):
+        n = min(k[s] + 1, 120)
+        median = (k[s] + 1) // 2 if k[s] + 1 <= 120 else k[s] - 59
+        assert counts[s] == n and ready[s] == (n >= 10)
+        assert rel[s, 0] == (k[s] - median if n >= 10 else 0)
+        assert rel[s, 1] == (-3 * k[s] + 3 * (k[s] - n // 2) if n >= 10 else 0)
+    assert not rel[~valid].any()
+
+
+def test_a_real_wrist_session_with_its_baseline_matches_the_c_chain(ctest_program: Path) -> None:
+    """WESAD S14 (116 min): the baseline fills, becomes ready and its relative features equal the C's."""
+    subject = SHARED_DATA / "wesad_wrist_train" / "S14"
+    if not subject.exists():
+        pytest.skip("../shared/data is absent")
+    import tempfile
+
+    from vigil.data.wesad import subject_session
+
+    with tempfile.TemporaryDirectory() as scratch:
+        rec, _, _ = subject_session(subject, Path(scratch))
+    _, _, segs = assert_twin(ctest_program, rec.ppg, 64, (None,))
+    ready = [s for s in segs if s.baseline_ready and s.valid]
+    assert len(ready) > 60 and max(s.baseline_n for s in segs) > 80
+    assert any(s.rel_avhr > 2000 for s in ready) and any(s.rel_avhr < -500 for s in ready)  # +/- bpm around usual

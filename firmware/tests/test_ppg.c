@@ -11,7 +11,8 @@
  *        u32 n_beats, n_beats x u32 beat indices,
  *        u32 n_segments, then per segment the fields of hrv_features_t in order, packed:
  *          u32 segment, u8 valid, u8 flags, u16 n_beats, u16 n_ibis, u16 n_rejected,
- *          i32 avhr, i32 avrr, i32 sdrr, i32 rmssd, i32 pnn50, i32 pnn20     (36 bytes)
+ *          i32 avhr, i32 avrr, i32 sdrr, i32 rmssd, i32 pnn50, i32 pnn20,
+ *          u16 baseline_n, u8 baseline_ready, 6 x i32 rel                  (63 bytes)
  *   Each call runs ppg_filter, ppg_detect_beats (max PPG_MAX_BEATS(block)) and ppg_segments
  *   (max PPG_MAX_SEGMENTS(block)) on the block. Exit status 0; 1 on a malformed request;
  *   3 when ppg_pipeline_init refuses the rate (nothing is written). */
@@ -442,8 +443,45 @@ static void check_pipeline(check_totals_t *t)
           ns, u_segs[1].flags);
 }
 
+/* ------------------------------------------------------------------ the personal baseline */
+
+static void check_baseline(check_totals_t *t)
+{
+    /* avhr k on the k-th valid segment, every 7th segment invalid: before the ring is full the median of 0 .. k is
+     * element [(k + 1) / 2], after it the window k - 119 .. k has element [60] = k - 59 */
+    static hrv_baseline_t b; /* 2.9 KB: off the stack */
+    hrv_baseline_reset(&b);
+    int32_t k = 0;
+    bool ok = true;
+    for (uint32_t s = 0; s < 200u; s++) {
+        hrv_features_t f = {0};
+        f.segment = s;
+        f.valid = s % 7u != 6u;
+        f.avhr = f.valid ? k : 0;
+        f.avrr = f.valid ? -3 * k : 0;
+        hrv_baseline_apply(&b, &f);
+        if (!f.valid) {
+            ok = ok && f.rel[0] == 0 && f.baseline_n == (k < 120 ? k : 120);
+            continue;
+        }
+        const int32_t n = k + 1 < 120 ? k + 1 : 120;
+        const int32_t median = k + 1 <= 120 ? (k + 1) / 2 : k - 59;
+        const bool ready = n >= (int32_t)HRV_BASELINE_WARMUP;
+        ok = ok && f.baseline_n == n && f.baseline_ready == ready && f.rel[0] == (ready ? k - median : 0);
+        /* -3k sorted ascending: element [n/2] is -3 * (largest k - n/2) */
+        ok = ok && f.rel[1] == (ready ? -3 * k - (-3 * (k - n / 2)) : 0) && f.rel[2] == 0;
+        CHECK(t, ok, "baseline at segment %u (k %d): n %u ready %u rel %d %d", (unsigned)s, (int)k,
+              (unsigned)f.baseline_n, (unsigned)f.baseline_ready, (int)f.rel[0], (int)f.rel[1]);
+        if (!ok) {
+            return;
+        }
+        k++;
+    }
+}
+
 void run_ppg_tests(check_totals_t *t)
 {
+    check_baseline(t);
     check_filter(t);
     check_filter_worst_case(t);
     check_detector(t);
@@ -540,6 +578,11 @@ int harness_ppg(FILE *in, FILE *out)
         const int32_t feats[6] = {f->avhr, f->avrr, f->sdrr, f->rmssd, f->pnn50, f->pnn20};
         for (size_t k = 0; k < 6; k++) {
             write_le(out, 4, (uint32_t)feats[k]);
+        }
+        write_le(out, 2, f->baseline_n);
+        write_le(out, 1, f->baseline_ready);
+        for (size_t k = 0; k < HRV_FEATURE_COUNT; k++) {
+            write_le(out, 4, (uint32_t)f->rel[k]);
         }
     }
     fflush(out);

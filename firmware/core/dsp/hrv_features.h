@@ -32,6 +32,11 @@ typedef struct hrv_features {
     int32_t rmssd; /* 0.01 ms */
     int32_t pnn50; /* 0.01 % */
     int32_t pnn20; /* 0.01 % */
+    /* relative to the wearer's own baseline (dsp/hrv_baseline.h): feature - baseline median, same units and order
+     * as avhr .. pnn20; all 0 unless the segment is valid and the baseline ready */
+    uint16_t baseline_n;    /* valid segments in the baseline (including this one when valid) */
+    uint8_t baseline_ready; /* baseline_n >= HRV_BASELINE_WARMUP */
+    int32_t rel[HRV_FEATURE_COUNT];
 } hrv_features_t;
 
 typedef struct hrv_accum {

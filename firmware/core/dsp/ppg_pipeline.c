@@ -33,6 +33,7 @@ bool ppg_pipeline_init(ppg_pipeline_t *p, uint16_t fs_hz)
     ibi_filter_init(&p->ibi, &ibi);
     ppg_quality_reset(&p->quality);
     hrv_accum_reset(&p->acc);
+    hrv_baseline_reset(&p->baseline);
     return true;
 }
 
@@ -133,8 +134,10 @@ size_t ppg_segments(ppg_pipeline_t *p, const int16_t *raw, size_t n, const uint3
         if (!(raw_done && beats_done)) {
             break;
         }
+        hrv_features_t f = finish_segment(p);
+        hrv_baseline_apply(&p->baseline, &f); /* every segment, kept or dropped: the baseline is the stream's */
         if (k < max_out) {
-            out[k++] = finish_segment(p);
+            out[k++] = f;
         } else {
             p->segments_dropped++;
         }

@@ -15,7 +15,8 @@
  * peak, an IBI (and a successive difference) to the segment of its later beat. A segment's features
  * come out of the ppg_segments call during which its last sample has been seen and no beat of it
  * can still be detected: a later beat was seen, or the detector has run `latency` samples past the
- * segment's end (<= 1.7 s at every rate). The partial segment at the end of a stream never comes out. */
+ * segment's end (<= 1.7 s at every rate). The partial segment at the end of a stream never comes out.
+ * Each segment's features also come relative to the wearer's baseline (dsp/hrv_baseline.h). */
 #ifndef VIGIL_PPG_PIPELINE_H
 #define VIGIL_PPG_PIPELINE_H
 
@@ -25,6 +26,7 @@
 
 #include "dsp/beat_detect_terma.h"
 #include "dsp/biquad_cascade_q30.h"
+#include "dsp/hrv_baseline.h"
 #include "dsp/hrv_features.h"
 #include "dsp/ibi_filter.h"
 #include "dsp/ppg_quality.h"
@@ -51,6 +53,7 @@ typedef struct ppg_pipeline {
     uint8_t q_flags[2];     /* finished quality verdicts, by segment parity */
     uint32_t seg;           /* oldest segment not yet output */
     hrv_accum_t acc;        /* its beats and IBIs */
+    hrv_baseline_t baseline; /* the wearer's baseline over the valid segments so far */
     uint32_t beats_dropped;    /* beats passed without their raw samples (calling order broken) */
     uint32_t segments_dropped; /* segments that did not fit in the caller's buffer */
 } ppg_pipeline_t;

@@ -30,6 +30,9 @@
 #define PPG_MIN_CLEAN_PCT 40u
 #define PPG_PNN_LOW_MS 20u
 #define PPG_PNN_HIGH_MS 50u
+#define HRV_FEATURE_COUNT 6u /* avhr avrr sdrr rmssd pnn50 pnn20 */
+#define HRV_BASELINE_SEGMENTS 120u /* the personal baseline's window of valid segments */
+#define HRV_BASELINE_WARMUP 10u /* valid segments before the baseline is ready */
 
 /* Reasons a segment is invalid (hrv_features_t.flags); valid == (flags == 0). */
 #define HRV_FLAG_TOO_FEW_BEATS 0x01u /* fewer than 20 accepted IBIs or 10 successive differences */

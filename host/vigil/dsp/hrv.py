@@ -45,6 +45,15 @@ class HrvFeatures:
     rmssd: int  # 0.01 ms
     pnn50: int  # 0.01 %
     pnn20: int  # 0.01 %
+    # relative to the wearer's baseline (vigil.dsp.hrv_baseline): feature - baseline median, same units
+    baseline_n: int = 0
+    baseline_ready: int = 0
+    rel_avhr: int = 0
+    rel_avrr: int = 0
+    rel_sdrr: int = 0
+    rel_rmssd: int = 0
+    rel_pnn50: int = 0
+    rel_pnn20: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """The raw integers plus the features in physical units (bpm, ms, %) and the flag names."""
@@ -169,7 +178,9 @@ def segments_completed(beats: np.ndarray, n_samples: int, fs: int) -> int:
 
 
 def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int) -> list[HrvFeatures]:
-    """Stages 3 + 4 over a whole stream: the features of every completed segment."""
+    """Stages 3 + 4 over a whole stream: the features of every completed segment, with the wearer's baseline."""
+    from vigil.dsp.hrv_baseline import with_baseline
+
     t = tables.rate_table(fs)
     beats = np.asarray(beats, dtype=np.int64)
     raw = np.asarray(raw, dtype=np.int16)
@@ -206,4 +217,4 @@ def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int) -> list[HrvFeature
                 **feats,
             )
         )
-    return out
+    return with_baseline(out)
