@@ -24,6 +24,8 @@ static void send_trace(ppg_task_t *t, size_t n, link_t *link)
     link_send(link, VIGIL_MSG_TRACE_PPG, t->out, (uint16_t)(4 + 4 * n));
 }
 
+_Static_assert(VIGIL_HRV_SIZE == 39u + 4u * HRV_FEATURE_COUNT, "HRV: fields, baseline, relative features");
+
 static void send_hrv(ppg_task_t *t, const hrv_features_t *f, link_t *link)
 {
     uint8_t *p = t->out;
@@ -37,7 +39,12 @@ static void send_hrv(ppg_task_t *t, const hrv_features_t *f, link_t *link)
     for (size_t i = 0; i < 6; i++) {
         put_u32(p + 12 + 4 * i, (uint32_t)values[i]);
     }
-    link_send(link, VIGIL_MSG_HRV, p, 36);
+    put_u16(p + 36, f->baseline_n);
+    p[38] = f->baseline_ready;
+    for (size_t i = 0; i < HRV_FEATURE_COUNT; i++) {
+        put_u32(p + 39 + 4 * i, (uint32_t)f->rel[i]);
+    }
+    link_send(link, VIGIL_MSG_HRV, p, VIGIL_HRV_SIZE);
 }
 
 static void process_step(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs,

@@ -45,6 +45,7 @@ def protocol_header() -> str:
         "SLEEP_CLASSES": p.SLEEP_CLASS_COUNT,
         "SLEEP_SIZE": p.SLEEP_FORMAT.size,
         "STRESS_SIZE": p.STRESS_FORMAT.size,
+        "HRV_SIZE": p.HRV_FORMAT.size,
         "EPOCH_FEATURES_SIZE": p.EpochFeatures.FORMAT.size,
         "COST_ENTRY_SIZE": p.COST_ENTRY_FORMAT.size,
         "CONFIG_OK": p.CONFIG_OK,
