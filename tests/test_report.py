@@ -248,6 +248,8 @@ def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tm
     # reasons failed, decoded from the bitmask: 0x2C lacks unanimous, above_threshold and awake; 0x2F lacks awake
     assert "<td>unanimous, above_threshold, awake</td>" in html and "<td>awake</td>" in html
     assert "<td>none</td>" in html and "&quot;build_id&quot;: &quot;b1&quot;" in html
+    # the wearer's baseline: 7 minutes are not enough for it (ready after 10 valid ones)
+    assert "<th>baseline (valid minutes)</th>" in html and "<td>warming up (1/10)</td>" in html
 
 
 def test_night_log_columns_and_sleep_records(inputs: dict[str, Path], tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from vigil.dsp import config as dsp
-from vigil.dsp.ppg_tables import FLAGS
+from vigil.dsp.ppg_tables import BASELINE_WARMUP, FLAGS
 from vigil.ml.stress import MODEL_NAMES
 from vigil.records import STRESS_CLASS_NAMES
 from vigil.report import plots
@@ -277,8 +277,11 @@ def segment_rows(s: StressSessionData) -> list[list[str]]:
         feats = [fmt(seg.avhr / 100, 1), fmt(seg.rmssd / 100, 1), fmt(seg.sdrr / 100, 1), fmt(seg.pnn50 / 100, 1)]
         reasons = "; ".join(doc for bit, doc in FLAGS.values() if seg.flags & bit)
         valid = "yes" if seg.valid else "no: " + escape(reasons)
+        baseline = (f"ready ({seg.baseline_n})" if seg.baseline_ready
+                    else f"warming up ({seg.baseline_n}/{BASELINE_WARMUP})")
+        relative = fmt(seg.rel_avhr / 100, 1) if seg.valid and seg.baseline_ready else "—"
         rows.append([str(seg.segment), f"{seg.segment * dsp.SEGMENT_S / 60:.0f}", valid,
-                     str(seg.n_beats), *(feats if seg.valid else ["—"] * 4), *p,
+                     str(seg.n_beats), *(feats if seg.valid else ["—"] * 4), baseline, relative, *p,
                      fmt(s.weighted[k], 2) if s.weighted is not None else "—", decision, unanimous,
                      alert, failed, motion])  # fmt: skip
     return rows
@@ -316,7 +319,7 @@ def stress_section(page: Page, s: StressSessionData, missing: Mapping[str, str])
     if s.segments:
         page.add("<h3>Segments</h3>")
         headers = ["segment", "start (min)", "valid", "beats", "AVHR (bpm)", "RMSSD (ms)", "SDRR (ms)", "pNN50 (%)",
-                   "P tree", "P SVM", "P MLP", "weighted", "decision", "unanimous", "alert", "reasons failed",
+                   "baseline (valid minutes)", "AVHR vs baseline (bpm)", "P tree", "P SVM", "P MLP", "weighted", "decision", "unanimous", "alert", "reasons failed",
                    "motion (milli-g)"]  # fmt: skip
         page.add(table(headers, segment_rows(s)))
 
