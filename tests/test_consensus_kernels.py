@@ -21,7 +21,8 @@ def run_c(program: Path, cases: list[tuple[mb.ConsensusConstants, ct.Evidence]])
     data = b""
     for c, e in cases:
         rec = np.array([*c.weights_q15, c.threshold_q15, c.motion_limit, *e.p_stress_q15], dtype="<u2").tobytes()
-        rec += bytes([sum(1 << j for j, v in enumerate(e.votes_stress) if v), e.features_valid, e.context_known, e.awake])
+        valid_ready = int(e.features_valid) | int(e.baseline_ready) << 1  # the harness's byte 17: bit 0, bit 1
+        rec += bytes([sum(1 << j for j, v in enumerate(e.votes_stress) if v), valid_ready, e.context_known, e.awake])
         rec += int(e.motion).to_bytes(2, "little")
         data += rec
     out = subprocess.run([str(program), "harness", "consensus"], input=data, capture_output=True, check=True).stdout
@@ -44,6 +45,7 @@ def flips() -> dict[str, ct.Evidence]:
         "awake": ct.Evidence(e.p_stress_q15, e.votes_stress, True, True, False, 3),
         "little_motion": ct.Evidence(e.p_stress_q15, e.votes_stress, True, True, True, 41),
         "context_known": ct.Evidence(e.p_stress_q15, e.votes_stress, True, False, True, 3),
+        "baseline_ready": ct.Evidence(e.p_stress_q15, e.votes_stress, True, True, True, 3, False),
     }
 
 
@@ -73,7 +75,8 @@ def test_random_evidence_matches_the_twin(ctest_program: Path) -> None:
         p = tuple(int(v) for v in rng.choice([0, 1, 16383, 16384, 16385, 19660, 19661, 32767, 32768], size=3)) \
             if rng.random() < 0.3 else tuple(int(v) for v in rng.integers(0, 32769, size=3))  # fmt: skip
         e = ct.Evidence(p, tuple(bool(v) for v in rng.integers(0, 2, size=3)), bool(rng.integers(0, 2)),  # type: ignore[arg-type]
-                        bool(rng.integers(0, 2)), bool(rng.integers(0, 2)), int(rng.integers(0, 80)))  # fmt: skip
+                        bool(rng.integers(0, 2)), bool(rng.integers(0, 2)), int(rng.integers(0, 80)),
+                        bool(rng.random() < 0.8))  # fmt: skip
         cases.append((constants(int(rng.integers(0, 32769)), int(rng.integers(0, 80)), weights), e))
     got = run_c(ctest_program, cases)
     assert got == [ct.stress_verdict(c, e) for c, e in cases]

@@ -48,7 +48,7 @@ def test_describe_stress_names_the_failed_conditions() -> None:
               "alert": 0, "reasons": 0x01 | 0x02 | 0x04 | 0x08 | 0x20}  # fmt: skip
     line = describe_stress(record)
     assert "0.83 stress" in line and "no alert: asleep" in line
-    assert "ALERT" in describe_stress({**record, "alert": 1, "reasons": 0x3F})
+    assert "ALERT" in describe_stress({**record, "alert": 1, "reasons": 0x7F})
 
 
 @pytest.mark.slow

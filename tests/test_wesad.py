@@ -95,8 +95,8 @@ def test_segments_take_a_label_only_inside_base_or_tsst() -> None:
 
 def test_wesad_root_gives_the_twins_features_with_condition_labels(wesad_root: Path) -> None:
     assert detect_stress_format(wesad_root) == "wesad"
-    ds = load_stress_data(str(wesad_root))
-    assert ds.source["kind"] == "wesad" and ds.source["subjects"] == ["S2", "S3"]
+    ds = load_stress_data(str(wesad_root), inputs="raw")
+    assert ds.source["kind"] == "wesad" and ds.source["subjects"] == ["S2", "S3"] and ds.source["inputs"] == "raw"
     assert sorted(set(ds.groups.tolist())) == [2, 3]
     for n in (2, 3):
         rows = ds.groups == n
@@ -111,6 +111,22 @@ def test_wesad_root_gives_the_twins_features_with_condition_labels(wesad_root: P
         np.testing.assert_array_equal(ds.timestamps[rows], [int(START_UNIX) + 60 * k for k in keep])
     # the stressed half beats faster: AVHR separates the labels on this clean data
     assert ds.features[ds.labels == 1, 0].min() > ds.features[ds.labels == 0, 0].max()
+
+
+def test_baseline_inputs_are_the_twins_relative_features_where_the_baseline_is_ready(wesad_root: Path) -> None:
+    """The default for WESAD: each feature minus the wearer's running baseline, on the segments after the baseline's
+    warm-up (10 valid minutes), as the device's HRV record has them."""
+    ds = load_stress_data(str(wesad_root))
+    assert ds.source["inputs"] == "baseline"
+    for n in (2, 3):
+        _, _, segments = ppg_chain(subject_ppg(seed=10 * n), FS)
+        labels = segment_labels(read_quest(wesad_root / f"S{n}" / f"S{n}_quest.csv"), len(segments))
+        keep = [k for k, s in enumerate(segments) if s.valid and s.baseline_ready and labels[k] >= 0]
+        want = [[s.rel_avhr, s.rel_avrr, s.rel_sdrr, s.rel_rmssd, s.rel_pnn50, s.rel_pnn20] for s in (segments[k] for k in keep)]
+        np.testing.assert_array_equal(ds.features[ds.groups == n], want)
+        assert keep and all(segments[k].baseline_n >= 10 for k in keep)
+    with pytest.raises(VigilError, match="need recordings with their history"):
+        load_stress_data("synthetic", inputs="baseline")
 
 
 def test_one_subject_folder_loads_too(wesad_root: Path) -> None:
@@ -134,8 +150,9 @@ def test_train_and_evaluate_stress_on_a_wesad_folder(wesad_root: Path, tmp_path:
     from vigil.cli import cli
 
     out = tmp_path / "model"
+    # 14-minute subjects: the wearer's baseline is ready for the last minutes only, so the features as they are
     result = CliRunner().invoke(cli, ["train", "stress", "--data", str(wesad_root), "--protocol", "loso",
-                                      "--nn-epochs", "5", "--out", str(out), "--json"])  # fmt: skip
+                                      "--nn-epochs", "5", "--inputs", "raw", "--out", str(out), "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["data"]["kind"] == "wesad" and manifest["rows"] >= 14
@@ -157,7 +174,7 @@ def test_evaluate_data_scores_a_stress_folder_on_wesad_subjects_as_the_device(we
     from vigil.cli import cli
 
     out = tmp_path / "model"
-    trained = CliRunner().invoke(cli, ["train", "stress", "--data", str(wesad_root), "--protocol", "loso",
+    trained = CliRunner().invoke(cli, ["train", "stress", "--data", str(wesad_root), "--protocol", "loso", "--inputs", "raw",
                                        "--nn-epochs", "5", "--out", str(out), "--json"])  # fmt: skip
     assert trained.exit_code == 0, trained.output
     result = CliRunner().invoke(cli, ["evaluate", str(out), "--data", str(wesad_root), "--from", "wesad", "--json"])

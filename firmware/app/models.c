@@ -30,6 +30,7 @@ _Static_assert(SLEEP_CNN_ARENA_BYTES <= MODELS_ARENA_BYTES, "vigil_models.h size
 _Static_assert(MODELS_SLEEP_DELAY_EPOCHS <= UINT8_MAX, "SLEEP carries the delay in a byte");
 _Static_assert(VIGIL_SLEEP_SIZE == 4u + MODELS_SLEEP_OUTPUTS + 1u + 2u + 1u, "SLEEP: epoch, outputs, class, motion, delay");
 _Static_assert(STRESS_NN_INPUT_BYTES == STRESS_TASK_FEATURES, "the stress NN takes the six HRV features");
+_Static_assert(HRV_FEATURE_COUNT == STRESS_TASK_FEATURES, "relative features: the same six, in the same order");
 _Static_assert(STRESS_NN_OUTPUT_BYTES == 2u, "the stress NN gives two int8 logits");
 _Static_assert(STRESS_NN_N_FEATURES == STRESS_TASK_FEATURES, "stress_consensus.h quantizes six features");
 _Static_assert(STRESS_NN_ARENA_BYTES <= MODELS_ARENA_BYTES, "vigil_models.h sizes the shared arena");
@@ -188,11 +189,18 @@ void models_on_segment(models_t *m, const hrv_features_t *f, link_t *link, stage
 {
 #ifndef VIGIL_ENGINE_MODEL
     uint64_t began = stage_begin();
+#if STRESS_INPUTS_BASELINE
+    const int32_t *raw = f->rel; /* the features relative to the wearer's baseline */
+    const bool inputs_ready = f->baseline_ready != 0u;
+#else
     const int32_t raw[STRESS_TASK_FEATURES] = {f->avhr, f->avrr, f->sdrr, f->rmssd, f->pnn50, f->pnn20};
+    const bool inputs_ready = true;
+#endif
     stress_segment_t seg;
     memset(&seg, 0, sizeof seg);
     seg.segment = f->segment;
     seg.features_valid = f->valid != 0u;
+    seg.baseline_ready = inputs_ready;
     uint8_t le[4 * STRESS_TASK_FEATURES];
     for (size_t i = 0u; i < STRESS_TASK_FEATURES; i++) {
         put_u32(le + 4 * i, (uint32_t)raw[i]);

@@ -33,6 +33,7 @@ static void make_ready(const stress_task_t *t, const stress_segment_t *seg, bool
     memcpy(e->p_stress_q15, seg->p_stress_q15, sizeof e->p_stress_q15);
     memcpy(e->votes_stress, seg->votes_stress, sizeof e->votes_stress);
     e->features_valid = seg->features_valid;
+    e->baseline_ready = seg->baseline_ready;
     e->context_known = known;
     e->awake = known;
     e->motion = 0u;

@@ -30,6 +30,7 @@ typedef struct stress_segment {
     uint32_t segment;
     uint32_t features_crc;
     bool features_valid;
+    bool baseline_ready; /* the models' inputs exist (STRESS_REASON_BASELINE_READY) */
     uint16_t p_stress_q15[STRESS_MODELS];
     bool votes_stress[STRESS_MODELS];
     int8_t nn_out[2];

@@ -42,7 +42,7 @@ static void test_logit_pair(check_totals_t *t)
 
 static stress_evidence_t all_held(void)
 {
-    stress_evidence_t e = {{30000u, 30000u, 30000u}, {true, true, true}, true, true, true, 3u};
+    stress_evidence_t e = {{30000u, 30000u, 30000u}, {true, true, true}, true, true, true, 3u, true};
     return e;
 }
 
@@ -72,6 +72,10 @@ static void test_consensus(check_totals_t *t)
     stress_consensus_q15(&c, &e, &v);
     CHECK(t, v.alert == 0u && v.reasons == (STRESS_REASON_ALL & ~STRESS_REASON_FEATURES_VALID), "invalid features");
     e = all_held();
+    e.baseline_ready = false;
+    stress_consensus_q15(&c, &e, &v);
+    CHECK(t, v.alert == 0u && v.reasons == (STRESS_REASON_ALL & ~STRESS_REASON_BASELINE_READY), "baseline not ready");
+    e = all_held();
     e.awake = false;
     stress_consensus_q15(&c, &e, &v);
     CHECK(t, v.alert == 0u && v.reasons == (STRESS_REASON_ALL & ~STRESS_REASON_AWAKE), "asleep blocks");
@@ -83,7 +87,8 @@ static void test_consensus(check_totals_t *t)
     e.context_known = false;
     stress_consensus_q15(&c, &e, &v);
     CHECK(t, v.alert == 0u && v.reasons == (STRESS_REASON_UNANIMOUS | STRESS_REASON_ABOVE_THRESHOLD |
-                                            STRESS_REASON_FEATURES_VALID), "unknown context clears three bits");
+                                            STRESS_REASON_FEATURES_VALID | STRESS_REASON_BASELINE_READY),
+          "unknown context clears three bits");
 
     /* decision: an exact half is relax (the lower class index) */
     e = all_held();
@@ -126,6 +131,7 @@ static stress_segment_t segment(uint32_t s)
     memset(&seg, 0, sizeof seg);
     seg.segment = s;
     seg.features_valid = true;
+    seg.baseline_ready = true;
     return seg;
 }
 
@@ -174,8 +180,9 @@ void run_models_tests(check_totals_t *t)
     test_stress_task(t);
 }
 
-/* stdin: records of weight[3] u16, threshold u16, motion_limit u16, p[3] u16, votes u8 (bit j), valid u8, known u8,
- * awake u8, motion u16 (22 bytes, little endian); stdout per record: weighted u16, decision, unanimous, alert,
+/* stdin: records of weight[3] u16, threshold u16, motion_limit u16, p[3] u16, votes u8 (bit j), valid u8 (bit 0
+ * features valid, bit 1 baseline ready), known u8, awake u8, motion u16 (22 bytes, little endian); stdout per record:
+ * weighted u16, decision, unanimous, alert,
  * reasons u8. */
 int harness_consensus(FILE *in, FILE *out)
 {
@@ -190,7 +197,8 @@ int harness_consensus(FILE *in, FILE *out)
         }
         c.threshold_q15 = (uint16_t)(r[6] | r[7] << 8);
         c.motion_limit = (uint16_t)(r[8] | r[9] << 8);
-        e.features_valid = r[17] != 0u;
+        e.features_valid = (r[17] & 1u) != 0u;
+        e.baseline_ready = (r[17] & 2u) != 0u;
         e.context_known = r[18] != 0u;
         e.awake = r[19] != 0u;
         e.motion = (uint16_t)(r[20] | r[21] << 8);

@@ -300,15 +300,18 @@ def export_models(sleep_dir: Path | None, stress_dir: Path | None, out_dir: Path
               help="Evaluation protocol for metrics.json.")
 @click.option("--seed", default=0, help="Seed of the splits, the models and synthetic data.")
 @click.option("--nn-epochs", default=120, help="Training epochs of the stress MLP.")
+@click.option("--inputs", type=click.Choice(["raw", "baseline"]), default=None,
+              help="What the models read: the features as they are, or relative to the wearer's own running baseline "
+                   "(as the device computes it; WESAD only, and its default).")
 @click.option("--out", "out_dir", required=True, type=NEW_FOLDER, help="Output folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 def train_stress(data: str, data_format: str | None, layout: str | None, difficulty: str, protocol: str, seed: int,
-                 nn_epochs: int, out_dir: Path, as_json: bool) -> None:
+                 nn_epochs: int, inputs: str | None, out_dir: Path, as_json: bool) -> None:
     """Train the stress trio (decision tree, RBF SVM, int8 MLP) and its consensus weights on all of the data,
     evaluate them with PROTOCOL, and write models, scaler, weights, metrics.json and manifest.json to OUT."""
     from vigil.ml.stress_io import train_stress_source
     manifest, metrics = ui.with_progress(as_json, train_stress_source, data, out_dir, data_format, layout, difficulty,
-                                         protocol, seed, nn_epochs)
+                                         protocol, seed, nn_epochs, inputs=inputs)
     ui.print_stress_training(manifest, metrics, out_dir, as_json)
 
 

@@ -43,10 +43,12 @@ REASON_FEATURES_VALID = 0x04
 REASON_CONTEXT_KNOWN = 0x08
 REASON_AWAKE = 0x10
 REASON_LITTLE_MOTION = 0x20
-REASON_ALL = 0x3F
+REASON_BASELINE_READY = 0x40  # the models' inputs exist: always, unless they read the wearer's baseline, not ready yet
+REASON_ALL = 0x7F
 REASON_NAMES = {REASON_UNANIMOUS: "unanimous", REASON_ABOVE_THRESHOLD: "above_threshold",
                 REASON_FEATURES_VALID: "features_valid", REASON_CONTEXT_KNOWN: "context_known",
-                REASON_AWAKE: "awake", REASON_LITTLE_MOTION: "little_motion"}  # fmt: skip
+                REASON_AWAKE: "awake", REASON_LITTLE_MOTION: "little_motion",
+                REASON_BASELINE_READY: "baseline_ready"}  # fmt: skip
 #: The stress models in the order of STRESS's p_* fields and of the votes bits.
 STRESS_MODEL_NAMES: tuple[str, ...] = ("tree", "svm", "nn")
 Q15_ONE = 1 << 15

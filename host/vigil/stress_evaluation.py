@@ -70,7 +70,10 @@ def subject_minutes(subject: Path, models: Any, scratch: Path) -> tuple[dict[str
     out = twin_outputs(rec, WESAD_PPG_RATE_HZ, models)
     labels = segment_labels(conditions, len(out.hrv), offset)
     records = {int(r["segment"]): r for r in out.stress}
-    valid = {int(h["segment"]): bool(h["valid"]) for h in out.hrv}
+    # a minute is classified when its features are valid and, for models on inputs relative to the wearer's
+    # baseline, the baseline is ready (before, those models read zeros: the device's record says "baseline_ready" off)
+    relative = models.consensus.inputs_baseline
+    valid = {int(h["segment"]): bool(h["valid"]) and (bool(h["baseline_ready"]) or not relative) for h in out.hrv}
     segs = np.flatnonzero(labels >= 0)
     rows = [records.get(int(s)) for s in segs]
     classified = np.array([r is not None and valid.get(int(s), False) for s, r in zip(segs, rows)], dtype=bool)

@@ -21,6 +21,9 @@ void stress_consensus_q15(const stress_consensus_q15_t *c, const stress_evidence
     if (e->features_valid) {
         reasons |= STRESS_REASON_FEATURES_VALID;
     }
+    if (e->baseline_ready) {
+        reasons |= STRESS_REASON_BASELINE_READY;
+    }
     if (e->context_known) {
         reasons |= STRESS_REASON_CONTEXT_KNOWN;
         if (e->awake) {

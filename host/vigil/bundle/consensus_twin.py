@@ -40,9 +40,9 @@ import numpy as np
 from vigil.dsp.config import EPOCH_SAMPLES, IMAGE_DELAY_EPOCHS, SLEEP_CONTEXT_DELAY
 from vigil.bundle import model_bundle as mb
 from vigil.errors import VigilError
-from vigil.records import (REASON_ABOVE_THRESHOLD, REASON_ALL, REASON_AWAKE, REASON_CONTEXT_KNOWN,  # noqa: F401
-                           REASON_FEATURES_VALID, REASON_LITTLE_MOTION, REASON_NAMES, REASON_UNANIMOUS, STRESS_FIELDS,
-                           WAKE_CLASS)  # the STRESS record's fields = the twin's record keys; reasons: its bits
+from vigil.records import (REASON_ABOVE_THRESHOLD, REASON_ALL, REASON_AWAKE, REASON_BASELINE_READY,  # noqa: F401
+                           REASON_CONTEXT_KNOWN, REASON_FEATURES_VALID, REASON_LITTLE_MOTION, REASON_NAMES,
+                           REASON_UNANIMOUS, STRESS_FIELDS, WAKE_CLASS)  # the STRESS record's fields = the twin's record keys; reasons: its bits
 
 STRESS_PENDING_MAX = 4  # firmware/app/stress_task.h STRESS_TASK_PENDING_MAX
 CONTEXT_EPOCHS = 8  # firmware/app/stress_task.h STRESS_TASK_CONTEXT_EPOCHS
@@ -208,6 +208,7 @@ class Evidence:
     context_known: bool
     awake: bool
     motion: int
+    baseline_ready: bool = True
 
 
 def stress_verdict(c: mb.ConsensusConstants, e: Evidence) -> dict[str, int]:
@@ -216,6 +217,7 @@ def stress_verdict(c: mb.ConsensusConstants, e: Evidence) -> dict[str, int]:
     unanimous = all(e.votes_stress)
     reasons = (REASON_UNANIMOUS if unanimous else 0) | (REASON_ABOVE_THRESHOLD if weighted >= c.threshold_q15 else 0)
     reasons |= REASON_FEATURES_VALID if e.features_valid else 0
+    reasons |= REASON_BASELINE_READY if e.baseline_ready else 0
     if e.context_known:
         reasons |= REASON_CONTEXT_KNOWN | (REASON_AWAKE if e.awake else 0)
         reasons |= REASON_LITTLE_MOTION if e.motion <= c.motion_limit else 0
@@ -257,8 +259,11 @@ def segment_context(segment: int, n_segments: int, by_epoch: dict[int, SleepReco
 
 
 def stress_records(hrv: list[dict[str, int]], sleep: list[SleepRecord], models: DeviceModels) -> list[dict[str, int]]:
-    """The device's STRESS records (fields STRESS_FIELDS) for the HRV segments, in segment order."""
-    feats = np.array([[h[name] for name in FEATURES] for h in hrv], dtype=np.int64).reshape(-1, len(FEATURES))
+    """The device's STRESS records (fields STRESS_FIELDS) for the HRV segments, in segment order. Models on inputs
+    relative to the wearer's baseline read the rel_* fields and need the baseline ready (REASON_BASELINE_READY)."""
+    relative = models.consensus.inputs_baseline
+    names = [f"rel_{name}" for name in FEATURES] if relative else list(FEATURES)
+    feats = np.array([[h[name] for name in names] for h in hrv], dtype=np.int64).reshape(-1, len(FEATURES))
     out = model_outputs(feats, models)
     by_epoch = {r.epoch: r for r in sleep}
     records = []
@@ -269,7 +274,8 @@ def stress_records(hrv: list[dict[str, int]], sleep: list[SleepRecord], models: 
         known, awake, motion = ctx
         votes = tuple(bool(v) for v in out["votes"][i])
         p_stress = (int(out["p_tree"][i]), int(out["p_svm"][i]), int(out["p_nn"][i]))
-        e = Evidence(p_stress, votes, bool(h["valid"]), known, awake, motion)  # type: ignore[arg-type]
+        ready = bool(h["baseline_ready"]) if relative else True
+        e = Evidence(p_stress, votes, bool(h["valid"]), known, awake, motion, ready)  # type: ignore[arg-type]
         rec = {"segment": int(h["segment"]), "features_crc": features_crc(feats[i]), "p_tree": e.p_stress_q15[0],
                "p_svm": e.p_stress_q15[1], "p_nn": e.p_stress_q15[2], "nn_out0": int(out["nn_out"][i][0]),
                "nn_out1": int(out["nn_out"][i][1]), "votes": sum(1 << j for j, v in enumerate(votes) if v),

@@ -279,6 +279,7 @@ class ConsensusConstants:
     weights_q15: list[int]  # tree, svm, nn
     threshold_q15: int
     motion_limit: int
+    inputs_baseline: bool = False  # the models read the features relative to the wearer's baseline (rel_*)
 
 
 def consensus_constants(stress_files: dict[str, bytes], settings: ConsensusSettings) -> ConsensusConstants:
@@ -294,9 +295,13 @@ def consensus_constants(stress_files: dict[str, bytes], settings: ConsensusSetti
     consensus = json.loads(stress_files["stress_consensus.json"])
     if list(consensus.get("models", [])) != ["tree", "svm", "nn"]:
         raise VigilError("stress_consensus.json:1: expected models [tree, svm, nn]")
+    inputs = consensus.get("inputs", "raw")
+    if inputs not in ("raw", "baseline"):
+        raise VigilError(f"stress_consensus.json:1: inputs {inputs!r}; expected raw or baseline")
     return ConsensusConstants(
         muls, adds, shifts, logit_pair_table_q15(float(qo.scale)).tolist(),
         consensus_weights_q15(consensus["weights"]).tolist(), settings.threshold_q15(), settings.motion_limit,
+        inputs == "baseline",
     )  # fmt: skip
 
 
@@ -321,6 +326,8 @@ def stress_consensus_header(c: ConsensusConstants, weights: list[float], setting
         '#include "ml/stress_consensus_q15.h"',
         "",
         f"#define STRESS_NN_N_FEATURES {n}u",
+        "/* 1: the trio reads each feature relative to the wearer's baseline (hrv_features_t.rel) and needs it ready */",
+        f"#define STRESS_INPUTS_BASELINE {int(c.inputs_baseline)}u",
         "",
         c_static_array("int32_t", "stress_nn_in_mul", np.asarray(c.nn_in_mul), 8),
         c_static_array("int64_t", "stress_nn_in_add", np.asarray(c.nn_in_add), 4, suffix="LL"),

@@ -207,27 +207,38 @@ def subject_session(subject: Path, scratch: Path) -> tuple[Recording, list[Condi
     return rec, conditions, offset
 
 
-def subject_segments(subject: Path, scratch: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(features (m, 6) int32, labels (m,), segment start unix s (m,)) of one subject's labelled valid segments."""
+#: What the models read: the six features as they are ("raw"), or relative to the wearer's own baseline ("baseline":
+#: the device's rel_* fields, vigil.dsp.hrv_baseline; a segment needs the baseline ready).
+MODEL_INPUTS = ("raw", "baseline")
+
+
+def subject_segments(subject: Path, scratch: Path, inputs: str = "raw") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features (m, 6) int32, labels (m,), segment start unix s (m,)) of one subject's labelled valid segments; with
+    ``inputs="baseline"`` the features relative to the wearer's baseline, on the segments where it is ready."""
     from vigil.dsp.ppg import ppg_chain
 
     rec, conditions, offset = subject_session(subject, scratch)
     alignment = rec.meta["conversion"]["alignment"]
     _, _, segments = ppg_chain(rec.ppg, WESAD_PPG_RATE_HZ)
     labels = segment_labels(conditions, len(segments), offset)
-    keep = [k for k, seg in enumerate(segments) if seg.valid and labels[k] >= 0]
-    feats = np.asarray([[getattr(segments[k], n) for n in FEATURE_NAMES] for k in keep], dtype=np.int32)
+    relative = inputs == "baseline"
+    keep = [k for k, seg in enumerate(segments)
+            if seg.valid and labels[k] >= 0 and (seg.baseline_ready or not relative)]  # fmt: skip
+    names = [f"rel_{n}" if relative else n for n in FEATURE_NAMES]
+    feats = np.asarray([[getattr(segments[k], n) for n in names] for k in keep], dtype=np.int32)
     times = np.asarray([alignment["start_unix"] + k * SEGMENT_S for k in keep], dtype=np.int64)
     return feats.reshape(-1, len(FEATURE_NAMES)), labels[keep], times
 
 
-def load_wesad(root: str | Path, progress: Callable[[int], None] | None = None) -> HrvDataset:
-    """Every subject's Base and TSST segments; groups = subject number (S2 → 2)."""
+def load_wesad(root: str | Path, progress: Callable[[int], None] | None = None, inputs: str = "raw") -> HrvDataset:
+    """Every subject's Base and TSST segments; groups = subject number (S2 → 2); ``inputs``: MODEL_INPUTS."""
+    if inputs not in MODEL_INPUTS:
+        raise VigilError(f"inputs {inputs!r}: expected one of {', '.join(MODEL_INPUTS)}")
     subjects = wesad_subject_folders(root)
     feats, labels, times, groups = [], [], [], []
     with tempfile.TemporaryDirectory(prefix="vigil-wesad-") as scratch:
         for done, subject in enumerate(subjects, start=1):
-            f, y, t = subject_segments(subject, Path(scratch))
+            f, y, t = subject_segments(subject, Path(scratch), inputs)
             digits = re.sub(r"\D", "", subject.name)
             feats.append(f)
             labels.append(y)
@@ -240,4 +251,4 @@ def load_wesad(root: str | Path, progress: Callable[[int], None] | None = None) 
         raise VigilError(f"{root}: no valid 60-s segment inside a Base or TSST condition")
     return HrvDataset(np.concatenate(feats), labels_all, np.concatenate(times), np.concatenate(groups),
                       source={"kind": "wesad", "path": str(root), "subjects": [s.name for s in subjects],
-                              "ppg_rate_hz": WESAD_PPG_RATE_HZ})  # fmt: skip
+                              "ppg_rate_hz": WESAD_PPG_RATE_HZ, "inputs": inputs})  # fmt: skip

@@ -35,9 +35,15 @@ DATA_FORMATS = ("hrv-csv", "wesad", "empatica", "synthetic")
 
 
 def load_stress_data(data: str, data_format: str | None = None, layout: str | None = None,
-                     difficulty: str = "moderate", seed: int = 0) -> HrvDataset:  # fmt: skip
+                     difficulty: str = "moderate", seed: int = 0, inputs: str | None = None) -> HrvDataset:  # fmt: skip
     """``data`` = "synthetic" (the built-in generator) or a path; ``data_format`` is detected when None (a
-    `.csv` file is an HRV-feature CSV)."""
+    `.csv` file is an HRV-feature CSV). ``inputs``: what the models read, "raw" or "baseline" (features relative to
+    the wearer's baseline: WESAD only, its default; the others have no wearer's history and default to "raw")."""
+    path_format = None if data == "synthetic" or data_format == "synthetic" else (
+        data_format or (detect_stress_format(Path(data)) if Path(data).exists() else None))  # fmt: skip
+    if inputs == "baseline" and path_format != "wesad":
+        raise VigilError(f"--inputs baseline: the features relative to the wearer's baseline need recordings with "
+                         f"their history (--from wesad); {data} is not")  # fmt: skip
     if data == "synthetic" or data_format == "synthetic":
         from vigil.data.synthetic_stress import synthetic_stress_dataset
 
@@ -51,7 +57,7 @@ def load_stress_data(data: str, data_format: str | None = None, layout: str | No
     if fmt == "wesad":
         from vigil.data.wesad import load_wesad
 
-        return load_wesad(path)
+        return load_wesad(path, inputs=inputs or "baseline")
     if fmt == "empatica":
         raise VigilError(f"{path}: an Empatica E4 folder carries no condition labels to train on; give a WESAD "
                          "subject folder (E4 data beside its S<n>_quest.csv) or an HRV-feature CSV")  # fmt: skip
@@ -81,7 +87,7 @@ def dataset_from_manifest(manifest: dict) -> HrvDataset:
     if src["kind"] == "wesad":
         from vigil.data.wesad import load_wesad
 
-        return load_wesad(source_path(src))
+        return load_wesad(source_path(src), inputs=src.get("inputs", "raw"))
     return load_hrv_csv(source_path(src), src.get("layout"))
 
 
@@ -104,6 +110,7 @@ def save_stress_trio(trio: StressTrio, out_dir: Path, dataset: HrvDataset, setti
         "weights": trio.weights.tolist(),
         "rule": "stress = argmax_i sum_j weights[j] * p_j[i] == 1; unanimous = every model's argmax is stress",
         "chosen_on": trio.validation,
+        "inputs": dataset.source.get("inputs", "raw"),  # raw features, or relative to the wearer's baseline
     }
     (out_dir / "stress_consensus.json").write_text(json.dumps(consensus, indent=1) + "\n")
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
@@ -184,10 +191,10 @@ def train_stress_folder(dataset: HrvDataset, out_dir: Path, protocol: str = "blo
 
 def train_stress_source(data: str, out_dir: Path, data_format: str | None = None, layout: str | None = None,
                         difficulty: str = "moderate", protocol: str = "blocks", seed: int = 0, nn_epochs: int = 120,
-                        progress: Bars | None = None) -> tuple[dict, dict]:
+                        progress: Bars | None = None, inputs: str | None = None) -> tuple[dict, dict]:
     """`vigil train stress`: load_stress_data, then train_stress_folder into ``out_dir``; returns (manifest,
     metrics). ``progress(description, total)`` may return a per-fold callback."""
-    dataset = load_stress_data(data, data_format, layout, difficulty, seed)
+    dataset = load_stress_data(data, data_format, layout, difficulty, seed, inputs)
     folds = (lambda n: progress(f"{protocol} folds", n)) if progress else None
     return train_stress_folder(dataset, out_dir, protocol, seed, nn_epochs, folds)
 

@@ -303,8 +303,8 @@ def stress_section(page: Page, s: StressSessionData, missing: Mapping[str, str])
                 lambda p: plots.plot_ppg_beats(s, p))  # fmt: skip
     if s.segments:
         page.add("<h3>HRV over time</h3>")
-        reasons = ("" if s.reasons is None else " The six rows at the bottom are the alert's reasons, from the STRESS "
-                   "records' bitmask: green met, red failed, grey no record; an alert needs all six (" +
+        reasons = ("" if s.reasons is None else " The seven rows at the bottom are the alert's reasons, from the STRESS "
+                   "records' bitmask: green met, red failed, grey no record; an alert needs all seven (" +
                    "; ".join(f"{k}: {v}" for k, v in REASON_TEXT.items()) + ").")  # fmt: skip
         page.figure("hrv.png", "HRV features, decisions and alert reasons", "Heart rate and variability per 60-s "
                     "segment (hatched: segments the device flags invalid, the reason in the strip). The strip below "

@@ -31,7 +31,8 @@ STRESS_MODELS = (("tree", "p_tree"), ("svm", "p_svm"), ("nn", "p_nn"))  # report
 REASONS: tuple[tuple[int, str], ...] = tuple(sorted(ct.REASON_NAMES.items()))  # (bit, name), bit order
 REASON_TEXT = {"unanimous": "all three models vote stress", "above_threshold": "weighted P(stress) ≥ threshold",
                "features_valid": "HRV features valid", "context_known": "sleep context known",
-               "awake": "awake (both epochs wake)", "little_motion": "motion ≤ limit"}  # fmt: skip
+               "awake": "awake (both epochs wake)", "little_motion": "motion ≤ limit",
+               "baseline_ready": "the models' inputs exist (relative ones: the wearer's baseline ready)"}  # fmt: skip
 
 
 @dataclass(frozen=True)

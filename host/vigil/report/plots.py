@@ -48,7 +48,8 @@ CLOCK_STEPS_MIN = (5, 10, 15, 30, 60, 120)  # clock tick spacing: the first that
 CLOCK_TICKS_MAX = 12
 REASON_COLOURS = {NONE: "#eeeeee", 0: "#e63946", 1: "#8fd19e"}  # no record, failed, met
 REASON_LABELS = {"unanimous": "unanimous", "above_threshold": "≥ threshold", "features_valid": "features valid",
-                 "context_known": "context known", "awake": "awake", "little_motion": "little motion"}  # fmt: skip
+                 "context_known": "context known", "awake": "awake", "little_motion": "little motion",
+                 "baseline_ready": "baseline ready"}  # fmt: skip
 
 
 def origin(where: str, host: str = "twin") -> str:
@@ -368,7 +369,7 @@ def _reason_strip(ax, session: StressSessionData) -> None:  # noqa: ANN001
 
 def plot_hrv(session: StressSessionData, path: Path) -> tuple[int, int]:
     """HRV features per 60-s segment, alert segments shaded, the consensus decision under them and, with STRESS
-    records, the six alert reasons per segment (which failed)."""
+    records, the seven alert reasons per segment (which failed)."""
     strip = session.reasons is not None
     heights = [1] * len(HRV_PANELS) + [0.35] + ([1.1] if strip else [])
     fig = _figure(WIDE, 7.0 + (1.3 if strip else 0.0))

@@ -26,7 +26,7 @@ from vigil.dsp import ppg as ppg_twin
 from vigil.dsp.hrv import HrvFeatures
 from vigil.errors import VigilError
 from vigil.ml.stress import MODEL_NAMES, consensus_proba
-from vigil.records import REASON_FEATURES_VALID
+from vigil.records import REASON_BASELINE_READY, REASON_FEATURES_VALID
 from vigil.report.device_log import DeviceLog
 from vigil.report.frozen import freeze
 from vigil.report.model_folders import StressModel
@@ -46,7 +46,7 @@ from vigil.report.recording_source import conversion_notes, load_recording_sourc
 @dataclass(frozen=True)
 class Alert:
     segment: int
-    reasons: tuple[str, ...]  # the reasons met (an alert needs all six: vigil.bundle.consensus_twin.REASON_NAMES)
+    reasons: tuple[str, ...]  # the reasons met (an alert needs all seven: vigil.bundle.consensus_twin.REASON_NAMES)
 
 
 @dataclass(frozen=True)
@@ -155,12 +155,14 @@ def trio_classification(segments: Sequence[HrvFeatures], model: StressModel, fea
 
 def record_classification(records: list[dict[str, int]], n_segments: int, source: str) -> Classification:
     """Model outputs, consensus, alerts and their reasons per segment from STRESS records. A segment whose record
-    says its features are invalid is not classified: the device ran its models on them anyway, but its
+    says its features are invalid, or its models' inputs missing (baseline not ready), is not classified: the device
+    ran its models on them anyway, but its
     probabilities, decision and unanimity mean nothing, so they are NaN / none here (the record's integers stay in
     ``p_stress_q15``, ``weighted_q15`` and ``reasons``)."""
     a = stress_arrays(records, n_segments, source)
     alerts = [Alert(int(k), reasons_met(int(a.reasons[k]))) for k in np.flatnonzero(a.alert == 1)]
-    unclassified = (a.reasons >= 0) & (a.reasons & REASON_FEATURES_VALID == 0)
+    inputs_missing = (a.reasons & REASON_FEATURES_VALID == 0) | (a.reasons & REASON_BASELINE_READY == 0)
+    unclassified = (a.reasons >= 0) & inputs_missing
     p_stress = {name: np.where(unclassified, np.nan, q15_float(v)) for name, v in a.p_stress_q15.items()}
     decision = np.where(unclassified, NONE, a.decision)
     unanimous = np.where(unclassified, NONE, a.unanimous)
