@@ -110,9 +110,10 @@ _BANNER = banner("vigil.bundle.model_bundle", "the training folders", "vigil exp
 class ConsensusSettings:
     """What the local consensus needs beyond the trained models. Stored in models/manifest.json."""
 
-    #: The alert needs the weighted probability of stress >= this. Measured (benchmarks/alert_gating.py,
-    #: committed models, synthetic PPG): a unanimous trio's weighted P(stress) is 0.77-0.90 at stress 1.0,
-    #: so unanimity is the binding condition and 0.6 only refuses a unanimous but lukewarm trio.
+    #: The alert needs the weighted probability of stress >= this. Measured (benchmarks/alert_gating.py) with the
+    #: proposal-trained trio on synthetic PPG: a unanimous trio's weighted P(stress) was 0.77-0.90 at stress 1.0,
+    #: so unanimity is the binding condition and 0.6 only refuses a unanimous but lukewarm trio. (The committed
+    #: WESAD trio is never unanimous on synthetic PPG; on WESAD it alerts on 48 % of TSST minutes, docs/stress.md.)
     alert_probability: float = 0.6
     #: "Little motion": the accelerometer's motion level (mean |derivative of |a|| per sample over a 30-s
     #: epoch, milli-g) of every epoch covering the segment is <= this. Measured per epoch
@@ -546,6 +547,12 @@ def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], setti
     what = {"synthetic": "SYNTHETIC PPG sessions through the DSP twin (not real people)",
             "wesad": "WESAD wrist BVP (Base = relax, TSST = stress) through the DSP twin",
             "proposal": "the proposal's HRV-segment dataset", "hrv-csv": "an HRV-feature CSV"}[kind]  # fmt: skip
+    relative = consensus.get("inputs") == "baseline"
+    from vigil.dsp.ppg_tables import BASELINE_SEGMENTS, BASELINE_WARMUP
+
+    relative_words = (", each minus the wearer's running baseline: the median over the last "
+                      f"{BASELINE_SEGMENTS} valid minutes" if relative else "")  # fmt: skip
+    ready_words = f", the baseline ready ({BASELINE_WARMUP} valid minutes)" if relative else ""
     lines = [
         "# Stress trio: decision tree, RBF SVM, int8 MLP, and their consensus",
         "",
@@ -558,10 +565,10 @@ def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], setti
         "",
         "## Intended use",
         "Per 60-s PPG segment on the wrist device: six HRV features (AVHR, AVRR, SDRR, RMSSD, pNN50, pNN20, device "
-        "integers) -> each model's P(stress) in Q15 -> weighted probability "
+        f"integers{relative_words}) -> each model's P(stress) in Q15 -> weighted probability "
         f"(weights tree/svm/nn {consensus.get('weights')}) and a unanimity flag. An alert needs all three models to "
-        f"say stress, weighted P(stress) >= {settings.alert_probability}, valid features, awake (sleep CNN) and "
-        f"motion level <= {settings.motion_limit} milli-g. Research use; not a medical device.",
+        f"say stress, weighted P(stress) >= {settings.alert_probability}, valid features{ready_words}, awake (sleep "
+        f"model) and motion level <= {settings.motion_limit} milli-g. Research use; not a medical device.",
         "",
         f"## Metrics (held out: {_protocol_words(manifest.get('settings', {}).get('protocol'))})",
         *_fmt_metrics(manifest.get("summary", {})),
@@ -571,8 +578,9 @@ def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], setti
         "",
         "## Limits",
         "HRV stress markers are not specific to stress (exercise, caffeine, posture move them too); models trained "
-        "on one population or on synthetic data do not transfer without re-validation; per-person baselines are not "
-        "modelled.",
+        "on one population or on synthetic data do not transfer without re-validation; "
+        + (f"the wearer's baseline needs {BASELINE_WARMUP} valid minutes before the first classification, and takes "
+           "whatever the wearer's heart did in them as usual." if relative else "per-person baselines are not modelled."),
         "",
     ]
     return "\n".join(lines)
