@@ -193,7 +193,8 @@ void models_on_segment(models_t *m, const hrv_features_t *f, link_t *link, stage
     const int32_t *raw = f->rel; /* the features relative to the wearer's baseline */
     const bool inputs_ready = f->baseline_ready != 0u;
 #else
-    const int32_t raw[STRESS_TASK_FEATURES] = {f->avhr, f->avrr, f->sdrr, f->rmssd, f->pnn50, f->pnn20};
+    int32_t raw[STRESS_TASK_FEATURES];
+    hrv_feature_values(f, raw);
     const bool inputs_ready = true;
 #endif
     stress_segment_t seg;

@@ -35,8 +35,9 @@ static void send_hrv(ppg_task_t *t, const hrv_features_t *f, link_t *link)
     put_u16(p + 6, f->n_beats);
     put_u16(p + 8, f->n_ibis);
     put_u16(p + 10, f->n_rejected);
-    const int32_t values[6] = {f->avhr, f->avrr, f->sdrr, f->rmssd, f->pnn50, f->pnn20};
-    for (size_t i = 0; i < 6; i++) {
+    int32_t values[HRV_FEATURE_COUNT];
+    hrv_feature_values(f, values);
+    for (size_t i = 0; i < HRV_FEATURE_COUNT; i++) {
         put_u32(p + 12 + 4 * i, (uint32_t)values[i]);
     }
     put_u16(p + 36, f->baseline_n);

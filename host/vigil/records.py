@@ -45,6 +45,9 @@ REASON_AWAKE = 0x10
 REASON_LITTLE_MOTION = 0x20
 REASON_BASELINE_READY = 0x40  # the models' inputs exist: always, unless they read the wearer's baseline, not ready yet
 REASON_ALL = 0x7F
+#: The models had their inputs: valid features and, for models on relative features, the wearer's baseline ready. A
+#: STRESS record without both is not a classification (its probabilities mean nothing).
+REASON_INPUTS = REASON_FEATURES_VALID | REASON_BASELINE_READY
 REASON_NAMES = {REASON_UNANIMOUS: "unanimous", REASON_ABOVE_THRESHOLD: "above_threshold",
                 REASON_FEATURES_VALID: "features_valid", REASON_CONTEXT_KNOWN: "context_known",
                 REASON_AWAKE: "awake", REASON_LITTLE_MOTION: "little_motion",

@@ -28,6 +28,7 @@ import numpy as np
 
 from vigil.errors import VigilError
 from vigil.ml.metrics import classification_metrics
+from vigil.records import REASON_INPUTS
 
 Bars = Callable[[str, int], Callable[[int], None] | None]
 MODEL_VOTE_BITS = {"tree": 0, "svm": 1, "nn": 2}  # the STRESS record's ``votes`` bits
@@ -70,13 +71,10 @@ def subject_minutes(subject: Path, models: Any, scratch: Path) -> tuple[dict[str
     out = twin_outputs(rec, WESAD_PPG_RATE_HZ, models)
     labels = segment_labels(conditions, len(out.hrv), offset)
     records = {int(r["segment"]): r for r in out.stress}
-    # a minute is classified when its features are valid and, for models on inputs relative to the wearer's
-    # baseline, the baseline is ready (before, those models read zeros: the device's record says "baseline_ready" off)
-    relative = models.consensus.inputs_baseline
-    valid = {int(h["segment"]): bool(h["valid"]) and (bool(h["baseline_ready"]) or not relative) for h in out.hrv}
     segs = np.flatnonzero(labels >= 0)
     rows = [records.get(int(s)) for s in segs]
-    classified = np.array([r is not None and valid.get(int(s), False) for s, r in zip(segs, rows)], dtype=bool)
+    # classified: a record whose models had their inputs (valid features; the baseline ready for relative inputs)
+    classified = np.array([r is not None and r["reasons"] & REASON_INPUTS == REASON_INPUTS for r in rows], dtype=bool)
     votes = np.array([r["votes"] if r is not None else 0 for r in rows], dtype=np.int64)
     return {
         "labels": labels[segs], "classified": classified,

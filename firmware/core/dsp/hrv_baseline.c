@@ -23,7 +23,8 @@ static int32_t column_median(const hrv_baseline_t *b, unsigned feature)
 
 void hrv_baseline_apply(hrv_baseline_t *b, hrv_features_t *f)
 {
-    const int32_t x[HRV_FEATURE_COUNT] = {f->avhr, f->avrr, f->sdrr, f->rmssd, f->pnn50, f->pnn20};
+    int32_t x[HRV_FEATURE_COUNT];
+    hrv_feature_values(f, x);
     if (f->valid) {
         for (unsigned i = 0; i < HRV_FEATURE_COUNT; i++) {
             b->ring[b->next][i] = x[i];

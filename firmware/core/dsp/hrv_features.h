@@ -48,6 +48,17 @@ typedef struct hrv_accum {
     uint32_t sum_d2; /* sum of squared successive differences */
 } hrv_accum_t;
 
+/* The six features in HRV_FEATURE_COUNT order (avhr .. pnn20: the record's, the baseline's, the models'). */
+static inline void hrv_feature_values(const hrv_features_t *f, int32_t out[HRV_FEATURE_COUNT])
+{
+    out[0] = f->avhr;
+    out[1] = f->avrr;
+    out[2] = f->sdrr;
+    out[3] = f->rmssd;
+    out[4] = f->pnn50;
+    out[5] = f->pnn20;
+}
+
 void hrv_accum_reset(hrv_accum_t *a);
 void hrv_accum_ibi(hrv_accum_t *a, uint16_t ibi);                     /* an accepted IBI */
 void hrv_accum_diff(hrv_accum_t *a, int32_t diff, uint16_t fs_hz);    /* a successive difference */

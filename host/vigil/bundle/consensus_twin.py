@@ -40,16 +40,18 @@ import numpy as np
 from vigil.dsp.config import EPOCH_SAMPLES, IMAGE_DELAY_EPOCHS, SLEEP_CONTEXT_DELAY
 from vigil.bundle import model_bundle as mb
 from vigil.errors import VigilError
+from vigil.dsp.config import HRV_FEATURES
+# the STRESS record's fields = the twin's record keys; reasons: its bits
 from vigil.records import (REASON_ABOVE_THRESHOLD, REASON_ALL, REASON_AWAKE, REASON_BASELINE_READY,  # noqa: F401
                            REASON_CONTEXT_KNOWN, REASON_FEATURES_VALID, REASON_LITTLE_MOTION, REASON_NAMES,
-                           REASON_UNANIMOUS, STRESS_FIELDS, WAKE_CLASS)  # the STRESS record's fields = the twin's record keys; reasons: its bits
+                           REASON_UNANIMOUS, STRESS_FIELDS, WAKE_CLASS)
 
 STRESS_PENDING_MAX = 4  # firmware/app/stress_task.h STRESS_TASK_PENDING_MAX
 CONTEXT_EPOCHS = 8  # firmware/app/stress_task.h STRESS_TASK_CONTEXT_EPOCHS
 EPOCHS_PER_SEGMENT = 2
 MOTION_LEVEL_MAX = 0xFFFF
 Q15_ONE, Q15_HALF = 1 << 15, 1 << 14
-FEATURES = ("avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20")  # HRV record order = the models' feature order
+FEATURES = HRV_FEATURES  # HRV record order = the models' feature order
 
 
 def models_dir() -> Path:

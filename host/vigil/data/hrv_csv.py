@@ -43,9 +43,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from vigil.dsp.config import HRV_FEATURES
 from vigil.errors import VigilError
 
-FEATURE_NAMES: tuple[str, ...] = ("avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20")
+FEATURE_NAMES: tuple[str, ...] = HRV_FEATURES
 #: device units of FEATURE_NAMES: hundredths of bpm, ms, ms, ms, %, %
 FEATURE_UNITS: tuple[str, ...] = ("0.01 bpm", "0.01 ms", "0.01 ms", "0.01 ms", "0.01 %", "0.01 %")
 LAYOUTS: tuple[str, ...] = ("potgieter", "potgieter-new", "header")

@@ -40,6 +40,8 @@ assert SLEEP_CONTEXT_DELAY < SLEEP_CONTEXT_EPOCHS
 
 # PPG -> beats -> HRV (stress input)
 PPG_RATES_HZ = (64, 100, 128)
+#: The six HRV features in the order of hrv_features_t, the HRV record, the models' inputs and the proposal's file.
+HRV_FEATURES: tuple[str, ...] = ("avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20")
 SEGMENT_S = 60
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from vigil.dsp import ppg_tables as tables
 
-FEATURES = ("avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20")
+FEATURES = tables.HRV_FEATURES
 REL_FIELDS = tuple(f"rel_{name}" for name in FEATURES)
 
 

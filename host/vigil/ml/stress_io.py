@@ -39,19 +39,18 @@ def load_stress_data(data: str, data_format: str | None = None, layout: str | No
     """``data`` = "synthetic" (the built-in generator) or a path; ``data_format`` is detected when None (a
     `.csv` file is an HRV-feature CSV). ``inputs``: what the models read, "raw" or "baseline" (features relative to
     the wearer's baseline: WESAD only, its default; the others have no wearer's history and default to "raw")."""
-    path_format = None if data == "synthetic" or data_format == "synthetic" else (
-        data_format or (detect_stress_format(Path(data)) if Path(data).exists() else None))  # fmt: skip
-    if inputs == "baseline" and path_format != "wesad":
+    synthetic = data == "synthetic" or data_format == "synthetic"
+    path = Path(data)
+    if not synthetic and not path.exists():
+        raise VigilError(f"{path}: no such file or folder (give an HRV-feature CSV, a WESAD folder, or 'synthetic')")
+    fmt = "synthetic" if synthetic else data_format or detect_stress_format(path)
+    if inputs == "baseline" and fmt != "wesad":
         raise VigilError(f"--inputs baseline: the features relative to the wearer's baseline need recordings with "
                          f"their history (--from wesad); {data} is not")  # fmt: skip
-    if data == "synthetic" or data_format == "synthetic":
+    if synthetic:
         from vigil.data.synthetic_stress import synthetic_stress_dataset
 
         return synthetic_stress_dataset(difficulty=difficulty, seed=seed)
-    path = Path(data)
-    if not path.exists():
-        raise VigilError(f"{path}: no such file or folder (give an HRV-feature CSV, a WESAD folder, or 'synthetic')")
-    fmt = data_format or detect_stress_format(path)
     if fmt == "hrv-csv":
         return load_hrv_csv(path, layout)
     if fmt == "wesad":

@@ -319,7 +319,8 @@ def stress_section(page: Page, s: StressSessionData, missing: Mapping[str, str])
     if s.segments:
         page.add("<h3>Segments</h3>")
         headers = ["segment", "start (min)", "valid", "beats", "AVHR (bpm)", "RMSSD (ms)", "SDRR (ms)", "pNN50 (%)",
-                   "baseline (valid minutes)", "AVHR vs baseline (bpm)", "P tree", "P SVM", "P MLP", "weighted", "decision", "unanimous", "alert", "reasons failed",
+                   "baseline (valid minutes)", "AVHR vs baseline (bpm)", "P tree", "P SVM", "P MLP", "weighted",
+                   "decision", "unanimous", "alert", "reasons failed",
                    "motion (milli-g)"]  # fmt: skip
         page.add(table(headers, segment_rows(s)))
 

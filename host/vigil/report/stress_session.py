@@ -26,7 +26,7 @@ from vigil.dsp import ppg as ppg_twin
 from vigil.dsp.hrv import HrvFeatures
 from vigil.errors import VigilError
 from vigil.ml.stress import MODEL_NAMES, consensus_proba
-from vigil.records import REASON_BASELINE_READY, REASON_FEATURES_VALID
+from vigil.records import REASON_INPUTS
 from vigil.report.device_log import DeviceLog
 from vigil.report.frozen import freeze
 from vigil.report.model_folders import StressModel
@@ -161,8 +161,7 @@ def record_classification(records: list[dict[str, int]], n_segments: int, source
     ``p_stress_q15``, ``weighted_q15`` and ``reasons``)."""
     a = stress_arrays(records, n_segments, source)
     alerts = [Alert(int(k), reasons_met(int(a.reasons[k]))) for k in np.flatnonzero(a.alert == 1)]
-    inputs_missing = (a.reasons & REASON_FEATURES_VALID == 0) | (a.reasons & REASON_BASELINE_READY == 0)
-    unclassified = (a.reasons >= 0) & inputs_missing
+    unclassified = (a.reasons >= 0) & (a.reasons & REASON_INPUTS != REASON_INPUTS)
     p_stress = {name: np.where(unclassified, np.nan, q15_float(v)) for name, v in a.p_stress_q15.items()}
     decision = np.where(unclassified, NONE, a.decision)
     unanimous = np.where(unclassified, NONE, a.unanimous)
