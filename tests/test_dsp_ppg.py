@@ -19,14 +19,14 @@ from scipy import signal
 
 from vigil.data.synthetic_ppg import synthetic_ppg
 from vigil.dsp import config, ppg_tables
-from vigil.dsp.hrv import Flag, HrvFeatures, Verdict, hrv_features, hrv_segments, ibi_verdicts
+from vigil.dsp.hrv import Flag, HrvFeatures, Verdict, hrv_features, hrv_segments, ibi_verdicts, pulse_amplitude
 from vigil.dsp.ppg import bandpass, detect_beats, ppg_chain
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 RATES = config.PPG_RATES_HZ
 RANDOM_CHUNKS = 0x80000000
-SEGMENT_FMT = "<IBBHHH6iHB6i"  # hrv_features_t as the harness writes it (63 bytes, baseline included)
+SEGMENT_FMT = "<IBBHHH6iHB6i6iB"  # hrv_features_t as the harness writes it (88 bytes: baseline, extra features)
 
 
 def _bench() -> ModuleType:
@@ -57,6 +57,9 @@ def run_harness(program: Path, raw: np.ndarray, fs: int, chunking: int | None = 
     (n_beats,) = struct.unpack_from("<I", out, pos)
     beats = np.frombuffer(out, "<u4", n_beats, pos + 4).astype(np.int64)
     pos += 4 + 4 * n_beats
+    amps = np.frombuffer(out, "<i4", n_beats, pos)
+    assert np.array_equal(amps, filtered[beats]), "a beat's amplitude is not the filtered signal at the beat"
+    pos += 4 * n_beats
     (n_segs,) = struct.unpack_from("<I", out, pos)
     pos += 4
     size = struct.calcsize(SEGMENT_FMT)
@@ -219,7 +222,9 @@ def test_quantized_filter_matches_the_float_design(fs: int) -> None:
 def test_features_on_a_hand_checked_list() -> None:
     # 100 Hz; IBIs 800, 840, 780, 820 ms; differences 40, -60, 40 ms (same numbers as test_ppg.c)
     got = hrv_features([80, 84, 78, 82], [4, -6, 4], 100)
-    assert got == {"avhr": 7407, "avrr": 81000, "sdrr": 2581, "rmssd": 4760, "pnn50": 3333, "pnn20": 10000}
+    assert got == {"avhr": 7407, "avrr": 81000, "sdrr": 2581, "rmssd": 4760, "pnn50": 3333, "pnn20": 10000,
+                   "sd1": 3366, "sd2": 1414}
+    assert pulse_amplitude(np.array([2, 3, 3.5]) * 2**ppg_tables.FILT_SHIFT) == 283 and pulse_amplitude(np.array([])) == 0
 
 
 def test_ibi_rules() -> None:
@@ -248,10 +253,12 @@ def test_interpolated_halves_count_as_intervals_of_the_segment() -> None:
     were rejected and the segment condemned; now each gap is two 80-sample IBIs and the segment is valid."""
     beats = [b for b in range(0, 7000, 80) if (b // 80) % 5 != 4]
     raw = np.sin(np.arange(6500) / 5.0) * 1000  # raw only feeds FLAT / CLIPPED
-    seg = hrv_segments(np.array(beats), raw.astype(np.int16), 100)[0]
+    amps = np.full(len(beats), 3 << ppg_tables.FILT_SHIFT)  # every peak 3 counts high
+    seg = hrv_segments(np.array(beats), raw.astype(np.int16), 100, amps)[0]
     # rejected: the three spans before a reference exists, then the first gap (its previous span was rejected)
     assert seg.valid and seg.n_rejected == 4
-    assert seg.avrr == 80000 and seg.sdrr == 0 and seg.rmssd == 0
+    assert seg.avrr == 80000 and seg.sdrr == 0 and seg.rmssd == 0 and seg.sd1 == 0 and seg.sd2 == 0
+    assert seg.pamp == 300
     assert seg.n_ibis == (5840 - 400) // 80  # every 80 samples from beat 400 to the segment's last beat, 5840
 
 

@@ -27,7 +27,8 @@ def fake_twin() -> verify_mod.TwinOutputs:
 
     rng = np.random.default_rng(0)
     columns = rng.integers(-128, 128, (200, 65)).astype(np.int8)
-    hrv = [dict(zip(p.HRV_FIELDS, [s, 1, 0, 70, 69, 0, 7000, 857, 40, 30, 500, 2000, s + 1, 0, 0, 0, 0, 0, 0, 0]))
+    hrv = [dict(zip(p.HRV_FIELDS, [s, 1, 0, 70, 69, 0, 7000, 857, 40, 30, 500, 2000, s + 1, 0, 0, 0, 0, 0, 0, 0,
+                                      21, 50, 300, 0, 0, 0, 0]))
            for s in range(3)]  # fmt: skip
     return verify_mod.TwinOutputs(
         deriv=rng.integers(-500, 500, 200 * 64 + 64), columns=columns, images=epoch_images(columns),

@@ -24,7 +24,9 @@ static void send_trace(ppg_task_t *t, size_t n, link_t *link)
     link_send(link, VIGIL_MSG_TRACE_PPG, t->out, (uint16_t)(4 + 4 * n));
 }
 
-_Static_assert(VIGIL_HRV_SIZE == 39u + 4u * HRV_FEATURE_COUNT, "HRV: fields, baseline, relative features");
+#define HRV_EXTRA_AT (39u + 4u * HRV_FEATURE_COUNT)
+_Static_assert(VIGIL_HRV_SIZE == HRV_EXTRA_AT + 4u * HRV_EXTRA_COUNT + 1u,
+               "HRV: fields, baseline, relative features, the extra features, spectrum_ready");
 
 static void send_hrv(ppg_task_t *t, const hrv_features_t *f, link_t *link)
 {
@@ -45,6 +47,12 @@ static void send_hrv(ppg_task_t *t, const hrv_features_t *f, link_t *link)
     for (size_t i = 0; i < HRV_FEATURE_COUNT; i++) {
         put_u32(p + 39 + 4 * i, (uint32_t)f->rel[i]);
     }
+    int32_t extra[HRV_EXTRA_COUNT];
+    hrv_extra_values(f, extra);
+    for (size_t i = 0; i < HRV_EXTRA_COUNT; i++) {
+        put_u32(p + HRV_EXTRA_AT + 4 * i, (uint32_t)extra[i]);
+    }
+    p[HRV_EXTRA_AT + 4 * HRV_EXTRA_COUNT] = f->spectrum_ready;
     link_send(link, VIGIL_MSG_HRV, p, VIGIL_HRV_SIZE);
 }
 
@@ -60,7 +68,7 @@ static void process_step(ppg_task_t *t, const int16_t *raw, size_t n, bool trace
     t->next_sample += (uint32_t)n;
 
     began = stage_begin();
-    size_t n_beats = ppg_detect_beats(&t->pipe, t->filtered, n, t->beats, PPG_MAX_BEATS(PPG_TASK_STEP));
+    size_t n_beats = ppg_detect_beats(&t->pipe, t->filtered, n, t->beats, t->amps, PPG_MAX_BEATS(PPG_TASK_STEP));
     stage_end(costs, VIGIL_STAGE_PPG_BEATS, began, (uint32_t)n);
     for (size_t b = 0; b < n_beats; b++) {
         put_u32(t->out, t->beats[b]);
@@ -68,7 +76,8 @@ static void process_step(ppg_task_t *t, const int16_t *raw, size_t n, bool trace
     }
 
     began = stage_begin();
-    size_t n_seg = ppg_segments(&t->pipe, raw, n, t->beats, n_beats, t->segments, PPG_MAX_SEGMENTS(PPG_TASK_STEP));
+    size_t n_seg = ppg_segments(&t->pipe, raw, n, t->beats, t->amps, n_beats, t->segments,
+                                PPG_MAX_SEGMENTS(PPG_TASK_STEP));
     stage_end(costs, VIGIL_STAGE_HRV, began, (uint32_t)n);
     for (size_t s = 0; s < n_seg; s++) {
         send_hrv(t, &t->segments[s], link);

@@ -21,6 +21,7 @@ typedef struct ppg_task {
     uint32_t next_sample;
     int32_t filtered[PPG_TASK_STEP];
     uint32_t beats[PPG_MAX_BEATS(PPG_TASK_STEP)];
+    int32_t amps[PPG_MAX_BEATS(PPG_TASK_STEP)];
     hrv_features_t segments[PPG_MAX_SEGMENTS(PPG_TASK_STEP)];
     uint8_t out[VIGIL_FRAME_MAX_PAYLOAD];
 } ppg_task_t;

@@ -1,4 +1,4 @@
-/* The test harnesses' wire format (tests/*.py drive them over stdin/stdout): little-endian u32 and the xyz
+/* The test harnesses' wire format (the Python tests drive them over stdin/stdout): little-endian u32 and the xyz
  * request shared by the accelerometer harnesses (u32 n, n x 3 int16, optional u32 chunking). */
 #ifndef VIGIL_HARNESS_IO_H
 #define VIGIL_HARNESS_IO_H

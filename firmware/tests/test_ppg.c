@@ -8,11 +8,12 @@
  *          0x80000000 | seed      calls of pseudo-random sizes 1 .. HARNESS_MAX_RANDOM_CHUNK
  *                                 (LCG seeded with the low 31 bits)
  *   out: n x int32 filtered (counts in Q12),
- *        u32 n_beats, n_beats x u32 beat indices,
+ *        u32 n_beats, n_beats x u32 beat indices, n_beats x i32 beat amplitudes (Q12),
  *        u32 n_segments, then per segment the fields of hrv_features_t in order, packed:
  *          u32 segment, u8 valid, u8 flags, u16 n_beats, u16 n_ibis, u16 n_rejected,
  *          i32 avhr, i32 avrr, i32 sdrr, i32 rmssd, i32 pnn50, i32 pnn20,
- *          u16 baseline_n, u8 baseline_ready, 6 x i32 rel                  (63 bytes)
+ *          u16 baseline_n, u8 baseline_ready, 6 x i32 rel,
+ *          i32 sd1, i32 sd2, i32 pamp, i32 lf, i32 hf, i32 lfhf, u8 spectrum_ready   (88 bytes)
  *   Each call runs ppg_filter, ppg_detect_beats (max PPG_MAX_BEATS(block)) and ppg_segments
  *   (max PPG_MAX_SEGMENTS(block)) on the block. Exit status 0; 1 on a malformed request;
  *   3 when ppg_pipeline_init refuses the rate (nothing is written). */
@@ -32,6 +33,7 @@
 static int16_t u_raw[UNIT_MAX_SAMPLES];
 static int32_t u_filt[UNIT_MAX_SAMPLES];
 static uint32_t u_beats[PPG_MAX_BEATS(UNIT_MAX_SAMPLES)];
+static int32_t u_amps[PPG_MAX_BEATS(UNIT_MAX_SAMPLES)];
 static hrv_features_t u_segs[PPG_MAX_SEGMENTS(UNIT_MAX_SAMPLES)];
 
 /* ------------------------------------------------------------------ signals */
@@ -72,7 +74,7 @@ typedef struct chain_out {
 
 /* The whole pipeline in blocks of `chunk` samples (0: one call). */
 static chain_out_t run_chain(uint16_t fs, const int16_t *raw, size_t n, size_t chunk, int32_t *filt, uint32_t *beats,
-                             hrv_features_t *segs)
+                             int32_t *amps, hrv_features_t *segs)
 {
     ppg_pipeline_t p;
     chain_out_t r = {0, 0};
@@ -83,8 +85,9 @@ static chain_out_t run_chain(uint16_t fs, const int16_t *raw, size_t n, size_t c
     for (size_t i = 0; i < n; i += step) {
         const size_t m = n - i < step ? n - i : step;
         ppg_filter(&p, raw + i, m, filt + i);
-        const size_t nb = ppg_detect_beats(&p, filt + i, m, beats + r.n_beats, PPG_MAX_BEATS(m));
-        r.n_segs += ppg_segments(&p, raw + i, m, beats + r.n_beats, nb, segs + r.n_segs, PPG_MAX_SEGMENTS(m));
+        const size_t nb = ppg_detect_beats(&p, filt + i, m, beats + r.n_beats, amps + r.n_beats, PPG_MAX_BEATS(m));
+        r.n_segs += ppg_segments(&p, raw + i, m, beats + r.n_beats, amps + r.n_beats, nb, segs + r.n_segs,
+                                 PPG_MAX_SEGMENTS(m));
         r.n_beats += nb;
     }
     return r;
@@ -203,7 +206,7 @@ static void check_detector(check_totals_t *t)
         const uint32_t period = fs * 4u / 5u; /* 75 bpm */
         const size_t n = 60u * fs;
         pulse_train(u_raw, n, period, fs / 10u, 300, 2000);
-        const chain_out_t r = run_chain(fs, u_raw, n, 0, u_filt, u_beats, u_segs);
+        const chain_out_t r = run_chain(fs, u_raw, n, 0, u_filt, u_beats, u_amps, u_segs);
         const size_t want = n / period;
         CHECK(t, r.n_beats + 2u >= want && r.n_beats <= want, "%u Hz: %zu beats, want ~%zu", fs, r.n_beats, want);
         size_t regular = 0;
@@ -227,7 +230,8 @@ static void check_detector(check_totals_t *t)
         uint32_t late = 0;
         for (size_t i = 0; i < n; i++) {
             uint32_t b[2];
-            const size_t got = beat_detect_terma(&d, u_filt + i, 1, b, 2);
+            int32_t a[2];
+            const size_t got = beat_detect_terma(&d, u_filt + i, 1, b, a, 2);
             for (size_t j = 0; j < got; j++, seen++) {
                 const uint32_t lag = (uint32_t)i - b[j];
                 late = lag > late ? lag : late;
@@ -239,7 +243,7 @@ static void check_detector(check_totals_t *t)
     }
     /* a silent or constant input gives no beat */
     memset(u_raw, 0, sizeof u_raw);
-    const chain_out_t r = run_chain(100, u_raw, 6000, 0, u_filt, u_beats, u_segs);
+    const chain_out_t r = run_chain(100, u_raw, 6000, 0, u_filt, u_beats, u_amps, u_segs);
     CHECK(t, r.n_beats == 0, "silence gave %zu beats", r.n_beats);
 }
 
@@ -332,6 +336,16 @@ static void check_features(check_totals_t *t)
     CHECK(t, f.rmssd == 4760, "rmssd %ld", (long)f.rmssd);   /* 47.609 ms, floor */
     CHECK(t, f.pnn50 == 3333, "pnn50 %ld", (long)f.pnn50);   /* 1/3 */
     CHECK(t, f.pnn20 == 10000, "pnn20 %ld", (long)f.pnn20);  /* 3/3 */
+    CHECK(t, f.sd1 == 3366, "sd1 %ld", (long)f.sd1);         /* RMSSD / sqrt(2) = 33.665 ms, floor */
+    CHECK(t, f.sd2 == 1414, "sd2 %ld", (long)f.sd2);         /* sqrt(2 * 666.67 - 1133.33) = 14.142 ms, floor */
+    CHECK(t, f.pamp == 0, "pamp %ld without beats", (long)f.pamp);
+    /* three peaks of 2, 3 and 3.5 counts (Q12): mean 2.8333 counts, rounded to 0.01 */
+    static const int32_t peaks[] = {2 << PPG_FILT_SHIFT, 3 << PPG_FILT_SHIFT, 7 << (PPG_FILT_SHIFT - 1)};
+    for (size_t i = 0; i < 3; i++) {
+        hrv_accum_beat(&a, peaks[i]);
+    }
+    hrv_features_compute(&a, 100, &f);
+    CHECK(t, f.pamp == 283, "pamp %ld", (long)f.pamp);
 
     /* 64 Hz: one-sample differences are 15.6 ms (not > 20 ms), two are 31.3 ms, four 62.5 ms */
     hrv_accum_reset(&a);
@@ -384,7 +398,7 @@ static void check_pipeline(check_totals_t *t)
     const size_t n = 3u * 60u * fs + 500u;
     /* clean 75-bpm train: every segment valid, 75 bpm, no variability */
     pulse_train(u_raw, n, 80, 10, 300, 2000);
-    chain_out_t r = run_chain(fs, u_raw, n, 0, u_filt, u_beats, u_segs);
+    chain_out_t r = run_chain(fs, u_raw, n, 0, u_filt, u_beats, u_amps, u_segs);
     CHECK(t, r.n_segs == 3, "%zu segments, want 3", r.n_segs);
     for (size_t s = 0; s < r.n_segs; s++) {
         const hrv_features_t *f = &u_segs[s];
@@ -398,18 +412,20 @@ static void check_pipeline(check_totals_t *t)
     /* the same in blocks of 1, 7 and 253 samples */
     static hrv_features_t segs2[PPG_MAX_SEGMENTS(UNIT_MAX_SAMPLES)];
     static uint32_t beats2[PPG_MAX_BEATS(UNIT_MAX_SAMPLES)];
+    static int32_t amps2[PPG_MAX_BEATS(UNIT_MAX_SAMPLES)];
     static int32_t filt2[UNIT_MAX_SAMPLES];
     static const size_t chunks[] = {1, 7, 253};
     for (size_t c = 0; c < 3; c++) {
-        const chain_out_t r2 = run_chain(fs, u_raw, n, chunks[c], filt2, beats2, segs2);
+        const chain_out_t r2 = run_chain(fs, u_raw, n, chunks[c], filt2, beats2, amps2, segs2);
         CHECK(t, r2.n_beats == r.n_beats && r2.n_segs == r.n_segs && memcmp(filt2, u_filt, n * sizeof filt2[0]) == 0 &&
                      memcmp(beats2, u_beats, r.n_beats * sizeof beats2[0]) == 0 &&
+                     memcmp(amps2, u_amps, r.n_beats * sizeof amps2[0]) == 0 &&
                      memcmp(segs2, u_segs, r.n_segs * sizeof segs2[0]) == 0,
               "blocks of %zu differ from one call", chunks[c]);
     }
     /* silence: every segment invalid, flat and too few beats, features 0 */
     memset(u_raw, 0, n * sizeof u_raw[0]);
-    r = run_chain(fs, u_raw, n, 0, u_filt, u_beats, u_segs);
+    r = run_chain(fs, u_raw, n, 0, u_filt, u_beats, u_amps, u_segs);
     CHECK(t, r.n_segs == 3 && u_segs[1].valid == 0 && u_segs[1].flags == (HRV_FLAG_FLAT | HRV_FLAG_TOO_FEW_BEATS) &&
                  u_segs[1].avhr == 0 && u_segs[1].n_beats == 0,
           "silence: %zu segments, flags %u", r.n_segs, u_segs[1].flags);
@@ -418,16 +434,18 @@ static void check_pipeline(check_totals_t *t)
     for (size_t i = 0; i < n; i++) {
         u_raw[i] = u_raw[i] > 2400 ? 2400 : u_raw[i];
     }
-    r = run_chain(fs, u_raw, n, 0, u_filt, u_beats, u_segs);
+    r = run_chain(fs, u_raw, n, 0, u_filt, u_beats, u_amps, u_segs);
     CHECK(t, r.n_segs == 3 && (u_segs[1].flags & HRV_FLAG_CLIPPED) && !u_segs[1].valid, "clipped: flags %u",
           u_segs[1].flags);
     /* irregular beats: noise, not a rhythm; the missed-beat rule splits some spans, but too few are clean */
     uint32_t lcg = 7;
     uint32_t beats[400];
+    int32_t amps[400];
     uint32_t b = 0;
     for (size_t i = 0; i < 400; i++) {
         b += 40u + lcg_next(&lcg) % 120u; /* 0.4 .. 1.6 s at random */
         beats[i] = b;
+        amps[i] = 1 << PPG_FILT_SHIFT;
     }
     ppg_pipeline_t p;
     ppg_pipeline_init(&p, fs);
@@ -437,7 +455,7 @@ static void check_pipeline(check_totals_t *t)
         nb++;
     }
     p.det.t = (uint32_t)n; /* as if the detector had run: the segments stage only reads its progress */
-    const size_t ns = ppg_segments(&p, u_raw, n, beats, nb, u_segs, PPG_MAX_SEGMENTS(n));
+    const size_t ns = ppg_segments(&p, u_raw, n, beats, amps, nb, u_segs, PPG_MAX_SEGMENTS(n));
     CHECK(t, ns == 3 && (u_segs[1].flags & HRV_FLAG_FEW_CLEAN) && !u_segs[1].valid && u_segs[2].flags != 0,
           "random beats: %zu segments, flags %u",
           ns, u_segs[1].flags);
@@ -496,6 +514,7 @@ void run_ppg_tests(check_totals_t *t)
 static int16_t h_raw[HARNESS_MAX_SAMPLES];
 static int32_t h_filt[HARNESS_MAX_SAMPLES];
 static uint32_t h_beats[HARNESS_MAX_BEATS];
+static int32_t h_amps[HARNESS_MAX_BEATS];
 static hrv_features_t h_segs[HARNESS_MAX_SEGMENTS];
 
 static int read_le(FILE *in, unsigned bytes, uint32_t *v)
@@ -554,8 +573,8 @@ int harness_ppg(FILE *in, FILE *out)
             m = chunking;
         }
         ppg_filter(&p, h_raw + i, m, h_filt + i);
-        const size_t got = ppg_detect_beats(&p, h_filt + i, m, h_beats + nb, PPG_MAX_BEATS(m));
-        ns += ppg_segments(&p, h_raw + i, m, h_beats + nb, got, h_segs + ns, PPG_MAX_SEGMENTS(m));
+        const size_t got = ppg_detect_beats(&p, h_filt + i, m, h_beats + nb, h_amps + nb, PPG_MAX_BEATS(m));
+        ns += ppg_segments(&p, h_raw + i, m, h_beats + nb, h_amps + nb, got, h_segs + ns, PPG_MAX_SEGMENTS(m));
         nb += got;
         i += m;
     }
@@ -566,6 +585,9 @@ int harness_ppg(FILE *in, FILE *out)
     for (size_t i = 0; i < nb; i++) {
         write_le(out, 4, h_beats[i]);
     }
+    for (size_t i = 0; i < nb; i++) {
+        write_le(out, 4, (uint32_t)h_amps[i]);
+    }
     write_le(out, 4, (uint32_t)ns);
     for (size_t i = 0; i < ns; i++) {
         const hrv_features_t *f = &h_segs[i];
@@ -575,8 +597,9 @@ int harness_ppg(FILE *in, FILE *out)
         write_le(out, 2, f->n_beats);
         write_le(out, 2, f->n_ibis);
         write_le(out, 2, f->n_rejected);
-        const int32_t feats[6] = {f->avhr, f->avrr, f->sdrr, f->rmssd, f->pnn50, f->pnn20};
-        for (size_t k = 0; k < 6; k++) {
+        int32_t feats[HRV_FEATURE_COUNT];
+        hrv_feature_values(f, feats);
+        for (size_t k = 0; k < HRV_FEATURE_COUNT; k++) {
             write_le(out, 4, (uint32_t)feats[k]);
         }
         write_le(out, 2, f->baseline_n);
@@ -584,6 +607,12 @@ int harness_ppg(FILE *in, FILE *out)
         for (size_t k = 0; k < HRV_FEATURE_COUNT; k++) {
             write_le(out, 4, (uint32_t)f->rel[k]);
         }
+        int32_t extra[HRV_EXTRA_COUNT];
+        hrv_extra_values(f, extra);
+        for (size_t k = 0; k < HRV_EXTRA_COUNT; k++) {
+            write_le(out, 4, (uint32_t)extra[k]);
+        }
+        write_le(out, 1, f->spectrum_ready);
     }
     fflush(out);
     return p.beats_dropped || p.segments_dropped || p.det.dropped ? 4 : 0;

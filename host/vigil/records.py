@@ -20,11 +20,13 @@ STRESS_CLASS_NAMES: tuple[str, ...] = ("relax", "stress")
 #: HRV record: one 60-s PPG segment's features in device units (docs/protocol.md).
 #: The baseline fields: how many valid segments the wearer's baseline holds, whether it is ready, and each feature
 #: relative to it (feature - baseline median, same units; 0 unless valid and ready; vigil.dsp.hrv_baseline).
-HRV_FORMAT = struct.Struct("<IBBHHH6iHB6i")
+#: Then the features beyond the proposal's six (Poincare SD1/SD2, pulse amplitude, LF, HF, LF/HF; 0 unless valid) and
+#: whether the 4-minute spectrum window held enough beats (vigil.dsp.hrv_spectrum).
+HRV_FORMAT = struct.Struct("<IBBHHH6iHB6i6iB")
 HRV_FIELDS = ("segment", "valid", "flags", "n_beats", "n_ibis", "n_rejected",
               "avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20",
               "baseline_n", "baseline_ready", "rel_avhr", "rel_avrr", "rel_sdrr", "rel_rmssd", "rel_pnn50",
-              "rel_pnn20")  # fmt: skip
+              "rel_pnn20", "sd1", "sd2", "pamp", "lf", "hf", "lfhf", "spectrum_ready")  # fmt: skip
 #: SLEEP record: the sleep model's int8 outputs for one decided epoch, its class (an index of SLEEP_CLASS_NAMES), the
 #: epoch's motion level, and the model's decision delay in epochs (the record of epoch t comes by the end of epoch
 #: t + delay: 6 for the context model, 2 for the CNN on epoch images; docs/protocol.md, "Models").

@@ -35,7 +35,8 @@ static inline uint64_t energy(int32_t f)
     return (uint64_t)z * z;
 }
 
-size_t beat_detect_terma(beat_detect_terma_t *d, const int32_t *filtered, size_t n, uint32_t *beats, size_t max_beats)
+size_t beat_detect_terma(beat_detect_terma_t *d, const int32_t *filtered, size_t n, uint32_t *beats, int32_t *amps,
+                         size_t max_beats)
 {
     const uint32_t h1 = d->prm.w1 / 2u, h2 = d->prm.w2 / 2u;
     const uint64_t w1 = d->prm.w1, w2 = d->prm.w2;
@@ -86,6 +87,7 @@ size_t beat_detect_terma(beat_detect_terma_t *d, const int32_t *filtered, size_t
             d->in_run = false;
             if (!d->overlong && d->run_len >= d->prm.w1 && amplitude_gate(d, d->best_f)) {
                 if (out < max_beats) {
+                    amps[out] = d->best_f;
                     beats[out++] = d->best_i;
                 } else {
                     d->dropped++;

@@ -56,8 +56,10 @@ typedef struct beat_detect_terma {
 void beat_detect_terma_init(beat_detect_terma_t *d, const beat_terma_params_t *prm);
 
 /* Consumes n filtered samples, writes the beats completed meanwhile (absolute sample indices,
- * increasing) to beats, at most max_beats (more are counted in d->dropped); returns their number.
+ * increasing) to beats and their peaks' amplitudes A = f[beat] (> 0, Q12 counts) to amps, at most
+ * max_beats (more are counted in d->dropped); returns their number.
  * At most n / (w1 + 1) + 1 beats complete during one call. */
-size_t beat_detect_terma(beat_detect_terma_t *d, const int32_t *filtered, size_t n, uint32_t *beats, size_t max_beats);
+size_t beat_detect_terma(beat_detect_terma_t *d, const int32_t *filtered, size_t n, uint32_t *beats, int32_t *amps,
+                         size_t max_beats);
 
 #endif

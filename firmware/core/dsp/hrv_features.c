@@ -9,6 +9,12 @@ void hrv_accum_reset(hrv_accum_t *a)
     *a = (hrv_accum_t){0};
 }
 
+void hrv_accum_beat(hrv_accum_t *a, int32_t amp)
+{
+    a->n_beats++;
+    a->amp_sum += (uint32_t)amp; /* A > 0: the detector's amplitude gate */
+}
+
 void hrv_accum_ibi(hrv_accum_t *a, uint16_t ibi)
 {
     a->n_ibis++;
@@ -37,8 +43,13 @@ void hrv_features_compute(const hrv_accum_t *a, uint16_t fs_hz, hrv_features_t *
     out->avrr = round_div(100000u * sum, fs * n);
     out->avhr = round_div(6000u * fs * n, sum);
     const uint64_t spread = n * a->sum_sq - sum * sum; /* n^2 * population variance, >= 0 */
-    out->sdrr = (int32_t)isqrt_u64(spread * TEN_POW_10 / (fs * fs * n * (n - 1u)));
+    const uint64_t q_sdrr = spread * TEN_POW_10 / (fs * fs * n * (n - 1u));
+    const uint64_t q_sd1 = (uint64_t)a->sum_d2 * TEN_POW_10 / (2u * fs * fs * m);
+    out->sdrr = (int32_t)isqrt_u64(q_sdrr);
     out->rmssd = (int32_t)isqrt_u64((uint64_t)a->sum_d2 * TEN_POW_10 / (fs * fs * m));
+    out->sd1 = (int32_t)isqrt_u64(q_sd1);
+    out->sd2 = (int32_t)isqrt_u64(2u * q_sdrr > q_sd1 ? 2u * q_sdrr - q_sd1 : 0u);
+    out->pamp = a->n_beats ? round_div(100u * a->amp_sum, (uint64_t)a->n_beats << PPG_FILT_SHIFT) : 0;
     out->pnn50 = round_div(10000u * (uint64_t)a->nn50, m);
     out->pnn20 = round_div(10000u * (uint64_t)a->nn20, m);
 }

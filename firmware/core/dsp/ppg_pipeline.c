@@ -52,15 +52,16 @@ void ppg_filter(ppg_pipeline_t *p, const int16_t *raw, size_t n, int32_t *filter
     biquad_cascade_q30(&p->bq, filtered, filtered, n);
 }
 
-size_t ppg_detect_beats(ppg_pipeline_t *p, const int32_t *filtered, size_t n, uint32_t *beats, size_t max_beats)
+size_t ppg_detect_beats(ppg_pipeline_t *p, const int32_t *filtered, size_t n, uint32_t *beats, int32_t *amps,
+                        size_t max_beats)
 {
-    return beat_detect_terma(&p->det, filtered, n, beats, max_beats);
+    return beat_detect_terma(&p->det, filtered, n, beats, amps, max_beats);
 }
 
-static void add_beat(ppg_pipeline_t *p, uint32_t beat)
+static void add_beat(ppg_pipeline_t *p, uint32_t beat, int32_t amp)
 {
     hrv_accum_t *a = &p->acc;
-    a->n_beats++;
+    hrv_accum_beat(a, amp);
     const ibi_result_t r = ibi_filter_push(&p->ibi, beat);
     if (r.verdict == IBI_ACCEPT) {
         a->n_accepted++;
@@ -103,15 +104,16 @@ static hrv_features_t finish_segment(const ppg_pipeline_t *p)
     return f;
 }
 
-size_t ppg_segments(ppg_pipeline_t *p, const int16_t *raw, size_t n, const uint32_t *beats, size_t n_beats,
-                    hrv_features_t *out, size_t max_out)
+size_t ppg_segments(ppg_pipeline_t *p, const int16_t *raw, size_t n, const uint32_t *beats, const int32_t *amps,
+                    size_t n_beats, hrv_features_t *out, size_t max_out)
 {
     const uint32_t len = p->segment_len;
     size_t i = 0, j = 0, k = 0;
     for (;;) {
         const uint32_t end = (p->seg + 1u) * len;
         while (j < n_beats && beats[j] < end) {
-            add_beat(p, beats[j++]);
+            add_beat(p, beats[j], amps[j]);
+            j++;
         }
         /* Raw quality runs at most one segment ahead of the features (two verdict slots); under the
          * calling order above it never has to wait, since the detector is then as far as the raw. */

@@ -5,11 +5,12 @@
  * The stages are separate calls so that the app can time each; call them in this order on every
  * block of samples (any block size; the outputs over a whole stream do not depend on it):
  *     ppg_filter(p, raw, n, filtered);                                  stage 1
- *     nb = ppg_detect_beats(p, filtered, n, beats, PPG_MAX_BEATS(n));   stage 2
- *     ns = ppg_segments(p, raw, n, beats, nb, out, PPG_MAX_SEGMENTS(n)); stages 3 + 4
+ *     nb = ppg_detect_beats(p, filtered, n, beats, amps, PPG_MAX_BEATS(n));   stage 2
+ *     ns = ppg_segments(p, raw, n, beats, amps, nb, out, PPG_MAX_SEGMENTS(n)); stages 3 + 4
  * Formats: raw int16 ADC counts; filtered int32 counts in Q12 (raw * 2^12 scale); beats absolute
  * sample indices (uint32, from the first sample after init) of the systolic peaks of the filtered
- * signal, which lag the raw systolic peaks by about the filter's group delay (ppg_rate_table_t);
+ * signal, which lag the raw systolic peaks by about the filter's group delay (ppg_rate_table_t), with
+ * their amplitudes (the filtered peak values, int32 Q12);
  * features as in hrv_features.h.
  * Segment s covers samples [s * 60 * fs, (s + 1) * 60 * fs); a beat belongs to the segment of its
  * peak, an IBI (and a successive difference) to the segment of its later beat. A segment's features
@@ -64,14 +65,15 @@ bool ppg_pipeline_init(ppg_pipeline_t *p, uint16_t fs_hz);
 /* Stage 1: band-pass n raw samples into filtered (int32, counts in Q12). */
 void ppg_filter(ppg_pipeline_t *p, const int16_t *raw, size_t n, int32_t *filtered);
 
-/* Stage 2: the beats completed by these n filtered samples, at most max_beats
+/* Stage 2: the beats completed by these n filtered samples and their amplitudes, at most max_beats
  * (PPG_MAX_BEATS(n) is always enough); returns their number. */
-size_t ppg_detect_beats(ppg_pipeline_t *p, const int32_t *filtered, size_t n, uint32_t *beats, size_t max_beats);
+size_t ppg_detect_beats(ppg_pipeline_t *p, const int32_t *filtered, size_t n, uint32_t *beats, int32_t *amps,
+                        size_t max_beats);
 
 /* Stages 3 + 4: IBIs with artifact rejection, raw quality of the same n samples, and the features
  * of every segment completed by now, at most max_out (PPG_MAX_SEGMENTS(n) is always enough);
- * returns their number. raw and beats are what was just passed to / returned by the two stages above. */
-size_t ppg_segments(ppg_pipeline_t *p, const int16_t *raw, size_t n, const uint32_t *beats, size_t n_beats,
-                    hrv_features_t *out, size_t max_out);
+ * returns their number. raw, beats and amps are what was just passed to / returned by the two stages above. */
+size_t ppg_segments(ppg_pipeline_t *p, const int16_t *raw, size_t n, const uint32_t *beats, const int32_t *amps,
+                    size_t n_beats, hrv_features_t *out, size_t max_out);
 
 #endif

@@ -31,6 +31,7 @@
 #define PPG_PNN_LOW_MS 20u
 #define PPG_PNN_HIGH_MS 50u
 #define HRV_FEATURE_COUNT 6u /* avhr avrr sdrr rmssd pnn50 pnn20 */
+#define HRV_EXTRA_COUNT 6u /* sd1 sd2 pamp lf hf lfhf */
 #define HRV_BASELINE_SEGMENTS 120u /* the personal baseline's window of valid segments */
 #define HRV_BASELINE_WARMUP 10u /* valid segments before the baseline is ready */
 

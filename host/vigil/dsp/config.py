@@ -42,6 +42,9 @@ assert SLEEP_CONTEXT_DELAY < SLEEP_CONTEXT_EPOCHS
 PPG_RATES_HZ = (64, 100, 128)
 #: The six HRV features in the order of hrv_features_t, the HRV record, the models' inputs and the proposal's file.
 HRV_FEATURES: tuple[str, ...] = ("avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20")
+#: The features beyond the proposal's six, in the order of hrv_features_t and the HRV record (hrv_features.h):
+#: Poincare SD1/SD2, pulse amplitude, and the last 4 minutes' LF and HF power and their ratio.
+HRV_EXTRA_FEATURES: tuple[str, ...] = ("sd1", "sd2", "pamp", "lf", "hf", "lfhf")
 SEGMENT_S = 60
 
 

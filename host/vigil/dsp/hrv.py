@@ -54,6 +54,14 @@ class HrvFeatures:
     rel_rmssd: int = 0
     rel_pnn50: int = 0
     rel_pnn20: int = 0
+    # beyond the proposal's six (hrv_features.h; 0 unless valid, and lf .. lfhf unless spectrum_ready)
+    sd1: int = 0  # 0.01 ms
+    sd2: int = 0  # 0.01 ms
+    pamp: int = 0  # 0.01 raw counts
+    lf: int = 0  # 0.01 ms^2
+    hf: int = 0  # 0.01 ms^2
+    lfhf: int = 0  # 0.01
+    spectrum_ready: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """The raw integers plus the features in physical units (bpm, ms, %) and the flag names."""
@@ -65,6 +73,11 @@ class HrvFeatures:
             RMSSD=self.rmssd / 100,
             pNN50=self.pnn50 / 100,
             pNN20=self.pnn20 / 100,
+            SD1=self.sd1 / 100,
+            SD2=self.sd2 / 100,
+            LF=self.lf / 100,
+            HF=self.hf / 100,
+            LFHF=self.lfhf / 100,
             reasons=[f.name for f in Flag if self.flags & f],
         )
         return d
@@ -144,22 +157,33 @@ def _round_div(num: int, den: int) -> int:
 
 
 def hrv_features(ibis: list[int], diffs: list[int], fs: int) -> dict[str, int]:
-    """The six features of ``hrv_features_compute`` from accepted IBIs and successive differences
-    (samples); needs len(ibis) >= 2 and len(diffs) >= 1."""
+    """The six features of ``hrv_features_compute`` and Poincare SD1/SD2 from accepted IBIs and successive
+    differences (samples); needs len(ibis) >= 2 and len(diffs) >= 1."""
     n, m = len(ibis), len(diffs)
     s, s2 = sum(ibis), sum(x * x for x in ibis)
     d2 = sum(d * d for d in diffs)
     nn50 = sum(1 for d in diffs if abs(d) * 1000 > tables.PNN_HIGH_MS * fs)
     nn20 = sum(1 for d in diffs if abs(d) * 1000 > tables.PNN_LOW_MS * fs)
     ten10 = 10**10
+    q_sdrr = (n * s2 - s * s) * ten10 // (fs * fs * n * (n - 1))
+    q_sd1 = d2 * ten10 // (2 * fs * fs * m)
     return {
         "avhr": _round_div(6000 * fs * n, s),
         "avrr": _round_div(100000 * s, fs * n),
-        "sdrr": int(isqrt(np.uint64((n * s2 - s * s) * ten10 // (fs * fs * n * (n - 1))))),
+        "sdrr": int(isqrt(np.uint64(q_sdrr))),
         "rmssd": int(isqrt(np.uint64(d2 * ten10 // (fs * fs * m)))),
         "pnn50": _round_div(10000 * nn50, m),
         "pnn20": _round_div(10000 * nn20, m),
+        "sd1": int(isqrt(np.uint64(q_sd1))),
+        "sd2": int(isqrt(np.uint64(max(2 * q_sdrr - q_sd1, 0)))),
     }
+
+
+def pulse_amplitude(amps: np.ndarray) -> int:
+    """``pamp``: the mean of the segment's beat amplitudes (filtered peaks, Q12), 0.01 raw counts."""
+    if not len(amps):
+        return 0
+    return _round_div(100 * int(np.sum(np.asarray(amps, dtype=np.int64))), len(amps) << tables.FILT_SHIFT)
 
 
 def segments_completed(beats: np.ndarray, n_samples: int, fs: int) -> int:
@@ -177,12 +201,16 @@ def segments_completed(beats: np.ndarray, n_samples: int, fs: int) -> int:
     return s
 
 
-def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int) -> list[HrvFeatures]:
-    """Stages 3 + 4 over a whole stream: the features of every completed segment, with the wearer's baseline."""
+def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int, amps: np.ndarray) -> list[HrvFeatures]:
+    """Stages 3 + 4 over a whole stream: the features of every completed segment, with the wearer's baseline;
+    ``amps`` are the beats' amplitudes (the filtered signal at each beat, ``detect_beats``)."""
     from vigil.dsp.hrv_baseline import with_baseline
 
     t = tables.rate_table(fs)
     beats = np.asarray(beats, dtype=np.int64)
+    amps = np.asarray(amps, dtype=np.int64)
+    if len(amps) != len(beats):
+        raise ValueError(f"{len(amps)} amplitudes for {len(beats)} beats")
     raw = np.asarray(raw, dtype=np.int16)
     results = ibi_verdicts(beats, fs)
     seg_of_beat = beats // t.segment_len
@@ -203,9 +231,9 @@ def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int) -> list[HrvFeature
         interpolated = sum(1 for r in res if r.verdict == Verdict.INTERPOLATED)
         if 100 * accepted < tables.MIN_CLEAN_PCT * (accepted + interpolated + rejected):
             flags |= Flag.FEW_CLEAN
-        feats = dict.fromkeys(("avhr", "avrr", "sdrr", "rmssd", "pnn50", "pnn20"), 0)
+        feats: dict[str, int] = {}
         if flags == 0:
-            feats = hrv_features(ibis, diffs, fs)
+            feats = hrv_features(ibis, diffs, fs) | {"pamp": pulse_amplitude(amps[idx])}
         out.append(
             HrvFeatures(
                 segment=s,
@@ -214,7 +242,7 @@ def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int) -> list[HrvFeature
                 n_beats=len(idx),
                 n_ibis=len(ibis),
                 n_rejected=rejected,
-                **feats,
+                **(dict.fromkeys(tables.HRV_FEATURES, 0) | feats),
             )
         )
     return with_baseline(out)

@@ -121,4 +121,4 @@ def ppg_chain(raw: np.ndarray, fs: int) -> tuple[np.ndarray, np.ndarray, list[Hr
     """The whole chain on one stream: (filtered int32, beats int64, completed segments)."""
     filtered = bandpass(raw, fs)
     beats = detect_beats(filtered, fs)
-    return filtered, beats, hrv_segments(beats, raw, fs)
+    return filtered, beats, hrv_segments(beats, raw, fs, filtered[beats])

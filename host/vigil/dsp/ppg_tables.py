@@ -78,6 +78,7 @@ MIN_CLEAN_PCT = 40  # FEW_CLEAN: ... or under 40 % of its beat-to-beat spans wer
 # docs/stress.md.
 PNN_LOW_MS, PNN_HIGH_MS = 20, 50
 HRV_FEATURES = config.HRV_FEATURES
+HRV_EXTRA_FEATURES = config.HRV_EXTRA_FEATURES
 BASELINE_SEGMENTS = 120  # personal baseline: the median of each feature over the last 120 valid segments (2 h of
 # valid minutes; 2.9 KB) ...
 BASELINE_WARMUP = 10  # ... ready once 10 valid segments are in it (before, the relative features are 0)
@@ -275,6 +276,7 @@ def tables_header() -> str:
         f"#define PPG_PNN_LOW_MS {PNN_LOW_MS}u",
         f"#define PPG_PNN_HIGH_MS {PNN_HIGH_MS}u",
         f"#define HRV_FEATURE_COUNT {len(HRV_FEATURES)}u /* {' '.join(HRV_FEATURES)} */",
+        f"#define HRV_EXTRA_COUNT {len(HRV_EXTRA_FEATURES)}u /* {' '.join(HRV_EXTRA_FEATURES)} */",
         f"#define HRV_BASELINE_SEGMENTS {BASELINE_SEGMENTS}u /* the personal baseline's window of valid segments */",
         f"#define HRV_BASELINE_WARMUP {BASELINE_WARMUP}u /* valid segments before the baseline is ready */",
         "",
