@@ -17,12 +17,14 @@ REL_FIELDS = tuple(f"rel_{name}" for name in FEATURES)
 
 
 def baseline_relative(features: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(baseline_n, baseline_ready, rel) per segment of one stream: ``features`` (n, 6) device integers, ``valid`` (n,)."""
-    features = np.asarray(features, dtype=np.int64).reshape(-1, len(FEATURES))
+    """(baseline_n, baseline_ready, rel) per segment of one stream: ``features`` (n, 6) device integers, ``valid`` (n,).
+    The same rule applies column by column, so ``features`` may have other columns too (benchmarks/stress_features.py
+    takes the extra features relative to the wearer the same way)."""
     valid = np.asarray(valid, dtype=bool)
     n = len(valid)
+    features = np.asarray(features, dtype=np.int64).reshape(n, -1) if n else np.zeros((0, len(FEATURES)), np.int64)
     counts = np.zeros(n, dtype=np.int64)
-    rel = np.zeros((n, len(FEATURES)), dtype=np.int64)
+    rel = np.zeros(features.shape, dtype=np.int64)
     held: list[np.ndarray] = []  # the last BASELINE_SEGMENTS valid segments' features
     for k in range(n):
         if valid[k]:
