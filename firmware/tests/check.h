@@ -32,6 +32,7 @@ void run_epoch_features_tests(check_totals_t *t); /* test_epoch_features.c */
 void run_nn_tests(check_totals_t *t); /* test_nn_kernels.c */
 void run_plan_tests(check_totals_t *t); /* test_plan_executor.c */
 void run_models_tests(check_totals_t *t); /* test_models.c */
+void run_hrv_spectrum_tests(check_totals_t *t); /* test_hrv_spectrum.c */
 
 /* Harnesses: read a binary request on `in`, write the kernel's outputs on `out`, for the
  * Python tests that compare C and twin on many signals (tests/test_dsp_*.py).
@@ -42,5 +43,6 @@ int harness_epoch_image(FILE *in, FILE *out);
 int harness_epoch_features(FILE *in, FILE *out); /* test_epoch_features.c */
 int harness_nn(FILE *in, FILE *out); /* test_nn_kernels.c */
 int harness_consensus(FILE *in, FILE *out); /* test_models.c */
+int harness_hrv_spectrum(FILE *in, FILE *out); /* test_hrv_spectrum.c */
 
 #endif

@@ -16,6 +16,7 @@ static const suite_t SUITES[] = {
     {"frame", run_frame_tests},
     {"accel", run_accel_tests},
     {"ppg", run_ppg_tests},
+    {"hrv_spectrum", run_hrv_spectrum_tests},
     {"epoch_image", run_epoch_image_tests},
     {"epoch_features", run_epoch_features_tests},
     {"nn", run_nn_tests},
@@ -31,6 +32,7 @@ typedef struct harness {
 static const harness_t HARNESSES[] = {
     {"accel", harness_accel},
     {"ppg", harness_ppg},
+    {"hrv_spectrum", harness_hrv_spectrum},
     {"epoch_image", harness_epoch_image},
     {"epoch_features", harness_epoch_features},
     {"nn", harness_nn},

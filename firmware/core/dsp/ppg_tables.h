@@ -35,6 +35,24 @@
 #define HRV_BASELINE_SEGMENTS 120u /* the personal baseline's window of valid segments */
 #define HRV_BASELINE_WARMUP 10u /* valid segments before the baseline is ready */
 
+/* Frequency-domain HRV (dsp/hrv_spectrum.h): bin k of the DFT is k * GRID_HZ / POINTS Hz. */
+#define HRV_SPECTRUM_WINDOW_S 240u /* the spectrum of the last 4 minutes */
+#define HRV_SPECTRUM_GRID_HZ 4u /* the tachogram is resampled at 4 Hz */
+#define HRV_SPECTRUM_POINTS 960u /* WINDOW_S * GRID_HZ: the DFT's length */
+#define HRV_SPECTRUM_LF_LO 10u /* LF bins [LO, HI): 0.04 <= f < 0.15 Hz */
+#define HRV_SPECTRUM_LF_HI 36u
+#define HRV_SPECTRUM_HF_LO 36u /* HF bins [LO, HI): 0.15 <= f < 0.4 Hz */
+#define HRV_SPECTRUM_HF_HI 96u
+#define HRV_SPECTRUM_CAPACITY 1001u /* IBIs held: ceil(300 s * fs / ibi_min) + 1 at the worst rate */
+#define HRV_SPECTRUM_MIN_COVER_PCT 75u /* ready when the IBIs cover >= this % of the window */
+#define HRV_SPECTRUM_MIN_POINTS 2u /* ... and there are at least this many */
+#define HRV_SPECTRUM_IBI_FRAC 8 /* tachogram values are IBIs in Q8 samples */
+#define HRV_SPECTRUM_Q 15 /* cosine table, Hann window and DFT products are Q15 */
+#define HRV_SPECTRUM_LFHF_LIMIT (1ull << 56) /* LF/HF: shift both sums right by 8 while S_lf >= this */
+
+/* c[i] = round(32767 cos(2 pi i / POINTS)), half away from zero; c[(i + 3 POINTS / 4) % POINTS] is sin. */
+extern const int16_t HRV_SPECTRUM_COS_Q15[HRV_SPECTRUM_POINTS];
+
 /* Reasons a segment is invalid (hrv_features_t.flags); valid == (flags == 0). */
 #define HRV_FLAG_TOO_FEW_BEATS 0x01u /* fewer than 20 accepted IBIs or 10 successive differences */
 #define HRV_FLAG_FLAT 0x02u /* the raw signal held one value for >= 2 s */
@@ -59,6 +77,7 @@ typedef struct ppg_rate_table {
     uint32_t flat_run; /* FLAT when one raw value holds this long (samples) */
     uint32_t clip_min; /* CLIPPED when this many plateau samples sit at the segment's max or min */
     uint32_t group_delay; /* band-pass group delay at 1.5 Hz (samples): beats lag the raw systolic peak by about this */
+    uint32_t spectrum_den; /* hrv_spectrum: lf, hf (0.01 ms^2) = band sum of |X|^2 / this (fs^2 N W2 / (2^15 10^8)) */
 } ppg_rate_table_t;
 
 /* One entry per rate of DSP_PPG_RATES_HZ, in that order. */

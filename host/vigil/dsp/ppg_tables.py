@@ -28,6 +28,10 @@ float filtering with the quantized coefficients (tests/test_dsp_ppg.py).
 
 Detector, IBI rules, signal quality and features: see beat_detect_terma.h, ibi_filter.h,
 ppg_quality.h and hrv_features.h; their thresholds are below, their per-rate values in PpgRateTable.
+
+Frequency-domain HRV (LF, HF, LF/HF over the last 4 minutes, hrv_spectrum.h, twin vigil.dsp.hrv_spectrum): the
+window, the 4-Hz grid, the band bins, the ring's capacity, the Q15 cosine table and the per-rate normaliser
+``spectrum_den``; ``_check_spectrum`` proves that the kernel's 64-bit arithmetic cannot overflow.
 """
 
 from __future__ import annotations
@@ -35,13 +39,14 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 from scipy import signal
 
-from vigil.codegen import BANNER, repo_root, write_or_check
+from vigil.codegen import BANNER, c_array, repo_root, write_or_check
 from vigil.dsp import config
 
 # ---------------------------------------------------------------- rate-independent constants
@@ -90,6 +95,83 @@ FLAGS = {  # reasons a segment is invalid: hrv_features_t.flags bits (HRV_FLAG_*
     "FEW_CLEAN": (0x10, f"fewer than {MIN_CLEAN_PCT} % of the beat-to-beat spans accepted without interpolation"),
 }
 
+# Frequency-domain HRV (hrv_spectrum.h). Bands of the Task Force of the ESC/NASPE (1996): LF 0.04-0.15 Hz, HF
+# 0.15-0.40 Hz. Its guideline for the recording is about 10 cycles of a band's lower edge (about 2 minutes for LF);
+# the 4-minute window holds 9.6 cycles of 0.04 Hz.
+SPECTRUM_WINDOW_S = 240  # the spectrum of the last 4 minutes
+SPECTRUM_GRID_HZ = 4  # the tachogram is resampled at 4 Hz (10 x the top of HF): T_j = j / 4 s
+SPECTRUM_POINTS = SPECTRUM_WINDOW_S * SPECTRUM_GRID_HZ  # 960: one DFT over the whole window, bin k = k / 240 Hz
+SPECTRUM_LF_HZ = (Fraction("0.04"), Fraction("0.15"))  # exact decimals: a band edge on a bin must not round past it
+SPECTRUM_HF_HZ = (Fraction("0.15"), Fraction("0.40"))
+SPECTRUM_MARGIN_S = 60  # the ring keeps 5 minutes of IBIs, so a window may end up to a minute before the newest beat
+SPECTRUM_MIN_COVER_PCT = 75  # ready when the window's accepted IBIs add up to >= 75 % of it (3 of the 4 minutes)
+SPECTRUM_MIN_POINTS = 2  # interpolation needs two points
+SPECTRUM_Q = 15  # the cosine table, the Hann window and the DFT's products are Q15
+SPECTRUM_COS_ONE = (1 << SPECTRUM_Q) - 1  # 32767: cos = 1 fits int16
+SPECTRUM_IBI_FRAC = 8  # tachogram values are IBIs in Q8 samples: v = ibi << 8
+SPECTRUM_UNIT_PER_MS2 = 100  # lf, hf in 0.01 ms^2; lfhf in 0.01
+SPECTRUM_LFHF_LIMIT = 1 << 56  # S_lf, S_hf shift right by 8 while S_lf >= this, so that 200 S_lf + S_hf < 2^64
+
+
+def _band_bins(band: tuple[Fraction, Fraction]) -> tuple[int, int]:
+    """Bins [lo, hi) of the band [f_lo, f_hi): bin k is k * GRID_HZ / POINTS Hz."""
+    per_hz = Fraction(SPECTRUM_POINTS, SPECTRUM_GRID_HZ)
+    return math.ceil(band[0] * per_hz), math.ceil(band[1] * per_hz)
+
+
+SPECTRUM_LF_BINS = _band_bins(SPECTRUM_LF_HZ)  # (10, 36)
+SPECTRUM_HF_BINS = _band_bins(SPECTRUM_HF_HZ)  # (36, 96)
+
+
+def _ibi_min(fs: int) -> int:
+    return math.ceil(IBI_MIN_MS * fs / 1000)
+
+
+def _ibi_max(fs: int) -> int:
+    return IBI_MAX_MS * fs // 1000
+
+
+# The ring holds every IBI that can end in the last WINDOW + MARGIN seconds at the fastest accepted rate, + 1 (the
+# IBI whose beat opens that span): 1001 at 100 Hz (30-sample IBIs).
+SPECTRUM_CAPACITY = max(math.ceil((SPECTRUM_WINDOW_S + SPECTRUM_MARGIN_S) * fs / _ibi_min(fs)) + 1
+                        for fs in config.PPG_RATES_HZ)  # fmt: skip
+
+
+@cache
+def spectrum_cos_q15() -> tuple[int, ...]:
+    """c[i] = round(32767 cos(2 pi i / N)), half away from zero, i = 0 .. N - 1. The first quadrant is computed and
+    the others mirrored, so the table is exactly even (c[N - i] = c[i]) and odd about N/4 (c[N/2 - i] = -c[i]): the
+    one exact tie, i = N/6 (16383.5), rounds away from zero at i = N/3 too, and c[i + 3N/4] is exactly sin."""
+    n = SPECTRUM_POINTS
+    assert n % 4 == 0, "the sine is read a quarter turn along the cosine table"
+    quarter = [math.floor(SPECTRUM_COS_ONE * math.cos(2 * math.pi * i / n) + 0.5) for i in range(n // 4 + 1)]
+    half = quarter + [-quarter[n // 2 - i] for i in range(n // 4 + 1, n // 2 + 1)]
+    return tuple(half + [half[n - i] for i in range(n // 2 + 1, n)])
+
+
+def spectrum_hann_q15() -> list[int]:
+    """The periodic Hann window of the kernel: w_j = (32768 - c[j]) >> 1 (Q15, w_0 = 0, w_{N/2} = 32767)."""
+    return [((1 << SPECTRUM_Q) - c) >> 1 for c in spectrum_cos_q15()]
+
+
+def spectrum_w2() -> int:
+    """W2 = sum of w_j^2 (Q30), the window's power in the periodogram's normalisation."""
+    return sum(w * w for w in spectrum_hann_q15())
+
+
+def spectrum_den(fs: int) -> int:
+    """Band power in 0.01 ms^2 = S / den, S = sum over the band's bins of re^2 + im^2 (Q8 samples, Q15-windowed).
+
+    The one-sided periodogram's band power is 2 sum |X_k|^2 / (N sum w^2) with x in ms and w the window. Here x is
+    in Q8 samples (1 unit = 1000 / (256 fs) ms) times the Q15 window (sum w^2 = W2 / 2^30), so in 0.01 ms^2
+        lf = 2 S 2^30 / (N W2) * 10^6 / (2^16 fs^2) * 100 = S / (fs^2 N W2 / (2^15 10^8)),
+    den rounded half up (den > 4e5 at every rate: the rounding moves lf by < 2e-6 of itself)."""
+    num = fs * fs * SPECTRUM_POINTS * spectrum_w2()
+    # 2^15 10^8: the Q8 square's 2^16 over the one-sided 2; (1000 ms/s)^2 times 100 units per ms^2 (the window's
+    # Q30 cancels the Q15 x Q15 of the DFT's products)
+    d = (1 << (2 * SPECTRUM_IBI_FRAC - 1)) * 1000**2 * SPECTRUM_UNIT_PER_MS2
+    return (2 * num + d) // (2 * d)
+
 
 @dataclass(frozen=True)
 class PpgRateTable:
@@ -107,6 +189,7 @@ class PpgRateTable:
     flat_run: int  # samples
     clip_min: int  # plateau samples per segment
     group_delay: int  # samples, the band-pass's group delay at 1.5 Hz (beats lag the raw systolic peak by it)
+    spectrum_den: int  # hrv_spectrum: lf, hf (0.01 ms^2) = band sum of |X|^2 / spectrum_den (see spectrum_den())
 
     @property
     def h1(self) -> int:
@@ -194,11 +277,12 @@ def rate_table(fs: int) -> PpgRateTable:
         block_max=block_max,
         alpha_q16=int(round(BETA * w1 * w2 / (ALPHA_BLOCKS * fs) * (1 << 16))),
         latency=block_max + w2 // 2,
-        ibi_min=math.ceil(IBI_MIN_MS * fs / 1000),
-        ibi_max=IBI_MAX_MS * fs // 1000,
+        ibi_min=_ibi_min(fs),
+        ibi_max=_ibi_max(fs),
         flat_run=FLAT_RUN_S * fs,
         clip_min=config.SEGMENT_S * fs * CLIP_FRAC_PCT // 100,
         group_delay=int(round(float(gd[0]))),
+        spectrum_den=spectrum_den(fs),
     )
 
 
@@ -220,6 +304,56 @@ def _check(t: PpgRateTable) -> None:
     # both its halves), so n <= (segment + 2 ibi_max + 1) / ibi_min
     n_max = (t.segment_len + 2 * t.ibi_max + 1) // t.ibi_min
     assert n_max**2 * ((t.ibi_max - t.ibi_min) / 2) ** 2 * 10**10 < 2**64 and n_max < 2**16
+    _check_spectrum(t)
+
+
+def spectrum_bounds(t: PpgRateTable) -> dict[str, int]:
+    """Upper bounds of every magnitude in hrv_spectrum_compute at rate t, for IBIs in [ibi_min, ibi_max] (the kernel
+    ignores any other: the pipeline never pushes one). Each step's result is a bound of its exact integer value."""
+    n, q = SPECTRUM_POINTS, SPECTRUM_Q
+    v_max = t.ibi_max << SPECTRUM_IBI_FRAC
+    # y_j lies between its two neighbours' values (a floored convex combination), m = floor(mean y) too: |d_j| is at
+    # most the spread of the values
+    d_max = (t.ibi_max - t.ibi_min) << SPECTRUM_IBI_FRAC
+    hann = spectrum_hann_q15()
+    x_max = (d_max * max(hann) >> q) + 1  # |floor(d w / 2^15)| <= |d| w / 2^15 + 1
+    x_abs_sum = sum((d_max * w >> q) + 2 for w in hann)  # sum_j |x_j|
+    acc = x_abs_sum * SPECTRUM_COS_ONE  # |sum_j x_j c| <= sum_j |x_j| * 32767
+    part = (acc >> q) + 1  # |re|, |im|: the floored shift adds at most 1
+    p_max = 2 * part * part  # re^2 + im^2
+    return {
+        "interp": d_max * SPECTRUM_GRID_HZ * SPECTRUM_WINDOW_S * t.fs_hz,  # |dv| (T_j - P_i), T_j - P_i < the window
+        "y_sum": n * v_max,
+        "x_max": x_max,
+        "acc": acc,
+        "p_max": p_max,
+        "s_lf": (SPECTRUM_LF_BINS[1] - SPECTRUM_LF_BINS[0]) * p_max,
+        "s_hf": (SPECTRUM_HF_BINS[1] - SPECTRUM_HF_BINS[0]) * p_max,
+        "cover": 100 * SPECTRUM_CAPACITY * t.ibi_max,
+    }
+
+
+def _check_spectrum(t: PpgRateTable) -> None:
+    b = spectrum_bounds(t)
+    assert b["interp"] < 2**63 and b["y_sum"] < 2**63 and b["acc"] < 2**63, f"{t.fs_hz} Hz: an int64 could overflow"
+    assert (t.ibi_max << SPECTRUM_IBI_FRAC) < 2**31 and b["x_max"] < 2**31, "y_j and x_j are kept in int32"
+    assert b["s_lf"] + b["s_hf"] < 2**64 and b["cover"] < 2**64, f"{t.fs_hz} Hz: a uint64 sum could overflow"
+    # lfhf = (200 S_lf + S_hf) / (2 S_hf) after S_lf < SPECTRUM_LFHF_LIMIT (S_hf only ever shrinks)
+    assert 200 * (SPECTRUM_LFHF_LIMIT - 1) + b["s_hf"] < 2**64 and 2 * b["s_hf"] < 2**64
+    assert 0 < t.spectrum_den < 2**32
+    # grid and beat positions in 1/GRID_HZ samples: 4 * (2^32 - 1) + the window fits int64 with room
+    assert SPECTRUM_GRID_HZ * (2**32 + SPECTRUM_WINDOW_S * t.fs_hz) < 2**63
+    assert SPECTRUM_WINDOW_S * t.fs_hz < 2**32 and SPECTRUM_CAPACITY < 2**16 and t.ibi_min >= 1
+
+
+def _check_spectrum_tables() -> None:
+    c, n = spectrum_cos_q15(), SPECTRUM_POINTS
+    assert len(c) == n and c[0] == SPECTRUM_COS_ONE and all(-(2**15) < v < 2**15 for v in c)
+    assert all(c[(n - i) % n] == c[i] and c[(n // 2 - i) % n] == -c[i] for i in range(n))
+    assert all(abs(v - SPECTRUM_COS_ONE * math.cos(2 * math.pi * i / n)) <= 0.5 + 1e-9 for i, v in enumerate(c))
+    assert SPECTRUM_LF_BINS[1] == SPECTRUM_HF_BINS[0], "the kernel runs one loop over the LF and HF bins"
+    assert 0 < SPECTRUM_LF_BINS[0] and SPECTRUM_HF_BINS[1] <= n // 2, "bins between DC and Nyquist"
+    assert SPECTRUM_POINTS == SPECTRUM_WINDOW_S * SPECTRUM_GRID_HZ
 
 
 # ---------------------------------------------------------------- C output
@@ -238,6 +372,7 @@ _FIELDS = (  # C field, what it holds
     ("flat_run", "FLAT when one raw value holds this long (samples)"),
     ("clip_min", "CLIPPED when this many plateau samples sit at the segment's max or min"),
     ("group_delay", "band-pass group delay at 1.5 Hz (samples): beats lag the raw systolic peak by about this"),
+    ("spectrum_den", "hrv_spectrum: lf, hf (0.01 ms^2) = band sum of |X|^2 / this (fs^2 N W2 / (2^15 10^8))"),
 )
 
 
@@ -280,6 +415,29 @@ def tables_header() -> str:
         f"#define HRV_BASELINE_SEGMENTS {BASELINE_SEGMENTS}u /* the personal baseline's window of valid segments */",
         f"#define HRV_BASELINE_WARMUP {BASELINE_WARMUP}u /* valid segments before the baseline is ready */",
         "",
+        "/* Frequency-domain HRV (dsp/hrv_spectrum.h): bin k of the DFT is k * GRID_HZ / POINTS Hz. */",
+        f"#define HRV_SPECTRUM_WINDOW_S {SPECTRUM_WINDOW_S}u /* the spectrum of the last 4 minutes */",
+        f"#define HRV_SPECTRUM_GRID_HZ {SPECTRUM_GRID_HZ}u /* the tachogram is resampled at 4 Hz */",
+        f"#define HRV_SPECTRUM_POINTS {SPECTRUM_POINTS}u /* WINDOW_S * GRID_HZ: the DFT's length */",
+        (f"#define HRV_SPECTRUM_LF_LO {SPECTRUM_LF_BINS[0]}u /* LF bins [LO, HI): {float(SPECTRUM_LF_HZ[0])}"
+         f" <= f < {float(SPECTRUM_LF_HZ[1])} Hz */"),
+        f"#define HRV_SPECTRUM_LF_HI {SPECTRUM_LF_BINS[1]}u",
+        (f"#define HRV_SPECTRUM_HF_LO {SPECTRUM_HF_BINS[0]}u /* HF bins [LO, HI): {float(SPECTRUM_HF_HZ[0])}"
+         f" <= f < {float(SPECTRUM_HF_HZ[1])} Hz */"),
+        f"#define HRV_SPECTRUM_HF_HI {SPECTRUM_HF_BINS[1]}u",
+        (f"#define HRV_SPECTRUM_CAPACITY {SPECTRUM_CAPACITY}u /* IBIs held:"
+         f" ceil({SPECTRUM_WINDOW_S + SPECTRUM_MARGIN_S} s * fs / ibi_min) + 1 at the worst rate */"),
+        (f"#define HRV_SPECTRUM_MIN_COVER_PCT {SPECTRUM_MIN_COVER_PCT}u /* ready when the IBIs cover >= this % of"
+         " the window */"),
+        f"#define HRV_SPECTRUM_MIN_POINTS {SPECTRUM_MIN_POINTS}u /* ... and there are at least this many */",
+        f"#define HRV_SPECTRUM_IBI_FRAC {SPECTRUM_IBI_FRAC} /* tachogram values are IBIs in Q8 samples */",
+        f"#define HRV_SPECTRUM_Q {SPECTRUM_Q} /* cosine table, Hann window and DFT products are Q15 */",
+        (f"#define HRV_SPECTRUM_LFHF_LIMIT (1ull << {SPECTRUM_LFHF_LIMIT.bit_length() - 1}) /* LF/HF: shift both"
+         " sums right by 8 while S_lf >= this */"),
+        "",
+        "/* c[i] = round(32767 cos(2 pi i / POINTS)), half away from zero; c[(i + 3 POINTS / 4) % POINTS] is sin. */",
+        "extern const int16_t HRV_SPECTRUM_COS_Q15[HRV_SPECTRUM_POINTS];",
+        "",
         "/* Reasons a segment is invalid (hrv_features_t.flags); valid == (flags == 0). */",
         *[f"#define HRV_FLAG_{name} 0x{bit:02X}u /* {doc} */" for name, (bit, doc) in FLAGS.items()],
         "",
@@ -316,6 +474,8 @@ def tables_source() -> str:
         lines += [f"        .{name} = {getattr(t, name)}u," for name, _ in _FIELDS]
         lines.append("    },")
     lines += ["};", ""]
+    _check_spectrum_tables()
+    lines += c_array("int16_t", "HRV_SPECTRUM_COS_Q15", spectrum_cos_q15(), 12, size="HRV_SPECTRUM_POINTS")
     return "\n".join(lines)
 
 
