@@ -34,6 +34,7 @@ bool ppg_pipeline_init(ppg_pipeline_t *p, uint16_t fs_hz)
     ppg_quality_reset(&p->quality);
     hrv_accum_reset(&p->acc);
     hrv_baseline_reset(&p->baseline);
+    hrv_spectrum_reset(&p->spectrum);
     return true;
 }
 
@@ -66,6 +67,7 @@ static void add_beat(ppg_pipeline_t *p, uint32_t beat, int32_t amp)
     if (r.verdict == IBI_ACCEPT) {
         a->n_accepted++;
         hrv_accum_ibi(a, r.ibi);
+        hrv_spectrum_push(&p->spectrum, beat, r.ibi);
         if (r.has_diff) {
             hrv_accum_diff(a, r.diff, p->table->fs_hz);
         }
@@ -100,6 +102,12 @@ static hrv_features_t finish_segment(const ppg_pipeline_t *p)
     f.valid = f.flags == 0;
     if (f.valid) {
         hrv_features_compute(a, p->table->fs_hz, &f);
+        hrv_spectrum_out_t sp;
+        hrv_spectrum_compute(&p->spectrum, (p->seg + 1u) * p->segment_len, p->table->fs_hz, &sp);
+        f.lf = sp.lf;
+        f.hf = sp.hf;
+        f.lfhf = sp.lfhf;
+        f.spectrum_ready = sp.ready;
     }
     return f;
 }

@@ -17,7 +17,9 @@
  * come out of the ppg_segments call during which its last sample has been seen and no beat of it
  * can still be detected: a later beat was seen, or the detector has run `latency` samples past the
  * segment's end (<= 1.7 s at every rate). The partial segment at the end of a stream never comes out.
- * Each segment's features also come relative to the wearer's baseline (dsp/hrv_baseline.h). */
+ * Each segment's features also come relative to the wearer's baseline (dsp/hrv_baseline.h), and a valid segment
+ * carries the spectrum of the HRV_SPECTRUM_WINDOW_S up to its end (dsp/hrv_spectrum.h) over the accepted IBIs (an
+ * interpolated span is bridged by the tachogram's own interpolation). */
 #ifndef VIGIL_PPG_PIPELINE_H
 #define VIGIL_PPG_PIPELINE_H
 
@@ -29,6 +31,7 @@
 #include "dsp/biquad_cascade_q30.h"
 #include "dsp/hrv_baseline.h"
 #include "dsp/hrv_features.h"
+#include "dsp/hrv_spectrum.h"
 #include "dsp/ibi_filter.h"
 #include "dsp/ppg_quality.h"
 #include "dsp/ppg_tables.h"
@@ -55,6 +58,7 @@ typedef struct ppg_pipeline {
     uint32_t seg;           /* oldest segment not yet output */
     hrv_accum_t acc;        /* its beats and IBIs */
     hrv_baseline_t baseline; /* the wearer's baseline over the valid segments so far */
+    hrv_spectrum_t spectrum; /* the accepted IBIs of the last minutes, for lf, hf, lfhf */
     uint32_t beats_dropped;    /* beats passed without their raw samples (calling order broken) */
     uint32_t segments_dropped; /* segments that did not fit in the caller's buffer */
 } ppg_pipeline_t;

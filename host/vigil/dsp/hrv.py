@@ -14,6 +14,7 @@ from enum import IntEnum, IntFlag
 import numpy as np
 
 from vigil.dsp import ppg_tables as tables
+from vigil.dsp.hrv_spectrum import hrv_spectrum
 from vigil.dsp.isqrt import isqrt
 
 
@@ -214,6 +215,9 @@ def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int, amps: np.ndarray) 
     raw = np.asarray(raw, dtype=np.int16)
     results = ibi_verdicts(beats, fs)
     seg_of_beat = beats // t.segment_len
+    accepted = np.array([r.verdict == Verdict.ACCEPT for r in results], dtype=bool)
+    spectrum_beats = beats[accepted]  # the pairs the pipeline pushes to hrv_spectrum, in order
+    spectrum_ibis = np.array([r.ibi for r in results], dtype=np.int64)[accepted] if len(results) else np.zeros(0, np.int64)
     out = []
     for s in range(segments_completed(beats, len(raw), fs)):
         idx = np.flatnonzero(seg_of_beat == s)
@@ -233,7 +237,13 @@ def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int, amps: np.ndarray) 
             flags |= Flag.FEW_CLEAN
         feats: dict[str, int] = {}
         if flags == 0:
-            feats = hrv_features(ibis, diffs, fs) | {"pamp": pulse_amplitude(amps[idx])}
+            end = (s + 1) * t.segment_len
+            pushed = int(np.searchsorted(spectrum_beats, end))  # pushed by the time the segment closes
+            held = slice(max(0, pushed - tables.SPECTRUM_CAPACITY), pushed)
+            spectrum = hrv_spectrum(spectrum_beats[held], spectrum_ibis[held], end, fs)
+            feats = hrv_features(ibis, diffs, fs) | {"pamp": pulse_amplitude(amps[idx])} | {
+                "lf": spectrum["lf"], "hf": spectrum["hf"], "lfhf": spectrum["lfhf"],
+                "spectrum_ready": spectrum["ready"]}  # fmt: skip
         out.append(
             HrvFeatures(
                 segment=s,
