@@ -106,7 +106,7 @@ def stress_table(quick: bool, models: ct.DeviceModels) -> list[dict[str, Any]]:
         feats = []
         for seed in seeds:
             ppg, _ = synthetic_ppg(seconds, PPG_RATE_HZ, seed=seed, stress=level)
-            feats += [[int(getattr(s, f)) for f in ct.FEATURES] for s in ppg_chain(ppg, PPG_RATE_HZ)[2] if s.valid]
+            feats += [[int(getattr(s, f)) for f in ct.FEATURES] for s in ppg_chain(ppg, PPG_RATE_HZ, motion=None)[2] if s.valid]
         out = ct.model_outputs(np.asarray(feats, dtype=np.int64), models)
         weighted = (weights @ np.stack([out["p_tree"], out["p_svm"], out["p_nn"]]) + ct.Q15_HALF) >> 15
         unanimous = out["votes"].all(axis=1)

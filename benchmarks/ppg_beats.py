@@ -107,7 +107,7 @@ def hr_mae(a: np.ndarray, b: np.ndarray, fs: int, n: int) -> float:
 
 def vigil_beats(raw: np.ndarray, fs: int) -> np.ndarray:
     """vigil's beats moved back by the band-pass's group delay (to the raw signal's time)."""
-    _, beats, _ = ppg_chain(raw, fs)
+    _, beats, _ = ppg_chain(raw, fs, motion=None)
     return beats - ppg_tables.rate_table(fs).group_delay
 
 
@@ -226,7 +226,7 @@ def feature_row(fs: int, difficulty: str, seeds: range, seconds: float) -> Featu
     valid = total = 0
     for seed in seeds:
         raw, truth = synthetic_ppg(seconds, fs, seed, stress=(seed % 4) / 3, difficulty=difficulty)
-        for seg in ppg_chain(raw, fs)[2]:
+        for seg in ppg_chain(raw, fs, motion=None)[2]:
             total += 1
             if seg.valid:
                 valid += 1

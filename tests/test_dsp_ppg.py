@@ -43,11 +43,14 @@ bench = _bench()
 Chain = tuple[np.ndarray, np.ndarray, list[HrvFeatures]]  # filtered, beats, segments
 
 
-def run_harness(program: Path, raw: np.ndarray, fs: int, chunking: int | None = None) -> Chain:
+def run_harness(program: Path, raw: np.ndarray, fs: int, chunking: int | None = None,
+                motion: np.ndarray | None = None) -> Chain:  # fmt: skip
     raw = np.asarray(raw, dtype=np.int16)
     req = struct.pack("<HI", fs, len(raw)) + raw.astype("<i2").tobytes()
-    if chunking is not None:
-        req += struct.pack("<I", chunking)
+    if chunking is not None or motion is not None:
+        req += struct.pack("<I", chunking or 0)
+    if motion is not None:
+        req += struct.pack("<I", len(motion)) + np.asarray(motion, dtype="<u2").tobytes()
     proc = subprocess.run([str(program), "harness", "ppg"], input=req, capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()
     out = proc.stdout
@@ -69,12 +72,14 @@ def run_harness(program: Path, raw: np.ndarray, fs: int, chunking: int | None = 
 
 
 def assert_twin(
-    program: Path, raw: np.ndarray, fs: int, chunkings: tuple[int | None, ...] = (None, 1, 253, RANDOM_CHUNKS | 7)
+    program: Path, raw: np.ndarray, fs: int, chunkings: tuple[int | None, ...] = (None, 1, 253, RANDOM_CHUNKS | 7),
+    motion: np.ndarray | None = None,
 ) -> Chain:
-    """C == twin for every chunking (None: no chunking field, one call); returns the twin's output."""
-    want = ppg_chain(raw, fs)
+    """C == twin for every chunking (None: no chunking field, one call), with the accelerometer's motion levels when
+    given; returns the twin's output."""
+    want = ppg_chain(raw, fs, motion=motion)
     for chunking in chunkings:
-        got = run_harness(program, raw, fs, chunking)
+        got = run_harness(program, raw, fs, chunking, motion)
         assert np.array_equal(got[0], want[0]), f"filtered differs (chunking {chunking}) at {first_diff(got[0], want[0])}"
         assert np.array_equal(got[1], want[1]), f"beats differ (chunking {chunking}): {got[1][:8]} vs {want[1][:8]}"
         assert got[2] == want[2], f"segments differ (chunking {chunking}): {got[2]} vs {want[2]}"
@@ -159,6 +164,20 @@ def test_long_synthetic_recordings(ctest_program: Path, fs: int) -> None:
     _, _, segs = assert_twin(ctest_program, raw, fs, (None, 1, 100, 253, 254, RANDOM_CHUNKS | 11))
     assert [s.segment for s in segs] == [0, 1, 2, 3, 4]
     assert sum(s.valid for s in segs) >= 4
+
+
+def test_the_baseline_with_an_accelerometer_matches_the_c_chain(ctest_program: Path) -> None:
+    """25 minutes with motion levels around the stillness bound (and the accelerometer ending a minute early): the
+    baseline takes only still minutes, on both sides, whatever the chunking."""
+    from vigil.dsp import ppg_tables
+
+    raw, _ = synthetic_ppg(25 * 60, 64, seed=5, difficulty="clean")
+    top = ppg_tables.BASELINE_MOTION_MAX
+    motion = np.random.default_rng(5).integers(top - 8, top + 4, 48)
+    _, _, segs = assert_twin(ctest_program, raw, 64, (None, 1, 253, RANDOM_CHUNKS | 5), motion)
+    _, _, ignoring = assert_twin(ctest_program, raw, 64, (None,), None)
+    assert max(s.baseline_n for s in segs) < max(s.baseline_n for s in ignoring)
+    assert max(s.baseline_n for s in segs) >= ppg_tables.BASELINE_WARMUP
 
 
 @pytest.mark.parametrize("difficulty", ["clean", "hard"])
@@ -254,7 +273,7 @@ def test_interpolated_halves_count_as_intervals_of_the_segment() -> None:
     beats = [b for b in range(0, 7000, 80) if (b // 80) % 5 != 4]
     raw = np.sin(np.arange(6500) / 5.0) * 1000  # raw only feeds FLAT / CLIPPED
     amps = np.full(len(beats), 3 << ppg_tables.FILT_SHIFT)  # every peak 3 counts high
-    seg = hrv_segments(np.array(beats), raw.astype(np.int16), 100, amps)[0]
+    seg = hrv_segments(np.array(beats), raw.astype(np.int16), 100, amps, None)[0]
     # rejected: the three spans before a reference exists, then the first gap (its previous span was rejected)
     assert seg.valid and seg.n_rejected == 4
     assert seg.avrr == 80000 and seg.sdrr == 0 and seg.rmssd == 0 and seg.sd1 == 0 and seg.sd2 == 0
@@ -264,7 +283,7 @@ def test_interpolated_halves_count_as_intervals_of_the_segment() -> None:
 
 def test_features_in_physical_units_match_the_dataset_definition() -> None:
     raw, _ = synthetic_ppg(190, 100, seed=2, difficulty="typical")
-    _, _, segs = ppg_chain(raw, 100)
+    _, _, segs = ppg_chain(raw, 100, motion=None)
     assert len(segs) == 3 and all(s.valid for s in segs)
     for s in segs:
         d = s.as_dict()
@@ -363,22 +382,38 @@ def test_agreement_with_heartpy_and_neurokit2(record: int, fs: int) -> None:
 
 
 def test_the_baseline_twin_follows_the_rules_of_test_ppg_c() -> None:
-    """The same stream as test_ppg.c's check_baseline: avhr k on the k-th valid segment, every 7th invalid."""
+    """The same stream as test_ppg.c's check_baseline: avhr k on the k-th valid segment, every 7th invalid, every 5th
+    moving; segment s is measured against the valid, still segments before it. Worked by hand at the start: segments
+    0-3 are admitted as 1-4 close, 4 is moving, 5 valid, 6 invalid, ..."""
     from vigil.dsp.hrv_baseline import baseline_relative
 
     valid = np.array([s % 7 != 6 for s in range(200)])
+    still = np.array([s % 5 != 4 for s in range(200)])
     k = np.cumsum(valid) - 1
     feats = np.zeros((200, 6), dtype=np.int64)
     feats[valid, 0] = k[valid]
-    feats[valid, 1] = -3 * k[valid]
-    counts, ready, rel = baseline_relative(feats, valid)
-    for s in np.flatnonzero(valid):
-        n = min(k[s] + 1, 120)
-        median = (k[s] + 1) // 2 if k[s] + 1 <= 120 else k[s] - 59
-        assert counts[s] == n and ready[s] == (n >= 10)
-        assert rel[s, 0] == (k[s] - median if n >= 10 else 0)
-        assert rel[s, 1] == (-3 * k[s] + 3 * (k[s] - n // 2) if n >= 10 else 0)
-    assert not rel[~valid].any()
+    feats[valid, 1] = 5
+    counts, ready, rel = baseline_relative(feats, valid, still)
+    assert counts[:8].tolist() == [0, 1, 2, 3, 4, 4, 5, 5]  # 4 moving: not admitted; 6 invalid: not admitted
+    admitted: list[int] = []
+    for s in range(200):
+        if s and valid[s - 1] and still[s - 1]:
+            admitted.append(int(k[s - 1]))
+        window = sorted(admitted[-120:])
+        assert counts[s] == len(window) and ready[s] == (len(window) >= 10)
+        assert rel[s, 0] == (k[s] - window[len(window) // 2] if valid[s] and len(window) >= 10 else 0)
+    assert not rel[:, 1].any() and not rel[~valid].any()
+    assert 120 < len(admitted) < 140
+
+
+def test_stillness_comes_from_both_epochs_and_an_absent_accelerometer_counts_as_still() -> None:
+    from vigil.dsp import ppg_tables
+    from vigil.dsp.hrv_baseline import segments_still
+
+    top = ppg_tables.BASELINE_MOTION_MAX
+    levels = np.array([0, top, top, top + 1, top + 1, 0, 3])  # segment 3's second epoch never arrives
+    assert segments_still(4, levels).tolist() == [True, False, False, False]
+    assert segments_still(3, None).all() and segments_still(3, np.zeros(0)).all()
 
 
 def test_a_real_wrist_session_with_its_baseline_matches_the_c_chain(ctest_program: Path) -> None:
@@ -390,9 +425,17 @@ def test_a_real_wrist_session_with_its_baseline_matches_the_c_chain(ctest_progra
 
     from vigil.data.wesad import subject_session
 
+    from vigil.dsp.accel import accel_motion
+    from vigil.dsp.hrv_baseline import segments_still
+
     with tempfile.TemporaryDirectory() as scratch:
         rec, _, _ = subject_session(subject, Path(scratch))
-    _, _, segs = assert_twin(ctest_program, rec.ppg, 64, (None,))
+    motion = accel_motion(rec.accel)
+    _, _, segs = assert_twin(ctest_program, rec.ppg, 64, (None, RANDOM_CHUNKS | 3), motion)
     ready = [s for s in segs if s.baseline_ready and s.valid]
-    assert len(ready) > 60 and max(s.baseline_n for s in segs) > 80
+    assert len(ready) > 60 and max(s.baseline_n for s in segs) > 60
+    # the stillness rule is at work: some valid minutes move too much to join the baseline
+    still = segments_still(len(segs), motion)
+    assert 0 < sum(1 for s, ok in zip(segs, still) if s.valid and not ok) < len(segs) // 2
+    assert sum(s.spectrum_ready for s in segs) > 40 and all(s.lf > 0 and s.hf > 0 for s in segs if s.spectrum_ready)
     assert any(s.rel_avhr > 2000 for s in ready) and any(s.rel_avhr < -500 for s in ready)  # +/- bpm around usual

@@ -101,7 +101,7 @@ def test_wesad_root_gives_the_twins_features_with_condition_labels(wesad_root: P
     for n in (2, 3):
         rows = ds.groups == n
         # the features are exactly the device twin's, on the segments inside Base (1-4) and TSST (8-12)
-        _, _, segments = ppg_chain(subject_ppg(seed=10 * n), FS)
+        _, _, segments = ppg_chain(subject_ppg(seed=10 * n), FS, motion=None)
         labels = segment_labels(read_quest(wesad_root / f"S{n}" / f"S{n}_quest.csv"), len(segments))
         keep = [k for k, s in enumerate(segments) if s.valid and labels[k] >= 0]
         want = np.array([[s.avhr, s.avrr, s.sdrr, s.rmssd, s.pnn50, s.pnn20] for s in (segments[k] for k in keep)])
@@ -119,7 +119,7 @@ def test_baseline_inputs_are_the_twins_relative_features_where_the_baseline_is_r
     ds = load_stress_data(str(wesad_root))
     assert ds.source["inputs"] == "baseline"
     for n in (2, 3):
-        _, _, segments = ppg_chain(subject_ppg(seed=10 * n), FS)
+        _, _, segments = ppg_chain(subject_ppg(seed=10 * n), FS, motion=None)
         labels = segment_labels(read_quest(wesad_root / f"S{n}" / f"S{n}_quest.csv"), len(segments))
         keep = [k for k, s in enumerate(segments) if s.valid and s.baseline_ready and labels[k] >= 0]
         want = [[s.rel_avhr, s.rel_avrr, s.rel_sdrr, s.rel_rmssd, s.rel_pnn50, s.rel_pnn20] for s in (segments[k] for k in keep)]
@@ -182,7 +182,7 @@ def test_evaluate_data_scores_a_stress_folder_on_wesad_subjects_as_the_device(we
     report = json.loads(result.output)
     labelled = classified = 0
     for n in (2, 3):
-        _, _, segments = ppg_chain(subject_ppg(seed=10 * n), FS)
+        _, _, segments = ppg_chain(subject_ppg(seed=10 * n), FS, motion=None)
         labels = segment_labels(read_quest(wesad_root / f"S{n}" / f"S{n}_quest.csv"), len(segments))
         labelled += int((labels >= 0).sum())
         sent = len(segments) - STRESS_PENDING_MAX  # the last segments wait for a context that never comes

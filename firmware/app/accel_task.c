@@ -103,8 +103,8 @@ static void sleep_input(accel_task_t *t, const int16_t *xyz, size_t n, link_t *l
 }
 #endif
 
-void accel_task_process(accel_task_t *t, const int16_t *xyz, size_t n, bool trace, link_t *link,
-                        stage_costs_t *costs, models_t *models)
+size_t accel_task_process(accel_task_t *t, const int16_t *xyz, size_t n, bool trace, link_t *link,
+                          stage_costs_t *costs, models_t *models)
 {
     if (n > ACCEL_TASK_MAX_BLOCK) {
         n = ACCEL_TASK_MAX_BLOCK; /* the caller bounds blocks by the frame size; never overrun */
@@ -122,4 +122,5 @@ void accel_task_process(accel_task_t *t, const int16_t *xyz, size_t n, bool trac
     }
     sleep_input(t, xyz, n, link, costs, models);
     t->next_sample += (uint32_t)n;
+    return n_levels;
 }

@@ -52,8 +52,9 @@ typedef struct accel_task {
 void accel_task_init(accel_task_t *t);
 
 /* Process n xyz samples (3n int16); trace: also stream the derivative. Each epoch the sleep model can decide goes to
- * the models (sleep model, stress context). */
-void accel_task_process(accel_task_t *t, const int16_t *xyz, size_t n, bool trace, link_t *link,
-                        stage_costs_t *costs, models_t *models);
+ * the models (sleep model, stress context). Returns how many epochs these samples completed; their motion levels are
+ * t->new_levels[0 ..] (for the PPG pipeline's baseline). */
+size_t accel_task_process(accel_task_t *t, const int16_t *xyz, size_t n, bool trace, link_t *link,
+                          stage_costs_t *costs, models_t *models);
 
 #endif

@@ -157,7 +157,11 @@ static bool consume_samples(app_t *app)
     }
     bool trace = (app->config_flags & VIGIL_CONFIG_FLAG_TRACE) != 0;
     if (slot->payload[0] == VIGIL_CHANNEL_ACCEL) {
-        accel_task_process(&app->accel, app->values, n_values / 3u, trace, &app->link, &app->costs, &app->models);
+        const size_t n_epochs =
+            accel_task_process(&app->accel, app->values, n_values / 3u, trace, &app->link, &app->costs, &app->models);
+        for (size_t e = 0; e < n_epochs; e++) {
+            ppg_task_motion(&app->ppg, app->accel.new_levels[e]); /* the baseline keeps still minutes only */
+        }
     } else if (slot->payload[0] == VIGIL_CHANNEL_PPG) {
         ppg_task_process(&app->ppg, app->values, n_values, trace, &app->link, &app->costs, &app->models);
     }

@@ -56,6 +56,11 @@ static void send_hrv(ppg_task_t *t, const hrv_features_t *f, link_t *link)
     link_send(link, VIGIL_MSG_HRV, p, VIGIL_HRV_SIZE);
 }
 
+void ppg_task_motion(ppg_task_t *t, uint16_t level)
+{
+    ppg_pipeline_motion(&t->pipe, level);
+}
+
 static void process_step(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs,
                          models_t *models)
 {

@@ -30,6 +30,9 @@ typedef struct ppg_task {
 bool ppg_task_init(ppg_task_t *t, uint16_t rate_hz);
 
 /* Closed HRV segments go to the models (stress trio + consensus). */
+/* The motion level of the accelerometer's next epoch, for the wearer's baseline (ppg_pipeline_motion). */
+void ppg_task_motion(ppg_task_t *t, uint16_t level);
+
 void ppg_task_process(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs,
                       models_t *models);
 

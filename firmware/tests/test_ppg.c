@@ -7,6 +7,9 @@
  *          1 .. 0x7FFFFFFF        calls of that many samples (the last one shorter)
  *          0x80000000 | seed      calls of pseudo-random sizes 1 .. HARNESS_MAX_RANDOM_CHUNK
  *                                 (LCG seeded with the low 31 bits)
+ *        then optionally u32 n_motion, n_motion x u16: the accelerometer's motion level per 30-s epoch. The levels
+ *          go in in time order, as a replay interleaves them: each call is also cut at the epoch boundaries, and
+ *          before it every epoch that ends by the call's last sample is passed to ppg_pipeline_motion.
  *   out: n x int32 filtered (counts in Q12),
  *        u32 n_beats, n_beats x u32 beat indices, n_beats x i32 beat amplitudes (Q12),
  *        u32 n_segments, then per segment the fields of hrv_features_t in order, packed:
@@ -17,6 +20,7 @@
  *   Each call runs ppg_filter, ppg_detect_beats (max PPG_MAX_BEATS(block)) and ppg_segments
  *   (max PPG_MAX_SEGMENTS(block)) on the block. Exit status 0; 1 on a malformed request;
  *   3 when ppg_pipeline_init refuses the rate (nothing is written). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -26,6 +30,7 @@
 #define HARNESS_MAX_BEATS PPG_MAX_BEATS(HARNESS_MAX_SAMPLES)
 #define HARNESS_MAX_SEGMENTS PPG_MAX_SEGMENTS(HARNESS_MAX_SAMPLES)
 #define HARNESS_MAX_RANDOM_CHUNK 253u
+#define HARNESS_MAX_EPOCHS (HARNESS_MAX_SAMPLES / (DSP_EPOCH_S * PPG_RATE_MIN_HZ) + 1u)
 #define HARNESS_RANDOM_FLAG 0x80000000u
 
 /* Test signals live in static buffers: the test program runs on the host, the kernels never see them. */
@@ -463,38 +468,53 @@ static void check_pipeline(check_totals_t *t)
 
 /* ------------------------------------------------------------------ the personal baseline */
 
+static int cmp_i32(const void *x, const void *y)
+{
+    const int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+    return (a > b) - (a < b);
+}
+
 static void check_baseline(check_totals_t *t)
 {
-    /* avhr k on the k-th valid segment, every 7th segment invalid: before the ring is full the median of 0 .. k is
-     * element [(k + 1) / 2], after it the window k - 119 .. k has element [60] = k - 59 */
+    /* avhr k on the k-th valid segment, every 7th segment invalid, every 5th moving (not still): segment s is measured
+     * against the valid, still segments before it (the last 120), element [n/2] of them sorted. The reference keeps
+     * the admitted values and sorts the last 120 of them with qsort. */
     static hrv_baseline_t b; /* 2.9 KB: off the stack */
+    static int32_t admitted[200], window[HRV_BASELINE_SEGMENTS];
     hrv_baseline_reset(&b);
-    int32_t k = 0;
-    bool ok = true;
+    int32_t k = 0, prev_avhr = 0;
+    size_t n_admitted = 0;
+    bool prev_valid = false, prev_still = false, ok = true;
     for (uint32_t s = 0; s < 200u; s++) {
+        if (prev_valid && prev_still) {
+            admitted[n_admitted++] = prev_avhr;
+        }
+        const size_t n = n_admitted < HRV_BASELINE_SEGMENTS ? n_admitted : HRV_BASELINE_SEGMENTS;
+        memcpy(window, admitted + n_admitted - n, n * sizeof window[0]);
+        qsort(window, n, sizeof window[0], cmp_i32);
+        const bool ready = n >= HRV_BASELINE_WARMUP;
+
         hrv_features_t f = {0};
         f.segment = s;
         f.valid = s % 7u != 6u;
         f.avhr = f.valid ? k : 0;
-        f.avrr = f.valid ? -3 * k : 0;
+        f.avrr = f.valid ? 5 : 0;
+        hrv_baseline_admit(&b, s > 0 && prev_still);
         hrv_baseline_apply(&b, &f);
-        if (!f.valid) {
-            ok = ok && f.rel[0] == 0 && f.baseline_n == (k < 120 ? k : 120);
-            continue;
-        }
-        const int32_t n = k + 1 < 120 ? k + 1 : 120;
-        const int32_t median = k + 1 <= 120 ? (k + 1) / 2 : k - 59;
-        const bool ready = n >= (int32_t)HRV_BASELINE_WARMUP;
-        ok = ok && f.baseline_n == n && f.baseline_ready == ready && f.rel[0] == (ready ? k - median : 0);
-        /* -3k sorted ascending: element [n/2] is -3 * (largest k - n/2) */
-        ok = ok && f.rel[1] == (ready ? -3 * k - (-3 * (k - n / 2)) : 0) && f.rel[2] == 0;
+        ok = ok && f.baseline_n == n && f.baseline_ready == ready;
+        ok = ok && f.rel[0] == (f.valid && ready ? k - window[n / 2u] : 0);
+        ok = ok && f.rel[1] == 0 && f.rel[2] == 0; /* avrr always 5: at its own median */
         CHECK(t, ok, "baseline at segment %u (k %d): n %u ready %u rel %d %d", (unsigned)s, (int)k,
               (unsigned)f.baseline_n, (unsigned)f.baseline_ready, (int)f.rel[0], (int)f.rel[1]);
         if (!ok) {
             return;
         }
-        k++;
+        prev_valid = f.valid;
+        prev_still = s % 5u != 4u;
+        prev_avhr = f.avhr;
+        k += f.valid;
     }
+    CHECK(t, n_admitted > 120u && n_admitted < 140u, "%zu segments admitted", n_admitted);
 }
 
 void run_ppg_tests(check_totals_t *t)
@@ -515,6 +535,7 @@ static int16_t h_raw[HARNESS_MAX_SAMPLES];
 static int32_t h_filt[HARNESS_MAX_SAMPLES];
 static uint32_t h_beats[HARNESS_MAX_BEATS];
 static int32_t h_amps[HARNESS_MAX_BEATS];
+static uint16_t h_motion[HARNESS_MAX_EPOCHS];
 static hrv_features_t h_segs[HARNESS_MAX_SEGMENTS];
 
 static int read_le(FILE *in, unsigned bytes, uint32_t *v)
@@ -557,13 +578,31 @@ int harness_ppg(FILE *in, FILE *out)
     if (!read_le(in, 4, &chunking)) {
         chunking = 0;
     }
+    uint32_t n_motion = 0;
+    if (read_le(in, 4, &n_motion)) {
+        if (n_motion > HARNESS_MAX_EPOCHS) {
+            fprintf(stderr, "harness ppg: %lu motion levels, at most %lu\n", (unsigned long)n_motion,
+                    (unsigned long)HARNESS_MAX_EPOCHS);
+            return 1;
+        }
+        for (uint32_t e = 0; e < n_motion; e++) {
+            uint32_t v;
+            if (!read_le(in, 2, &v)) {
+                fprintf(stderr, "harness ppg: input ends at motion level %lu of %lu\n", (unsigned long)e,
+                        (unsigned long)n_motion);
+                return 1;
+            }
+            h_motion[e] = (uint16_t)v;
+        }
+    }
     ppg_pipeline_t p;
     if (!ppg_pipeline_init(&p, (uint16_t)fs)) {
         fprintf(stderr, "harness ppg: rate %lu Hz refused\n", (unsigned long)fs);
         return 3;
     }
     uint32_t lcg = chunking & ~HARNESS_RANDOM_FLAG;
-    size_t nb = 0, ns = 0;
+    size_t nb = 0, ns = 0, motion_in = 0;
+    const size_t epoch_len = (size_t)DSP_EPOCH_S * fs;
     for (size_t i = 0; i < n;) {
         size_t m = n - i;
         if (chunking & HARNESS_RANDOM_FLAG) {
@@ -571,6 +610,13 @@ int harness_ppg(FILE *in, FILE *out)
             m = want < m ? want : m;
         } else if (chunking != 0 && chunking < m) {
             m = chunking;
+        }
+        if (n_motion > 0) {
+            const size_t to_boundary = epoch_len - i % epoch_len;
+            m = to_boundary < m ? to_boundary : m;
+            while (motion_in < n_motion && (motion_in + 1u) * epoch_len <= i + m) {
+                ppg_pipeline_motion(&p, h_motion[motion_in++]);
+            }
         }
         ppg_filter(&p, h_raw + i, m, h_filt + i);
         const size_t got = ppg_detect_beats(&p, h_filt + i, m, h_beats + nb, h_amps + nb, PPG_MAX_BEATS(m));

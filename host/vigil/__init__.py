@@ -33,6 +33,7 @@ _API: dict[str, str] = {
     "synthetic_day": "vigil.data.synthetic_day:synthetic_day",
     # the twins of the device's fixed-point DSP
     "accel_columns": "vigil.dsp.accel:accel_columns",
+    "accel_motion": "vigil.dsp.accel:accel_motion",
     "epoch_images": "vigil.dsp.epoch_image:epoch_images",
     "epoch_features": "vigil.dsp.epoch_features:epoch_features",
     "context_inputs": "vigil.dsp.epoch_features:context_inputs",

@@ -107,7 +107,7 @@ def check_models(hello: p.Hello, hashes: dict[str, bytes]) -> None:
 def twin_outputs(rec: Recording, ppg_rate_hz: int, models: consensus_twin.DeviceModels | None = None) -> TwinOutputs:
     deriv = accel_twin.derivative(accel_twin.magnitude(rec.accel))
     if len(rec.ppg):
-        filtered, beats, segments = ppg_twin.ppg_chain(rec.ppg, ppg_rate_hz)
+        filtered, beats, segments = ppg_twin.ppg_chain(rec.ppg, ppg_rate_hz, motion=accel_twin.accel_motion(rec.accel))
         hrv = [{name: int(getattr(seg, name)) for name in p.HRV_FIELDS} for seg in segments]
     else:
         filtered, beats, hrv = np.zeros(0, np.int64), np.zeros(0, np.int64), []

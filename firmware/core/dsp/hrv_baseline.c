@@ -21,22 +21,29 @@ static int32_t column_median(const hrv_baseline_t *b, unsigned feature)
     return v[n / 2u];
 }
 
-void hrv_baseline_apply(hrv_baseline_t *b, hrv_features_t *f)
+void hrv_baseline_admit(hrv_baseline_t *b, bool still)
 {
-    int32_t x[HRV_FEATURE_COUNT];
-    hrv_feature_values(f, x);
-    if (f->valid) {
+    if (b->has_pending && still) {
         for (unsigned i = 0; i < HRV_FEATURE_COUNT; i++) {
-            b->ring[b->next][i] = x[i];
+            b->ring[b->next][i] = b->pending[i];
         }
         b->next = (uint16_t)((b->next + 1u) % HRV_BASELINE_SEGMENTS);
         if (b->n < HRV_BASELINE_SEGMENTS) {
             b->n++;
         }
     }
+    b->has_pending = false;
+}
+
+void hrv_baseline_apply(hrv_baseline_t *b, hrv_features_t *f)
+{
+    int32_t x[HRV_FEATURE_COUNT];
+    hrv_feature_values(f, x);
     f->baseline_n = b->n;
     f->baseline_ready = b->n >= HRV_BASELINE_WARMUP;
     for (unsigned i = 0; i < HRV_FEATURE_COUNT; i++) {
         f->rel[i] = f->valid && f->baseline_ready ? x[i] - column_median(b, i) : 0;
+        b->pending[i] = x[i];
     }
+    b->has_pending = f->valid != 0u;
 }

@@ -38,6 +38,28 @@ bool ppg_pipeline_init(ppg_pipeline_t *p, uint16_t fs_hz)
     return true;
 }
 
+void ppg_pipeline_motion(ppg_pipeline_t *p, uint16_t level)
+{
+    p->motion[p->motion_epochs % PPG_MOTION_EPOCHS] = level;
+    p->motion_epochs++;
+}
+
+/* Whether segment seg was still: both its epochs arrived, are kept and are at most HRV_BASELINE_MOTION_MAX. */
+static bool segment_still(const ppg_pipeline_t *p, uint32_t seg)
+{
+    if (p->motion_epochs == 0u) {
+        return true; /* no accelerometer: validity alone decides */
+    }
+    const uint32_t per_segment = DSP_SEGMENT_S / DSP_EPOCH_S;
+    for (uint32_t e = seg * per_segment; e < (seg + 1u) * per_segment; e++) {
+        const bool kept = e < p->motion_epochs && p->motion_epochs - e <= PPG_MOTION_EPOCHS;
+        if (!kept || p->motion[e % PPG_MOTION_EPOCHS] > HRV_BASELINE_MOTION_MAX) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void ppg_filter(ppg_pipeline_t *p, const int16_t *raw, size_t n, int32_t *filtered)
 {
     if (n == 0) {
@@ -145,7 +167,9 @@ size_t ppg_segments(ppg_pipeline_t *p, const int16_t *raw, size_t n, const uint3
             break;
         }
         hrv_features_t f = finish_segment(p);
-        hrv_baseline_apply(&p->baseline, &f); /* every segment, kept or dropped: the baseline is the stream's */
+        /* every segment, kept or dropped: the baseline is the stream's */
+        hrv_baseline_admit(&p->baseline, p->seg > 0u && segment_still(p, p->seg - 1u));
+        hrv_baseline_apply(&p->baseline, &f);
         if (k < max_out) {
             out[k++] = f;
         } else {

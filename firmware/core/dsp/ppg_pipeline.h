@@ -59,12 +59,20 @@ typedef struct ppg_pipeline {
     hrv_accum_t acc;        /* its beats and IBIs */
     hrv_baseline_t baseline; /* the wearer's baseline over the valid segments so far */
     hrv_spectrum_t spectrum; /* the accepted IBIs of the last minutes, for lf, hf, lfhf */
+    uint16_t motion[PPG_MOTION_EPOCHS]; /* the accelerometer's motion levels, epoch e at e % PPG_MOTION_EPOCHS */
+    uint32_t motion_epochs;             /* epochs whose level arrived (0: no accelerometer so far) */
     uint32_t beats_dropped;    /* beats passed without their raw samples (calling order broken) */
     uint32_t segments_dropped; /* segments that did not fit in the caller's buffer */
 } ppg_pipeline_t;
 
 /* false: fs_hz is not one of DSP_PPG_RATES_HZ. */
 bool ppg_pipeline_init(ppg_pipeline_t *p, uint16_t fs_hz);
+
+/* The motion level (dsp/motion_level.h) of the accelerometer's next 30-s epoch (epochs come in order, from 0, the
+ * accelerometer's first sample at the PPG's first). The baseline takes a segment only when still (hrv_baseline.h);
+ * the levels of segment s's epochs 2s, 2s + 1 must arrive before segment s + 1 closes, and the accelerometer may run
+ * ahead of the PPG by up to PPG_MOTION_EPOCHS - 4 epochs; an epoch not here (or no longer kept) counts as moving. */
+void ppg_pipeline_motion(ppg_pipeline_t *p, uint16_t level);
 
 /* Stage 1: band-pass n raw samples into filtered (int32, counts in Q12). */
 void ppg_filter(ppg_pipeline_t *p, const int16_t *raw, size_t n, int32_t *filtered);

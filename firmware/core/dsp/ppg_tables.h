@@ -34,6 +34,8 @@
 #define HRV_EXTRA_COUNT 6u /* sd1 sd2 pamp lf hf lfhf */
 #define HRV_BASELINE_SEGMENTS 120u /* the personal baseline's window of valid segments */
 #define HRV_BASELINE_WARMUP 10u /* valid segments before the baseline is ready */
+#define HRV_BASELINE_MOTION_MAX 30u /* a segment joins the baseline when both its epochs' motion levels are <= this */
+#define PPG_MOTION_EPOCHS 8u /* the accelerometer epochs' motion levels kept by the pipeline */
 
 /* Frequency-domain HRV (dsp/hrv_spectrum.h): bin k of the DFT is k * GRID_HZ / POINTS Hz. */
 #define HRV_SPECTRUM_WINDOW_S 240u /* the spectrum of the last 4 minutes */

@@ -40,6 +40,7 @@ import numpy as np
 from vigil.dsp.config import EPOCH_SAMPLES, IMAGE_DELAY_EPOCHS, SLEEP_CONTEXT_DELAY
 from vigil.bundle import model_bundle as mb
 from vigil.errors import VigilError
+from vigil.dsp.accel import MOTION_LEVEL_MAX, motion_levels  # noqa: F401  (the twin of motion_level.c, re-exported)
 from vigil.dsp.config import HRV_FEATURES
 # the STRESS record's fields = the twin's record keys; reasons: its bits
 from vigil.records import (REASON_ABOVE_THRESHOLD, REASON_ALL, REASON_AWAKE, REASON_BASELINE_READY,  # noqa: F401
@@ -49,7 +50,6 @@ from vigil.records import (REASON_ABOVE_THRESHOLD, REASON_ALL, REASON_AWAKE, REA
 STRESS_PENDING_MAX = 4  # firmware/app/stress_task.h STRESS_TASK_PENDING_MAX
 CONTEXT_EPOCHS = 8  # firmware/app/stress_task.h STRESS_TASK_CONTEXT_EPOCHS
 EPOCHS_PER_SEGMENT = 2
-MOTION_LEVEL_MAX = 0xFFFF
 Q15_ONE, Q15_HALF = 1 << 15, 1 << 14
 FEATURES = HRV_FEATURES  # HRV record order = the models' feature order
 
@@ -125,13 +125,6 @@ class SleepRecord:
     def fields(self) -> tuple[int, ...]:
         """The SLEEP record's values in wire order (vigil.records.SLEEP_FIELDS)."""
         return (self.epoch, *self.outputs, self.cls, self.motion, self.delay)
-
-
-def motion_levels(deriv: np.ndarray) -> np.ndarray:
-    """Per complete 30-s epoch: floor(sum |derivative| / EPOCH_SAMPLES), saturated to uint16 (motion_level.c)."""
-    d = np.abs(np.asarray(deriv, dtype=np.int64))
-    n = len(d) // EPOCH_SAMPLES
-    return np.minimum(d[: n * EPOCH_SAMPLES].reshape(n, EPOCH_SAMPLES).sum(axis=1) // EPOCH_SAMPLES, MOTION_LEVEL_MAX)
 
 
 def _records(epochs: list[int] | np.ndarray, inputs: np.ndarray, motion: np.ndarray, models: DeviceModels

@@ -1,5 +1,6 @@
 """Twin of the accelerometer front end (firmware/core/dsp/accel_magnitude_u16.c, diff_sat_i16.c,
-accel_stft.c): 3-axis int16 milli-g -> magnitude (uint16) -> first difference (int16).
+accel_stft.c, motion_level.c): 3-axis int16 milli-g -> magnitude (uint16) -> first difference (int16) -> spectrogram
+columns, and the motion level per 30-s epoch.
 
 Integer-exact; the whole chain to int8 spectrogram columns is :func:`accel_columns`."""
 
@@ -12,6 +13,7 @@ from vigil.dsp.isqrt import isqrt
 from vigil.dsp.stft import stft_columns
 
 INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
+MOTION_LEVEL_MAX = 0xFFFF
 
 
 def magnitude(xyz: np.ndarray) -> np.ndarray:
@@ -29,6 +31,20 @@ def derivative(mag: np.ndarray) -> np.ndarray:
     d = np.zeros(m.shape, dtype=np.int64)
     d[1:] = np.diff(m)
     return np.clip(d, INT16_MIN, INT16_MAX).astype(np.int16)
+
+
+def motion_levels(deriv: np.ndarray) -> np.ndarray:
+    """Per complete 30-s epoch: floor(sum |derivative| / EPOCH_SAMPLES), saturated to uint16 (motion_level.c)."""
+    d = np.abs(np.asarray(deriv, dtype=np.int64))
+    n = len(d) // config.EPOCH_SAMPLES
+    return np.minimum(d[: n * config.EPOCH_SAMPLES].reshape(n, config.EPOCH_SAMPLES).sum(axis=1) // config.EPOCH_SAMPLES,
+                      MOTION_LEVEL_MAX)  # fmt: skip
+
+
+def accel_motion(xyz: np.ndarray) -> np.ndarray:
+    """The motion level of every complete epoch of (n, 3) int16 milli-g samples (what the PPG pipeline's baseline and
+    the stress alert are given)."""
+    return motion_levels(derivative(magnitude(xyz))) if len(xyz) else np.zeros(0, dtype=np.int64)
 
 
 def accel_columns(xyz: np.ndarray) -> np.ndarray:

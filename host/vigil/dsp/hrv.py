@@ -202,9 +202,11 @@ def segments_completed(beats: np.ndarray, n_samples: int, fs: int) -> int:
     return s
 
 
-def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int, amps: np.ndarray) -> list[HrvFeatures]:
+def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int, amps: np.ndarray, motion: np.ndarray | None
+                 ) -> list[HrvFeatures]:  # fmt: skip
     """Stages 3 + 4 over a whole stream: the features of every completed segment, with the wearer's baseline;
-    ``amps`` are the beats' amplitudes (the filtered signal at each beat, ``detect_beats``)."""
+    ``amps`` are the beats' amplitudes (the filtered signal at each beat, ``detect_beats``); ``motion`` the
+    accelerometer's motion level per epoch of the same stream (``vigil.dsp.accel.accel_motion``), None without one."""
     from vigil.dsp.hrv_baseline import with_baseline
 
     t = tables.rate_table(fs)
@@ -255,4 +257,4 @@ def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int, amps: np.ndarray) 
                 **(dict.fromkeys(tables.HRV_FEATURES, 0) | feats),
             )
         )
-    return with_baseline(out)
+    return with_baseline(out, motion)

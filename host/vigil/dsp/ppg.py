@@ -1,7 +1,7 @@
 """Twin of the firmware's PPG stages 1 and 2 (``firmware/core/dsp/biquad_cascade_q30.c``,
 ``beat_detect_terma.c``, wrapped by ``ppg_pipeline.c``): the same integers, exactly.
 
-    filtered, beats, segments = ppg_chain(raw, fs)
+    filtered, beats, segments = ppg_chain(raw, fs, motion=accel_motion(xyz))   # or motion=None without accelerometer
 
 The fixed-point kernels are our own (a float filter or a library detector could not be bit-exact);
 the filter design itself comes from scipy (``vigil.dsp.ppg_tables``).
@@ -117,8 +117,10 @@ class AmplitudeGate:
         return True
 
 
-def ppg_chain(raw: np.ndarray, fs: int) -> tuple[np.ndarray, np.ndarray, list[HrvFeatures]]:
-    """The whole chain on one stream: (filtered int32, beats int64, completed segments)."""
+def ppg_chain(raw: np.ndarray, fs: int, *, motion: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, list[HrvFeatures]]:
+    """The whole chain on one stream: (filtered int32, beats int64, completed segments). ``motion``: the motion level
+    per 30-s epoch of the accelerometer recorded with it (``vigil.dsp.accel.accel_motion``), for the baseline's
+    stillness rule; None when there is no accelerometer (the device then judges by validity alone)."""
     filtered = bandpass(raw, fs)
     beats = detect_beats(filtered, fs)
-    return filtered, beats, hrv_segments(beats, raw, fs, filtered[beats])
+    return filtered, beats, hrv_segments(beats, raw, fs, filtered[beats], motion)

@@ -87,6 +87,10 @@ HRV_EXTRA_FEATURES = config.HRV_EXTRA_FEATURES
 BASELINE_SEGMENTS = 120  # personal baseline: the median of each feature over the last 120 valid segments (2 h of
 # valid minutes; 2.9 KB) ...
 BASELINE_WARMUP = 10  # ... ready once 10 valid segments are in it (before, the relative features are 0)
+BASELINE_MOTION_MAX = 30  # ... and only still segments join it: both 30-s epochs' motion level (mean |d|a|/dt|, mg
+# per sample) <= 30, the alert's own "nearly still" bound. A segment joins when the next one closes (its accelerometer
+# epochs are in by then); with no accelerometer at all, validity alone decides.
+MOTION_EPOCHS = 8  # motion levels the PPG pipeline keeps: the accelerometer may run up to 3 epochs ahead of the PPG
 FLAGS = {  # reasons a segment is invalid: hrv_features_t.flags bits (HRV_FLAG_*), vigil.dsp.hrv.Flag
     "TOO_FEW_BEATS": (0x01, f"fewer than {MIN_IBIS} accepted IBIs or {MIN_DIFFS} successive differences"),
     "FLAT": (0x02, f"the raw signal held one value for >= {FLAT_RUN_S} s"),
@@ -414,6 +418,9 @@ def tables_header() -> str:
         f"#define HRV_EXTRA_COUNT {len(HRV_EXTRA_FEATURES)}u /* {' '.join(HRV_EXTRA_FEATURES)} */",
         f"#define HRV_BASELINE_SEGMENTS {BASELINE_SEGMENTS}u /* the personal baseline's window of valid segments */",
         f"#define HRV_BASELINE_WARMUP {BASELINE_WARMUP}u /* valid segments before the baseline is ready */",
+        f"#define HRV_BASELINE_MOTION_MAX {BASELINE_MOTION_MAX}u /* a segment joins the baseline when both its epochs' "
+        "motion levels are <= this */",
+        f"#define PPG_MOTION_EPOCHS {MOTION_EPOCHS}u /* the accelerometer epochs' motion levels kept by the pipeline */",
         "",
         "/* Frequency-domain HRV (dsp/hrv_spectrum.h): bin k of the DFT is k * GRID_HZ / POINTS Hz. */",
         f"#define HRV_SPECTRUM_WINDOW_S {SPECTRUM_WINDOW_S}u /* the spectrum of the last 4 minutes */",
