@@ -285,11 +285,13 @@ def test_trio_on_synthetic_data_runs_the_int8_nn_through_tflm() -> None:
 
 # ---------------------------------------------------------------- the proposal's dataset
 # Measured (seed 0, 120 epochs; `python -m vigil.cli evaluate DIR --protocol P`), accuracy / F1:
-#   kfold20: tree 0.823/0.822  svm 0.823/0.826  nn 0.830/0.829  consensus 0.840/0.839  equal weights 0.847/0.844
-#   blocks:  tree 0.750/0.747  svm 0.823/0.826  nn 0.777/0.777  consensus 0.803/0.800  equal weights 0.793/0.792
+#   kfold20: tree 0.827/0.821  svm 0.823/0.826  nn 0.830/0.829  consensus 0.833/0.830  equal weights 0.847/0.841
+#   blocks:  tree 0.740/0.742  svm 0.830/0.833  nn 0.777/0.777  consensus 0.793/0.792  equal weights 0.797/0.796
+# (tree and SVM class-balanced since issue 13; before: consensus 0.840 k-fold, 0.803 blocks)
 # (the proposal: logistic baseline 0.782, equal-weight ensemble 0.823, adjusted 0.830, F1 about 0.77-0.78)
+# The consensus floor under kfold20 is issue 13's: the proposal's file keeps its 20-fold figure (>= 0.83).
 FLOORS = {
-    "kfold20": {"tree": 0.80, "svm": 0.80, "nn": 0.80, "consensus": 0.82},
+    "kfold20": {"tree": 0.80, "svm": 0.80, "nn": 0.80, "consensus": 0.83},
     "blocks": {"tree": 0.73, "svm": 0.80, "nn": 0.75, "consensus": 0.78},
 }
 

@@ -21,7 +21,7 @@
 #define PT_CONV_SCRATCH 64u               /* the convolution's im2col scratch */
 #define PT_CONV_SCRATCH_BYTES NN_CONV2D_SCRATCH_BYTES(3, 3, 1)
 #define PT_STRIP_BYTES 8u                 /* fused: 2 rows of 3, rounded up to a word */
-#define PT_ARENA_BYTES 128u
+#define PT_ARENA_BYTES 144u              /* the fused op's scratch reaches 64 + 8 + 60 = 132 */
 #define PT_ADD_PIXELS 4u
 #define PT_ADD_C 3u
 #define PT_HOOK_LOG 8u

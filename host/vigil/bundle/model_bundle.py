@@ -548,11 +548,12 @@ def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], setti
             "wesad": "WESAD wrist BVP (Base = relax, TSST = stress) through the DSP twin",
             "proposal": "the proposal's HRV-segment dataset", "hrv-csv": "an HRV-feature CSV"}[kind]  # fmt: skip
     relative = consensus.get("inputs") == "baseline"
-    from vigil.dsp.ppg_tables import BASELINE_SEGMENTS, BASELINE_WARMUP
+    from vigil.dsp.ppg_tables import BASELINE_MOTION_MAX, BASELINE_SEGMENTS, BASELINE_WARMUP
 
     relative_words = (", each minus the wearer's running baseline: the median over the last "
-                      f"{BASELINE_SEGMENTS} valid minutes" if relative else "")  # fmt: skip
-    ready_words = f", the baseline ready ({BASELINE_WARMUP} valid minutes)" if relative else ""
+                      f"{BASELINE_SEGMENTS} valid, still minutes before it (motion level <= {BASELINE_MOTION_MAX})"
+                      if relative else "")  # fmt: skip
+    ready_words = f", the baseline ready ({BASELINE_WARMUP} valid, still minutes)" if relative else ""
     lines = [
         "# Stress trio: decision tree, RBF SVM, int8 MLP, and their consensus",
         "",
@@ -579,8 +580,9 @@ def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], setti
         "## Limits",
         "HRV stress markers are not specific to stress (exercise, caffeine, posture move them too); models trained "
         "on one population or on synthetic data do not transfer without re-validation; "
-        + (f"the wearer's baseline needs {BASELINE_WARMUP} valid minutes before the first classification, and takes "
-           "whatever the wearer's heart did in them as usual." if relative else "per-person baselines are not modelled."),
+        + (f"the wearer's baseline needs {BASELINE_WARMUP} valid, still minutes before the first classification, and "
+           "takes whatever the wearer's heart did in them as usual (sitting through a stressful hour counts as usual "
+           "too)." if relative else "per-person baselines are not modelled."),
         "",
     ]
     return "\n".join(lines)
