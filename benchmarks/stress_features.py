@@ -82,21 +82,30 @@ def subject_rows(subject: Path, scratch: Path) -> dict[str, Any]:
     rel[:, spectral] = np.where((spectrum & spectrum_baseline)[:, None], rel_spectrum, 0)
     keep = valid & ready & (labels >= 0) & (per_segment >= 0)
     return {"features": rel[keep], "labels": labels[keep], "spectrum_ready": spectrum[keep],
-            "labelled": int(np.sum(labels >= 0))}
+            "motion": per_segment[keep], "labelled": int(np.sum(labels >= 0))}
 
 
-def loso_trio(features: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> dict[str, np.ndarray]:
-    """Out-of-subject predictions of each model and the consensus: for each subject, vigil's trio trained on the
-    others (``fit_stress_trio``, the weights chosen on held-out training subjects, as ``evaluate_stress``'s loso)."""
-    from vigil.ml.stress import REPORTED, fit_stress_trio
+def loso_trio(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, motion: np.ndarray
+              ) -> dict[str, np.ndarray]:  # fmt: skip
+    """Out-of-subject predictions of each model, the consensus and the alert: for each subject, vigil's trio trained
+    on the others (``fit_stress_trio``, the weights chosen on held-out training subjects, as ``evaluate_stress``'s
+    loso). The alert is the device's rule (``consensus_twin``) with the sleep model's "awake" taken as true: all three
+    say stress, weighted P(stress) >= the committed threshold, motion level of the segment <= the committed limit."""
+    from vigil.bundle.model_bundle import ConsensusSettings
+    from vigil.ml.stress import REPORTED, consensus_proba, fit_stress_trio, unanimous_stress
 
-    preds = {k: np.full(len(labels), -1, dtype=np.int64) for k in REPORTED}
+    settings = ConsensusSettings()
+    preds = {k: np.full(len(labels), -1, dtype=np.int64) for k in (*REPORTED, "alert")}
     for i, g in enumerate(np.unique(groups)):
         test = groups == g
         trio = fit_stress_trio(features[~test], labels[~test], groups[~test], seed=i)
         for k, v in trio.predict(features[test]).items():
             if k in preds:
                 preds[k][test] = v
+        p = trio.probabilities(features[test])
+        weighted = consensus_proba(p, trio.weights)[:, 1]
+        preds["alert"][test] = (unanimous_stress(p) & (weighted >= settings.alert_probability)
+                                & (motion[test] <= settings.motion_limit))  # fmt: skip
     return preds
 
 
@@ -105,27 +114,34 @@ def evaluate_sets(data: list[dict[str, Any]], sets: dict[str, list[str]]) -> lis
 
     features = np.concatenate([d["features"] for d in data])
     labels = np.concatenate([d["labels"] for d in data])
+    motion = np.concatenate([d["motion"] for d in data])
     groups = np.concatenate([np.full(len(d["labels"]), g) for g, d in enumerate(data)])
     rows = []
     for name, cols in sets.items():
         started = time.monotonic()
-        preds = loso_trio(features[:, [COLUMNS.index(c) for c in cols]], labels, groups)
+        preds = loso_trio(features[:, [COLUMNS.index(c) for c in cols]], labels, groups, motion)
+        alert = preds.pop("alert").astype(bool)
         scores = {k: classification_metrics(labels, p) for k, p in preds.items()}
         rows.append({"set": name, "columns": cols, "minutes": len(labels), "seconds": round(time.monotonic() - started, 1),
                      **{k: {m: round(float(v[m]), 3) for m in ("accuracy", "sensitivity", "specificity")}
-                        for k, v in scores.items()}})  # fmt: skip
+                        for k, v in scores.items()},
+                     "alerts": {"count": int(alert.sum()), "true": int((alert & (labels == 1)).sum()),
+                                "precision": round(float((alert & (labels == 1)).sum() / max(alert.sum(), 1)), 3),
+                                "sensitivity": round(float((alert & (labels == 1)).sum() / max((labels == 1).sum(), 1)), 3)}})  # fmt: skip
         print(f"{name}: consensus {scores['consensus']['accuracy']:.3f}", file=sys.stderr)
     return rows
 
 
 def markdown(report: dict[str, Any]) -> str:
-    models = [k for k in report["rows"][0] if isinstance(report["rows"][0][k], dict)]
-    lines = ["| features (relative to the wearer) | " + " | ".join(models) + " | consensus sensitivity |",
-             "|---|" + "---|" * (len(models) + 1)]  # fmt: skip
+    models = [k for k in report["rows"][0] if isinstance(report["rows"][0][k], dict) and k != "alerts"]
+    lines = ["| features (relative to the wearer) | " + " | ".join(models)
+             + " | consensus sensitivity | alerts (in TSST) | alert precision |",
+             "|---|" + "---|" * (len(models) + 3)]  # fmt: skip
     for r in report["rows"]:
         cells = " | ".join(f"{r[m]['accuracy']:.3f}" for m in models)
         lines.append(f"| {r['set']}: {', '.join(r['columns'][len(SIX):]) or 'avhr .. pnn20'} | {cells} | "
-                     f"{r['consensus']['sensitivity']:.3f} |")
+                     f"{r['consensus']['sensitivity']:.3f} | {r['alerts']['count']} ({r['alerts']['true']}) | "
+                     f"{r['alerts']['precision']:.3f} |")
     lines.append(f"\n{report['minutes']} minutes of {report['labelled']} labelled, {len(report['subjects'])} subjects "
                  f"left out one at a time; spectrum ready in {report['spectrum_ready_share']} of the minutes; "
                  f"{report['seconds']} s.")  # fmt: skip

@@ -113,7 +113,7 @@ class ConsensusSettings:
     #: The alert needs the weighted probability of stress >= this. Measured (benchmarks/alert_gating.py) with the
     #: proposal-trained trio on synthetic PPG: a unanimous trio's weighted P(stress) was 0.77-0.90 at stress 1.0,
     #: so unanimity is the binding condition and 0.6 only refuses a unanimous but lukewarm trio. (The committed
-    #: WESAD trio is never unanimous on synthetic PPG; on WESAD it alerts on 48 % of TSST minutes, docs/stress.md.)
+    #: WESAD trio is never unanimous on synthetic PPG; on WESAD it alerts on 50 % of TSST minutes, docs/stress.md.)
     alert_probability: float = 0.6
     #: "Little motion": the accelerometer's motion level (mean |derivative of |a|| per sample over a 30-s
     #: epoch, milli-g) of every epoch covering the segment is <= this. Measured per epoch
