@@ -7,6 +7,29 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Little-endian unsigned of 1 to 4 bytes (the PPG and spectrum harnesses' u16 and u32 fields). */
+static inline int harness_read_le(FILE *in, unsigned bytes, uint32_t *v)
+{
+    uint8_t b[4];
+    if (bytes > 4u || fread(b, 1, bytes, in) != bytes) {
+        return 0;
+    }
+    *v = 0;
+    for (unsigned i = 0; i < bytes; i++) {
+        *v |= (uint32_t)b[i] << (8u * i);
+    }
+    return 1;
+}
+
+static inline void harness_write_le(FILE *out, unsigned bytes, uint32_t v)
+{
+    uint8_t b[4];
+    for (unsigned i = 0; i < bytes && i < 4u; i++) {
+        b[i] = (uint8_t)(v >> (8u * i));
+    }
+    fwrite(b, 1, bytes < 4u ? bytes : 4u, out);
+}
+
 static inline int harness_read_u32(FILE *in, uint32_t *v)
 {
     uint8_t b[4];

@@ -225,34 +225,21 @@ void run_hrv_spectrum_tests(check_totals_t *t)
 
 static hrv_spectrum_t h_ring;
 
-static int read_le(FILE *in, unsigned bytes, uint32_t *v)
-{
-    uint8_t b[4];
-    if (fread(b, 1, bytes, in) != bytes) {
-        return 0;
-    }
-    *v = 0;
-    for (unsigned i = 0; i < bytes; i++) {
-        *v |= (uint32_t)b[i] << (8u * i);
-    }
-    return 1;
-}
-
 int harness_hrv_spectrum(FILE *in, FILE *out)
 {
     for (unsigned long request = 0;; request++) {
         uint32_t fs = 0, end = 0, count = 0;
-        if (!read_le(in, 2, &fs)) {
+        if (!harness_read_le(in, 2, &fs)) {
             break; /* the input ended between requests */
         }
-        if (!read_le(in, 4, &end) || !read_le(in, 4, &count)) {
+        if (!harness_read_le(in, 4, &end) || !harness_read_le(in, 4, &count)) {
             fprintf(stderr, "harness hrv_spectrum: request %lu: need u16 fs, u32 end, u32 count\n", request);
             return 1;
         }
         hrv_spectrum_reset(&h_ring);
         for (uint32_t i = 0; i < count; i++) {
             uint32_t beat, ibi;
-            if (!read_le(in, 4, &beat) || !read_le(in, 2, &ibi)) {
+            if (!harness_read_le(in, 4, &beat) || !harness_read_le(in, 2, &ibi)) {
                 fprintf(stderr, "harness hrv_spectrum: request %lu ends at pair %lu of %lu\n", request,
                         (unsigned long)i, (unsigned long)count);
                 return 1;

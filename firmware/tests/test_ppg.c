@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "harness_io.h"
 #include "dsp/ppg_pipeline.h"
 
 #define HARNESS_MAX_SAMPLES (1u << 21)
@@ -538,48 +539,26 @@ static int32_t h_amps[HARNESS_MAX_BEATS];
 static uint16_t h_motion[HARNESS_MAX_EPOCHS];
 static hrv_features_t h_segs[HARNESS_MAX_SEGMENTS];
 
-static int read_le(FILE *in, unsigned bytes, uint32_t *v)
-{
-    uint8_t b[4];
-    if (fread(b, 1, bytes, in) != bytes) {
-        return 0;
-    }
-    *v = 0;
-    for (unsigned i = 0; i < bytes; i++) {
-        *v |= (uint32_t)b[i] << (8u * i);
-    }
-    return 1;
-}
-
-static void write_le(FILE *out, unsigned bytes, uint32_t v)
-{
-    uint8_t b[4];
-    for (unsigned i = 0; i < bytes; i++) {
-        b[i] = (uint8_t)(v >> (8u * i));
-    }
-    fwrite(b, 1, bytes, out);
-}
-
 int harness_ppg(FILE *in, FILE *out)
 {
     uint32_t fs = 0, n = 0, chunking = 0;
-    if (!read_le(in, 2, &fs) || !read_le(in, 4, &n) || n > HARNESS_MAX_SAMPLES) {
+    if (!harness_read_le(in, 2, &fs) || !harness_read_le(in, 4, &n) || n > HARNESS_MAX_SAMPLES) {
         fprintf(stderr, "harness ppg: need u16 fs, u32 n <= %lu\n", (unsigned long)HARNESS_MAX_SAMPLES);
         return 1;
     }
     for (uint32_t i = 0; i < n; i++) {
         uint32_t v;
-        if (!read_le(in, 2, &v)) {
+        if (!harness_read_le(in, 2, &v)) {
             fprintf(stderr, "harness ppg: input ends at sample %lu of %lu\n", (unsigned long)i, (unsigned long)n);
             return 1;
         }
         h_raw[i] = (int16_t)(uint16_t)v;
     }
-    if (!read_le(in, 4, &chunking)) {
+    if (!harness_read_le(in, 4, &chunking)) {
         chunking = 0;
     }
     uint32_t n_motion = 0;
-    if (read_le(in, 4, &n_motion)) {
+    if (harness_read_le(in, 4, &n_motion)) {
         if (n_motion > HARNESS_MAX_EPOCHS) {
             fprintf(stderr, "harness ppg: %lu motion levels, at most %lu\n", (unsigned long)n_motion,
                     (unsigned long)HARNESS_MAX_EPOCHS);
@@ -587,7 +566,7 @@ int harness_ppg(FILE *in, FILE *out)
         }
         for (uint32_t e = 0; e < n_motion; e++) {
             uint32_t v;
-            if (!read_le(in, 2, &v)) {
+            if (!harness_read_le(in, 2, &v)) {
                 fprintf(stderr, "harness ppg: input ends at motion level %lu of %lu\n", (unsigned long)e,
                         (unsigned long)n_motion);
                 return 1;
@@ -625,40 +604,40 @@ int harness_ppg(FILE *in, FILE *out)
         i += m;
     }
     for (size_t i = 0; i < n; i++) {
-        write_le(out, 4, (uint32_t)h_filt[i]);
+        harness_write_le(out, 4, (uint32_t)h_filt[i]);
     }
-    write_le(out, 4, (uint32_t)nb);
+    harness_write_le(out, 4, (uint32_t)nb);
     for (size_t i = 0; i < nb; i++) {
-        write_le(out, 4, h_beats[i]);
+        harness_write_le(out, 4, h_beats[i]);
     }
     for (size_t i = 0; i < nb; i++) {
-        write_le(out, 4, (uint32_t)h_amps[i]);
+        harness_write_le(out, 4, (uint32_t)h_amps[i]);
     }
-    write_le(out, 4, (uint32_t)ns);
+    harness_write_le(out, 4, (uint32_t)ns);
     for (size_t i = 0; i < ns; i++) {
         const hrv_features_t *f = &h_segs[i];
-        write_le(out, 4, f->segment);
-        write_le(out, 1, f->valid);
-        write_le(out, 1, f->flags);
-        write_le(out, 2, f->n_beats);
-        write_le(out, 2, f->n_ibis);
-        write_le(out, 2, f->n_rejected);
+        harness_write_le(out, 4, f->segment);
+        harness_write_le(out, 1, f->valid);
+        harness_write_le(out, 1, f->flags);
+        harness_write_le(out, 2, f->n_beats);
+        harness_write_le(out, 2, f->n_ibis);
+        harness_write_le(out, 2, f->n_rejected);
         int32_t feats[HRV_FEATURE_COUNT];
         hrv_feature_values(f, feats);
         for (size_t k = 0; k < HRV_FEATURE_COUNT; k++) {
-            write_le(out, 4, (uint32_t)feats[k]);
+            harness_write_le(out, 4, (uint32_t)feats[k]);
         }
-        write_le(out, 2, f->baseline_n);
-        write_le(out, 1, f->baseline_ready);
+        harness_write_le(out, 2, f->baseline_n);
+        harness_write_le(out, 1, f->baseline_ready);
         for (size_t k = 0; k < HRV_FEATURE_COUNT; k++) {
-            write_le(out, 4, (uint32_t)f->rel[k]);
+            harness_write_le(out, 4, (uint32_t)f->rel[k]);
         }
         int32_t extra[HRV_EXTRA_COUNT];
         hrv_extra_values(f, extra);
         for (size_t k = 0; k < HRV_EXTRA_COUNT; k++) {
-            write_le(out, 4, (uint32_t)extra[k]);
+            harness_write_le(out, 4, (uint32_t)extra[k]);
         }
-        write_le(out, 1, f->spectrum_ready);
+        harness_write_le(out, 1, f->spectrum_ready);
     }
     fflush(out);
     return p.beats_dropped || p.segments_dropped || p.det.dropped ? 4 : 0;
