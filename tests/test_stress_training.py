@@ -373,3 +373,32 @@ def test_a_random_kfold_figure_comes_with_the_block_wise_one_beside_it(tmp_path:
     assert set(beside["models"]["consensus"]) == {"accuracy", "precision", "sensitivity", "specificity", "f1"}
     res = CliRunner().invoke(cli, ["evaluate", str(out), "--protocol", "loso", "--json"])
     assert res.exit_code == 0 and "beside" not in json.loads(res.stdout)  # only a random k-fold gets one
+
+
+def _relabelled(dataset: HrvDataset, labels: np.ndarray) -> HrvDataset:
+    return HrvDataset(dataset.features, np.asarray(labels, dtype=np.int64), dataset.timestamps, dataset.groups,
+                      dataset.source)  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ["one class", "three stress rows", "one subject holds all stress"])
+def test_training_refuses_data_it_cannot_learn_from_in_one_line(tmp_path: Path, case: str) -> None:
+    from vigil.cli import cli
+    from vigil.data.synthetic_stress import synthetic_stress_dataset
+
+    ds = synthetic_stress_dataset(subjects=3, sessions_per_condition=1, session_s=300)
+    labels = np.zeros(len(ds), dtype=np.int64)
+    if case == "three stress rows":
+        labels[:3] = 1
+    elif case == "one subject holds all stress":
+        labels[ds.groups == ds.groups[0]] = 1
+    data = tmp_path / "bad.csv"
+    save_hrv_csv(_relabelled(ds, labels), data)
+    res = CliRunner().invoke(cli, ["train", "stress", "--data", str(data), "--protocol", "loso", "--nn-epochs", "5",
+                                   "--out", str(tmp_path / "trio")])  # fmt: skip
+    assert res.exit_code == 1, res.output
+    message = res.output.strip()
+    assert "Traceback" not in res.output and len(message.splitlines()) == 1, res.output
+    assert str(data) in message
+    want = "leaves no stress rows" if case == "one subject holds all stress" else "at least 5 of each"
+    assert want in message, message
+    assert not (tmp_path / "trio").exists()

@@ -336,9 +336,10 @@ def fit_stress_trio(
     features, labels = np.asarray(features), np.asarray(labels)
     unit_ids = np.arange(len(labels)) if validation_units is None else np.asarray(validation_units)
     split = protocols.holdout(unit_ids, labels, VALIDATION_FRACTION, seed)
-    if len(split.test) == 0:
-        # one unit (e.g. one subject left in a leave-one-out fold): no validation data that would not leak
-        # into the fit, so the weights stay equal rather than being chosen on the training rows
+    if len(split.test) == 0 or len(np.unique(labels[split.train])) < 2:
+        # one unit (e.g. one subject left in a leave-one-out fold), or no split that leaves both classes to fit on:
+        # no validation data that would not leak into the fit, so the weights stay equal rather than being chosen
+        # on the training rows
         weights = np.full(3, 1 / 3)
     else:
         scaler, models = fit_models(features[split.train], labels[split.train], make_models, seed)

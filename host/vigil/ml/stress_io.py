@@ -188,12 +188,35 @@ def train_stress_folder(dataset: HrvDataset, out_dir: Path, protocol: str = "blo
     return save_stress_trio(trio, out_dir, dataset, settings, metrics), metrics
 
 
+#: A class with fewer rows than this cannot be learnt, let alone held out (the trio refuses it in one line).
+MIN_CLASS_ROWS = 5
+
+
+def require_learnable(dataset: HrvDataset, data: str, protocol: str, seed: int = 0) -> None:
+    """One VigilError line when the trio cannot learn from ``dataset`` under ``protocol``: a class with fewer than
+    MIN_CLASS_ROWS rows, or a fold whose training rows lack a class (e.g. one subject holds all the stress rows)."""
+    from vigil.ml import protocols
+
+    counts = np.bincount(np.asarray(dataset.labels, dtype=np.int64), minlength=2)[:2]
+    if counts.min() < MIN_CLASS_ROWS:
+        raise VigilError(f"{data}: {counts[0]} relax and {counts[1]} stress rows; training needs at least "
+                         f"{MIN_CLASS_ROWS} of each")  # fmt: skip
+    for k, fold in enumerate(protocols.folds(dataset, protocol, seed)):
+        missing = {0, 1} - set(np.unique(dataset.labels[fold.train]).tolist())
+        if missing:
+            held = sorted(set(np.asarray(dataset.groups)[fold.test].tolist()))
+            raise VigilError(f"{data}: {protocol} fold {k + 1} (holding out group {', '.join(map(str, held))}) "
+                             f"leaves no {'stress' if 1 in missing else 'relax'} rows to train on; every fold "
+                             "needs both classes (more subjects or sessions, or another --protocol)")  # fmt: skip
+
+
 def train_stress_source(data: str, out_dir: Path, data_format: str | None = None, layout: str | None = None,
                         difficulty: str = "moderate", protocol: str = "blocks", seed: int = 0, nn_epochs: int = 120,
                         progress: Bars | None = None, inputs: str | None = None) -> tuple[dict, dict]:
     """`vigil train stress`: load_stress_data, then train_stress_folder into ``out_dir``; returns (manifest,
     metrics). ``progress(description, total)`` may return a per-fold callback."""
     dataset = load_stress_data(data, data_format, layout, difficulty, seed, inputs)
+    require_learnable(dataset, data, protocol, seed)
     folds = (lambda n: progress(f"{protocol} folds", n)) if progress else None
     return train_stress_folder(dataset, out_dir, protocol, seed, nn_epochs, folds)
 
