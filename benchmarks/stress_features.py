@@ -11,15 +11,16 @@ Poincaré SD1/SD2, pulse amplitude, LF, HF and LF/HF over the last 4 minutes), p
 
 Every column is taken relative to the wearer's own causal baseline, with the device's rule
 (``vigil.dsp.hrv_baseline.baseline_relative``: feature minus the median of the last 120 valid, still segments before
-it, ready after 10), as the committed trio reads the six. The rows of every feature set are the same minutes: labelled Base (0) or
-TSST (1), valid, baseline ready. The spectrum needs 4 minutes mostly covered by accepted beats, which the wrist
-rarely gives during TSST: where it is not ready its relative columns are 0 ("as usual"), as a device would have to
-feed them, and the report gives how often it was ready per condition. Each set trains
-vigil's own trio (``vigil.ml.stress.evaluate_stress``, protocol ``loso``: decision tree, SVM, int8-sized NN, weighted
-soft vote) and reports pooled accuracy and sensitivity per model and for the consensus.
+it, ready after 10), as the committed trio reads the six. The rows of every feature set are the same minutes:
+labelled Base (0) or TSST (1), valid, baseline ready. The spectrum needs 4 minutes mostly covered by accepted beats,
+which the wrist rarely gives during TSST: where it is not ready its relative columns are 0 ("as usual"), as a device
+would have to feed them, and the report gives how often it was ready per condition. Each set trains vigil's own trio
+(``vigil.ml.stress.fit_stress_trio`` leaving one subject out at a time: decision tree, SVM, int8 NN, weighted soft
+vote) and reports pooled accuracy and sensitivity per model and for the consensus, and the alert (all three say
+stress, weighted P(stress) >= the committed threshold, motion <= the committed limit; "awake" taken as true).
 
 The features are integers computed by the twin, so the figures are the device's; only which columns the models read
-changes. Takes about 3 minutes on 2 cores (NN training dominates).
+changes. Takes about 2 minutes on 2 cores (NN training dominates).
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "host"))
 
 from vigil.data.wesad import WESAD_PPG_RATE_HZ, segment_labels, subject_session, wesad_subject_folders  # noqa: E402
+from vigil.dsp.accel import accel_motion  # noqa: E402
 from vigil.dsp.config import HRV_EXTRA_FEATURES, HRV_FEATURES  # noqa: E402
 from vigil.dsp.hrv_baseline import baseline_relative, segments_still  # noqa: E402
-from vigil.dsp.accel import accel_motion  # noqa: E402
 from vigil.dsp.ppg import ppg_chain  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wesad_wrist_train"
@@ -122,12 +123,14 @@ def evaluate_sets(data: list[dict[str, Any]], sets: dict[str, list[str]]) -> lis
         preds = loso_trio(features[:, [COLUMNS.index(c) for c in cols]], labels, groups, motion)
         alert = preds.pop("alert").astype(bool)
         scores = {k: classification_metrics(labels, p) for k, p in preds.items()}
-        rows.append({"set": name, "columns": cols, "minutes": len(labels), "seconds": round(time.monotonic() - started, 1),
+        true_alerts = int((alert & (labels == 1)).sum())
+        rows.append({"set": name, "columns": cols, "minutes": len(labels),
+                     "seconds": round(time.monotonic() - started, 1),
                      **{k: {m: round(float(v[m]), 3) for m in ("accuracy", "sensitivity", "specificity")}
                         for k, v in scores.items()},
-                     "alerts": {"count": int(alert.sum()), "true": int((alert & (labels == 1)).sum()),
-                                "precision": round(float((alert & (labels == 1)).sum() / max(alert.sum(), 1)), 3),
-                                "sensitivity": round(float((alert & (labels == 1)).sum() / max((labels == 1).sum(), 1)), 3)}})  # fmt: skip
+                     "alerts": {"count": int(alert.sum()), "true": true_alerts,
+                                "precision": round(true_alerts / max(int(alert.sum()), 1), 3),
+                                "sensitivity": round(true_alerts / max(int((labels == 1).sum()), 1), 3)}})  # fmt: skip
         print(f"{name}: consensus {scores['consensus']['accuracy']:.3f}", file=sys.stderr)
     return rows
 

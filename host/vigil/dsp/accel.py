@@ -37,8 +37,8 @@ def motion_levels(deriv: np.ndarray) -> np.ndarray:
     """Per complete 30-s epoch: floor(sum |derivative| / EPOCH_SAMPLES), saturated to uint16 (motion_level.c)."""
     d = np.abs(np.asarray(deriv, dtype=np.int64))
     n = len(d) // config.EPOCH_SAMPLES
-    return np.minimum(d[: n * config.EPOCH_SAMPLES].reshape(n, config.EPOCH_SAMPLES).sum(axis=1) // config.EPOCH_SAMPLES,
-                      MOTION_LEVEL_MAX)  # fmt: skip
+    per_epoch = d[: n * config.EPOCH_SAMPLES].reshape(n, config.EPOCH_SAMPLES).sum(axis=1)
+    return np.minimum(per_epoch // config.EPOCH_SAMPLES, MOTION_LEVEL_MAX)
 
 
 def accel_motion(xyz: np.ndarray) -> np.ndarray:

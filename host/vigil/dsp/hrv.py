@@ -17,7 +17,6 @@ from vigil.dsp import ppg_tables as tables
 from vigil.dsp.hrv_spectrum import hrv_spectrum
 from vigil.dsp.isqrt import isqrt
 
-
 Flag = IntFlag("Flag", {name: bit for name, (bit, _) in tables.FLAGS.items()}, module=__name__)
 Flag.__doc__ = "Reasons a segment is invalid (``HRV_FLAG_*``, from ppg_tables.FLAGS)."
 
@@ -219,7 +218,7 @@ def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int, amps: np.ndarray, 
     seg_of_beat = beats // t.segment_len
     accepted = np.array([r.verdict == Verdict.ACCEPT for r in results], dtype=bool)
     spectrum_beats = beats[accepted]  # the pairs the pipeline pushes to hrv_spectrum, in order
-    spectrum_ibis = np.array([r.ibi for r in results], dtype=np.int64)[accepted] if len(results) else np.zeros(0, np.int64)
+    spectrum_ibis = np.array([r.ibi for r in results], dtype=np.int64)[accepted]
     out = []
     for s in range(segments_completed(beats, len(raw), fs)):
         idx = np.flatnonzero(seg_of_beat == s)

@@ -117,7 +117,8 @@ class AmplitudeGate:
         return True
 
 
-def ppg_chain(raw: np.ndarray, fs: int, *, motion: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, list[HrvFeatures]]:
+def ppg_chain(raw: np.ndarray, fs: int, *, motion: np.ndarray | None
+              ) -> tuple[np.ndarray, np.ndarray, list[HrvFeatures]]:  # fmt: skip
     """The whole chain on one stream: (filtered int32, beats int64, completed segments). ``motion``: the motion level
     per 30-s epoch of the accelerometer recorded with it (``vigil.dsp.accel.accel_motion``), for the baseline's
     stillness rule; None when there is no accelerometer (the device then judges by validity alone)."""
