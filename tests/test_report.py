@@ -250,7 +250,10 @@ def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tm
     assert "<td>unanimous, above_threshold, awake</td>" in html and "<td>awake</td>" in html
     assert "<td>none</td>" in html and "&quot;build_id&quot;: &quot;b1&quot;" in html
     # the wearer's baseline: 7 minutes are not enough for it (ready after 10 valid ones)
-    assert "<th>baseline (valid minutes)</th>" in html and "<td>warming up (1/10)</td>" in html
+    assert "<th>baseline (valid, still minutes)</th>" in html and "<td>warming up (1/10)</td>" in html
+    # the features beyond the six; the first minutes cannot fill the spectrum's 4-minute window
+    assert "<th>SD1 (ms)</th>" in html and "<th>LF/HF (last 4 min)</th>" in html
+    assert "<td>— (spectrum not ready)</td>" in html
 
 
 def test_night_log_columns_and_sleep_records(inputs: dict[str, Path], tmp_path: Path) -> None:

@@ -274,14 +274,16 @@ def segment_rows(s: StressSessionData) -> list[list[str]]:
         if s.reasons is not None and s.reasons[k] >= 0:
             failed = escape(", ".join(reasons_failed(int(s.reasons[k]))) or "none")
         motion = "—" if s.motion is None or s.motion[k] < 0 else str(int(s.motion[k]))
-        feats = [fmt(seg.avhr / 100, 1), fmt(seg.rmssd / 100, 1), fmt(seg.sdrr / 100, 1), fmt(seg.pnn50 / 100, 1)]
+        lfhf = fmt(seg.lfhf / 100, 2) if seg.spectrum_ready else "— (spectrum not ready)"
+        feats = [fmt(seg.avhr / 100, 1), fmt(seg.rmssd / 100, 1), fmt(seg.sdrr / 100, 1), fmt(seg.pnn50 / 100, 1),
+                 fmt(seg.sd1 / 100, 1), fmt(seg.pamp / 100, 1), lfhf]
         reasons = "; ".join(doc for bit, doc in FLAGS.values() if seg.flags & bit)
         valid = "yes" if seg.valid else "no: " + escape(reasons)
         baseline = (f"ready ({seg.baseline_n})" if seg.baseline_ready
                     else f"warming up ({seg.baseline_n}/{BASELINE_WARMUP})")
         relative = fmt(seg.rel_avhr / 100, 1) if seg.valid and seg.baseline_ready else "—"
         rows.append([str(seg.segment), f"{seg.segment * dsp.SEGMENT_S / 60:.0f}", valid,
-                     str(seg.n_beats), *(feats if seg.valid else ["—"] * 4), baseline, relative, *p,
+                     str(seg.n_beats), *(feats if seg.valid else ["—"] * len(feats)), baseline, relative, *p,
                      fmt(s.weighted[k], 2) if s.weighted is not None else "—", decision, unanimous,
                      alert, failed, motion])  # fmt: skip
     return rows
@@ -319,7 +321,8 @@ def stress_section(page: Page, s: StressSessionData, missing: Mapping[str, str])
     if s.segments:
         page.add("<h3>Segments</h3>")
         headers = ["segment", "start (min)", "valid", "beats", "AVHR (bpm)", "RMSSD (ms)", "SDRR (ms)", "pNN50 (%)",
-                   "baseline (valid minutes)", "AVHR vs baseline (bpm)", "P tree", "P SVM", "P MLP", "weighted",
+                   "SD1 (ms)", "pulse amplitude (counts)", "LF/HF (last 4 min)",
+                   "baseline (valid, still minutes)", "AVHR vs baseline (bpm)", "P tree", "P SVM", "P MLP", "weighted",
                    "decision", "unanimous", "alert", "reasons failed",
                    "motion (milli-g)"]  # fmt: skip
         page.add(table(headers, segment_rows(s)))
