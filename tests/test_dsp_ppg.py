@@ -21,12 +21,13 @@ from vigil.data.synthetic_ppg import synthetic_ppg
 from vigil.dsp import config, ppg_tables
 from vigil.dsp.hrv import Flag, HrvFeatures, Verdict, hrv_features, hrv_segments, ibi_verdicts, pulse_amplitude
 from vigil.dsp.ppg import bandpass, detect_beats, ppg_chain
+from vigil.records import HRV_FORMAT
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 RATES = config.PPG_RATES_HZ
 RANDOM_CHUNKS = 0x80000000
-SEGMENT_FMT = "<IBBHHH6iHB6i6iB"  # hrv_features_t as the harness writes it (88 bytes: baseline, extra features)
+SEGMENT_FMT = HRV_FORMAT.format  # the harness writes hrv_features_t in the HRV record's layout
 
 
 def _bench() -> ModuleType:

@@ -5,7 +5,7 @@
  * input ends, each
  *   in:  u16 fs, u32 end, u32 count, count x (u32 beat, u16 ibi)
  *        (a fresh hrv_spectrum_t; every pair pushed in order, ring drops and ignored beats included; then one
- *        hrv_spectrum_compute(end, fs))
+ *        hrv_spectrum_compute(end, ppg_rate_table(fs)); an unsupported rate gives NULL: not ready)
  *   out: i32 lf, i32 hf, i32 lfhf, u8 ready                                          (13 bytes per request)
  * Exit status 0; 1 on a request cut short (the answers to the complete ones are written). */
 #include <string.h>
@@ -63,7 +63,7 @@ static void check_constant(check_totals_t *t)
         hrv_spectrum_reset(&u_ring);
         push_steady(&u_ring, 0, end - 1u, ibi);
         hrv_spectrum_out_t o;
-        hrv_spectrum_compute(&u_ring, end, fs, &o);
+        hrv_spectrum_compute(&u_ring, end, ppg_rate_table(fs), &o);
         /* a flat tachogram is its own mean: every d_j, x_j and bin is exactly 0 */
         CHECK(t, o.ready == 1 && o.lf == 0 && o.hf == 0 && o.lfhf == 0,
               "%u Hz constant: ready %u lf %ld hf %ld lfhf %ld", fs, o.ready, (long)o.lf, (long)o.hf, (long)o.lfhf);
@@ -80,50 +80,50 @@ static void check_readiness(check_totals_t *t)
     hrv_spectrum_reset(&u_ring);
     push_steady(&u_ring, 50000u - 180u * 100u, 50000u - 100u, 100); /* the last beat 100 samples before end */
     CHECK(t, u_ring.count == 180u, "coverage: %u pairs pushed, want 180", u_ring.count);
-    hrv_spectrum_compute(&u_ring, 50000u, fs, &o);
+    hrv_spectrum_compute(&u_ring, 50000u, ppg_rate_table(fs), &o);
     CHECK(t, o.ready == 1, "180 x 100 samples = 75 %% of the window must be ready");
     hrv_spectrum_reset(&u_ring);
     push_steady(&u_ring, 50000u - 179u * 100u, 50000u - 100u, 100);
-    hrv_spectrum_compute(&u_ring, 50000u, fs, &o);
+    hrv_spectrum_compute(&u_ring, 50000u, ppg_rate_table(fs), &o);
     CHECK(t, o.ready == 0 && o.lf == 0 && o.hf == 0 && o.lfhf == 0, "179 x 100 samples (74.6 %%) must not be ready");
 
     /* the window is [end - w, end): a beat at end does not count, one at end - w does */
     hrv_spectrum_reset(&u_ring);
     push_steady(&u_ring, 50000u - 179u * 100u, 50000u, 100);
-    hrv_spectrum_compute(&u_ring, 50000u, fs, &o);
+    hrv_spectrum_compute(&u_ring, 50000u, ppg_rate_table(fs), &o);
     CHECK(t, o.ready == 0, "a beat at `end` is outside the window");
     hrv_spectrum_reset(&u_ring);
     push_steady(&u_ring, 50000u - w, 50000u - w + 179u * 100u, 100); /* 180 beats from exactly end - w */
-    hrv_spectrum_compute(&u_ring, 50000u, fs, &o);
+    hrv_spectrum_compute(&u_ring, 50000u, ppg_rate_table(fs), &o);
     CHECK(t, o.ready == 1, "a beat at end - w is inside the window");
 
     /* one point is not a tachogram, whatever it covers */
     hrv_spectrum_reset(&u_ring);
     hrv_spectrum_push(&u_ring, 49000u, 200u);
-    hrv_spectrum_compute(&u_ring, 50000u, fs, &o);
+    hrv_spectrum_compute(&u_ring, 50000u, ppg_rate_table(fs), &o);
     CHECK(t, o.ready == 0, "a single point must not be ready");
 
     /* end before a full window: not ready; from end == w on, the window [0, w) is */
     hrv_spectrum_reset(&u_ring);
     push_steady(&u_ring, 0, w - 1u, 80);
-    hrv_spectrum_compute(&u_ring, w - 1u, fs, &o);
+    hrv_spectrum_compute(&u_ring, w - 1u, ppg_rate_table(fs), &o);
     CHECK(t, o.ready == 0, "end = w - 1 < the window length must not be ready");
-    hrv_spectrum_compute(&u_ring, 0, fs, &o);
+    hrv_spectrum_compute(&u_ring, 0, ppg_rate_table(fs), &o);
     CHECK(t, o.ready == 0, "end = 0 must not be ready");
-    hrv_spectrum_compute(&u_ring, w, fs, &o);
+    hrv_spectrum_compute(&u_ring, w, ppg_rate_table(fs), &o);
     CHECK(t, o.ready == 1 && o.lf == 0 && o.hf == 0, "end = w with full coverage must be ready");
 
     /* a rate without a table */
-    hrv_spectrum_compute(&u_ring, w, 50, &o);
+    hrv_spectrum_compute(&u_ring, w, ppg_rate_table(50), &o);
     CHECK(t, o.ready == 0, "50 Hz has no table: not ready");
     /* IBIs outside the rate's accepted range are not points: 130 samples is 2.03 s at 64 Hz (ibi_max 128) */
     hrv_spectrum_reset(&u_ring);
     push_steady(&u_ring, 0, window_len(64) - 1u, 130);
-    hrv_spectrum_compute(&u_ring, window_len(64), 64, &o);
+    hrv_spectrum_compute(&u_ring, window_len(64), ppg_rate_table(64), &o);
     CHECK(t, o.ready == 0, "IBIs above ibi_max are ignored: not ready");
     hrv_spectrum_reset(&u_ring);
     push_steady(&u_ring, 0, window_len(100) - 1u, 130); /* the same 130-sample IBIs are 1.3 s at 100 Hz */
-    hrv_spectrum_compute(&u_ring, window_len(100), 100, &o);
+    hrv_spectrum_compute(&u_ring, window_len(100), ppg_rate_table(100), &o);
     CHECK(t, o.ready == 1, "130-sample IBIs at 100 Hz are points");
 }
 
@@ -162,14 +162,14 @@ static void check_ring(check_totals_t *t)
           "oldest held beat %lu", (unsigned long)oldest);
     hrv_spectrum_out_t o;
     /* half of this window lies before the oldest held beat: 50 % covered (100 % had nothing been dropped) */
-    hrv_spectrum_compute(&u_ring, oldest + window_len(fs) / 2u, fs, &o);
+    hrv_spectrum_compute(&u_ring, oldest + window_len(fs) / 2u, ppg_rate_table(fs), &o);
     CHECK(t, o.ready == 0, "a window half before the oldest held beat must not be ready");
-    hrv_spectrum_compute(&u_ring, oldest + window_len(fs), fs, &o);
+    hrv_spectrum_compute(&u_ring, oldest + window_len(fs), ppg_rate_table(fs), &o);
     CHECK(t, o.ready == 1, "the window just after the oldest held beat must be ready");
 
     /* compute leaves the ring as it was */
     memcpy(&u_copy, &u_ring, sizeof u_copy);
-    hrv_spectrum_compute(&u_ring, newest_beat, fs, &o);
+    hrv_spectrum_compute(&u_ring, newest_beat, ppg_rate_table(fs), &o);
     CHECK(t, memcmp(&u_copy, &u_ring, sizeof u_copy) == 0, "compute must not modify the ring");
 }
 
@@ -186,7 +186,7 @@ static void check_bands(check_totals_t *t)
 
         hrv_spectrum_reset(&u_ring);
         push_modulated(&u_ring, fs, end, mean, amp, 24u); /* 0.1 Hz: LF */
-        hrv_spectrum_compute(&u_ring, end, fs, &o);
+        hrv_spectrum_compute(&u_ring, end, ppg_rate_table(fs), &o);
         CHECK(t, o.ready && o.lf > 20 * (int64_t)o.hf && o.lf > expected * 8 / 10 && o.lf < expected * 11 / 10,
               "%u Hz, 0.1 Hz modulation: lf %ld hf %ld (want lf ~%ld, hf < lf / 20)", fs, (long)o.lf, (long)o.hf,
               (long)expected);
@@ -194,7 +194,7 @@ static void check_bands(check_totals_t *t)
 
         hrv_spectrum_reset(&u_ring);
         push_modulated(&u_ring, fs, end, mean, amp, 60u); /* 0.25 Hz: HF */
-        hrv_spectrum_compute(&u_ring, end, fs, &o);
+        hrv_spectrum_compute(&u_ring, end, ppg_rate_table(fs), &o);
         /* linear interpolation between beats 0.8 s apart passes a 0.25-Hz wave at sinc^4(0.2) = 77 % of its power */
         CHECK(t, o.ready && o.hf > 20 * (int64_t)o.lf && o.hf > expected * 7 / 10 && o.hf < expected * 11 / 10,
               "%u Hz, 0.25 Hz modulation: lf %ld hf %ld (want hf ~%ld, lf < hf / 20)", fs, (long)o.lf, (long)o.hf,
@@ -204,7 +204,7 @@ static void check_bands(check_totals_t *t)
         /* 0.03 Hz (bin 7, below LF) leaves both bands nearly empty; 0.5 Hz (bin 120, above HF) too */
         hrv_spectrum_reset(&u_ring);
         push_modulated(&u_ring, fs, end, mean, amp, 7u);
-        hrv_spectrum_compute(&u_ring, end, fs, &o);
+        hrv_spectrum_compute(&u_ring, end, ppg_rate_table(fs), &o);
         CHECK(t, o.ready && o.lf < expected / 10 && o.hf < expected / 100, "%u Hz, 0.03 Hz: lf %ld hf %ld", fs,
               (long)o.lf, (long)o.hf);
     }
@@ -247,7 +247,7 @@ int harness_hrv_spectrum(FILE *in, FILE *out)
             hrv_spectrum_push(&h_ring, beat, (uint16_t)ibi);
         }
         hrv_spectrum_out_t o;
-        hrv_spectrum_compute(&h_ring, end, (uint16_t)fs, &o);
+        hrv_spectrum_compute(&h_ring, end, ppg_rate_table((uint16_t)fs), &o);
         harness_write_u32(out, (uint32_t)o.lf);
         harness_write_u32(out, (uint32_t)o.hf);
         harness_write_u32(out, (uint32_t)o.lfhf);

@@ -106,13 +106,13 @@ def check_models(hello: p.Hello, hashes: dict[str, bytes]) -> None:
 
 def twin_outputs(rec: Recording, ppg_rate_hz: int, models: consensus_twin.DeviceModels | None = None) -> TwinOutputs:
     deriv = accel_twin.derivative(accel_twin.magnitude(rec.accel))
+    motion = consensus_twin.motion_levels(deriv)  # the alert's context and the baseline's stillness
     if len(rec.ppg):
-        filtered, beats, segments = ppg_twin.ppg_chain(rec.ppg, ppg_rate_hz, motion=accel_twin.accel_motion(rec.accel))
+        filtered, beats, segments = ppg_twin.ppg_chain(rec.ppg, ppg_rate_hz, motion=motion)
         hrv = [{name: int(getattr(seg, name)) for name in p.HRV_FIELDS} for seg in segments]
     else:
         filtered, beats, hrv = np.zeros(0, np.int64), np.zeros(0, np.int64), []
     models = models or consensus_twin.DeviceModels.load()
-    motion = consensus_twin.motion_levels(deriv)
     columns = np.zeros((0, dsp.STFT_BINS), np.int8)
     images: list = []
     features = np.zeros((0, dsp.EPOCH_FEATURES), np.int8)

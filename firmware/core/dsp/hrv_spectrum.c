@@ -46,16 +46,6 @@ void hrv_spectrum_push(hrv_spectrum_t *s, uint32_t beat, uint16_t ibi)
     s->ibi[at] = ibi;
 }
 
-static const ppg_rate_table_t *rate_table(uint16_t fs_hz)
-{
-    for (unsigned k = 0; k < PPG_RATE_COUNT; k++) {
-        if (PPG_RATE_TABLES[k].fs_hz == fs_hz) {
-            return &PPG_RATE_TABLES[k];
-        }
-    }
-    return NULL;
-}
-
 /* The first held pair at logical position >= i (0 = oldest) that is a point of the window, or s->count. */
 static uint16_t next_point(const hrv_spectrum_t *s, const window_t *w, uint16_t i)
 {
@@ -162,12 +152,16 @@ static int32_t lf_hf_ratio(uint64_t s_lf, uint64_t s_hf)
     return clamp_i32((LFHF_SCALE * s_lf + s_hf) / (2u * s_hf));
 }
 
-void hrv_spectrum_compute(const hrv_spectrum_t *s, uint32_t end, uint16_t fs_hz, hrv_spectrum_out_t *out)
+void hrv_spectrum_compute(const hrv_spectrum_t *s, uint32_t end, const ppg_rate_table_t *table,
+                          hrv_spectrum_out_t *out)
 {
     *out = (hrv_spectrum_out_t){0};
-    const ppg_rate_table_t *table = rate_table(fs_hz);
+    if (table == NULL) {
+        return;
+    }
+    const uint16_t fs_hz = (uint16_t)table->fs_hz;
     const uint32_t span = HRV_SPECTRUM_WINDOW_S * (uint32_t)fs_hz;
-    if (table == NULL || end < span) {
+    if (end < span) {
         return;
     }
     const window_t w = {end - span, end, (uint16_t)table->ibi_min, (uint16_t)table->ibi_max};

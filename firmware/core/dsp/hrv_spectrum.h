@@ -9,7 +9,8 @@
  * N = HRV_SPECTRUM_POINTS (960), Q = HRV_SPECTRUM_Q (15), c = HRV_SPECTRUM_COS_Q15, fs = the rate (Hz),
  * W = HRV_SPECTRUM_WINDOW_S * fs samples.
  *
- * 0. Rate: fs must be one of PPG_RATE_TABLES (else not ready); its ibi_min, ibi_max and spectrum_den are used.
+ * 0. Rate: the caller's rate table (ppg_rate_table(fs); NULL: not ready); its ibi_min, ibi_max and spectrum_den
+ *    are used.
  * 1. Points: the held (beat, ibi) pairs with start <= beat < end, start = end - W, and ibi_min <= ibi <= ibi_max
  *    (the pipeline never pushes another; ignoring one keeps every product within the bounds that
  *    vigil.dsp.ppg_tables.spectrum_bounds proves). end < W: not ready. Ready iff at least HRV_SPECTRUM_MIN_POINTS
@@ -64,7 +65,9 @@ void hrv_spectrum_reset(hrv_spectrum_t *s);
  * (so that no two points share a position). When full the oldest pair is dropped. */
 void hrv_spectrum_push(hrv_spectrum_t *s, uint32_t beat, uint16_t ibi);
 
-/* The spectrum of the window [end - HRV_SPECTRUM_WINDOW_S * fs_hz, end) (sample indices). Does not modify s. */
-void hrv_spectrum_compute(const hrv_spectrum_t *s, uint32_t end, uint16_t fs_hz, hrv_spectrum_out_t *out);
+/* The spectrum of the window [end - HRV_SPECTRUM_WINDOW_S * fs, end) (sample indices) at the rate of `table`
+ * (ppg_rate_table(fs); NULL gives not ready). Does not modify s. */
+void hrv_spectrum_compute(const hrv_spectrum_t *s, uint32_t end, const ppg_rate_table_t *table,
+                          hrv_spectrum_out_t *out);
 
 #endif

@@ -4,12 +4,7 @@
 
 bool ppg_pipeline_init(ppg_pipeline_t *p, uint16_t fs_hz)
 {
-    const ppg_rate_table_t *table = NULL;
-    for (unsigned k = 0; k < PPG_RATE_COUNT; k++) {
-        if (PPG_RATE_TABLES[k].fs_hz == fs_hz) {
-            table = &PPG_RATE_TABLES[k];
-        }
-    }
+    const ppg_rate_table_t *table = ppg_rate_table(fs_hz);
     if (table == NULL) {
         return false;
     }
@@ -125,7 +120,7 @@ static hrv_features_t finish_segment(const ppg_pipeline_t *p)
     if (f.valid) {
         hrv_features_compute(a, p->table->fs_hz, &f);
         hrv_spectrum_out_t sp;
-        hrv_spectrum_compute(&p->spectrum, (p->seg + 1u) * p->segment_len, p->table->fs_hz, &sp);
+        hrv_spectrum_compute(&p->spectrum, (p->seg + 1u) * p->segment_len, p->table, &sp);
         f.lf = sp.lf;
         f.hf = sp.hf;
         f.lfhf = sp.lfhf;

@@ -2,6 +2,8 @@
 
 #include "dsp/ppg_tables.h"
 
+#include <stddef.h>
+
 const ppg_rate_table_t PPG_RATE_TABLES[PPG_RATE_COUNT] = {
     {
         .fs_hz = 64u,
@@ -49,6 +51,16 @@ const ppg_rate_table_t PPG_RATE_TABLES[PPG_RATE_COUNT] = {
         .spectrum_den = 1855350u,
     },
 };
+
+const ppg_rate_table_t *ppg_rate_table(uint16_t fs_hz)
+{
+    for (unsigned k = 0; k < PPG_RATE_COUNT; k++) {
+        if (PPG_RATE_TABLES[k].fs_hz == fs_hz) {
+            return &PPG_RATE_TABLES[k];
+        }
+    }
+    return NULL;
+}
 
 const int16_t HRV_SPECTRUM_COS_Q15[HRV_SPECTRUM_POINTS] = {
     32767, 32766, 32764, 32761, 32756, 32749, 32742, 32733, 32722, 32710, 32697, 32682,

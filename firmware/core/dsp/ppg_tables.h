@@ -84,5 +84,7 @@ typedef struct ppg_rate_table {
 
 /* One entry per rate of DSP_PPG_RATES_HZ, in that order. */
 extern const ppg_rate_table_t PPG_RATE_TABLES[PPG_RATE_COUNT];
+/* The table of a rate, or NULL when fs_hz is not one of DSP_PPG_RATES_HZ. */
+const ppg_rate_table_t *ppg_rate_table(uint16_t fs_hz);
 
 #endif /* VIGIL_PPG_TABLES_H */

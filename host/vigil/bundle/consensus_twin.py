@@ -37,11 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from vigil.dsp.config import EPOCH_SAMPLES, IMAGE_DELAY_EPOCHS, SLEEP_CONTEXT_DELAY
 from vigil.bundle import model_bundle as mb
-from vigil.errors import VigilError
 from vigil.dsp.accel import MOTION_LEVEL_MAX, motion_levels  # noqa: F401  (the twin of motion_level.c, re-exported)
-from vigil.dsp.config import HRV_FEATURES
+from vigil.dsp.config import HRV_FEATURES, IMAGE_DELAY_EPOCHS, SLEEP_CONTEXT_DELAY
+from vigil.errors import VigilError
 # the STRESS record's fields = the twin's record keys; reasons: its bits
 from vigil.records import (REASON_ABOVE_THRESHOLD, REASON_ALL, REASON_AWAKE, REASON_BASELINE_READY,  # noqa: F401
                            REASON_CONTEXT_KNOWN, REASON_FEATURES_VALID, REASON_LITTLE_MOTION, REASON_NAMES,

@@ -462,6 +462,8 @@ def tables_header() -> str:
         "",
         "/* One entry per rate of DSP_PPG_RATES_HZ, in that order. */",
         "extern const ppg_rate_table_t PPG_RATE_TABLES[PPG_RATE_COUNT];",
+        "/* The table of a rate, or NULL when fs_hz is not one of DSP_PPG_RATES_HZ. */",
+        "const ppg_rate_table_t *ppg_rate_table(uint16_t fs_hz);",
         "",
         "#endif /* VIGIL_PPG_TABLES_H */",
         "",
@@ -471,7 +473,8 @@ def tables_header() -> str:
 
 def tables_source() -> str:
     lines = [BANNER.format(module=MODULE, source=SOURCE)]
-    lines += ["#include \"dsp/ppg_tables.h\"", "", "const ppg_rate_table_t PPG_RATE_TABLES[PPG_RATE_COUNT] = {"]
+    lines += ["#include \"dsp/ppg_tables.h\"", "", "#include <stddef.h>", "",
+              "const ppg_rate_table_t PPG_RATE_TABLES[PPG_RATE_COUNT] = {"]
     for t in tables():
         _check(t)
         sos = ", ".join("{" + ", ".join("INT32_MIN" if v == -(2**31) else str(v) for v in s) + "}" for s in t.sos_q30)
@@ -481,6 +484,10 @@ def tables_source() -> str:
         lines += [f"        .{name} = {getattr(t, name)}u," for name, _ in _FIELDS]
         lines.append("    },")
     lines += ["};", ""]
+    lines += ["const ppg_rate_table_t *ppg_rate_table(uint16_t fs_hz)", "{",
+              "    for (unsigned k = 0; k < PPG_RATE_COUNT; k++) {",
+              "        if (PPG_RATE_TABLES[k].fs_hz == fs_hz) {", "            return &PPG_RATE_TABLES[k];", "        }",
+              "    }", "    return NULL;", "}", ""]
     _check_spectrum_tables()
     lines += c_array("int16_t", "HRV_SPECTRUM_COS_Q15", spectrum_cos_q15(), 12, size="HRV_SPECTRUM_POINTS")
     return "\n".join(lines)
