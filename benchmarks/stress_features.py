@@ -17,7 +17,9 @@ which the wrist rarely gives during TSST: where it is not ready its relative col
 would have to feed them, and the report gives how often it was ready per condition. Each set trains vigil's own trio
 (``vigil.ml.stress.fit_stress_trio`` leaving one subject out at a time: decision tree, SVM, int8 NN, weighted soft
 vote) and reports pooled accuracy and sensitivity per model and for the consensus, and the alert (all three say
-stress, weighted P(stress) >= the committed threshold, motion <= the committed limit; "awake" taken as true).
+stress, weighted P(stress) >= the committed threshold, motion <= the committed limit, and the three said stress in
+one of the committed look back's minutes before as well; "awake" taken as true), beside the alert of single minutes
+(no look back).
 
 The features are integers computed by the twin, so the figures are the device's; only which columns the models read
 changes. Takes about 2 minutes on 2 cores (NN training dominates).
@@ -83,20 +85,30 @@ def subject_rows(subject: Path, scratch: Path) -> dict[str, Any]:
     rel[:, spectral] = np.where((spectrum & spectrum_baseline)[:, None], rel_spectrum, 0)
     keep = valid & ready & (labels >= 0) & (per_segment >= 0)
     return {"features": rel[keep], "labels": labels[keep], "spectrum_ready": spectrum[keep],
-            "motion": per_segment[keep], "labelled": int(np.sum(labels >= 0))}
+            "motion": per_segment[keep], "segments": np.flatnonzero(keep), "labelled": int(np.sum(labels >= 0))}
 
 
-def loso_trio(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, motion: np.ndarray
-              ) -> dict[str, np.ndarray]:  # fmt: skip
+def sustained(segments: np.ndarray, evidence: np.ndarray, lookback: int) -> np.ndarray:
+    """Per row of one subject (segments increasing): the device's SUSTAINED bit (``consensus_twin.AlertMemory``).
+    Rows not kept (invalid, baseline not ready, unlabelled) had no evidence on the device either."""
+    from vigil.bundle.consensus_twin import AlertMemory
+
+    memory = AlertMemory()
+    return np.array([memory.sustained(lookback, int(s), bool(e)) for s, e in zip(segments, evidence)], dtype=bool)
+
+
+def loso_trio(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, motion: np.ndarray,
+              segments: np.ndarray) -> dict[str, np.ndarray]:  # fmt: skip
     """Out-of-subject predictions of each model, the consensus and the alert: for each subject, vigil's trio trained
     on the others (``fit_stress_trio``, the weights chosen on held-out training subjects, as ``evaluate_stress``'s
     loso). The alert is the device's rule (``consensus_twin``) with the sleep model's "awake" taken as true: all three
-    say stress, weighted P(stress) >= the committed threshold, motion level of the segment <= the committed limit."""
+    say stress, weighted P(stress) >= the committed threshold, motion level of the segment <= the committed limit, and
+    the evidence sustained (``alert``); ``alert_single``: the same without the look back."""
     from vigil.bundle.model_bundle import ConsensusSettings
     from vigil.ml.stress import REPORTED, consensus_proba, fit_stress_trio, unanimous_stress
 
     settings = ConsensusSettings()
-    preds = {k: np.full(len(labels), -1, dtype=np.int64) for k in (*REPORTED, "alert")}
+    preds = {k: np.full(len(labels), -1, dtype=np.int64) for k in (*REPORTED, "alert", "alert_single")}
     for i, g in enumerate(np.unique(groups)):
         test = groups == g
         trio = fit_stress_trio(features[~test], labels[~test], groups[~test], seed=i)
@@ -105,9 +117,19 @@ def loso_trio(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, moti
                 preds[k][test] = v
         p = trio.probabilities(features[test])
         weighted = consensus_proba(p, trio.weights)[:, 1]
-        preds["alert"][test] = (unanimous_stress(p) & (weighted >= settings.alert_probability)
-                                & (motion[test] <= settings.motion_limit))  # fmt: skip
+        evidence = unanimous_stress(p) & (weighted >= settings.alert_probability)
+        preds["alert_single"][test] = evidence & (motion[test] <= settings.motion_limit)
+        preds["alert"][test] = preds["alert_single"][test] & sustained(segments[test], evidence,
+                                                                       settings.sustain_lookback)
     return preds
+
+
+def alert_summary(alert: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
+    true_alerts = int((alert & (labels == 1)).sum())
+    return {"count": int(alert.sum()), "true": true_alerts,
+            "precision": round(true_alerts / max(int(alert.sum()), 1), 3),
+            "sensitivity": round(true_alerts / max(int((labels == 1).sum()), 1), 3),
+            "subjects_alerted_in_tsst": int(len(np.unique(groups[alert & (labels == 1)])))}  # fmt: skip
 
 
 def evaluate_sets(data: list[dict[str, Any]], sets: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -117,34 +139,36 @@ def evaluate_sets(data: list[dict[str, Any]], sets: dict[str, list[str]]) -> lis
     labels = np.concatenate([d["labels"] for d in data])
     motion = np.concatenate([d["motion"] for d in data])
     groups = np.concatenate([np.full(len(d["labels"]), g) for g, d in enumerate(data)])
+    segments = np.concatenate([d["segments"] for d in data])
     rows = []
     for name, cols in sets.items():
         started = time.monotonic()
-        preds = loso_trio(features[:, [COLUMNS.index(c) for c in cols]], labels, groups, motion)
-        alert = preds.pop("alert").astype(bool)
+        preds = loso_trio(features[:, [COLUMNS.index(c) for c in cols]], labels, groups, motion, segments)
+        alerts = {k: alert_summary(preds.pop(k).astype(bool), labels, groups) for k in ("alert", "alert_single")}
         scores = {k: classification_metrics(labels, p) for k, p in preds.items()}
-        true_alerts = int((alert & (labels == 1)).sum())
         rows.append({"set": name, "columns": cols, "minutes": len(labels),
                      "seconds": round(time.monotonic() - started, 1),
                      **{k: {m: round(float(v[m]), 3) for m in ("accuracy", "sensitivity", "specificity")}
                         for k, v in scores.items()},
-                     "alerts": {"count": int(alert.sum()), "true": true_alerts,
-                                "precision": round(true_alerts / max(int(alert.sum()), 1), 3),
-                                "sensitivity": round(true_alerts / max(int((labels == 1).sum()), 1), 3)}})  # fmt: skip
+                     "alerts": alerts["alert"], "alerts_single_minute": alerts["alert_single"]})  # fmt: skip
         print(f"{name}: consensus {scores['consensus']['accuracy']:.3f}", file=sys.stderr)
     return rows
 
 
 def markdown(report: dict[str, Any]) -> str:
-    models = [k for k in report["rows"][0] if isinstance(report["rows"][0][k], dict) and k != "alerts"]
+    first = report["rows"][0]
+    models = [k for k in first if isinstance(first[k], dict) and not k.startswith("alerts")]
     lines = ["| features (relative to the wearer) | " + " | ".join(models)
-             + " | consensus sensitivity | alerts (in TSST) | alert precision |",
-             "|---|" + "---|" * (len(models) + 3)]  # fmt: skip
+             + " | consensus sensitivity | alerts (in TSST) | alert precision | subjects alerted in TSST "
+             "| single-minute alerts (in TSST), precision |",
+             "|---|" + "---|" * (len(models) + 5)]  # fmt: skip
     for r in report["rows"]:
         cells = " | ".join(f"{r[m]['accuracy']:.3f}" for m in models)
+        a, one = r["alerts"], r["alerts_single_minute"]
         lines.append(f"| {r['set']}: {', '.join(r['columns'][len(SIX):]) or 'avhr .. pnn20'} | {cells} | "
-                     f"{r['consensus']['sensitivity']:.3f} | {r['alerts']['count']} ({r['alerts']['true']}) | "
-                     f"{r['alerts']['precision']:.3f} |")
+                     f"{r['consensus']['sensitivity']:.3f} | {a['count']} ({a['true']}) | {a['precision']:.3f} | "
+                     f"{a['subjects_alerted_in_tsst']} of {len(report['subjects'])} | "
+                     f"{one['count']} ({one['true']}), {one['precision']:.3f} |")
     lines.append(f"\n{report['minutes']} minutes of {report['labelled']} labelled, {len(report['subjects'])} subjects "
                  f"left out one at a time; spectrum ready in {report['spectrum_ready_share']} of the minutes; "
                  f"{report['seconds']} s.")  # fmt: skip

@@ -1,34 +1,43 @@
-"""stress_consensus_q15 (C) against its twin vigil.bundle.consensus_twin.stress_verdict, and each alert reason flipping."""
+"""stress_consensus_q15 (C) against its twin vigil.bundle.consensus_twin.stress_verdict, each alert reason flipping,
+and the SUSTAINED look back over a stream of segments."""
 
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from vigil.bundle import model_bundle as mb
 from vigil.bundle import consensus_twin as ct
+from vigil.bundle import model_bundle as mb
 
 WEIGHTS = [18204, 10923, 3641]
 
 
-def constants(threshold: int = 19661, motion_limit: int = 40, weights: list[int] = WEIGHTS) -> mb.ConsensusConstants:
-    return mb.ConsensusConstants([], [], [], [], list(weights), threshold, motion_limit)
+def constants(threshold: int = 19661, motion_limit: int = 40, weights: list[int] = WEIGHTS,
+              sustain_lookback: int = 0) -> mb.ConsensusConstants:
+    return mb.ConsensusConstants([], [], [], [], list(weights), threshold, motion_limit, False, sustain_lookback)
 
 
 def run_c(program: Path, cases: list[tuple[mb.ConsensusConstants, ct.Evidence]]) -> list[dict[str, int]]:
+    """The C kernel on ``cases`` in order, through one alert memory (as the twin's ``twin_run``)."""
     data = b""
     for c, e in cases:
         rec = np.array([*c.weights_q15, c.threshold_q15, c.motion_limit, *e.p_stress_q15], dtype="<u2").tobytes()
         valid_ready = int(e.features_valid) | int(e.baseline_ready) << 1  # the harness's byte 17: bit 0, bit 1
         rec += bytes([sum(1 << j for j, v in enumerate(e.votes_stress) if v), valid_ready, e.context_known, e.awake])
-        rec += int(e.motion).to_bytes(2, "little")
+        rec += int(e.motion).to_bytes(2, "little") + bytes([c.sustain_lookback]) + int(e.segment).to_bytes(4, "little")
         data += rec
     out = subprocess.run([str(program), "harness", "consensus"], input=data, capture_output=True, check=True).stdout
     rows = np.frombuffer(out, dtype=np.uint8).reshape(-1, 6)
     return [{"weighted_q15": int(r[0]) | int(r[1]) << 8, "decision": int(r[2]), "unanimous": int(r[3]),
              "alert": int(r[4]), "reasons": int(r[5])} for r in rows]  # fmt: skip
+
+
+def twin_run(cases: list[tuple[mb.ConsensusConstants, ct.Evidence]]) -> list[dict[str, int]]:
+    memory = ct.AlertMemory()
+    return [ct.stress_verdict(c, e, memory) for c, e in cases]
 
 
 def all_held() -> ct.Evidence:
@@ -53,8 +62,7 @@ def test_each_reason_flips_the_alert_in_c_and_twin(ctest_program: Path) -> None:
     c = constants()
     cases = [("none", all_held()), *flips().items()]
     got = run_c(ctest_program, [(c, e) for _, e in cases])
-    for (name, e), device in zip(cases, got):
-        twin = ct.stress_verdict(c, e)
+    for (name, e), device, twin in zip(cases, got, twin_run([(c, e) for _, e in cases])):
         assert device == twin, name
         held = ct.reason_names(twin["reasons"])
         if name == "none":
@@ -79,5 +87,33 @@ def test_random_evidence_matches_the_twin(ctest_program: Path) -> None:
                         bool(rng.random() < 0.8))  # fmt: skip
         cases.append((constants(int(rng.integers(0, 32769)), int(rng.integers(0, 80)), weights), e))
     got = run_c(ctest_program, cases)
-    assert got == [ct.stress_verdict(c, e) for c, e in cases]
+    assert got == twin_run(cases)
     assert {r["alert"] for r in got} == {0, 1}
+
+
+def test_sustained_looks_back_at_the_evidence_only() -> None:
+    c = constants(sustain_lookback=2)
+    e, f = all_held(), flips()
+    seq = [(10, e), (11, e), (14, e), (16, f["awake"]), (17, f["unanimous"]), (18, e), (19, e)]
+    got = twin_run([(c, replace(ev, segment=s)) for s, ev in seq])
+    assert [r["alert"] for r in got] == [0, 1, 0, 0, 0, 1, 1]
+    # 14: 11 is 3 before; 16 asleep but its evidence held (14 is 2 before), 17 dissents (sustained by 16),
+    # 18 sustained by 16 (2 before), 19 by 18
+    assert [bool(r["reasons"] & ct.REASON_SUSTAINED) for r in got] == [False, True, False, True, True, True, True]
+    off = twin_run([(constants(sustain_lookback=0), replace(all_held(), segment=3))])
+    assert off[0]["alert"] == 1 and off[0]["reasons"] == ct.REASON_ALL
+
+
+def test_random_streams_sustain_as_the_twin(ctest_program: Path) -> None:
+    """Streams of segments with gaps and every look back 0..3, C against the twin, memory carried across cases."""
+    rng = np.random.default_rng(11)
+    e, f = all_held(), list(flips().values())
+    cases, segment = [], 0
+    for _ in range(3000):
+        segment += int(rng.choice([1, 1, 1, 2, 3, 4]))
+        ev = e if rng.random() < 0.5 else f[int(rng.integers(0, len(f)))]
+        cases.append((constants(sustain_lookback=int(rng.integers(0, 4))), replace(ev, segment=segment)))
+    got = run_c(ctest_program, cases)
+    assert got == twin_run(cases)
+    sustained = [bool(r["reasons"] & ct.REASON_SUSTAINED) for r in got]
+    assert any(sustained) and not all(sustained)

@@ -20,7 +20,8 @@ def test_a_stress_record_reads_as_probabilities_votes_and_named_conditions() -> 
     assert r["p_stress"] == {"tree": 1.0, "svm": 0.5, "nn": 0.0} and r["p_weighted"] == 0.75
     assert r["decision"] == "stress" and r["voted_stress"] == ["tree", "svm"] and r["alert"] is False
     assert r["conditions_failed"] == ["unanimous", "awake"]
-    assert r["conditions_met"] == ["above_threshold", "features_valid", "context_known", "little_motion", "baseline_ready"]
+    assert r["conditions_met"] == ["above_threshold", "features_valid", "context_known", "little_motion",
+                                   "baseline_ready", "sustained"]
 
 
 def test_the_log_keeps_the_raw_integers_and_adds_the_readable() -> None:

@@ -206,7 +206,7 @@ def stress_record(segment: int, stressed: bool, reasons: int) -> dict:
     return {"type": "STRESS", "segment": segment, "features_crc": 0, "p_tree": 32768 if stressed else 0,
             "p_svm": 29491 if stressed else 3277, "p_nn": 28800 if stressed else 2560, "nn_out0": 0, "nn_out1": 0,
             "votes": 7 if stressed else 0, "weighted_q15": 26214 if stressed else 3277, "decision": int(stressed),
-            "unanimous": int(stressed), "alert": int(reasons == 0x7F), "reasons": reasons, "motion": 12}  # fmt: skip
+            "unanimous": int(stressed), "alert": int(reasons == 0xFF), "reasons": reasons, "motion": 12}  # fmt: skip
 
 
 def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tmp_path: Path) -> None:
@@ -220,7 +220,7 @@ def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tm
     nn_hash = model_hash((inputs["stress_model"] / "stress_nn.tflite").read_bytes()).hex()
     hello = {"type": "HELLO", "board": "vwrist", "firmware_version": "0.1.0", "build_id": "b1",
              "models": [{"name": "stress_nn", "hash": nn_hash}, {"name": "sleep_cnn", "hash": "00" * 16}]}  # fmt: skip
-    reasons = {k: (0x7F if k == 5 else 0x6F if k > 3 else 0x6C) for k in range(len(segments))}
+    reasons = {k: (0xFF if k == 5 else 0xEF if k > 3 else 0xEC) for k in range(len(segments))}
     records = [hello, *stale,
                {"type": "CONFIG_ACK", "status": 0}, *({"type": "BEAT", "index": int(b)} for b in beats),
                *({"type": "HRV", **h} for h in hrv),
@@ -235,7 +235,7 @@ def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tm
     assert any(f"{len(segments) - 1} of {len(segments)} segments equal the twin's" in n for n in s.notes)
     assert s.decision.tolist() == [0, 0, 0, 0, 1, 1, 1] and s.p_stress["nn"][4] == pytest.approx(28800 / 32768)
     assert s.p_stress_q15["svm"].tolist() == [3277] * 4 + [29491] * 3 and s.reasons.tolist() == list(reasons.values())
-    assert [a.segment for a in s.alerts] == [5] and len(s.alerts[0].reasons) == 7
+    assert [a.segment for a in s.alerts] == [5] and len(s.alerts[0].reasons) == 8
     assert s.decisions_from == f"device log {log}"
     assert any("The device's decision equals" in n and "in 7 of 7 segments" in n for n in s.notes)
     assert any("announces the report's models: stress_nn" in n for n in s.notes), s.notes
@@ -246,7 +246,7 @@ def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tm
     assert code == 0, output
     html = (out / "index.html").read_text()
     assert "Model outputs, decisions, alerts and their reasons are the device&#x27;s STRESS records" in html
-    # reasons failed, decoded from the bitmask: 0x6C lacks unanimous, above_threshold and awake; 0x6F lacks awake
+    # reasons failed, decoded from the bitmask: 0xEC lacks unanimous, above_threshold and awake; 0xEF lacks awake
     assert "<td>unanimous, above_threshold, awake</td>" in html and "<td>awake</td>" in html
     assert "<td>none</td>" in html and "&quot;build_id&quot;: &quot;b1&quot;" in html
     # the wearer's baseline: 7 minutes are not enough for it (ready after 10 valid ones)

@@ -97,13 +97,13 @@ def test_the_reasons_strip_decodes_the_bitmask(session: dict[str, Any]) -> None:
     assert s is not None and s.reasons is not None
     m = reason_matrix(s)
     for k, bits in enumerate(s.reasons):
-        expected = [-1] * 7 if bits < 0 else [int(bool(bits & (1 << j))) for j in range(7)]
+        expected = [-1] * 8 if bits < 0 else [int(bool(bits & (1 << j))) for j in range(8)]
         assert m[:, k].tolist() == expected
     assert any(np.all(m[:, k] == 1) for k in range(m.shape[1]))  # an alert: every reason met
-    # a synthetic mask: unanimous and context known only; awake failed (baseline not ready either); no record
+    # a synthetic mask: unanimous and context known only; awake failed (baseline not ready, not sustained); no record
     fake = StressSessionData("x", np.zeros(0), 64, np.zeros(0), np.zeros(0), [], reasons=np.array([0x09, 0x2F, -1]))
     assert reason_matrix(fake).tolist() == [[1, 1, -1], [0, 1, -1], [0, 1, -1], [1, 1, -1], [0, 0, -1], [0, 1, -1],
-                                            [0, 0, -1]]
+                                            [0, 0, -1], [0, 0, -1]]
 
 
 def test_a_log_from_other_models_is_a_mismatch(session: dict[str, Any]) -> None:

@@ -39,6 +39,7 @@ _Static_assert(STRESS_NN_ARENA_BYTES <= MODELS_ARENA_BYTES, "vigil_models.h size
 void models_init(models_t *m)
 {
     stress_task_init(&m->stress);
+    m->alert_memory = (stress_alert_memory_t){ 0u, false };
 }
 
 size_t models_count(void)
@@ -76,7 +77,7 @@ static void send_stress(models_t *m, size_t n_ready, link_t *link)
     for (size_t i = 0u; i < n_ready; i++) {
         const stress_ready_t *r = &m->ready[i];
         stress_verdict_t v;
-        stress_consensus_q15(&stress_consensus, &r->evidence, &v);
+        stress_consensus_q15(&stress_consensus, &r->evidence, &m->alert_memory, &v);
         uint8_t *p = m->out;
         put_u32(p, r->seg.segment);
         put_u32(p + 4, r->seg.features_crc);

@@ -42,6 +42,7 @@
 typedef struct models {
     _Alignas(8) uint8_t arena[MODELS_ARENA_BYTES]; /* shared by the sleep model and the stress NN */
     stress_task_t stress;
+    stress_alert_memory_t alert_memory; /* the consensus's look back for SUSTAINED */
     stress_ready_t ready[MODELS_READY_MAX];
     uint8_t out[VIGIL_STRESS_SIZE > VIGIL_SLEEP_SIZE ? VIGIL_STRESS_SIZE : VIGIL_SLEEP_SIZE];
 } models_t;

@@ -30,6 +30,7 @@ static void make_ready(const stress_task_t *t, const stress_segment_t *seg, bool
 {
     out->seg = *seg;
     stress_evidence_t *e = &out->evidence;
+    e->segment = seg->segment;
     memcpy(e->p_stress_q15, seg->p_stress_q15, sizeof e->p_stress_q15);
     memcpy(e->votes_stress, seg->votes_stress, sizeof e->votes_stress);
     e->features_valid = seg->features_valid;

@@ -42,65 +42,108 @@ static void test_logit_pair(check_totals_t *t)
 
 static stress_evidence_t all_held(void)
 {
-    stress_evidence_t e = {{30000u, 30000u, 30000u}, {true, true, true}, true, true, true, 3u, true};
+    stress_evidence_t e = {.segment = 0u, .p_stress_q15 = {30000u, 30000u, 30000u}, .votes_stress = {true, true, true},
+                           .features_valid = true, .context_known = true, .awake = true, .motion = 3u,
+                           .baseline_ready = true};
     return e;
 }
 
 static void test_consensus(check_totals_t *t)
 {
-    const stress_consensus_q15_t c = {{18204u, 10923u, 3641u}, 19661u, 40u};
+    /* sustain_lookback 0: SUSTAINED always holds, so each check below is about one condition */
+    const stress_consensus_q15_t c = {{18204u, 10923u, 3641u}, 19661u, 40u, 0u};
+    stress_alert_memory_t mem = {0u, false};
     stress_verdict_t v;
     stress_evidence_t e = all_held();
-    stress_consensus_q15(&c, &e, &v);
+    stress_consensus_q15(&c, &e, &mem, &v);
     CHECK(t, v.alert == 1u && v.reasons == STRESS_REASON_ALL && v.decision == 1u && v.unanimous == 1u,
           "everything held: alert (reasons %02x)", v.reasons);
     CHECK(t, v.weighted_q15 == 30000u, "weights sum to one: weighted = 30000, got %u", v.weighted_q15);
 
     e = all_held();
     e.votes_stress[2] = false;
-    stress_consensus_q15(&c, &e, &v);
+    stress_consensus_q15(&c, &e, &mem, &v);
     CHECK(t, v.alert == 0u && v.reasons == (STRESS_REASON_ALL & ~STRESS_REASON_UNANIMOUS), "one dissent blocks");
     e = all_held();
     e.p_stress_q15[0] = e.p_stress_q15[1] = e.p_stress_q15[2] = 19660u;
-    stress_consensus_q15(&c, &e, &v);
+    stress_consensus_q15(&c, &e, &mem, &v);
     CHECK(t, v.alert == 0u && !(v.reasons & STRESS_REASON_ABOVE_THRESHOLD), "just below the threshold blocks");
     e.p_stress_q15[0] = e.p_stress_q15[1] = e.p_stress_q15[2] = 19661u;
-    stress_consensus_q15(&c, &e, &v);
+    stress_consensus_q15(&c, &e, &mem, &v);
     CHECK(t, v.alert == 1u, "exactly at the threshold passes");
     e = all_held();
     e.features_valid = false;
-    stress_consensus_q15(&c, &e, &v);
+    stress_consensus_q15(&c, &e, &mem, &v);
     CHECK(t, v.alert == 0u && v.reasons == (STRESS_REASON_ALL & ~STRESS_REASON_FEATURES_VALID), "invalid features");
     e = all_held();
     e.baseline_ready = false;
-    stress_consensus_q15(&c, &e, &v);
+    stress_consensus_q15(&c, &e, &mem, &v);
     CHECK(t, v.alert == 0u && v.reasons == (STRESS_REASON_ALL & ~STRESS_REASON_BASELINE_READY), "baseline not ready");
     e = all_held();
     e.awake = false;
-    stress_consensus_q15(&c, &e, &v);
+    stress_consensus_q15(&c, &e, &mem, &v);
     CHECK(t, v.alert == 0u && v.reasons == (STRESS_REASON_ALL & ~STRESS_REASON_AWAKE), "asleep blocks");
     e = all_held();
     e.motion = 41u;
-    stress_consensus_q15(&c, &e, &v);
+    stress_consensus_q15(&c, &e, &mem, &v);
     CHECK(t, v.alert == 0u && v.reasons == (STRESS_REASON_ALL & ~STRESS_REASON_LITTLE_MOTION), "motion blocks");
     e = all_held();
     e.context_known = false;
-    stress_consensus_q15(&c, &e, &v);
+    stress_consensus_q15(&c, &e, &mem, &v);
     CHECK(t, v.alert == 0u && v.reasons == (STRESS_REASON_UNANIMOUS | STRESS_REASON_ABOVE_THRESHOLD |
-                                            STRESS_REASON_FEATURES_VALID | STRESS_REASON_BASELINE_READY),
+                                            STRESS_REASON_FEATURES_VALID | STRESS_REASON_BASELINE_READY |
+                                            STRESS_REASON_SUSTAINED),
           "unknown context clears three bits");
 
     /* decision: an exact half is relax (the lower class index) */
     e = all_held();
     e.p_stress_q15[0] = e.p_stress_q15[1] = e.p_stress_q15[2] = STRESS_Q15_HALF;
-    stress_consensus_q15(&c, &e, &v);
+    stress_consensus_q15(&c, &e, &mem, &v);
     CHECK(t, v.weighted_q15 == STRESS_Q15_HALF && v.decision == 0u, "a tie decides relax");
     e.p_stress_q15[0] = STRESS_Q15_HALF + 1u;
-    stress_consensus_q15(&c, &e, &v);
+    stress_consensus_q15(&c, &e, &mem, &v);
     CHECK(t, v.weighted_q15 == STRESS_Q15_HALF + 1u && v.decision == 1u, "rounding half up: (18204 + 2^29 + 2^14) >> 15");
     e.p_stress_q15[0] = e.p_stress_q15[1] = e.p_stress_q15[2] = STRESS_Q15_ONE;
-    stress_consensus_q15(&c, &e, &v);
+    stress_consensus_q15(&c, &e, &mem, &v);
     CHECK(t, v.weighted_q15 == STRESS_Q15_ONE, "certainty stays 32768, got %u", v.weighted_q15);
+}
+
+/* SUSTAINED: the evidence (unanimous, above the threshold, valid inputs) in one of the 2 segments before. */
+static void test_consensus_sustained(check_totals_t *t)
+{
+    const stress_consensus_q15_t c = {{18204u, 10923u, 3641u}, 19661u, 40u, 2u};
+    stress_alert_memory_t mem = {0u, false};
+    stress_verdict_t v;
+    stress_evidence_t e = all_held();
+    e.segment = 10u;
+    stress_consensus_q15(&c, &e, &mem, &v);
+    CHECK(t, v.alert == 0u && v.reasons == (STRESS_REASON_ALL & ~STRESS_REASON_SUSTAINED),
+          "a first stressed minute alone does not alert (reasons %02x)", v.reasons);
+    e.segment = 12u; /* 2 after the last evidence: still within the look back */
+    stress_consensus_q15(&c, &e, &mem, &v);
+    CHECK(t, v.alert == 1u && v.reasons == STRESS_REASON_ALL, "evidence 2 segments before sustains");
+    e.segment = 15u; /* 3 after */
+    stress_consensus_q15(&c, &e, &mem, &v);
+    CHECK(t, v.alert == 0u && !(v.reasons & STRESS_REASON_SUSTAINED), "evidence 3 segments before is too old");
+    /* the evidence counts with the context gates closed (asleep, moving): they are this minute's */
+    e.segment = 16u;
+    e.awake = false;
+    e.motion = 200u;
+    stress_consensus_q15(&c, &e, &mem, &v);
+    CHECK(t, v.alert == 0u && (v.reasons & STRESS_REASON_SUSTAINED), "sustained by 15, blocked by its own context");
+    e = all_held();
+    e.segment = 17u;
+    e.votes_stress[1] = false; /* not evidence: does not refresh the memory */
+    stress_consensus_q15(&c, &e, &mem, &v);
+    CHECK(t, v.alert == 0u && (v.reasons & STRESS_REASON_SUSTAINED), "sustained by 16, blocked by a dissent");
+    e = all_held();
+    e.segment = 19u;
+    stress_consensus_q15(&c, &e, &mem, &v);
+    CHECK(t, v.alert == 0u && !(v.reasons & STRESS_REASON_SUSTAINED), "a dissenting minute does not sustain");
+    e.segment = 19u; /* the same segment again is not "before" it */
+    stress_alert_memory_t again = mem;
+    stress_consensus_q15(&c, &e, &again, &v);
+    CHECK(t, !(v.reasons & STRESS_REASON_SUSTAINED), "a segment does not sustain itself");
 }
 
 static void test_motion_level(check_totals_t *t)
@@ -176,17 +219,19 @@ void run_models_tests(check_totals_t *t)
     test_feature_quant(t);
     test_logit_pair(t);
     test_consensus(t);
+    test_consensus_sustained(t);
     test_motion_level(t);
     test_stress_task(t);
 }
 
 /* stdin: records of weight[3] u16, threshold u16, motion_limit u16, p[3] u16, votes u8 (bit j), valid u8 (bit 0
- * features valid, bit 1 baseline ready), known u8, awake u8, motion u16 (22 bytes, little endian); stdout per record:
- * weighted u16, decision, unanimous, alert,
+ * features valid, bit 1 baseline ready), known u8, awake u8, motion u16, sustain_lookback u8, segment u32 (27 bytes,
+ * little endian), all through one alert memory; stdout per record: weighted u16, decision, unanimous, alert,
  * reasons u8. */
 int harness_consensus(FILE *in, FILE *out)
 {
-    uint8_t r[22];
+    uint8_t r[27];
+    stress_alert_memory_t mem = {0u, false};
     while (fread(r, 1, sizeof r, in) == sizeof r) {
         stress_consensus_q15_t c;
         stress_evidence_t e;
@@ -202,8 +247,10 @@ int harness_consensus(FILE *in, FILE *out)
         e.context_known = r[18] != 0u;
         e.awake = r[19] != 0u;
         e.motion = (uint16_t)(r[20] | r[21] << 8);
+        c.sustain_lookback = r[22];
+        e.segment = (uint32_t)r[23] | (uint32_t)r[24] << 8 | (uint32_t)r[25] << 16 | (uint32_t)r[26] << 24;
         stress_verdict_t v;
-        stress_consensus_q15(&c, &e, &v);
+        stress_consensus_q15(&c, &e, &mem, &v);
         const uint8_t o[6] = {(uint8_t)v.weighted_q15, (uint8_t)(v.weighted_q15 >> 8), v.decision, v.unanimous,
                               v.alert, v.reasons};
         fwrite(o, 1, sizeof o, out);

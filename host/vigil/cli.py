@@ -275,16 +275,20 @@ def export_nn(model: Path, name: str, out_dir: Path, as_json: bool) -> None:
               help="Alert threshold on the weighted P(stress) (default: OUT/manifest.json's, else 0.6).")
 @click.option("--motion-limit", type=int, default=None,
               help="Largest motion level (milli-g) still 'little motion' (default: OUT/manifest.json's, else 30).")
+@click.option("--sustain", "sustain_lookback", type=click.IntRange(0, 255), default=None,
+              help="The alert also needs the trio's stress in one of this many minutes before (0: one minute alerts; "
+              "default: OUT/manifest.json's, else 2).")
 @click.option("--check", is_flag=True, help="Regenerate in memory only; exit 1 if any file of OUT differs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the stale/written files and model hashes as JSON.")
 def export_models(sleep_dir: Path | None, stress_dir: Path | None, out_dir: Path, alert_probability: float | None,
-                  motion_limit: int | None, check: bool, as_json: bool) -> None:
+                  motion_limit: int | None, sustain_lookback: int | None, check: bool, as_json: bool) -> None:
     """Build the device's models folder from a sleep and a stress training folder: their files with model cards,
     the C headers the firmware includes (OUT/firmware, with the hashes HELLO announces) and OUT/manifest.json.
     Without --sleep/--stress it regenerates OUT from its own copies (`vigil export models --check`: the committed
     models/ is what the generator makes). Build against another folder with VIGIL_MODELS_DIR=DIR."""
     from vigil.bundle.model_bundle import export_bundle
-    files, stale = export_bundle(out_dir, sleep_dir, stress_dir, alert_probability, motion_limit, check)
+    files, stale = export_bundle(out_dir, sleep_dir, stress_dir, alert_probability, motion_limit, check,
+                                 sustain_lookback)
     ui.print_bundle_export(out_dir, files, stale, check, as_json)
     exit_unless(not (check and stale))
 

@@ -46,14 +46,18 @@ REASON_CONTEXT_KNOWN = 0x08
 REASON_AWAKE = 0x10
 REASON_LITTLE_MOTION = 0x20
 REASON_BASELINE_READY = 0x40  # the models' inputs exist: always, unless they read the wearer's baseline, not ready yet
-REASON_ALL = 0x7F
+#: The trio's evidence (REASON_EVIDENCE) also held in one of the segments just before (ConsensusSettings.sustain_lookback).
+REASON_SUSTAINED = 0x80
+REASON_ALL = 0xFF
+#: What the trio itself says (the context gates aside): what SUSTAINED looks back for.
+REASON_EVIDENCE = REASON_UNANIMOUS | REASON_ABOVE_THRESHOLD | REASON_FEATURES_VALID | REASON_BASELINE_READY
 #: The models had their inputs: valid features and, for models on relative features, the wearer's baseline ready. A
 #: STRESS record without both is not a classification (its probabilities mean nothing).
 REASON_INPUTS = REASON_FEATURES_VALID | REASON_BASELINE_READY
 REASON_NAMES = {REASON_UNANIMOUS: "unanimous", REASON_ABOVE_THRESHOLD: "above_threshold",
                 REASON_FEATURES_VALID: "features_valid", REASON_CONTEXT_KNOWN: "context_known",
                 REASON_AWAKE: "awake", REASON_LITTLE_MOTION: "little_motion",
-                REASON_BASELINE_READY: "baseline_ready"}  # fmt: skip
+                REASON_BASELINE_READY: "baseline_ready", REASON_SUSTAINED: "sustained"}  # fmt: skip
 #: The stress models in the order of STRESS's p_* fields and of the votes bits.
 STRESS_MODEL_NAMES: tuple[str, ...] = ("tree", "svm", "nn")
 Q15_ONE = 1 << 15

@@ -2,7 +2,21 @@
 
 #define STRESS_Q15_SHIFT 15u
 
-void stress_consensus_q15(const stress_consensus_q15_t *c, const stress_evidence_t *e, stress_verdict_t *out)
+/* Whether the evidence held in one of the lookback segments before `segment`; then remembers this one's. */
+static bool sustained(const stress_consensus_q15_t *c, stress_alert_memory_t *m, uint32_t segment, bool evidence)
+{
+    bool held_before = c->sustain_lookback == 0u ||
+                       (m->any_evidence && segment > m->last_evidence_segment &&
+                        segment - m->last_evidence_segment <= c->sustain_lookback);
+    if (evidence) {
+        m->last_evidence_segment = segment;
+        m->any_evidence = true;
+    }
+    return held_before;
+}
+
+void stress_consensus_q15(const stress_consensus_q15_t *c, const stress_evidence_t *e, stress_alert_memory_t *memory,
+                          stress_verdict_t *out)
 {
     uint32_t acc = STRESS_Q15_HALF; /* round half up; the sum is <= 2^30 + 2^14, no overflow */
     bool unanimous = true;
@@ -32,6 +46,9 @@ void stress_consensus_q15(const stress_consensus_q15_t *c, const stress_evidence
         if (e->motion <= c->motion_limit) {
             reasons |= STRESS_REASON_LITTLE_MOTION;
         }
+    }
+    if (sustained(c, memory, e->segment, (reasons & STRESS_REASON_EVIDENCE) == STRESS_REASON_EVIDENCE)) {
+        reasons |= STRESS_REASON_SUSTAINED;
     }
     out->weighted_q15 = weighted;
     out->decision = weighted > STRESS_Q15_HALF ? 1u : 0u;

@@ -43,8 +43,8 @@ from vigil.dsp.config import HRV_FEATURES, IMAGE_DELAY_EPOCHS, SLEEP_CONTEXT_DEL
 from vigil.errors import VigilError
 # the STRESS record's fields = the twin's record keys; reasons: its bits
 from vigil.records import (REASON_ABOVE_THRESHOLD, REASON_ALL, REASON_AWAKE, REASON_BASELINE_READY,  # noqa: F401
-                           REASON_CONTEXT_KNOWN, REASON_FEATURES_VALID, REASON_LITTLE_MOTION, REASON_NAMES,
-                           REASON_UNANIMOUS, STRESS_FIELDS, WAKE_CLASS)
+                           REASON_CONTEXT_KNOWN, REASON_EVIDENCE, REASON_FEATURES_VALID, REASON_LITTLE_MOTION,
+                           REASON_NAMES, REASON_SUSTAINED, REASON_UNANIMOUS, STRESS_FIELDS, WAKE_CLASS)
 
 STRESS_PENDING_MAX = 4  # firmware/app/stress_task.h STRESS_TASK_PENDING_MAX
 CONTEXT_EPOCHS = 8  # firmware/app/stress_task.h STRESS_TASK_CONTEXT_EPOCHS
@@ -203,10 +203,27 @@ class Evidence:
     awake: bool
     motion: int
     baseline_ready: bool = True
+    segment: int = 0
 
 
-def stress_verdict(c: mb.ConsensusConstants, e: Evidence) -> dict[str, int]:
-    """Twin of stress_consensus_q15()."""
+@dataclass
+class AlertMemory:
+    """Twin of stress_alert_memory_t: the last segment whose evidence (REASON_EVIDENCE) held, one per stream."""
+
+    last_evidence_segment: int | None = None
+
+    def sustained(self, lookback: int, segment: int, evidence: bool) -> bool:
+        """Whether the evidence held in one of the ``lookback`` segments before ``segment`` (always, for 0); then
+        remembers this segment's."""
+        last = self.last_evidence_segment
+        held_before = lookback == 0 or (last is not None and 0 < segment - last <= lookback)
+        if evidence:
+            self.last_evidence_segment = segment
+        return held_before
+
+
+def stress_verdict(c: mb.ConsensusConstants, e: Evidence, memory: AlertMemory) -> dict[str, int]:
+    """Twin of stress_consensus_q15(); segments in increasing order through one ``memory``."""
     weighted = (sum(w * p for w, p in zip(c.weights_q15, e.p_stress_q15)) + Q15_HALF) >> 15
     unanimous = all(e.votes_stress)
     reasons = (REASON_UNANIMOUS if unanimous else 0) | (REASON_ABOVE_THRESHOLD if weighted >= c.threshold_q15 else 0)
@@ -215,6 +232,8 @@ def stress_verdict(c: mb.ConsensusConstants, e: Evidence) -> dict[str, int]:
     if e.context_known:
         reasons |= REASON_CONTEXT_KNOWN | (REASON_AWAKE if e.awake else 0)
         reasons |= REASON_LITTLE_MOTION if e.motion <= c.motion_limit else 0
+    if memory.sustained(c.sustain_lookback, e.segment, reasons & REASON_EVIDENCE == REASON_EVIDENCE):
+        reasons |= REASON_SUSTAINED
     return {"weighted_q15": weighted, "decision": int(weighted > Q15_HALF), "unanimous": int(unanimous),
             "alert": int(reasons == REASON_ALL), "reasons": reasons}  # fmt: skip
 
@@ -260,6 +279,7 @@ def stress_records(hrv: list[dict[str, int]], sleep: list[SleepRecord], models: 
     feats = np.array([[h[name] for name in names] for h in hrv], dtype=np.int64).reshape(-1, len(FEATURES))
     out = model_outputs(feats, models)
     by_epoch = {r.epoch: r for r in sleep}
+    memory = AlertMemory()
     records = []
     for i, h in enumerate(hrv):
         ctx = segment_context(int(h["segment"]), len(hrv), by_epoch)
@@ -269,11 +289,12 @@ def stress_records(hrv: list[dict[str, int]], sleep: list[SleepRecord], models: 
         votes = tuple(bool(v) for v in out["votes"][i])
         p_stress = (int(out["p_tree"][i]), int(out["p_svm"][i]), int(out["p_nn"][i]))
         ready = bool(h["baseline_ready"]) if relative else True
-        e = Evidence(p_stress, votes, bool(h["valid"]), known, awake, motion, ready)  # type: ignore[arg-type]
+        e = Evidence(p_stress, votes, bool(h["valid"]), known, awake, motion, ready,  # type: ignore[arg-type]
+                     int(h["segment"]))
         rec = {"segment": int(h["segment"]), "features_crc": features_crc(feats[i]), "p_tree": e.p_stress_q15[0],
                "p_svm": e.p_stress_q15[1], "p_nn": e.p_stress_q15[2], "nn_out0": int(out["nn_out"][i][0]),
                "nn_out1": int(out["nn_out"][i][1]), "votes": sum(1 << j for j, v in enumerate(votes) if v),
-               **stress_verdict(models.consensus, e), "motion": motion if known else 0}  # fmt: skip
+               **stress_verdict(models.consensus, e, memory), "motion": motion if known else 0}  # fmt: skip
         records.append({k: rec[k] for k in STRESS_FIELDS})  # every field of the STRESS record, in wire order
     return records
 

@@ -122,13 +122,21 @@ class ConsensusSettings:
     #: walking (800 epochs) min 35 / p1 38 / p50 69. 30 lets every seated epoch through and blocks every
     #: walking one (where wrist PPG is unreliable).
     motion_limit: int = 30
+    #: "Sustained": the trio's evidence (unanimous, above the threshold, valid inputs) must also have held in one of
+    #: this many segments before (0: off, a single minute alerts). Held out by subject on WESAD (LOSO, 10 subjects;
+    #: docs/stress.md section 4): single minutes 50 alerts, 46 in TSST (0.92); with 2, 36 alerts, all in TSST, and 9 of
+    #: 10 subjects alerted during their TSST (1: 29 alerts, all in TSST; 3: 37, all in TSST).
+    sustain_lookback: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ConsensusSettings:
-        return cls(float(d["alert_probability"]), int(d["motion_limit"]))
+        lookback = int(d.get("sustain_lookback", cls.sustain_lookback))
+        if not 0 <= lookback <= 255:
+            raise VigilError(f"consensus sustain_lookback {lookback}: expected 0..255 segments")
+        return cls(float(d["alert_probability"]), int(d["motion_limit"]), lookback)
 
     def threshold_q15(self) -> int:
         if not 0.0 <= self.alert_probability <= 1.0:
@@ -281,6 +289,7 @@ class ConsensusConstants:
     threshold_q15: int
     motion_limit: int
     inputs_baseline: bool = False  # the models read the features relative to the wearer's baseline (rel_*)
+    sustain_lookback: int = 0  # SUSTAINED looks back this many segments (0: always set)
 
 
 def consensus_constants(stress_files: dict[str, bytes], settings: ConsensusSettings) -> ConsensusConstants:
@@ -302,7 +311,7 @@ def consensus_constants(stress_files: dict[str, bytes], settings: ConsensusSetti
     return ConsensusConstants(
         muls, adds, shifts, logit_pair_table_q15(float(qo.scale)).tolist(),
         consensus_weights_q15(consensus["weights"]).tolist(), settings.threshold_q15(), settings.motion_limit,
-        inputs == "baseline",
+        inputs == "baseline", settings.sustain_lookback,
     )  # fmt: skip
 
 
@@ -316,7 +325,9 @@ def stress_consensus_header(c: ConsensusConstants, weights: list[float], setting
         f" * weights tree/svm/nn {', '.join(f'{w:.6f}' for w in weights)} -> Q15 {c.weights_q15};",
         f" * alert threshold P(stress) >= {settings.alert_probability} (Q15 {c.threshold_q15}); "
         "little motion: level <= "
-        f"{settings.motion_limit} milli-g.",
+        f"{settings.motion_limit} milli-g;",
+        f" * sustained: the trio's evidence (unanimous, above the threshold) also in one of the "
+        f"{settings.sustain_lookback} segments before.",
         " * Stress NN input: q_f = clamp((raw_f * mul_f + add_f) >> shift_f, -128, 127) (feature_quant_s8.h).",
         " * Stress NN output: P(stress) Q15 = p_stress_q15[q_stress - q_relax + 255] (logit_pair_q15.h). */",
         "#ifndef STRESS_CONSENSUS_H",
@@ -341,6 +352,7 @@ def stress_consensus_header(c: ConsensusConstants, weights: list[float], setting
         f"    {{ {', '.join(f'{w}u' for w in c.weights_q15)} }}, /* weight_q15: tree, svm, nn */",
         f"    {c.threshold_q15}u, /* threshold_q15 */",
         f"    {c.motion_limit}u, /* motion_limit */",
+        f"    {c.sustain_lookback}u, /* sustain_lookback */",
         "};",
         "",
         "#endif /* STRESS_CONSENSUS_H */",
@@ -569,7 +581,10 @@ def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], setti
         f"integers{relative_words}) -> each model's P(stress) in Q15 -> weighted probability "
         f"(weights tree/svm/nn {consensus.get('weights')}) and a unanimity flag. An alert needs all three models to "
         f"say stress, weighted P(stress) >= {settings.alert_probability}, valid features{ready_words}, awake (sleep "
-        f"model) and motion level <= {settings.motion_limit} milli-g. Research use; not a medical device.",
+        f"model) and motion level <= {settings.motion_limit} milli-g"
+        + (f", and the three models' stress (unanimous, above the threshold) in one of the {settings.sustain_lookback} "
+           "minutes before as well: one stressed-looking minute alone never alerts" if settings.sustain_lookback else "")
+        + ". Research use; not a medical device.",
         "",
         f"## Metrics (held out: {_protocol_words(manifest.get('settings', {}).get('protocol'))})",
         *_fmt_metrics(manifest.get("summary", {})),
@@ -777,8 +792,8 @@ def write_standin_context_folder(out_dir: Path, seed: int = 0, hidden: int = 16)
 
 
 def export_bundle(out_dir: Path, sleep_dir: Path | None = None, stress_dir: Path | None = None,
-                  alert_probability: float | None = None, motion_limit: int | None = None, check: bool = False
-                  ) -> tuple[dict[str, bytes], list[str]]:
+                  alert_probability: float | None = None, motion_limit: int | None = None, check: bool = False,
+                  sustain_lookback: int | None = None) -> tuple[dict[str, bytes], list[str]]:
     """`vigil export models`: the bundle from the training folders (default: OUT's own copies), with the consensus
     settings given, else OUT/manifest.json's, else the defaults; written (or with `check` only compared).
     Returns (files, the stale or written ones)."""
@@ -786,6 +801,7 @@ def export_bundle(out_dir: Path, sleep_dir: Path | None = None, stress_dir: Path
     if (out_dir / MANIFEST).is_file():
         settings = ConsensusSettings.from_dict(read_bundle_manifest(out_dir)["consensus"])
     settings = ConsensusSettings(settings.alert_probability if alert_probability is None else alert_probability,
-                                 settings.motion_limit if motion_limit is None else motion_limit)
+                                 settings.motion_limit if motion_limit is None else motion_limit,
+                                 settings.sustain_lookback if sustain_lookback is None else sustain_lookback)
     files = build_model_bundle(sleep_dir or out_dir / "sleep", stress_dir or out_dir / "stress", settings)
     return files, write_model_bundle(files, out_dir, check=check)

@@ -32,7 +32,8 @@ REASONS: tuple[tuple[int, str], ...] = tuple(sorted(ct.REASON_NAMES.items()))  #
 REASON_TEXT = {"unanimous": "all three models vote stress", "above_threshold": "weighted P(stress) ≥ threshold",
                "features_valid": "HRV features valid", "context_known": "sleep context known",
                "awake": "awake (both epochs wake)", "little_motion": "motion ≤ limit",
-               "baseline_ready": "the models' inputs exist (relative ones: the wearer's baseline ready)"}  # fmt: skip
+               "baseline_ready": "the models' inputs exist (relative ones: the wearer's baseline ready)",
+               "sustained": "the three said stress in one of the minutes just before too"}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ CLOCK_TICKS_MAX = 12
 REASON_COLOURS = {NONE: "#eeeeee", 0: "#e63946", 1: "#8fd19e"}  # no record, failed, met
 REASON_LABELS = {"unanimous": "unanimous", "above_threshold": "≥ threshold", "features_valid": "features valid",
                  "context_known": "context known", "awake": "awake", "little_motion": "little motion",
-                 "baseline_ready": "baseline ready"}  # fmt: skip
+                 "baseline_ready": "baseline ready", "sustained": "sustained"}  # fmt: skip
 
 
 def origin(where: str, host: str = "twin") -> str:
