@@ -1,7 +1,7 @@
-"""`vigil evaluate models/stress --data … --from wesad` on two real WESAD wrist subjects (../shared/data; skipped in a
+"""`vigil evaluate models/stress --data … --from wesad` on real WESAD wrist subjects (../shared/data; skipped in a
 user's clone, run in CI): every labelled minute accounted for, the models scored on the same classified minutes, and
-the committed trio's figures as they stand (issue 13 measures the gap: the trio was trained on the proposal's HRV
-file, not on wrist PPG)."""
+the committed trio, trained on these subjects, as the device runs it (in-sample: a floor against regressions of the
+chain, the baseline or the alert's rule; held-out figures are the model card's and benchmarks/stress_features.py's)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,10 @@ def test_two_real_subjects_through_the_device_twin(tmp_path: Path) -> None:
     assert 0 < classified < labelled and report["coverage"] == pytest.approx(classified / labelled)
     for m in report["models"].values():
         assert m["n"] == classified and sum(map(sum, m["confusion"])) == classified
+    # in-sample (2026-12-03): consensus 0.957, sensitivity 1.000, 7 alerts all in TSST
+    assert report["models"]["consensus"]["accuracy"] >= 0.9 and report["models"]["consensus"]["sensitivity"] >= 0.85
     alerts = report["alerts"]
-    assert alerts["count"] >= alerts["true"] >= 0
+    assert alerts["count"] >= 4 and alerts["true"] == alerts["count"]  # the sustained alert: no Base minute
     # where each subject's protocol starts in the E4 files: the synchronising tap, 18-25 min in
     assert [18 * 60 <= s["sync_tap_s"] <= 25 * 60 for s in report["per_subject"]] == [True, True]
 
