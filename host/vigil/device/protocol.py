@@ -220,6 +220,8 @@ def encode(frame: Frame) -> bytes:
 def unpack_raw(raw: bytes) -> Frame:
     if len(raw) < HEADER_SIZE + CRC_SIZE:
         raise ProtocolError("framing", f"frame of {len(raw)} bytes is shorter than {HEADER_SIZE + CRC_SIZE}")
+    if len(raw) > MAX_RAW:  # the firmware's COBS decode has no room for it: a framing error there too
+        raise ProtocolError("framing", f"frame of {len(raw)} bytes: a payload over {MAX_PAYLOAD} bytes")
     version, mtype, seq, length = struct.unpack_from("<BBHH", raw)
     if length != len(raw) - HEADER_SIZE - CRC_SIZE:
         raise ProtocolError("framing", f"length field {length} but {len(raw) - HEADER_SIZE - CRC_SIZE} payload bytes")

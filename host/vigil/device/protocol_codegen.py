@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+import struct
 import sys
 from pathlib import Path
 
@@ -103,6 +104,12 @@ def _stream_cases() -> list[tuple[str, bytes]]:
     bad_version = p.cobs.encode(p.pack_raw(p.Frame(p.MsgType.ECHO, 1, b"v", version=2))) + b"\0"
     raw = p.pack_raw(p.Frame(p.MsgType.ECHO, 1, b"abc"))
     wrong_len = p.cobs.encode(raw[:4] + bytes([9, 0]) + raw[6:]) + b"\0"
+
+    def over_max(extra: int) -> bytes:  # a well-formed frame whose payload is too long, its encoding still short
+        body = struct.pack("<BBHH", p.PROTOCOL_VERSION, p.MsgType.ECHO, 7, p.MAX_PAYLOAD + extra)
+        body += bytes(i % 200 for i in range(p.MAX_PAYLOAD + extra))  # a zero every 200 bytes: no COBS overhead
+        return p.cobs.encode(body + struct.pack("<I", p.crc32(body))) + b"\0"
+
     return [
         ("clean", b"".join(good)),
         ("idle delimiters", b"\0\0" + good[0] + b"\0\0\0" + good[1]),
@@ -119,6 +126,8 @@ def _stream_cases() -> list[tuple[str, bytes]]:
         ("other protocol version", bad_version + good[3]),
         ("oversize run", bytes([0x42] * (p.MAX_ENCODED + 40)) + b"\0" + good[2]),
         ("max payload", long + good[3]),
+        ("payload one over the max", over_max(1) + good[3]),
+        ("payload two over the max", over_max(2) + good[3]),
         ("random noise", rng.randbytes(200) + b"\0" + good[0]),
     ]
 
