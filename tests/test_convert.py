@@ -428,7 +428,13 @@ def e4_file_with(tmp_path: Path, name: str, line: int, text: str | None) -> Path
         ),
         ("ACC.csv", 1, "1600000000.0, 1600000000.0", "2 values; expected 3 (start time (Unix s), one per column)"),
         ("ACC.csv", 2, "32.0, abc, 32.0", "expected sampling rate (Hz), one per column"),
-        ("ACC.csv", 2, "0, 0, 0", "rate 0; expected a positive sampling rate in Hz"),
+        ("ACC.csv", 2, "0, 0, 0", "accelerometer sampled at 0 Hz; expected 10 to 3200 Hz"),
+        ("ACC.csv", 2, "0.001, 0.001, 0.001", "accelerometer sampled at 0.001 Hz; expected 10 to 3200 Hz"),
+        ("BVP.csv", 2, "1e9", "PPG sampled at 1e+09 Hz; expected 16 to 3200 Hz"),
+        ("HR.csv", 2, "1e30", "heart rate sampled at 1e+30 Hz; expected 0.1 to 10 Hz"),
+        ("ACC.csv", 40, "1600003600.000000, 1600003600.000000, 1600003600.000000",
+         "looks like a session's start time (Unix s); expected one session per file, not two concatenated"),
+        ("BVP.csv", 300, "1600003600.00", "looks like a session's start time"),
         ("ACC.csv", 10, "1,2", "2 fields where 3 were expected ('x,y,z')"),
         ("ACC.csv", 11, "1,,2", "y is empty; expected a number"),
         ("BVP.csv", 7, "nan", "bvp is nan; expected a finite number"),
@@ -445,6 +451,28 @@ def test_empatica_malformed_files_name_the_line(
     path = e4_file_with(tmp_path, name, line, text)
     with raises_at(f"{path}:{line}", expected):
         load_empatica(path.parent)
+
+
+def test_empatica_files_that_do_not_end_together_are_warned_about(tmp_path: Path) -> None:
+    """ACC.csv's rate row says 64 Hz for 32-Hz data: the accelerometer is squeezed into half the session, and the
+    BVP beyond it is dropped; the warning says so (an excerpt cut by rows looks the same, so it is not refused)."""
+    folder = write_e4(tmp_path / "e4", acc_seconds=200, bvp_seconds=198)
+    assert "warnings" not in load_empatica(folder).meta
+    acc = folder / "ACC.csv"
+    lines = acc.read_text().splitlines()
+    lines[1] = "64.000000, 64.000000, 64.000000"
+    acc.write_text("\n".join(lines) + "\n")
+    (warning,) = load_empatica(folder).meta["warnings"]
+    assert warning.startswith("BVP.csv (12672 rows at 64 Hz) runs 100 s past ACC.csv (6400 rows at 64 Hz)")
+    assert "check both rate rows (line 2)" in warning
+
+
+def test_empatica_a_folder_named_like_a_file_is_refused(tmp_path: Path) -> None:
+    folder = write_e4(tmp_path / "e4")
+    (folder / "ACC.csv").unlink()
+    (folder / "ACC.csv").mkdir()
+    with pytest.raises(RecordingFormatError, match="ACC.csv: a folder; expected the E4's ACC.csv file"):
+        load_empatica(folder)
 
 
 def test_empatica_sessions_that_do_not_overlap_are_refused(tmp_path: Path) -> None:

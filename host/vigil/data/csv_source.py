@@ -333,6 +333,9 @@ def load_csv(
         raise RecordingFormatError(f"PPG counts per unit must be positive, not {ppg_counts_per_unit:g}")
     mg_per_unit = accel_scale_to_mg(accel_units, counts_per_g)
     layout = csv_layout(path)
+    sensors = [name for name, present in (("accelerometer", layout.accel), ("PPG", layout.ppg)) if present is not None]
+    for sensor in sensors if rate_hz is not None else ():
+        rs.check_source_rate(rate_hz, sensor, f"--rate {rate_hz:g} for {path.name}")  # type: ignore[arg-type]
     cols = [c for c in (layout.time, *(layout.accel or []), layout.ppg) if c is not None]
     names = [layout.header[c] for c in cols]
     table = read_numeric_table(
@@ -345,7 +348,7 @@ def load_csv(
     if layout.time is not None:
         t = values[:, 0]
         values = values[:, 1:]
-        rate, values = _uniform_from_time_column(table, t, values, rate_hz, conversion)
+        rate, values = _uniform_from_time_column(table, t, values, rate_hz, conversion, sensors)
         if t[0] >= UNIX_TIME_THRESHOLD_S:
             start_time = iso_utc(float(t[0]))
     elif rate_hz is None:
@@ -381,9 +384,11 @@ def load_csv(
 
 
 def _uniform_from_time_column(
-    table: NumericTable, t: np.ndarray, values: np.ndarray, rate_hz: float | None, conversion: dict[str, Any]
+    table: NumericTable, t: np.ndarray, values: np.ndarray, rate_hz: float | None, conversion: dict[str, Any],
+    sensors: list[str],
 ) -> tuple[float, np.ndarray]:
-    """Check the time column and return (rate, samples on a uniform grid at that rate)."""
+    """Check the time column and return (rate, samples on a uniform grid at that rate); the rate is checked against
+    each of ``sensors``' plausible range before any grid is built."""
     rs.check_increasing(t, table.where)
     if len(t) < 2:
         if rate_hz is None:
@@ -399,6 +404,9 @@ def _uniform_from_time_column(
         rate = rate_hz
     else:
         rate = rs.uniform_rate_from_times(t)
+        for sensor in sensors:
+            rs.check_source_rate(rate, sensor, f"{table.where(0)}-{table.where(len(t) - 1).rsplit(':', 1)[-1]} "
+                                 "(the time column)")  # fmt: skip
     if rs.on_uniform_clock(t, rate):
         conversion["time"] = f"uniform at {rate:g} Hz"
         return rate, values
@@ -409,6 +417,7 @@ def _uniform_from_time_column(
 
 def rs_accel(x_mg: np.ndarray, rate: float, warnings: list[str], what: str) -> tuple[np.ndarray, dict[str, Any]]:
     """Accelerometer (float milli-g at ``rate``) -> int16 at the device rate, with a report."""
+    rs.check_source_rate(rate, "accelerometer", what)
     y = rs.resample_uniform(x_mg, rate, ACCEL_RATE_HZ)
     out, clipped = rs.to_int16(y)
     if clipped:
@@ -422,6 +431,7 @@ def rs_ppg(
     """PPG (float counts at ``rate``) -> int16 counts at ``to_rate``, with a report."""
     if to_rate not in PPG_RATES_HZ:
         raise RecordingFormatError(f"PPG rate {to_rate} Hz; the device supports {', '.join(map(str, PPG_RATES_HZ))} Hz")
+    rs.check_source_rate(rate, "PPG", what)
     y = rs.resample_uniform(x_counts, rate, to_rate)
     out, clipped = rs.to_int16(y)
     if clipped:

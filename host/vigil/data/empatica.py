@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from vigil.data.csv_source import NumericTable, read_header, read_numeric_table, rs_accel, rs_ppg
+from vigil.data.csv_source import (UNIX_TIME_THRESHOLD_S, NumericTable, read_header, read_numeric_table, rs_accel,
+                                   rs_ppg)
 from vigil.data.recording import ACCEL_UNITS, Recording, iso_utc
-from vigil.data.resample import nearest_ppg_rate
+from vigil.data.resample import check_source_rate, nearest_ppg_rate
 from vigil.dsp.config import ACCEL_RATE_HZ, PPG_RATES_HZ
 from vigil.errors import RecordingFormatError, VigilError
 
@@ -36,6 +37,10 @@ ACC_FILE, BVP_FILE, HR_FILE, IBI_FILE = "ACC.csv", "BVP.csv", "HR.csv", "IBI.csv
 ACC_MILLI_G_PER_UNIT = 1000.0 / 64.0
 EMPATICA_BVP_COUNTS_PER_UNIT = 16.0
 _START_TOLERANCE_S = 1e-6
+#: ACC.csv and BVP.csv of one E4 session end within a second of each other (the 10 WESAD wrists: 0.03-0.16 s); more
+#: than this is warned about: an excerpt cut by rows, or a wrong rate row (64 for the 32-Hz ACC squeezes it into half
+#: the time), and the longer file's end is dropped.
+E4_END_TOLERANCE_S = 30.0
 
 
 @dataclass
@@ -87,17 +92,25 @@ def _header_row(path: Path, lines: list[str], number: int, columns: int, what: s
     return values[0]
 
 
-def read_e4_signal(path: str | Path, names: list[str]) -> E4Signal:
-    """Parse and check one E4 signal file (``ACC.csv``: x y z; ``BVP.csv``: bvp; ``HR.csv``: hr)."""
+def read_e4_signal(path: str | Path, names: list[str], sensor: str) -> E4Signal:
+    """Parse and check one E4 signal file (``ACC.csv``: x y z; ``BVP.csv``: bvp; ``HR.csv``: hr); ``sensor``: its
+    kind for the rate's plausible range (``vigil.data.resample.SOURCE_RATE_RANGE_HZ``)."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise RecordingFormatError(f"{path}: a folder; expected the E4's {path.name} file")
     lines = read_header(path, 2)
     if not lines or not lines[0].strip():
         raise RecordingFormatError(f"{path}:1: empty file; expected the start time (Unix s) in row 1")
     start = _header_row(path, lines, 1, len(names), "start time (Unix s)")
     rate = _header_row(path, lines, 2, len(names), "sampling rate (Hz)")
-    if rate <= 0:
-        raise RecordingFormatError(f"{path}:2: rate {rate:g}; expected a positive sampling rate in Hz")
+    check_source_rate(rate, sensor, f"{path}:2")
     table = read_numeric_table(path, names, delimiter=",", skip_lines=2)
+    # a second session appended to the file brings its header rows along: a Unix start time among the samples
+    big = np.flatnonzero(np.any(np.abs(table.values) >= UNIX_TIME_THRESHOLD_S, axis=1))
+    if len(big):
+        raise RecordingFormatError(f"{table.where(int(big[0]))}: {table.values[big[0]][0]:.0f} among the samples looks "
+                                   "like a session's start time (Unix s); expected one session per file, not two "
+                                   "concatenated")  # fmt: skip
     return E4Signal(path, start, rate, table)
 
 
@@ -123,7 +136,7 @@ def ibi_summary(path: Path, recording_start_unix: float, duration_s: float) -> d
 
 
 def hr_summary(path: Path) -> dict[str, Any]:
-    signal = read_e4_signal(path, ["hr"])
+    signal = read_e4_signal(path, ["hr"], "heart rate")
     hr = signal.values[:, 0]
     return {"file": str(path), "samples": len(hr), "rate_hz": signal.rate_hz, "mean_bpm": round(float(hr.mean()), 2)}
 
@@ -141,8 +154,8 @@ def load_empatica(src: str | Path, *, ppg_rate_hz: int | None = None) -> Recordi
     folder = e4_folder(src)
     if ppg_rate_hz is not None and ppg_rate_hz not in PPG_RATES_HZ:
         raise VigilError(f"--ppg-rate {ppg_rate_hz}; the device supports {', '.join(map(str, PPG_RATES_HZ))} Hz")
-    acc = read_e4_signal(folder / ACC_FILE, ["x", "y", "z"]) if (folder / ACC_FILE).is_file() else None
-    bvp = read_e4_signal(folder / BVP_FILE, ["bvp"]) if (folder / BVP_FILE).is_file() else None
+    acc = read_e4_signal(folder / ACC_FILE, ["x", "y", "z"], "accelerometer") if (folder / ACC_FILE).exists() else None
+    bvp = read_e4_signal(folder / BVP_FILE, ["bvp"], "PPG") if (folder / BVP_FILE).exists() else None
     present = [s for s in (acc, bvp) if s is not None]
     start = max(s.start_unix for s in present)
     end = min(s.end_unix for s in present)
@@ -151,6 +164,12 @@ def load_empatica(src: str | Path, *, ppg_rate_hz: int | None = None) -> Recordi
         raise RecordingFormatError(f"{folder}: {spans} do not overlap in time; expected one session")
     duration = end - start
     warnings: list[str] = []
+    if acc is not None and bvp is not None and abs(acc.end_unix - bvp.end_unix) > E4_END_TOLERANCE_S:
+        longer, shorter = (acc, bvp) if acc.end_unix > bvp.end_unix else (bvp, acc)
+        warnings.append(f"{longer.path.name} ({len(longer.values)} rows at {longer.rate_hz:g} Hz) runs "
+                        f"{longer.end_unix - shorter.end_unix:.0f} s past {shorter.path.name} ({len(shorter.values)} "
+                        f"rows at {shorter.rate_hz:g} Hz): those seconds are dropped; the files of one E4 session end "
+                        "together, so check both rate rows (line 2) if this is a whole session")  # fmt: skip
     conversion: dict[str, Any] = {"alignment": {"start_unix": start, "end_unix": end}}
     accel = np.zeros((0, 3), dtype=np.int16)
     if acc is not None:

@@ -39,6 +39,21 @@ MAX_RATE_DENOMINATOR = 100
 
 Where = Callable[[int], str]  # row index -> "FILE:LINE"
 
+#: The source rates a reader accepts per sensor (Hz), checked before anything is allocated or resampled: below, the
+#: device's own rate (accelerometer 50 Hz) or the pulse's shape (PPG) cannot be rebuilt; above, no wrist part samples
+#: (accelerometers' output data rates reach 3.2 kHz, PPG front ends 3.2 kHz) and the anti-aliasing filter would grow
+#: without bound (a rate of 1e9 Hz asks for a 400-million-tap filter).
+SOURCE_RATE_RANGE_HZ = {"accelerometer": (10.0, 3200.0), "PPG": (16.0, 3200.0), "heart rate": (0.1, 10.0)}
+
+
+def check_source_rate(rate_hz: float, sensor: str, where: str) -> float:
+    """``rate_hz`` if it is a plausible rate for ``sensor`` (a key of SOURCE_RATE_RANGE_HZ), else one line naming
+    ``where`` (FILE:LINE or the option) and the range expected."""
+    low, high = SOURCE_RATE_RANGE_HZ[sensor]
+    if not (math.isfinite(rate_hz) and low <= rate_hz <= high):
+        raise RecordingFormatError(f"{where}: {sensor} sampled at {rate_hz:g} Hz; expected {low:g} to {high:g} Hz")
+    return rate_hz
+
 
 def rate_fraction(rate_hz: float) -> Fraction:
     return Fraction(rate_hz).limit_denominator(MAX_RATE_DENOMINATOR)
