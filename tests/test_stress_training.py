@@ -74,6 +74,8 @@ def test_potgieter_new_layout() -> None:
         ("07:16:37 25-08-15,74.39,25.2,1.88,1.71,16.6,22.2,calm\n", "expected a label relax/stress or 0/1 in column 8"),
         ("25-08-15 07:16,74.39,25.2,1.88,1.71,16.6,22.2,relax\n", "expected a time 'hh:mm:ss dd-mm-yy'"),
         ("07:16:37 25-08-15,-74.39,25.2,1.88,1.71,16.6,22.2,relax\n", "expected AVHR (bpm) as a positive"),
+        ("07:16:37 25-08-15,1e30,25.2,1.88,1.71,16.6,22.2,relax\n", "expected AVHR (bpm) of at most 21474836 in column 2"),
+        ("07:16:37 25-08-15,74.39,25.2,1e8,1.71,16.6,22.2,relax\n", "of at most 21474836 in column 4"),
     ],
 )
 def test_bad_line_names_file_and_line(tmp_path: Path, bad: str, expected: str) -> None:

@@ -84,6 +84,10 @@ class HrvDataset:
                           dict(self.source))  # fmt: skip
 
 
+#: The largest feature value a row may hold: the device's int32 in hundredths (bpm, ms, %).
+MAX_FEATURE_VALUE = np.iinfo(np.int32).max // 100
+
+
 def to_device_units(physical: np.ndarray) -> np.ndarray:
     """bpm / ms / % (float) → int32 hundredths, nearest (ties to even)."""
     scaled = np.rint(np.asarray(physical, dtype=np.float64) * 100.0)
@@ -112,6 +116,9 @@ class _Row:
         if not np.isfinite(value) or value < 0 or (positive and value == 0):
             raise self.fail(f"{what} as a {'positive' if positive else 'non-negative'} finite number in column "
                             f"{i + 1}, got {self._cell(i)!r}")  # fmt: skip
+        if value > MAX_FEATURE_VALUE:
+            raise self.fail(f"{what} of at most {MAX_FEATURE_VALUE} in column {i + 1} (the device keeps hundredths "
+                            f"in an int32), got {self._cell(i)!r}")  # fmt: skip
         return value
 
     def label(self, i: int) -> int:
