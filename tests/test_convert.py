@@ -311,6 +311,16 @@ def test_walch_malformed_motion_names_the_line(tmp_path: Path, line: int, text: 
         load_walch(path.parents[1])
 
 
+def test_walch_a_stray_timestamp_is_refused_before_a_grid_is_built(tmp_path: Path) -> None:
+    """A last row at t = 1e30 would ask for an interpolation grid of terabytes: one line instead."""
+    root = write_walch(tmp_path / "w", "9")
+    path = root / "motion" / "9_acceleration.txt"
+    lines = path.read_text().splitlines() + ["1e30 0.1 0.2 0.9"]
+    path.write_text("\n".join(lines) + "\n")
+    with raises_at(f"{path}:{len(lines)}", "days after the first row's -95.3; expected a recording of at most 7 days"):
+        load_walch(root)
+
+
 def test_walch_empty_or_wrong_rate_motion(tmp_path: Path) -> None:
     root = write_walch(tmp_path / "w", "9")
     path = root / "motion" / "9_acceleration.txt"
@@ -331,6 +341,8 @@ def test_walch_empty_or_wrong_rate_motion(tmp_path: Path) -> None:
         (["0 0", "30 1", "30 2"], 3, "time 30 is not after the previous row's 30"),
         (["0 0", "30"], 2, "1 field where 2 were expected ('t stage')"),
         (["0 0", "30 REM"], 2, "stage is 'REM'; expected a number"),
+        (["0 0", "30 1", "3e10 2"], 3, "time 3e+10, 3.47e+05 days after the first row's 0; expected a recording of at "
+         "most 7 days"),
     ],
 )
 def test_walch_malformed_labels_name_the_line(tmp_path: Path, lines: list[str], where: int, expected: str) -> None:

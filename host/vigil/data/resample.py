@@ -34,6 +34,9 @@ RATE_SNAP_TOLERANCE = 0.005
 UNIFORM_JITTER_TOLERANCE = 0.25
 # --rate and the rate the time column shows must agree this closely.
 RATE_AGREEMENT_TOLERANCE = 0.01
+# The longest recording a reader accepts (s): a week of wrist data; a stray timestamp beyond it is an error, not a
+# week of interpolated samples.
+MAX_RECORDING_S = 7 * 86400
 # Largest denominator of a rate written as a fraction (31.25 Hz = 125/4 is fine).
 MAX_RATE_DENOMINATOR = 100
 
@@ -138,7 +141,8 @@ def on_uniform_clock(t: np.ndarray, rate_hz: float) -> bool:
 
 
 def check_increasing(t: np.ndarray, where: Where) -> None:
-    """Every time after the previous one."""
+    """Every time after the previous one, and every time within MAX_RECORDING_S of the first (checked before a grid
+    is built over the span: a stray 3e10 would ask for terabytes)."""
     steps = np.diff(t)
     bad = np.flatnonzero(steps <= 0)
     if len(bad):
@@ -146,6 +150,13 @@ def check_increasing(t: np.ndarray, where: Where) -> None:
         raise RecordingFormatError(
             f"{where(row)}: time {t[row]:.9g} is not after the previous row's {t[row - 1]:.9g}; "
             "expected strictly increasing time"
+        )
+    far = np.flatnonzero(t - t[0] > MAX_RECORDING_S) if len(t) else []
+    if len(far):
+        row = int(far[0])
+        raise RecordingFormatError(
+            f"{where(row)}: time {t[row]:.9g}, {(t[row] - t[0]) / 86400:.3g} days after the first row's "
+            f"{t[0]:.9g}; expected a recording of at most {MAX_RECORDING_S // 86400} days"
         )
 
 
