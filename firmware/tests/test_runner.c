@@ -22,6 +22,7 @@ static const suite_t SUITES[] = {
     {"nn", run_nn_tests},
     {"plan", run_plan_tests},
     {"models", run_models_tests},
+    {"sensors", run_sensors_tests},
 };
 
 typedef struct harness {
