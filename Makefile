@@ -5,6 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP_SYSTEM := $(VENV)/.system-packages
 STAMP_DEPS := $(VENV)/.python-deps
+SVD_FILES := $(VENV)/share/vigil-svd/nrf52840.svd
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test firmware clean-firmware help
@@ -28,7 +29,12 @@ $(STAMP_DEPS): requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
-setup: $(STAMP_SYSTEM) $(STAMP_DEPS)
+# the vendors' register maps the board ports are checked against (tests/test_board_registers.py)
+$(SVD_FILES): tools/fetch_svd.py | $(STAMP_DEPS)
+	$(PY) tools/fetch_svd.py
+	@touch $@
+
+setup: $(STAMP_SYSTEM) $(STAMP_DEPS) $(SVD_FILES)
 	@$(PY) firmware/platforms/install_offline.py
 
 demo: setup

@@ -17,9 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-@pytest.fixture(scope="session", params=["native", "vwrist"])
+@pytest.fixture(scope="session", params=["native", "vwrist", "f405"])
 def board(request: pytest.FixtureRequest) -> Iterator[boards.BoardProcess]:
-    """Each board in turn, running for the whole session."""
+    """Each board in turn, running for the whole session: the firmware as a host program, on the virtual wrist
+    (QEMU mps2-an386) and the STM32F405 port (QEMU netduinoplus2): the link tests and `vigil verify` run on all three."""
     with boards.running_board(request.param) as proc:
         yield proc
 
@@ -32,8 +33,8 @@ def link(board: boards.BoardProcess) -> Iterator[Link]:
         yield lnk
 
 
-def qemu_processes() -> list[int]:
-    """Pids of QEMU processes running a vigil firmware."""
+def qemu_processes(board: str = "vwrist") -> list[int]:
+    """Pids of QEMU processes running the vigil firmware of ``board`` (a QEMU board: vwrist, f405)."""
     out = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -42,7 +43,7 @@ def qemu_processes() -> list[int]:
             cmd = (proc / "cmdline").read_bytes()
         except OSError:
             continue
-        if b"qemu-system-arm" in cmd and b".pio/build/vwrist" in cmd:
+        if b"qemu-system-arm" in cmd and f".pio/build/{board}/".encode() in cmd:
             out.append(int(proc.name))
     return out
 

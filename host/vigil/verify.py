@@ -33,6 +33,7 @@ from vigil.dsp.epoch_features import FEATURE_NAMES, epoch_features
 from vigil.dsp.epoch_image import epoch_images
 from vigil.replay import VIRTUAL_INSTRUCTIONS_PER_SECOND, DeviceOutputs
 from vigil.device import protocol as p
+from vigil.device.board import counts_instructions
 from vigil.errors import VigilError
 from vigil.bundle import consensus_twin
 
@@ -290,7 +291,7 @@ PER_CALL_STAGES = {p.Stage.SLEEP_CNN: "instructions_per_epoch", p.Stage.STRESS: 
 def cost_table(costs: list[p.StageCost], rec: Recording, ppg_rate_hz: int, ticks_per_second: int, board: str) -> dict:
     """Per stage: ticks, and on the virtual board instructions per second of signal."""
     seconds = {"accel": len(rec.accel) / rec.accel_rate_hz, "ppg": len(rec.ppg) / ppg_rate_hz if len(rec.ppg) else 0.0}
-    per_tick = VIRTUAL_INSTRUCTIONS_PER_SECOND / ticks_per_second if board == "vwrist" else None
+    per_tick = VIRTUAL_INSTRUCTIONS_PER_SECOND / ticks_per_second if counts_instructions(board) else None
     out: dict[str, Any] = {}
     total = 0.0
     for c in costs:

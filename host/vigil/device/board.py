@@ -1,5 +1,6 @@
 """Starting and stopping boards that run on this machine: `native` (the firmware as a host
-program on a pseudo-terminal) and `vwrist` (the firmware on QEMU's mps2-an386 Cortex-M4F).
+program on a pseudo-terminal), `vwrist` (the firmware on QEMU's mps2-an386 Cortex-M4F) and `f405`
+(the STM32F405 port on QEMU's netduinoplus2, the same binary a real F405 board runs).
 
 Two lifetimes:
 - ``running_board(...)``: a context manager for tests and one-shot commands; the board is
@@ -30,6 +31,33 @@ PORT_WAIT_S = 20.0
 STOP_WAIT_S = 5.0
 PR_SET_PDEATHSIG = 1
 VWRIST_BOOT_SEED_ADDR = 0x2000000C  # firmware/boards/vwrist/vwrist.h: the boot record's host_seed
+F405_BOOT_SEED_ADDR = 0x2000000C  # firmware/boards/f405/f405.h: the boot record's host_seed
+
+
+@dataclass(frozen=True)
+class QemuMachine:
+    """How QEMU runs a Cortex-M board: the machine, its CPU (None: the machine's own) and where the boot record's
+    host seed lives (every QEMU process would otherwise replay the same boot ids; the firmware mixes this word, which
+    survives its resets, into them)."""
+
+    machine: str
+    cpu: str | None
+    boot_seed_addr: int
+
+    def command(self, elf: str) -> list[str]:
+        seed = int.from_bytes(os.urandom(4), "little")
+        return [
+            "qemu-system-arm",
+            "-M", self.machine,
+            *(["-cpu", self.cpu] if self.cpu else []),
+            "-display", "none",
+            "-monitor", "none",
+            "-serial", "pty",  # the board's first UART
+            "-icount", "shift=0",  # 1 instruction = 1 ns virtual time: deterministic timings
+            "-semihosting-config", "enable=on,target=native",  # fault handlers exit QEMU
+            "-device", f"loader,addr={self.boot_seed_addr:#x},data={seed:#x},data-len=4",
+            "-kernel", elf,
+        ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -40,29 +68,14 @@ class BoardSpec:
     port_pattern: str  # regex with one group: the serial port path, in the board's output
     description: str
     environment: tuple[tuple[str, str], ...] = ()  # set for the board's process
+    qemu: QemuMachine | None = None  # None: the artifact is a host program
 
     def artifact_path(self) -> Path:
         return flash.build_dir(self.env) / self.artifact
 
     def command(self, artifact: Path | None = None) -> list[str]:
         path = str(artifact or self.artifact_path())
-        if self.name == "vwrist":
-            # Every QEMU process would otherwise replay the same sequence of boot ids; the
-            # firmware mixes this seed word (re-applied on each reset) into them.
-            seed = int.from_bytes(os.urandom(4), "little")
-            return [
-                "qemu-system-arm",
-                "-M", "mps2-an386",
-                "-cpu", "cortex-m4",
-                "-display", "none",
-                "-monitor", "none",
-                "-serial", "pty",
-                "-icount", "shift=0",  # 1 instruction = 1 ns virtual time: deterministic timings
-                "-semihosting-config", "enable=on,target=native",  # fault handlers exit QEMU
-                "-device", f"loader,addr={VWRIST_BOOT_SEED_ADDR:#x},data={seed:#x},data-len=4",
-                "-kernel", path,
-            ]  # fmt: skip
-        return [path]
+        return self.qemu.command(path) if self.qemu else [path]
 
 
 BOARDS: dict[str, BoardSpec] = {
@@ -77,13 +90,20 @@ BOARDS: dict[str, BoardSpec] = {
         (("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1"), ("ASAN_OPTIONS", "abort_on_error=1")),
     ),
     "vwrist": BoardSpec(
-        "vwrist",
-        "vwrist",
-        "firmware.elf",
-        r"char device redirected to (/dev/pts/\d+)",
-        "Cortex-M4F on QEMU mps2-an386",
+        "vwrist", "vwrist", "firmware.elf", r"char device redirected to (/dev/pts/\d+)",
+        "Cortex-M4F on QEMU mps2-an386", qemu=QemuMachine("mps2-an386", "cortex-m4", VWRIST_BOOT_SEED_ADDR),
+    ),
+    "f405": BoardSpec(
+        "f405", "f405", "firmware.elf", r"char device redirected to (/dev/pts/\d+)",
+        "STM32F405 on QEMU netduinoplus2", qemu=QemuMachine("netduinoplus2", None, F405_BOOT_SEED_ADDR),
     ),
 }
+
+
+def counts_instructions(board: str) -> bool:
+    """Whether ``board`` (a HELLO's board name) runs on QEMU with -icount, where its ticks count instructions."""
+    found = BOARDS.get(board)
+    return found is not None and found.qemu is not None
 
 
 @dataclass
