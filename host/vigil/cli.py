@@ -93,12 +93,16 @@ def board_list(as_json: bool) -> None:
 
 @cli.command("flash")
 @click.option("-e", "--environment", "env", required=True,
-              help="PlatformIO environment: vwrist, native or a real board.")
-@click.option("--port", default=None, help="Upload port for a real board.")
-def flash_cmd(env: str, port: str | None) -> None:
-    """Build and start a board: vwrist and native here, in the background (like `vigil board start`); others with
-    PlatformIO (build and upload)."""
-    ui.print_flashed(boards.flash_board(env, port))
+              help="PlatformIO environment: native, vwrist, f405 (here), nano33ble or another real board.")
+@click.option("--port", default=None, help="Upload port for a real board (stm32flash, bossac, PlatformIO).")
+@click.option("--hardware", is_flag=True, help="f405: upload to a real STM32F405 instead of starting it on QEMU.")
+@click.option("--uploader", type=click.Choice(["dfu-util", "stm32flash", "openocd", "bossac"]), default=None,
+              help="The tool for a real f405 or nano33ble (default: the first installed that can reach it).")
+def flash_cmd(env: str, port: str | None, hardware: bool, uploader: str | None) -> None:
+    """Build and start or upload a board. native, vwrist and f405 start here, in the background (like `vigil board
+    start`). A real f405 (--hardware) or nano33ble is uploaded with dfu-util, stm32flash, openocd or bossac, whichever
+    is installed (docs/boards.md); other environments with PlatformIO (build and upload)."""
+    ui.print_flashed(boards.flash_board(env, port, hardware, uploader))
 
 
 @cli.command()

@@ -172,6 +172,9 @@ def print_flashed(flashed: Any | None) -> None:
     an upload: PlatformIO printed it)."""
     if flashed is None:
         return
+    if hasattr(flashed, "command"):  # a real chip, uploaded by a Debian tool
+        click.echo(f"uploaded {flashed.env}: {' '.join(flashed.command)}", err=True)
+        return
     if flashed.replaced is not None:
         click.echo(f"replaced the running {flashed.replaced.board} board (pid {flashed.replaced.pid}, "
                    f"{flashed.replaced.port}) with the new build", err=True)

@@ -276,14 +276,32 @@ class Flashed:
     replaced: BoardProcess | None
 
 
-def flash_board(env: str, port: str | None = None) -> Flashed | None:
-    """`vigil flash`: a board of this machine (vwrist, native) is built and started in the background like
-    start_detached; one already running that board is stopped first, since flashing replaces the firmware a board
-    runs (reusing it would keep the old build). Any other PlatformIO environment is built and uploaded (to ``port``)
-    by PlatformIO (None)."""
-    if env in BOARDS:
+@dataclass
+class Uploaded:
+    """What `vigil flash` did for a real chip: the tool's command line."""
+
+    env: str
+    command: list[str]
+
+
+def flash_board(env: str, port: str | None = None, hardware: bool = False, uploader: str | None = None
+                ) -> Flashed | Uploaded | None:  # fmt: skip
+    """`vigil flash`: a board of this machine (native, vwrist, f405 on QEMU) is built and started in the background
+    like start_detached; one already running that board is stopped first, since flashing replaces the firmware a
+    board runs (reusing it would keep the old build). A real chip (``hardware``, or an environment that only exists as
+    hardware: nano33ble) is built and uploaded with Debian's tools (vigil.device.uploaders); any other PlatformIO
+    environment is built and uploaded (to ``port``) by PlatformIO (None)."""
+    from vigil.device import uploaders
+
+    if env in BOARDS and not hardware:
         flash.build(env)
         replaced = stop_detached(env)
         return Flashed(start_detached(env, build=False)[0], replaced[0] if replaced else None)
+    if env in uploaders.UPLOADERS:
+        uploaders.choose(env, port, uploader)  # what is missing, in one line, before a build
+        flash.build(env)
+        return Uploaded(env, uploaders.upload(env, flash.build_dir(env), port, uploader))
+    if hardware:
+        raise BoardError(f"--hardware: {env} is not a chip this machine uploads ({', '.join(uploaders.chip_envs())})")
     flash.upload(env, port)
     return None
