@@ -1,8 +1,8 @@
 """The real-chip builds (issue 14): `pio run -e f405` and `pio run -e nano33ble` compile and link through the local
 PlatformIO platform with Debian's toolchain, and the images fit each part's budget: the STM32F405 1 MB of flash and
-128 KB of SRAM (its 64 KB CCM is not used: QEMU 7.2 does not map it), the nRF52840 behind the Arduino bootloader 960 KB of flash from 0x10000 and
-256 KB of RAM. The sizes are printed (pytest -s) and checked here; f405 also runs, on QEMU (tests/test_cli.py and the
-board tests), nano33ble only on hardware."""
+128 KB of SRAM (its 64 KB CCM is not used: QEMU 7.2 does not map it), the nRF52840 behind the Arduino bootloader
+960 KB of flash from 0x10000 and 256 KB of RAM. The sizes are printed (pytest -s) and checked here; f405 also runs,
+on QEMU (tests/test_cli.py and the board tests), nano33ble only on hardware."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def test_the_chip_build_links_and_fits_its_part(env: str) -> None:
     elf = str(flash.build_dir(env) / "firmware.elf")
     budget = BUDGETS[env]
     secs = sections(elf)
-    in_flash = {n: s for n, (s, a) in secs.items() if budget.flash_origin <= a < budget.flash_origin + budget.flash_bytes}
+    flash_end = budget.flash_origin + budget.flash_bytes
+    in_flash = {n: s for n, (s, a) in secs.items() if budget.flash_origin <= a < flash_end}
     in_ram = {n: s for n, (s, a) in secs.items() if 0x10000000 <= a < 0x10010000 or 0x20000000 <= a < 0x20040000}
     flash_used = sum(in_flash.values()) + secs.get(".data", (0, 0))[0]  # .data's initial values live in flash too
     ram_used = sum(in_ram.values())

@@ -91,13 +91,16 @@ PORTS = {
 }
 
 
-def header_definitions(port: PortHeader) -> tuple[dict[str, int], list[tuple[str, str, int]], dict[str, int], list[str]]:
+Definitions = tuple[dict[str, int], list[tuple[str, str, int]], dict[str, int], list[str]]
+
+
+def header_definitions(port: PortHeader) -> Definitions:
     """(bases by peripheral, (macro, peripheral, offset) per register, IRQ numbers, absolute-address registers)."""
     text = (ROOT / port.path).read_text()
     bases = {m[1]: int(m[2], 16) for m in re.finditer(rf"#define {port.base_prefix}(\w+)_BASE (0x[0-9A-Fa-f]+)u", text)}
     macro = re.escape(port.register_macro)
-    regs = [(m[1], m[2], int(m[3], 16)) for m in re.finditer(
-        rf"#define (\w+) {macro}\(\s*{port.base_prefix}(\w+)_BASE\s*(?:\+|,)\s*(0x[0-9A-Fa-f]+)u\s*\)", text)]  # fmt: skip
+    register = rf"#define (\w+) {macro}\(\s*{port.base_prefix}(\w+)_BASE\s*(?:\+|,)\s*(0x[0-9A-Fa-f]+)u\s*\)"
+    regs = [(m[1], m[2], int(m[3], 16)) for m in re.finditer(register, text)]
     irqs = {m[1]: int(m[2]) for m in re.finditer(rf"#define {re.escape(port.irq_prefix)}(\w+) (\d+)u", text)}
     absolute = [m[1] for m in re.finditer(rf"#define (\w+) {macro}\((0x[0-9A-Fa-f]+)u\)", text)]
     return bases, regs, irqs, absolute

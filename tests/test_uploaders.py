@@ -57,7 +57,8 @@ def test_nothing_usable_is_one_line_naming_what_to_install(only) -> None:
         uploaders.choose("nano33ble", port=None)
     line = str(err.value)
     assert "\n" not in line and line.startswith("cannot upload nano33ble: none of its uploaders is usable here")
-    assert "bossac (--port of the bootloader" in line and "openocd (a CMSIS-DAP probe on SWD; apt-get install openocd)" in line
+    assert "bossac (--port of the bootloader" in line
+    assert "openocd (a CMSIS-DAP probe on SWD; apt-get install openocd)" in line
 
 
 @pytest.mark.board
