@@ -158,6 +158,30 @@ def test_board_start_ping_monitor_stop(name: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.board
+def test_boards_started_at_the_same_instant_are_one_board(tmp_path: Path) -> None:
+    """Four `vigil board start` at once: one board starts, all four print its port, `board stop` leaves none, and
+    the board's log is its own (issue 15: two boards, one orphaned, or two records on one /dev/pts/N)."""
+    from vigil.device import board as boards
+
+    boards.prepare("native")  # built once, before the race
+    env = {**os.environ, "VIGIL_STATE_DIR": str(tmp_path / "state")}
+    cmd = [sys.executable, "-m", "vigil.cli", "board", "start", "--board", "native", "--no-build"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+             for _ in range(4)]  # fmt: skip
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    ports = {o[0].strip() for o in outs}
+    assert len(ports) == 1 and next(iter(ports)).startswith("/dev/pts/"), outs
+    assert sum("already running" in o[1] for o in outs) == 3
+    listed = json.loads(vigil("board", "list", "--json", env=env).stdout)
+    assert len(listed) == 1 and Path(listed[0]["log"]).is_file()
+    pid = listed[0]["pid"]
+    assert vigil("board", "stop", env=env).returncode == 0
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:3]
+    assert not Path(listed[0]["log"]).exists()
+
+
+@pytest.mark.board
 def test_linktest_json_on_native() -> None:
     script = "from vigil.device.board import running_board\nimport subprocess, sys\n" \
              "with running_board('native') as b:\n" \

@@ -60,11 +60,12 @@ for group in (engine_group, export_group, train_group, convert, explore):
 
 @cli.group()
 def board() -> None:
-    """Start, stop and list the boards that run on this machine (native, vwrist).
+    """Start, stop and list the boards that run on this machine (native, vwrist, f405).
 
     \b
     native  the firmware as a host program; its serial port is a pseudo-terminal
     vwrist  the virtual wrist board: the Cortex-M4F firmware on QEMU mps2-an386
+    f405    the STM32F405 port on QEMU netduinoplus2 (the image a real F405 runs)
     """
 
 

@@ -12,6 +12,7 @@ Two lifetimes:
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
 import re
@@ -243,18 +244,33 @@ def running_detached() -> list[BoardProcess]:
     return out
 
 
+@contextmanager
+def _board_lock(board: str) -> Iterator[None]:
+    """One `vigil board start|stop` of ``board`` at a time across processes: starts at the same instant would
+    otherwise each find no board running and start one (the second record hiding the first, left orphaned)."""
+    path = state_dir() / "boards" / f"{board}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def start_detached(board: str, build: bool = True) -> tuple[BoardProcess, bool]:
     """Start a board in the background, or return the one already running. The flag says
-    whether it was started now."""
-    for proc in running_detached():
-        if proc.board == board:
-            return proc, False
-    s = prepare(board, build)
-    proc = _launch(s, state_dir() / "logs" / f"{board}.log", detach=True)
-    record = _record(board)
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps(asdict(proc), indent=1))
-    return proc, True
+    whether it was started now. Each start has its own log (logs/BOARD-PID.log), kept while the board runs."""
+    with _board_lock(board):
+        for proc in running_detached():
+            if proc.board == board:
+                return proc, False
+        s = prepare(board, build)
+        proc = _launch(s, state_dir() / "logs" / f"{board}-{os.getpid()}-{time.monotonic_ns()}.log", detach=True)
+        record = _record(board)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(asdict(proc), indent=1))
+        return proc, True
 
 
 def stop_detached(board: str | None = None) -> list[BoardProcess]:
@@ -262,8 +278,10 @@ def stop_detached(board: str | None = None) -> list[BoardProcess]:
     stopped = []
     for proc in running_detached():
         if board is None or proc.board == board:
-            _terminate(proc.pid)
-            _record(proc.board).unlink(missing_ok=True)
+            with _board_lock(proc.board):
+                _terminate(proc.pid)
+                _record(proc.board).unlink(missing_ok=True)
+                Path(proc.log).unlink(missing_ok=True)
             stopped.append(proc)
     return stopped
 
