@@ -25,6 +25,25 @@ class LogFormatError(VigilError):
     """A monitor log line that is not a JSON record (and not a partial last line)."""
 
 
+#: The record a log writer adds after a line the previous writer left cut (a crash mid-write).
+LOG_RESUMED = "log_resumed"
+
+
+def _cut_last_line(path: Path) -> int:
+    """The number of the file's last line if it has no end of line (0 if the file ends cleanly or is absent)."""
+    try:
+        with open(path, "rb") as f:
+            if f.seek(0, os.SEEK_END) == 0:
+                return 0
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) == b"\n":
+                return 0
+            f.seek(0)
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) + 1
+    except FileNotFoundError:
+        return 0
+
+
 @dataclass
 class JsonlLog:
     """Appends one JSON record per line; flushed per record."""
@@ -36,7 +55,12 @@ class JsonlLog:
 
     def __enter__(self) -> JsonlLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        cut = _cut_last_line(self.path)
         self._file = open(self.path, "a", encoding="utf-8")
+        if cut:
+            # the previous run died mid-line: end that line and say so, so the log stays readable (read_log)
+            self._file.write("\n" + json.dumps({"event": LOG_RESUMED, "cut_line": cut, "t": round(time.time(), 6)},
+                                               separators=(",", ":")) + "\n")  # fmt: skip
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -71,27 +95,45 @@ def event_record(event: LinkEvent, port: str) -> dict:
 class LogReadResult:
     records: list[dict] = field(default_factory=list)
     partial_last_line: bool = False
+    cut_lines: list[int] = field(default_factory=list)  # lines a crash cut and a later run marked (skipped)
+
+
+def _record(line: str) -> dict:
+    if not line.endswith("\n"):
+        raise ValueError("no end of line")
+    record = json.loads(line)
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    return record
+
+
+def _resumes(line: str | None, number: int) -> bool:
+    """Whether ``line`` is the LOG_RESUMED record a writer added after cut line ``number``."""
+    try:
+        record = _record(line) if line is not None else {}
+    except ValueError:
+        return False
+    return record.get("event") == LOG_RESUMED and record.get("cut_line") == number
 
 
 def read_log(path: str | Path) -> LogReadResult:
-    """Read a monitor log. A partly written last line (crash mid-write) is skipped and
-    flagged; any other bad line is an error naming the file and line."""
+    """Read a monitor log. A partly written last line (crash mid-write) is skipped and flagged, and so is a cut line
+    that a later run ended and marked (LOG_RESUMED, JsonlLog); any other bad line is an error naming the file and
+    line."""
     result = LogReadResult()
     path = Path(path)
     with open(path, encoding="utf-8", errors="replace") as f:
         lines = f.readlines()
     for number, line in enumerate(lines, start=1):
-        last = number == len(lines)
         try:
-            if not line.endswith("\n"):
-                raise ValueError("no end of line")
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
+            record = _record(line)
         except ValueError as exc:
-            if last:
+            if number == len(lines):
                 result.partial_last_line = True
                 break
+            if _resumes(lines[number], number):
+                result.cut_lines.append(number)
+                continue
             raise LogFormatError(f"{path}:{number}: expected one JSON object per line ({exc})") from None
         result.records.append(record)
     return result
