@@ -109,6 +109,22 @@ def test_bad_requests_get_an_error_frame(link: Link) -> None:
     assert after["bad_payloads"] - before["bad_payloads"] == 2
 
 
+@pytest.mark.parametrize("mtype, length", [(p.MsgType.HELLO_REQ, 100), (p.MsgType.COST_REQ, 512),
+                                           (p.MsgType.STATS_REQ, 1), (p.MsgType.RESET, 1), (p.MsgType.CONFIG, 4),
+                                           (p.MsgType.SAMPLES_HOLD, 0), (p.MsgType.NN_RUN, 2)])  # fmt: skip
+def test_a_payload_where_the_type_takes_another_length_is_refused_and_counted(link: Link, mtype: int,
+                                                                             length: int) -> None:  # fmt: skip
+    """docs/protocol.md's payload per type, enforced by the device from the generated rules (protocol.PAYLOAD_BOUNDS):
+    an ERROR naming the frame, the bad_payloads count, and no answer (a RESET with a payload does not reset)."""
+    assert not p.payload_len_ok(mtype, length)
+    before = link.stats()
+    seq = link.send(mtype, bytes(range(256)) * (length // 256) + bytes(length % 256))
+    err = p.ErrorReport.unpack(link.expect(p.MsgType.ERROR).payload)
+    assert (err.code, err.offending_type, err.offending_seq) == (p.ErrorCode.BAD_PAYLOAD, mtype, seq)
+    after = link.stats()  # the same boot: the RESET did not happen
+    assert after["bad_payloads"] - before["bad_payloads"] == 1 and link.hello.boot_id == link.request_hello().boot_id
+
+
 def test_stats_report_stack_and_uptime(link: Link) -> None:
     stats = link.stats()
     assert 0 < stats["stack_high_water"] < stats["stack_size"]

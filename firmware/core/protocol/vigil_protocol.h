@@ -124,4 +124,29 @@ typedef enum vigil_stat {
     VIGIL_STAT_COUNT
 } vigil_stat_t;
 
+/* Payload lengths of the host-to-device types with a fixed shape (protocol.PAYLOAD_BOUNDS); other types: any. */
+static inline int vigil_payload_len_ok(unsigned type, unsigned len)
+{
+    switch (type) {
+    case VIGIL_MSG_HELLO_REQ:
+        return len == 0u;
+    case VIGIL_MSG_PING:
+        return len <= 32u;
+    case VIGIL_MSG_STATS_REQ:
+        return len == 0u;
+    case VIGIL_MSG_RESET:
+        return len == 0u;
+    case VIGIL_MSG_SAMPLES_HOLD:
+        return len == 1u;
+    case VIGIL_MSG_CONFIG:
+        return len == 3u;
+    case VIGIL_MSG_COST_REQ:
+        return len == 0u;
+    case VIGIL_MSG_NN_RUN:
+        return len <= 1u;
+    default:
+        return 1;
+    }
+}
+
 #endif /* VIGIL_PROTOCOL_H */

@@ -85,6 +85,27 @@ class MsgType(IntEnum):
     EPOCH_FEATURES = 0x9B
 
 
+#: The payload length (min, max bytes) of each host-to-device type with a fixed shape; the device refuses any other
+#: length with ERROR bad payload and counts it (generated into vigil_protocol.h: vigil_payload_len_ok). SAMPLES and
+#: NN_INPUT check their own layouts; ECHO takes any payload up to MAX_PAYLOAD.
+PAYLOAD_BOUNDS: dict[MsgType, tuple[int, int]] = {
+    MsgType.HELLO_REQ: (0, 0),
+    MsgType.PING: (0, PING_MAX),
+    MsgType.STATS_REQ: (0, 0),
+    MsgType.RESET: (0, 0),
+    MsgType.SAMPLES_HOLD: (1, 1),
+    MsgType.CONFIG: (3, 3),
+    MsgType.COST_REQ: (0, 0),
+    MsgType.NN_RUN: (0, 1),
+}
+
+
+def payload_len_ok(mtype: int, length: int) -> bool:
+    """Whether a host-to-device frame of ``mtype`` may carry ``length`` bytes (PAYLOAD_BOUNDS; any other type: yes)."""
+    low, high = PAYLOAD_BOUNDS.get(mtype, (0, MAX_PAYLOAD))  # type: ignore[call-overload]
+    return low <= length <= high
+
+
 class ErrorCode(IntEnum):
     """Codes of an ERROR frame: why the device refused a well-formed frame."""
 

@@ -65,7 +65,13 @@ def protocol_header() -> str:
     lines += [f"    VIGIL_NN_{st.name} = {st.value}," for st in p.NnStatus]
     lines += ["} vigil_nn_status_t;", "", "/* STATS payload: one u32 per field, in this order. */", "typedef enum vigil_stat {"]
     lines += [f"    VIGIL_STAT_{name.upper()}, /* {doc} */" for name, doc in p.STATS_FIELDS]
-    lines += ["    VIGIL_STAT_COUNT", "} vigil_stat_t;", "", "#endif /* VIGIL_PROTOCOL_H */", ""]
+    lines += ["    VIGIL_STAT_COUNT", "} vigil_stat_t;", ""]
+    lines += ["/* Payload lengths of the host-to-device types with a fixed shape (protocol.PAYLOAD_BOUNDS); other types: any. */",
+              "static inline int vigil_payload_len_ok(unsigned type, unsigned len)", "{", "    switch (type) {"]
+    for mtype, (low, high) in p.PAYLOAD_BOUNDS.items():
+        test = f"len == {low}u" if low == high else (f"len <= {high}u" if low == 0 else f"len >= {low}u && len <= {high}u")
+        lines += [f"    case VIGIL_MSG_{mtype.name}:", f"        return {test};"]
+    lines += ["    default:", "        return 1;", "    }", "}", "", "#endif /* VIGIL_PROTOCOL_H */", ""]
     return "\n".join(lines)
 
 
