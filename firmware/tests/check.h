@@ -44,6 +44,7 @@ int harness_epoch_image(FILE *in, FILE *out);
 int harness_epoch_features(FILE *in, FILE *out); /* test_epoch_features.c */
 int harness_nn(FILE *in, FILE *out); /* test_nn_kernels.c */
 int harness_consensus(FILE *in, FILE *out); /* test_models.c */
+int harness_frame_stream(FILE *in, FILE *out); /* test_frame.c */
 int harness_hrv_spectrum(FILE *in, FILE *out); /* test_hrv_spectrum.c */
 
 #endif

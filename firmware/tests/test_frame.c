@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "protocol/crc32.h"
 #include "protocol/frame.h"
 #include "protocol_vectors.h"
 
@@ -68,4 +69,31 @@ void run_frame_tests(check_totals_t *t)
 {
     check_encode(t);
     check_streams(t);
+}
+
+/* stdin: any byte stream; stdout per decoder event: kind u8 (1 frame, 2 crc, 3 framing, 4 oversize, 5 version), and
+ * for a frame type u8, seq u16, len u16, CRC-32 of the payload u32 (10 bytes per event, little endian), so that
+ * tests/test_protocol_differential.py can hold the firmware's decoder to the Python one's every event. */
+int harness_frame_stream(FILE *in, FILE *out)
+{
+    static frame_decoder_t dec;
+    frame_decoder_init(&dec);
+    int c;
+    while ((c = fgetc(in)) != EOF) {
+        frame_t f;
+        frame_event_t ev = frame_decoder_push(&dec, (uint8_t)c, &f);
+        if (ev == FRAME_NONE) {
+            continue;
+        }
+        uint8_t rec[10] = {0};
+        rec[0] = (uint8_t)ev;
+        if (ev == FRAME_OK) {
+            rec[1] = f.type;
+            put_u16(rec + 2, f.seq);
+            put_u16(rec + 4, f.len);
+            put_u32(rec + 6, crc32_update(0u, f.payload, f.len));
+        }
+        fwrite(rec, 1, sizeof rec, out);
+    }
+    return 0;
 }

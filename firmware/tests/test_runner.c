@@ -38,6 +38,7 @@ static const harness_t HARNESSES[] = {
     {"epoch_features", harness_epoch_features},
     {"nn", harness_nn},
     {"consensus", harness_consensus},
+    {"frame_stream", harness_frame_stream},
 };
 
 int main(int argc, char **argv)
