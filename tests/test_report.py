@@ -361,7 +361,7 @@ def test_bad_inputs_name_the_file(inputs: dict[str, Path], tmp_path: Path) -> No
     assert code == 1 and f"{log}:2: HRV record without valid" in output
     sleep = {"type": "SLEEP", "epoch": 0, "out0": 0, "out1": 0, "out2": 0, "cls": 4, "motion": 0}
     log.write_text(json.dumps(sleep) + "\n")
-    with pytest.raises(VigilError, match=re.escape(f"{log}:1: sleep class 4; expected 0 wake, 1 NREM or 2 REM")):
+    with pytest.raises(VigilError, match=re.escape(f"{log}:1: sleep class 4; expected 0 wake, 1 NREM, 2 REM or 255")):
         read_device_log(log)
     log.write_text('{"type": "HELLO"}\n{"type": "STRESS", "segment": 0, "p_tree": 0.9, "reasons": ["awake"]}\n')
     with pytest.raises(VigilError, match=re.escape(f"{log}:2: STRESS record without features_crc, p_svm")):

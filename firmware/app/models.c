@@ -115,16 +115,40 @@ static uint8_t argmax_s8(const int8_t *v, size_t n)
 #endif
 
 #ifndef VIGIL_ENGINE_MODEL
+/* A model did not run (nn_plan_run failed): the host hears it before the record, which goes out marked. */
+static void send_model_failed(link_t *link, uint8_t record_type, uint32_t index)
+{
+    uint8_t p[4] = {(uint8_t)VIGIL_ERR_MODEL_FAILED, record_type, 0u, 0u};
+    put_u16(p + 2, (uint16_t)index);
+    link_send(link, VIGIL_MSG_ERROR, p, sizeof p);
+}
+
+/* Test builds only (tests/test_model_failure_device.py): every model run fails, as an arena overrun would. */
+static nn_status model_run(const nn_plan *plan, uint8_t *arena, size_t arena_bytes)
+{
+#ifdef VIGIL_TEST_MODEL_FAILURE
+    (void)plan;
+    (void)arena;
+    (void)arena_bytes;
+    return NN_ERR_ARENA_TOO_SMALL;
+#else
+    return nn_plan_run(plan, arena, arena_bytes, NULL, NULL);
+#endif
+}
+
 /* The sleep model just ran on its input in the arena (status): send SLEEP for `epoch`, hand the class and motion to
  * the stress task, send the STRESS records it makes ready. The stage's cost ends here. */
 static void sleep_decided(models_t *m, nn_status status, uint32_t epoch, uint16_t motion, link_t *link,
                           stage_costs_t *costs, uint64_t began)
 {
     int8_t out[MODELS_SLEEP_OUTPUTS] = {0};
+    uint8_t cls = VIGIL_SLEEP_CLASS_UNKNOWN; /* not wake: the stress alert's "awake" gate stays closed */
     if (status == NN_OK) {
         memcpy(out, m->arena + MODELS_SLEEP_PLAN.out_offset, sizeof out);
+        cls = argmax_s8(out, MODELS_SLEEP_OUTPUTS);
+    } else {
+        send_model_failed(link, VIGIL_MSG_SLEEP, epoch);
     }
-    uint8_t cls = argmax_s8(out, MODELS_SLEEP_OUTPUTS);
     size_t n_ready = stress_task_context(&m->stress, cls, motion, m->ready);
     stage_end(costs, VIGIL_STAGE_SLEEP_CNN, began, 1u);
 
@@ -149,7 +173,7 @@ void models_on_context(models_t *m, const sleep_context_t *ctx, uint32_t epoch, 
     uint64_t began = stage_begin();
     /* The model's input quantization is the vectors' own (scale 1.0, zero point -128): the bytes go in unchanged. */
     sleep_context_unroll(ctx, (int8_t *)(m->arena + sleep_context_plan.in_offset));
-    nn_status status = nn_plan_run(&sleep_context_plan, m->arena, sizeof m->arena, NULL, NULL);
+    nn_status status = model_run(&sleep_context_plan, m->arena, sizeof m->arena);
     sleep_decided(m, status, epoch, motion, link, costs, began);
 #else
     (void)m;
@@ -173,7 +197,7 @@ void models_on_epoch(models_t *m, const epoch_image_t *img, const epoch_image_in
             in[b * DSP_IMAGE_FRAMES + fr] = epoch_image_at(img, info->first_column, fr, b);
         }
     }
-    nn_status status = nn_plan_run(&sleep_cnn_plan, m->arena, sizeof m->arena, NULL, NULL);
+    nn_status status = model_run(&sleep_cnn_plan, m->arena, sizeof m->arena);
     sleep_decided(m, status, info->epoch, motion, link, costs, began);
 #else
     (void)m;
@@ -218,8 +242,10 @@ void models_on_segment(models_t *m, const hrv_features_t *f, link_t *link, stage
     seg.votes_stress[1] = cls == (int)MODELS_STRESS_CLASS;
 
     feature_quant_s8(&stress_nn_input_quant, raw, (int8_t *)(m->arena + stress_nn_plan.in_offset));
-    if (nn_plan_run(&stress_nn_plan, m->arena, sizeof m->arena, NULL, NULL) == NN_OK) {
+    if (model_run(&stress_nn_plan, m->arena, sizeof m->arena) == NN_OK) {
         memcpy(seg.nn_out, m->arena + stress_nn_plan.out_offset, sizeof seg.nn_out);
+    } else { /* outputs 0: P(stress) 0.5 and no stress vote, so the trio is not unanimous and cannot alert */
+        send_model_failed(link, VIGIL_MSG_STRESS, f->segment);
     }
     seg.p_stress_q15[2] = logit_pair_q15(stress_nn_p_stress_q15, seg.nn_out[0], seg.nn_out[1]);
     seg.votes_stress[2] = seg.nn_out[1] > seg.nn_out[0];

@@ -13,6 +13,9 @@ import struct
 #: The sleep model's classes in output order, as manifests and metrics name them, and as people read them.
 SLEEP_CLASS_NAMES: tuple[str, ...] = ("wake", "nrem", "rem")
 SLEEP_CLASS_LABELS: tuple[str, ...] = ("wake", "NREM", "REM")
+#: A SLEEP record's class when the device could not run the sleep model (an ERROR MODEL_FAILED precedes it; its
+#: outputs are 0 and the stress alert's "awake" gate stays closed for its epoch).
+SLEEP_CLASS_UNKNOWN = 255
 WAKE_CLASS = 0
 #: The stress models' classes (index 1 is "stress": the probability every model reports).
 STRESS_CLASS_NAMES: tuple[str, ...] = ("relax", "stress")
@@ -46,7 +49,8 @@ REASON_CONTEXT_KNOWN = 0x08
 REASON_AWAKE = 0x10
 REASON_LITTLE_MOTION = 0x20
 REASON_BASELINE_READY = 0x40  # the models' inputs exist: always, unless they read the wearer's baseline, not ready yet
-#: The trio's evidence (REASON_EVIDENCE) also held in one of the segments just before (ConsensusSettings.sustain_lookback).
+#: The trio's evidence (REASON_EVIDENCE) also held in one of the segments just before
+#: (ConsensusSettings.sustain_lookback).
 REASON_SUSTAINED = 0x80
 REASON_ALL = 0xFF
 #: What the trio itself says (the context gates aside): what SUSTAINED looks back for.
@@ -68,6 +72,8 @@ SOFTMAX_SCALE, SOFTMAX_ZERO_POINT = 1 / 256, -128
 def readable_sleep(record: dict[str, int]) -> dict[str, object]:
     """A SLEEP record in a person's units: the class's label and the CNN's three probabilities."""
     outputs = [record["out0"], record["out1"], record["out2"]]
+    if record["cls"] == SLEEP_CLASS_UNKNOWN:
+        return {"class": "unknown (the sleep model did not run)", "p": {}}
     return {"class": SLEEP_CLASS_LABELS[record["cls"]],
             "p": {label: round((o - SOFTMAX_ZERO_POINT) * SOFTMAX_SCALE, 4)
                   for label, o in zip(SLEEP_CLASS_LABELS, outputs)}}  # fmt: skip

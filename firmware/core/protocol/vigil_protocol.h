@@ -23,6 +23,7 @@
 #define VIGIL_NN_CHUNK 256u
 #define VIGIL_NN_OP_COST_MAX 64u
 #define VIGIL_SLEEP_CLASSES 3u
+#define VIGIL_SLEEP_CLASS_UNKNOWN 255u
 #define VIGIL_SLEEP_SIZE 11u
 #define VIGIL_STRESS_SIZE 25u
 #define VIGIL_HRV_SIZE 88u
@@ -70,6 +71,7 @@ typedef enum vigil_error_code {
     VIGIL_ERR_BAD_PAYLOAD = 2,
     VIGIL_ERR_NO_CREDIT = 3,
     VIGIL_ERR_BAD_CHANNEL = 4,
+    VIGIL_ERR_MODEL_FAILED = 5,
 } vigil_error_code_t;
 
 typedef enum vigil_channel {

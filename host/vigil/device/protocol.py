@@ -22,6 +22,7 @@ from typing import Iterator
 
 from cobs import cobs
 
+from vigil.records import SLEEP_CLASS_UNKNOWN  # noqa: F401  (re-exported: the protocol's constant, generated)
 from vigil.records import (HRV_FIELDS, HRV_FORMAT, SLEEP_CLASS_NAMES, SLEEP_FIELDS, SLEEP_FORMAT, STRESS_FIELDS,
                            STRESS_FORMAT, readable_sleep, readable_stress)
 
@@ -113,6 +114,9 @@ class ErrorCode(IntEnum):
     BAD_PAYLOAD = 2
     NO_CREDIT = 3
     BAD_CHANNEL = 4
+    #: the device could not run a model: offending_type is the record it could not fill (SLEEP or STRESS),
+    #: offending_seq the epoch or segment (its low 16 bits); the record still goes out, marked (docs/protocol.md)
+    MODEL_FAILED = 5
 
 
 class Channel(IntEnum):

@@ -44,6 +44,7 @@ def protocol_header() -> str:
         "NN_CHUNK": p.NN_CHUNK,
         "NN_OP_COST_MAX": p.NN_OP_COST_MAX,
         "SLEEP_CLASSES": p.SLEEP_CLASS_COUNT,
+        "SLEEP_CLASS_UNKNOWN": p.SLEEP_CLASS_UNKNOWN,
         "SLEEP_SIZE": p.SLEEP_FORMAT.size,
         "STRESS_SIZE": p.STRESS_FORMAT.size,
         "HRV_SIZE": p.HRV_FORMAT.size,

@@ -106,8 +106,9 @@ def read_device_log(path: str | Path) -> DeviceLog:
         elif kind == "SLEEP":
             # logs from before SLEEP carried its delay come from the seed's CNN, whose delay that is
             sleep = protocol_record({"delay": IMAGE_DELAY_EPOCHS, **record}, p.SLEEP_FIELDS, kind, where)
-            if not 0 <= sleep["cls"] < p.SLEEP_CLASS_COUNT:
-                raise VigilError(f"{where}: sleep class {sleep['cls']}; expected 0 wake, 1 NREM or 2 REM")
+            if not (0 <= sleep["cls"] < p.SLEEP_CLASS_COUNT or sleep["cls"] == p.SLEEP_CLASS_UNKNOWN):
+                raise VigilError(f"{where}: sleep class {sleep['cls']}; expected 0 wake, 1 NREM, 2 REM or "
+                                 f"{p.SLEEP_CLASS_UNKNOWN} (the model did not run)")  # fmt: skip
             log.sleep.append(sleep)
         elif kind == "STRESS":
             log.stress.append(protocol_record(record, p.STRESS_FIELDS, kind, where))
