@@ -47,7 +47,7 @@ def test_describe_stress_names_the_failed_conditions() -> None:
     record = {"segment": 3, "p_tree": 32768, "p_svm": 16384, "p_nn": 32768, "weighted_q15": 27307, "decision": 1,
               "alert": 0, "reasons": 0x01 | 0x02 | 0x04 | 0x08 | 0x20 | 0x40}  # fmt: skip
     line = describe_stress(record)
-    assert "0.83 stress" in line and line.endswith("no alert: asleep, first stressed minute")
+    assert "0.83 stress" in line and line.endswith("no alert: asleep, not sustained")
     assert "ALERT" in describe_stress({**record, "alert": 1, "reasons": 0xFF})
 
 

@@ -136,7 +136,7 @@ def describe_sleep(record: dict[str, int]) -> str:
 
 REASON_LABELS = {"unanimous": "not unanimous", "above_threshold": "below threshold", "features_valid": "bad signal",
                  "context_known": "no sleep result", "awake": "asleep", "little_motion": "moving",
-                 "baseline_ready": "baseline warming up", "sustained": "first stressed minute"}
+                 "baseline_ready": "baseline warming up", "sustained": "not sustained"}
 
 
 def describe_stress(record: dict[str, int]) -> str:
