@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../armv7m/armv7m.h"
+
 #define F405_REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
 
 /* ---- clocks ---------------------------------------------------------------
@@ -152,57 +154,13 @@ static inline bool f405_rcc_emulated(void)
 #define F405_NUM_IRQS 82u
 #define F405_IRQ_USART1 37u
 
-/* ---- Cortex-M4 system control space ---- */
-#define SYST_CSR F405_REG32(0xE000E010u)
-#define SYST_RVR F405_REG32(0xE000E014u)
-#define SYST_CVR F405_REG32(0xE000E018u)
-#define SYST_CSR_ENABLE (1u << 0)
-#define SYST_CSR_TICKINT (1u << 1)
-#define SYST_CSR_CLKSOURCE (1u << 2) /* 1 = processor clock */
-#define SYST_RVR_MAX 0x00FFFFFFu     /* 24-bit reload */
-
+/* ---- NVIC (SysTick, SCB, MPU: ../armv7m/armv7m.h) ---- */
 /* NVIC registers for IRQ n: word n / 32, bit n % 32. */
 #define NVIC_ISER(n) F405_REG32(0xE000E100u + 4u * ((n) / 32u))
 #define NVIC_ICER(n) F405_REG32(0xE000E180u + 4u * ((n) / 32u))
 #define NVIC_ISPR(n) F405_REG32(0xE000E200u + 4u * ((n) / 32u))
 #define NVIC_ICPR(n) F405_REG32(0xE000E280u + 4u * ((n) / 32u))
 #define NVIC_BIT(n) (1u << ((n) % 32u))
-
-#define SCB_ICSR F405_REG32(0xE000ED04u)
-#define SCB_ICSR_PENDSTSET (1u << 26)
-#define SCB_VTOR F405_REG32(0xE000ED08u)
-#define SCB_AIRCR F405_REG32(0xE000ED0Cu)
-#define SCB_AIRCR_VECTKEY (0x05FAu << 16)
-#define SCB_AIRCR_PRIGROUP_MASK (7u << 8)
-#define SCB_AIRCR_SYSRESETREQ (1u << 2)
-#define SCB_CCR F405_REG32(0xE000ED14u)
-#define SCB_CCR_DIV_0_TRP (1u << 4)
-#define SCB_SHCSR F405_REG32(0xE000ED24u)
-#define SCB_SHCSR_MEMFAULTENA (1u << 16)
-#define SCB_SHCSR_BUSFAULTENA (1u << 17)
-#define SCB_SHCSR_USGFAULTENA (1u << 18)
-#define SCB_CFSR F405_REG32(0xE000ED28u)
-#define SCB_HFSR F405_REG32(0xE000ED2Cu)
-#define SCB_MMFAR F405_REG32(0xE000ED34u)
-#define SCB_BFAR F405_REG32(0xE000ED38u)
-#define SCB_CPACR F405_REG32(0xE000ED88u)
-#define SCB_CPACR_CP10_CP11_FULL (0xFu << 20)
-
-#define DHCSR F405_REG32(0xE000EDF0u)
-#define DHCSR_C_DEBUGEN (1u << 0) /* a debugger has enabled halting debug */
-
-#define MPU_CTRL F405_REG32(0xE000ED94u)
-#define MPU_RNR F405_REG32(0xE000ED98u)
-#define MPU_RBAR F405_REG32(0xE000ED9Cu)
-#define MPU_RASR F405_REG32(0xE000EDA0u)
-#define MPU_CTRL_ENABLE (1u << 0)
-#define MPU_CTRL_PRIVDEFENA (1u << 2) /* default map for everything not in a region */
-#define MPU_RASR_ENABLE (1u << 0)
-#define MPU_RASR_SIZE(log2_bytes) (((log2_bytes) - 1u) << 1)
-#define MPU_RASR_AP_RO (6u << 24) /* read-only for privileged and unprivileged */
-#define MPU_RASR_XN (1u << 28)
-#define MPU_RASR_C (1u << 17)
-#define MPU_RASR_B (1u << 16)
 
 /* Linker script symbols (f405.ld). Only their addresses are meaningful. */
 extern uint32_t __data_start[], __data_end[], __data_load[];

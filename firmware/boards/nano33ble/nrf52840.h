@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../armv7m/armv7m.h"
+
 #define NRF_REG32(base, offset) (*(volatile uint32_t *)(uintptr_t)((base) + (offset)))
 /* An array register (TASKS_CAPTURE[n], CC[n], PIN_CNF[n]): consecutive words. */
 #define NRF_REG32_N(base, offset, n) NRF_REG32((base), (offset) + 4u * (uint32_t)(n))
@@ -249,7 +251,7 @@
 #define FICR_DEVICEID(n) NRF_REG32_N(NRF_FICR_BASE, 0x060u, (n)) /* n = 0, 1: 64-bit unique id */
 
 /* --------------------------------------------------------------------------
- * Cortex-M4 system control space (ARMv7-M ARM; same as firmware/boards/vwrist)
+ * Cortex-M4 NVIC (SysTick, SCB, MPU, DHCSR: ../armv7m/armv7m.h)
  * -------------------------------------------------------------------------- */
 #define SCS_REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
 
@@ -262,48 +264,6 @@
 #define NVIC_NUM_REGS ((NRF_NUM_IRQS + 31u) / 32u)
 /* Priority p (0 = most urgent) as the byte NVIC_IPR holds: the top bits only. */
 #define NVIC_PRIORITY(p) ((uint8_t)((p) << (8u - NRF_NVIC_PRIO_BITS)))
-
-#define SYST_CSR SCS_REG32(0xE000E010u)
-
-#define SCB_ICSR SCS_REG32(0xE000ED04u)
-#define SCB_ICSR_PENDSTCLR (1u << 25)
-#define SCB_ICSR_PENDSVCLR (1u << 27)
-#define SCB_VTOR SCS_REG32(0xE000ED08u)
-#define SCB_AIRCR SCS_REG32(0xE000ED0Cu)
-#define SCB_AIRCR_VECTKEY (0x05FAu << 16)
-#define SCB_AIRCR_PRIGROUP_MASK (7u << 8)
-#define SCB_AIRCR_SYSRESETREQ (1u << 2)
-#define SCB_CCR SCS_REG32(0xE000ED14u)
-#define SCB_CCR_DIV_0_TRP (1u << 4)
-#define SCB_SHCSR SCS_REG32(0xE000ED24u)
-#define SCB_SHCSR_MEMFAULTENA (1u << 16)
-#define SCB_SHCSR_BUSFAULTENA (1u << 17)
-#define SCB_SHCSR_USGFAULTENA (1u << 18)
-#define SCB_CFSR SCS_REG32(0xE000ED28u)
-#define SCB_HFSR SCS_REG32(0xE000ED2Cu)
-#define SCB_MMFAR SCS_REG32(0xE000ED34u)
-#define SCB_BFAR SCS_REG32(0xE000ED38u)
-#define SCB_CPACR SCS_REG32(0xE000ED88u)
-#define SCB_CPACR_CP10_CP11_FULL (0xFu << 20)
-
-#define MPU_TYPE SCS_REG32(0xE000ED90u)
-#define MPU_CTRL SCS_REG32(0xE000ED94u)
-#define MPU_RNR SCS_REG32(0xE000ED98u)
-#define MPU_RBAR SCS_REG32(0xE000ED9Cu)
-#define MPU_RASR SCS_REG32(0xE000EDA0u)
-#define MPU_TYPE_DREGION(type) (((type) >> 8) & 0xFFu)
-#define MPU_CTRL_ENABLE (1u << 0)
-#define MPU_CTRL_PRIVDEFENA (1u << 2) /* default map for everything not in a region */
-#define MPU_RASR_ENABLE (1u << 0)
-#define MPU_RASR_SIZE(log2_bytes) (((log2_bytes) - 1u) << 1)
-#define MPU_RASR_AP_RO (6u << 24) /* read-only for privileged and unprivileged */
-#define MPU_RASR_XN (1u << 28)
-#define MPU_RASR_C (1u << 17)
-#define MPU_RASR_B (1u << 16)
-
-/* Debug halting control: C_DEBUGEN is set while a debugger (SWD probe) is attached. */
-#define DHCSR SCS_REG32(0xE000EDF0u)
-#define DHCSR_C_DEBUGEN (1u << 0)
 
 /* FPSCR cumulative exception flags IOC, DZC, OFC, UFC, IXC (bits 0..4) and IDC (7). */
 #define FPSCR_EXCEPTION_FLAGS 0x9Fu

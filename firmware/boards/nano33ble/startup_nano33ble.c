@@ -26,8 +26,6 @@ static void fatal_stop(void) __attribute__((noreturn));
 static void report_exit(uint32_t status);
 
 /* Room for "nano33ble FAULT" + eight "name=xxxxxxxx" fields + framing. */
-#define NANO33BLE_FAULT_MSG_MAX 200u
-#define NANO33BLE_HEX_DIGITS 8u
 
 /* After a fault or a return from app_main, wait this many spins before the reset so
  * the report leaves the wire and a host sees it before the board goes away (and a
@@ -332,32 +330,14 @@ __attribute__((naked)) static void fault_entry(void)
         "b      nano33ble_fault              \n\t");
 }
 
-static size_t put_str(char *buf, size_t pos, const char *s)
-{
-    while (*s != '\0' && pos < NANO33BLE_FAULT_MSG_MAX) {
-        buf[pos++] = *s++;
-    }
-    return pos;
-}
-
-static size_t put_hex(char *buf, size_t pos, const char *name, uint32_t value)
-{
-    static const char digits[] = "0123456789abcdef";
-    pos = put_str(buf, pos, name);
-    for (unsigned i = 0; i < NANO33BLE_HEX_DIGITS && pos < NANO33BLE_FAULT_MSG_MAX; ++i) {
-        buf[pos++] = digits[(value >> (4u * (NANO33BLE_HEX_DIGITS - 1u - i))) & 0xFu];
-    }
-    return pos;
-}
-
 static void report_exit(uint32_t status)
 {
-    char msg[NANO33BLE_FAULT_MSG_MAX];
+    char msg[ARMV7M_FAULT_MSG_MAX];
     size_t n = 0;
     msg[n++] = '\0'; /* framed by 0x00 like a fault report (below) */
-    n = put_hex(msg, n, "nano33ble EXIT status=", status);
-    n = put_str(msg, n, "\n");
-    if (n < NANO33BLE_FAULT_MSG_MAX) {
+    n = armv7m_put_hex(msg, n, "nano33ble EXIT status=", status);
+    n = armv7m_put_str(msg, n, "\n");
+    if (n < ARMV7M_FAULT_MSG_MAX) {
         msg[n++] = '\0';
     }
     nano33ble_panic_write((const uint8_t *)msg, n);
@@ -369,24 +349,8 @@ void nano33ble_fault(uint32_t exc, uint32_t pc, uint32_t lr, uint32_t sp)
      * skip the report and go straight to the stop. */
     static volatile uint32_t depth;
     if (depth++ == 0u) {
-        char msg[NANO33BLE_FAULT_MSG_MAX];
-        size_t n = 0;
-        /* Leading and trailing 0x00 make the host's COBS framing treat the text as
-         * one bad frame (counted) instead of corrupting a good one. */
-        msg[n++] = '\0';
-        n = put_str(msg, n, "nano33ble FAULT");
-        n = put_hex(msg, n, " exc=", exc);
-        n = put_hex(msg, n, " pc=", pc);
-        n = put_hex(msg, n, " lr=", lr);
-        n = put_hex(msg, n, " sp=", sp);
-        n = put_hex(msg, n, " cfsr=", SCB_CFSR);
-        n = put_hex(msg, n, " hfsr=", SCB_HFSR);
-        n = put_hex(msg, n, " mmfar=", SCB_MMFAR);
-        n = put_hex(msg, n, " bfar=", SCB_BFAR);
-        n = put_str(msg, n, "\n");
-        if (n < NANO33BLE_FAULT_MSG_MAX) {
-            msg[n++] = '\0';
-        }
+        char msg[ARMV7M_FAULT_MSG_MAX];
+        size_t n = armv7m_fault_message(msg, "nano33ble", exc, pc, lr, sp);
         nano33ble_panic_write((const uint8_t *)msg, n);
     }
     fatal_stop();

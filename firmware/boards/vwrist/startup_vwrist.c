@@ -24,8 +24,6 @@ static void fault_entry(void);
 #define SEMIHOST_ADP_STOPPED_APPLICATION_EXIT 0x20026u
 
 /* Room for "vwrist FAULT" + eight "name=xxxxxxxx" fields + framing. */
-#define VWRIST_FAULT_MSG_MAX 192u
-#define VWRIST_HEX_DIGITS 8u
 
 /* --------------------------------------------------------------------------
  * Vector table
@@ -226,48 +224,14 @@ __attribute__((naked)) static void fault_entry(void)
         "b      vwrist_fault                 \n\t");
 }
 
-static size_t put_str(char *buf, size_t pos, const char *s)
-{
-    while (*s != '\0' && pos < VWRIST_FAULT_MSG_MAX) {
-        buf[pos++] = *s++;
-    }
-    return pos;
-}
-
-static size_t put_hex(char *buf, size_t pos, const char *name, uint32_t value)
-{
-    static const char digits[] = "0123456789abcdef";
-    pos = put_str(buf, pos, name);
-    for (unsigned i = 0; i < VWRIST_HEX_DIGITS && pos < VWRIST_FAULT_MSG_MAX; ++i) {
-        buf[pos++] = digits[(value >> (4u * (VWRIST_HEX_DIGITS - 1u - i))) & 0xFu];
-    }
-    return pos;
-}
-
 void vwrist_fault(uint32_t exc, uint32_t pc, uint32_t lr, uint32_t sp)
 {
     /* A fault inside this function (e.g. semihosting disabled, so BKPT
      * itself faults) must not recurse forever. */
     static volatile uint32_t depth;
     if (depth++ == 0u) {
-        char msg[VWRIST_FAULT_MSG_MAX];
-        size_t n = 0;
-        /* Leading and trailing 0x00 make the host's COBS framing treat the
-         * text as one bad frame (counted) instead of corrupting a good one. */
-        msg[n++] = '\0';
-        n = put_str(msg, n, "vwrist FAULT");
-        n = put_hex(msg, n, " exc=", exc);
-        n = put_hex(msg, n, " pc=", pc);
-        n = put_hex(msg, n, " lr=", lr);
-        n = put_hex(msg, n, " sp=", sp);
-        n = put_hex(msg, n, " cfsr=", SCB_CFSR);
-        n = put_hex(msg, n, " hfsr=", SCB_HFSR);
-        n = put_hex(msg, n, " mmfar=", SCB_MMFAR);
-        n = put_hex(msg, n, " bfar=", SCB_BFAR);
-        n = put_str(msg, n, "\n");
-        if (n < VWRIST_FAULT_MSG_MAX) {
-            msg[n++] = '\0';
-        }
+        char msg[ARMV7M_FAULT_MSG_MAX];
+        size_t n = armv7m_fault_message(msg, "vwrist", exc, pc, lr, sp);
         vwrist_panic_write((const uint8_t *)msg, n);
     }
     vwrist_exit(VWRIST_EXIT_FAULT_BASE + (exc & 0x1FFu));

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../armv7m/armv7m.h"
+
 /* QEMU mps2.c: SYSCLK_FRQ drives the CPU ("cpuclk") and so SysTick with
  * CLKSOURCE=1; "refclk" (CLKSOURCE=0) is only 1 MHz. */
 #define VWRIST_SYSCLK_HZ 25000000u
@@ -35,51 +37,13 @@
 #define VWRIST_IRQ_UART4_TX 21u
 #define VWRIST_NUM_IRQS 32u /* QEMU sets num-irq = 32 for an385/an386 */
 
-/* Cortex-M4 system control space. */
+/* NVIC (SysTick, SCB, MPU: ../armv7m/armv7m.h). */
 #define VWRIST_REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
-
-#define SYST_CSR VWRIST_REG32(0xE000E010u)
-#define SYST_RVR VWRIST_REG32(0xE000E014u)
-#define SYST_CVR VWRIST_REG32(0xE000E018u)
-#define SYST_CSR_ENABLE (1u << 0)
-#define SYST_CSR_TICKINT (1u << 1)
-#define SYST_CSR_CLKSOURCE (1u << 2) /* 1 = processor clock */
 
 #define NVIC_ISER0 VWRIST_REG32(0xE000E100u)
 #define NVIC_ICER0 VWRIST_REG32(0xE000E180u)
 #define NVIC_ISPR0 VWRIST_REG32(0xE000E200u)
 #define NVIC_ICPR0 VWRIST_REG32(0xE000E280u)
-
-#define SCB_VTOR VWRIST_REG32(0xE000ED08u)
-#define SCB_AIRCR VWRIST_REG32(0xE000ED0Cu)
-#define SCB_AIRCR_VECTKEY (0x05FAu << 16)
-#define SCB_AIRCR_PRIGROUP_MASK (7u << 8)
-#define SCB_AIRCR_SYSRESETREQ (1u << 2)
-#define SCB_CCR VWRIST_REG32(0xE000ED14u)
-#define SCB_CCR_DIV_0_TRP (1u << 4)
-#define SCB_SHCSR VWRIST_REG32(0xE000ED24u)
-#define SCB_SHCSR_MEMFAULTENA (1u << 16)
-#define SCB_SHCSR_BUSFAULTENA (1u << 17)
-#define SCB_SHCSR_USGFAULTENA (1u << 18)
-#define SCB_CFSR VWRIST_REG32(0xE000ED28u)
-#define SCB_HFSR VWRIST_REG32(0xE000ED2Cu)
-#define SCB_MMFAR VWRIST_REG32(0xE000ED34u)
-#define SCB_BFAR VWRIST_REG32(0xE000ED38u)
-#define SCB_CPACR VWRIST_REG32(0xE000ED88u)
-
-#define MPU_CTRL VWRIST_REG32(0xE000ED94u)
-#define MPU_RNR VWRIST_REG32(0xE000ED98u)
-#define MPU_RBAR VWRIST_REG32(0xE000ED9Cu)
-#define MPU_RASR VWRIST_REG32(0xE000EDA0u)
-#define MPU_CTRL_ENABLE (1u << 0)
-#define MPU_CTRL_PRIVDEFENA (1u << 2) /* default map for everything not in a region */
-#define MPU_RASR_ENABLE (1u << 0)
-#define MPU_RASR_SIZE(log2_bytes) (((log2_bytes) - 1u) << 1)
-#define MPU_RASR_AP_RO (6u << 24) /* read-only for privileged and unprivileged */
-#define MPU_RASR_XN (1u << 28)
-#define MPU_RASR_C (1u << 17)
-#define MPU_RASR_B (1u << 16)
-#define SCB_CPACR_CP10_CP11_FULL (0xFu << 20)
 
 /* Linker script symbols (vwrist.ld). Only their addresses are meaningful. */
 extern uint32_t __data_start[], __data_end[], __data_load[];
