@@ -84,7 +84,7 @@ def test_vigil_flash_builds_and_runs_the_tool(only, env: str, tools: list[str], 
 def test_a_failing_tool_is_an_error_naming_it(only) -> None:
     only("dfu-util", status=74)
     with pytest.raises(BoardError, match="dfu-util failed to upload f405"):
-        uploaders.upload("f405", flash.build_dir("f405"), None)
+        uploaders.upload("f405", uploaders.choose("f405", None), flash.build_dir("f405"), None)
 
 
 def test_hardware_needs_a_chip_this_machine_uploads() -> None:

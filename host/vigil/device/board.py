@@ -210,12 +210,17 @@ def _zombie(pid: int) -> bool:
         return True
 
 
+def _new_log(board: str) -> Path:
+    """A log file of this start's own: two starts never share (and truncate) one."""
+    return state_dir() / "logs" / f"{board}-{os.getpid()}-{time.monotonic_ns()}.log"
+
+
 @contextmanager
 def running_board(board: str, build: bool = True, artifact: Path | None = None) -> Iterator[BoardProcess]:
     """Start a board for the duration of a ``with`` block; it never outlives it. ``artifact``
     runs another build of that board's firmware (e.g. one carrying a model to check)."""
     s = spec(board) if artifact is not None else prepare(board, build)
-    log = state_dir() / "logs" / f"{board}-{os.getpid()}-{time.monotonic_ns()}.log"
+    log = _new_log(board)
     proc = _launch(s, log, detach=False, artifact=artifact)
     try:
         yield proc
@@ -266,7 +271,7 @@ def start_detached(board: str, build: bool = True) -> tuple[BoardProcess, bool]:
             if proc.board == board:
                 return proc, False
         s = prepare(board, build)
-        proc = _launch(s, state_dir() / "logs" / f"{board}-{os.getpid()}-{time.monotonic_ns()}.log", detach=True)
+        proc = _launch(s, _new_log(board), detach=True)
         record = _record(board)
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps(asdict(proc), indent=1))
@@ -316,9 +321,9 @@ def flash_board(env: str, port: str | None = None, hardware: bool = False, uploa
         replaced = stop_detached(env)
         return Flashed(start_detached(env, build=False)[0], replaced[0] if replaced else None)
     if env in uploaders.UPLOADERS:
-        uploaders.choose(env, port, uploader)  # what is missing, in one line, before a build
+        tool = uploaders.choose(env, port, uploader)  # what is missing, in one line, before a build
         flash.build(env)
-        return Uploaded(env, uploaders.upload(env, flash.build_dir(env), port, uploader))
+        return Uploaded(env, uploaders.upload(env, tool, flash.build_dir(env), port))
     if hardware:
         raise BoardError(f"--hardware: {env} is not a chip this machine uploads ({', '.join(uploaders.chip_envs())})")
     flash.upload(env, port)

@@ -81,9 +81,9 @@ def choose(env: str, port: str | None, name: str | None = None) -> Uploader:
     raise BoardError(f"cannot upload {env}: none of its uploaders is usable here: {wants}")
 
 
-def upload(env: str, build_dir: Path, port: str | None, name: str | None = None) -> list[str]:
-    """Upload ``build_dir``'s image with the chosen tool; returns the command run. Its output goes to the terminal."""
-    uploader = choose(env, port, name)
+def upload(env: str, uploader: Uploader, build_dir: Path, port: str | None) -> list[str]:
+    """Upload ``build_dir``'s image with ``uploader`` (``choose``); returns the command run. Its output goes to the
+    terminal."""
     cmd = uploader.command(build_dir, port)
     if subprocess.run(cmd).returncode != 0:
         raise BoardError(f"{uploader.name} failed to upload {env} (its output is above): {' '.join(cmd)}")
