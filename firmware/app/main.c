@@ -4,6 +4,7 @@
 #include "accel_task.h"
 #include "board.h"
 #include "link.h"
+#include "live_task.h"
 #include "models.h"
 #include "nn_task.h"
 #include "ppg_task.h"
@@ -32,6 +33,7 @@ typedef struct app {
     uint8_t config_flags;
     int16_t values[APP_SAMPLE_VALUES_MAX];
     sample_queue_t samples;
+    live_task_t live;
     uint32_t next_index[VIGIL_SAMPLE_CHANNELS];
     bool index_known[VIGIL_SAMPLE_CHANNELS];
     bool hold_samples; /* host asked to pause consumption (to test flow control) */
@@ -88,6 +90,10 @@ static void send_stats(app_t *app)
     s[VIGIL_STAT_STACK_HIGH_WATER] = (uint32_t)board_stack_high_water();
     s[VIGIL_STAT_STACK_SIZE] = (uint32_t)board_stack_size();
     s[VIGIL_STAT_UPTIME_MS] = board_millis();
+    live_totals_t live = live_task_totals(&app->live);
+    s[VIGIL_STAT_LIVE_SAMPLES] = live.samples;
+    s[VIGIL_STAT_LIVE_DROPPED] = live.dropped;
+    s[VIGIL_STAT_LIVE_OVERRUNS] = live.overruns;
     for (size_t i = 0; i < VIGIL_STAT_COUNT; i++) {
         put_u32(app->reply + 4 * i, s[i]);
     }
@@ -106,6 +112,11 @@ static void send_error(app_t *app, vigil_error_code_t code, const frame_t *frame
 static void accept_samples(app_t *app, const frame_t *frame)
 {
     uint32_t *s = app->link.stats;
+    if (app->live.on) { /* the device feeds itself: a host's samples would interleave with its own */
+        s[VIGIL_STAT_BAD_PAYLOADS]++;
+        send_error(app, VIGIL_ERR_LIVE, frame);
+        return;
+    }
     if (frame->len < VIGIL_SAMPLE_HEADER_SIZE || (frame->len - VIGIL_SAMPLE_HEADER_SIZE) % 2u) {
         s[VIGIL_STAT_BAD_PAYLOADS]++;
         send_error(app, VIGIL_ERR_BAD_PAYLOAD, frame);
@@ -139,6 +150,30 @@ static void accept_samples(app_t *app, const frame_t *frame)
     s[VIGIL_STAT_SAMPLES_RX] += count;
 }
 
+/* Run one SAMPLES payload (from the host's queue or a live source) through the pipelines; its outputs go out as
+ * they are computed. */
+static void process_samples(app_t *app, const uint8_t *payload, uint16_t len)
+{
+    uint32_t *s = app->link.stats;
+    s[VIGIL_STAT_SAMPLE_CRC] = crc32_update(s[VIGIL_STAT_SAMPLE_CRC], payload, 1);
+    s[VIGIL_STAT_SAMPLE_CRC] = crc32_update(s[VIGIL_STAT_SAMPLE_CRC], payload + VIGIL_SAMPLE_HEADER_SIZE,
+                                            len - VIGIL_SAMPLE_HEADER_SIZE);
+    size_t n_values = (len - VIGIL_SAMPLE_HEADER_SIZE) / 2u;
+    for (size_t i = 0; i < n_values; i++) {
+        app->values[i] = (int16_t)get_u16(payload + VIGIL_SAMPLE_HEADER_SIZE + 2 * i);
+    }
+    bool trace = (app->config_flags & VIGIL_CONFIG_FLAG_TRACE) != 0;
+    if (payload[0] == VIGIL_CHANNEL_ACCEL) {
+        const size_t n_epochs =
+            accel_task_process(&app->accel, app->values, n_values / 3u, trace, &app->link, &app->costs, &app->models);
+        for (size_t e = 0; e < n_epochs; e++) {
+            ppg_task_motion(&app->ppg, app->accel.new_levels[e]); /* the baseline keeps still minutes only */
+        }
+    } else if (payload[0] == VIGIL_CHANNEL_PPG) {
+        ppg_task_process(&app->ppg, app->values, n_values, trace, &app->link, &app->costs, &app->models);
+    }
+}
+
 /* Process one queued sample frame and hand its slot back to the host as credit.
  * Returns whether there was one. */
 static bool consume_samples(app_t *app)
@@ -147,31 +182,45 @@ static bool consume_samples(app_t *app)
     if (!slot || app->hold_samples) {
         return false;
     }
-    uint32_t *s = app->link.stats;
-    s[VIGIL_STAT_SAMPLE_CRC] = crc32_update(s[VIGIL_STAT_SAMPLE_CRC], slot->payload, 1);
-    s[VIGIL_STAT_SAMPLE_CRC] = crc32_update(s[VIGIL_STAT_SAMPLE_CRC], slot->payload + VIGIL_SAMPLE_HEADER_SIZE,
-                                            slot->len - VIGIL_SAMPLE_HEADER_SIZE);
-    size_t n_values = (slot->len - VIGIL_SAMPLE_HEADER_SIZE) / 2u;
-    for (size_t i = 0; i < n_values; i++) {
-        app->values[i] = (int16_t)get_u16(slot->payload + VIGIL_SAMPLE_HEADER_SIZE + 2 * i);
-    }
-    bool trace = (app->config_flags & VIGIL_CONFIG_FLAG_TRACE) != 0;
-    if (slot->payload[0] == VIGIL_CHANNEL_ACCEL) {
-        const size_t n_epochs =
-            accel_task_process(&app->accel, app->values, n_values / 3u, trace, &app->link, &app->costs, &app->models);
-        for (size_t e = 0; e < n_epochs; e++) {
-            ppg_task_motion(&app->ppg, app->accel.new_levels[e]); /* the baseline keeps still minutes only */
-        }
-    } else if (slot->payload[0] == VIGIL_CHANNEL_PPG) {
-        ppg_task_process(&app->ppg, app->values, n_values, trace, &app->link, &app->costs, &app->models);
-    }
+    process_samples(app, slot->payload, slot->len);
     sample_queue_pop(&app->samples);
+    uint32_t *s = app->link.stats;
     s[VIGIL_STAT_SAMPLE_FRAMES_CONSUMED]++;
     uint8_t credit[6];
     put_u32(credit, s[VIGIL_STAT_SAMPLE_FRAMES_CONSUMED]);
     put_u16(credit + 4, VIGIL_SAMPLE_SLOTS);
     link_send(&app->link, VIGIL_MSG_CREDIT, credit, sizeof credit);
     return true;
+}
+
+/* A chunk of the device's own samples: tapped to the host first (its outputs follow it), then processed. */
+static void run_live_chunk(app_t *app, uint16_t len)
+{
+    if (app->config_flags & VIGIL_CONFIG_FLAG_RAW_TAP) {
+        link_send(&app->link, VIGIL_MSG_RAW_SAMPLES, app->live.payload, len);
+    }
+    process_samples(app, app->live.payload, len);
+}
+
+/* Live mode: one chunk if one is complete. Returns whether there was one. */
+static bool run_live(app_t *app)
+{
+    uint16_t len = live_task_poll(&app->live, board_ticks(), board_ticks_per_second());
+    if (len) {
+        run_live_chunk(app, len);
+    }
+    return len != 0u;
+}
+
+/* The end of a live session: what the sources delivered into unfinished chunks is processed too. */
+static void finish_live(app_t *app)
+{
+    for (uint8_t ch = VIGIL_CHANNEL_ACCEL; ch <= VIGIL_CHANNEL_PPG; ch++) {
+        uint16_t len = live_task_flush(&app->live, ch);
+        if (len) {
+            run_live_chunk(app, len);
+        }
+    }
 }
 
 /* A new session of signal processing: every pipeline and sample index starts again. */
@@ -184,18 +233,45 @@ static bool configure(app_t *app, uint16_t ppg_rate_hz, uint8_t flags)
     models_init(&app->models);
     memset(&app->costs, 0, sizeof app->costs);
     memset(app->index_known, 0, sizeof app->index_known);
+    live_task_stop(&app->live);
     app->config_flags = flags;
     return true;
+}
+
+/* Live settings the device can take: known flags, the raw tap only with live mode, a speed the source has. */
+static bool live_settings_ok(uint8_t flags, uint16_t speed)
+{
+    if (flags & ~VIGIL_CONFIG_FLAGS_ALL) {
+        return false;
+    }
+    if ((flags & VIGIL_CONFIG_FLAG_RAW_TAP) && !(flags & VIGIL_CONFIG_FLAG_LIVE)) {
+        return false;
+    }
+    return speed >= 1u && speed <= VIGIL_LIVE_SPEED_MAX;
 }
 
 static void on_config(app_t *app, const frame_t *frame)
 {
     uint16_t rate = get_u16(frame->payload);
-    bool ok = configure(app, rate, frame->payload[2]);
+    uint8_t flags = frame->payload[2];
+    bool long_form = frame->len == VIGIL_CONFIG_LIVE_SIZE;
+    uint32_t seed = long_form ? get_u32(frame->payload + 3) : 0u;
+    uint16_t speed = long_form ? get_u16(frame->payload + 7) : 1u;
+    uint8_t status = VIGIL_CONFIG_OK;
+    if (app->live.on && live_settings_ok(flags, speed)) {
+        finish_live(app); /* before the pipelines restart */
+    }
+    if (!live_settings_ok(flags, speed)) {
+        status = VIGIL_CONFIG_BAD_LIVE; /* nothing changes: the old session goes on */
+    } else if (!configure(app, rate, flags)) {
+        status = VIGIL_CONFIG_UNSUPPORTED_RATE;
+    } else if (flags & VIGIL_CONFIG_FLAG_LIVE) {
+        (void)live_task_start(&app->live, seed, rate, speed, board_ticks()); /* the settings were checked above */
+    }
     uint8_t ack[4];
     put_u16(ack, app->ppg.rate_hz);
     ack[2] = app->config_flags;
-    ack[3] = ok ? VIGIL_CONFIG_OK : VIGIL_CONFIG_UNSUPPORTED_RATE;
+    ack[3] = status;
     link_send(&app->link, VIGIL_MSG_CONFIG_ACK, ack, sizeof ack);
 }
 
@@ -281,7 +357,8 @@ int app_main(void)
     for (;;) {
         size_t received = link_poll(&app.link, on_frame, &app);
         bool consumed = consume_samples(&app);
-        if (received == 0 && !consumed) {
+        bool live = run_live(&app);
+        if (received == 0 && !consumed && !live) {
             board_idle();
         }
     }

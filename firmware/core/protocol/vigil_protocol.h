@@ -20,6 +20,12 @@
 #define VIGIL_PING_MAX 32u
 #define VIGIL_TRACE_PPG_MAX 64u
 #define VIGIL_CONFIG_FLAG_TRACE 1u
+#define VIGIL_CONFIG_FLAG_LIVE 2u
+#define VIGIL_CONFIG_FLAG_RAW_TAP 4u
+#define VIGIL_CONFIG_FLAGS_ALL 7u
+#define VIGIL_CONFIG_SIZE 3u
+#define VIGIL_CONFIG_LIVE_SIZE 9u
+#define VIGIL_LIVE_SPEED_MAX 1000u
 #define VIGIL_NN_CHUNK 256u
 #define VIGIL_NN_OP_COST_MAX 64u
 #define VIGIL_SLEEP_CLASSES 3u
@@ -31,6 +37,7 @@
 #define VIGIL_COST_ENTRY_SIZE 17u
 #define VIGIL_CONFIG_OK 0u
 #define VIGIL_CONFIG_UNSUPPORTED_RATE 1u
+#define VIGIL_CONFIG_BAD_LIVE 2u
 
 typedef enum vigil_msg_type {
     VIGIL_MSG_HELLO_REQ = 0x01,
@@ -64,6 +71,7 @@ typedef enum vigil_msg_type {
     VIGIL_MSG_SLEEP = 0x99,
     VIGIL_MSG_STRESS = 0x9A,
     VIGIL_MSG_EPOCH_FEATURES = 0x9B,
+    VIGIL_MSG_RAW_SAMPLES = 0x9C,
 } vigil_msg_type_t;
 
 typedef enum vigil_error_code {
@@ -72,6 +80,7 @@ typedef enum vigil_error_code {
     VIGIL_ERR_NO_CREDIT = 3,
     VIGIL_ERR_BAD_CHANNEL = 4,
     VIGIL_ERR_MODEL_FAILED = 5,
+    VIGIL_ERR_LIVE = 6,
 } vigil_error_code_t;
 
 typedef enum vigil_channel {
@@ -123,6 +132,9 @@ typedef enum vigil_stat {
     VIGIL_STAT_STACK_HIGH_WATER, /* deepest stack use in bytes (0: unknown) */
     VIGIL_STAT_STACK_SIZE, /* stack size in bytes (0: unknown) */
     VIGIL_STAT_UPTIME_MS, /* milliseconds since boot */
+    VIGIL_STAT_LIVE_SAMPLES, /* samples the live sources delivered since live mode started (xyz triplets and PPG samples) */
+    VIGIL_STAT_LIVE_DROPPED, /* samples the live sources lost to FIFO overflow since live mode started */
+    VIGIL_STAT_LIVE_OVERRUNS, /* reads of a live source that found its FIFO overflowed */
     VIGIL_STAT_COUNT
 } vigil_stat_t;
 
@@ -141,7 +153,7 @@ static inline int vigil_payload_len_ok(unsigned type, unsigned len)
     case VIGIL_MSG_SAMPLES_HOLD:
         return len == 1u;
     case VIGIL_MSG_CONFIG:
-        return len == 3u;
+        return len == 3u || len == 9u;
     case VIGIL_MSG_COST_REQ:
         return len == 0u;
     case VIGIL_MSG_NN_RUN:

@@ -48,7 +48,8 @@ LABEL_REM = 2
 LABEL_NAMES = {LABEL_UNSCORED: "unscored", LABEL_WAKE: "wake", LABEL_NREM: "NREM", LABEL_REM: "REM"}
 
 ACCEL_UNITS = "milli-g"
-SOURCE_KINDS = ("walch", "empatica", "csv", "synthetic", "ichi")
+#: "live": a device's live session as its raw tap delivered it (vigil monitor --verify --rec)
+SOURCE_KINDS = ("walch", "empatica", "csv", "synthetic", "ichi", "live")
 # Keys of the stored JSON that are not kept in Recording.meta: they are fields or derived.
 _DERIVED_KEYS = ("format", "version", "accel_rate_hz", "ppg_rate_hz", "duration_s")
 _ARRAYS = ("accel", "ppg", "sleep_labels", "meta")

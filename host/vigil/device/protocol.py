@@ -46,6 +46,10 @@ MODELS_MAX = 8
 PING_MAX = 32
 
 
+CONFIG_SIZE = 3  # ppg_rate_hz:u16 flags:u8
+CONFIG_LIVE_SIZE = 9  # ... then live_seed:u32 live_speed:u16
+
+
 class MsgType(IntEnum):
     """Frame types. Host-to-device below 0x80, device-to-host from 0x80."""
 
@@ -84,6 +88,8 @@ class MsgType(IntEnum):
     STRESS = 0x9A
     # the context sleep model's input (see docs/protocol.md, "Signal processing outputs")
     EPOCH_FEATURES = 0x9B
+    # live mode's raw tap (see docs/protocol.md, "Live mode")
+    RAW_SAMPLES = 0x9C
 
 
 #: The payload length (min, max bytes) of each host-to-device type with a fixed shape; the device refuses any other
@@ -95,16 +101,24 @@ PAYLOAD_BOUNDS: dict[MsgType, tuple[int, int]] = {
     MsgType.STATS_REQ: (0, 0),
     MsgType.RESET: (0, 0),
     MsgType.SAMPLES_HOLD: (1, 1),
-    MsgType.CONFIG: (3, 3),
+    MsgType.CONFIG: (CONFIG_SIZE, CONFIG_LIVE_SIZE),
     MsgType.COST_REQ: (0, 0),
     MsgType.NN_RUN: (0, 1),
 }
 
 
+#: Types whose payload takes one of a few lengths only, within PAYLOAD_BOUNDS (a short and a long form).
+PAYLOAD_LENGTHS: dict[MsgType, tuple[int, ...]] = {
+    MsgType.CONFIG: (CONFIG_SIZE, CONFIG_LIVE_SIZE),
+}
+
+
 def payload_len_ok(mtype: int, length: int) -> bool:
-    """Whether a host-to-device frame of ``mtype`` may carry ``length`` bytes (PAYLOAD_BOUNDS; any other type: yes)."""
+    """Whether a host-to-device frame of ``mtype`` may carry ``length`` bytes (PAYLOAD_BOUNDS and PAYLOAD_LENGTHS;
+    any other type: yes)."""
     low, high = PAYLOAD_BOUNDS.get(mtype, (0, MAX_PAYLOAD))  # type: ignore[call-overload]
-    return low <= length <= high
+    lengths = PAYLOAD_LENGTHS.get(mtype)  # type: ignore[call-overload]
+    return low <= length <= high and (lengths is None or length in lengths)
 
 
 class ErrorCode(IntEnum):
@@ -117,6 +131,8 @@ class ErrorCode(IntEnum):
     #: the device could not run a model: offending_type is the record it could not fill (SLEEP or STRESS),
     #: offending_seq the epoch or segment (its low 16 bits); the record still goes out, marked (docs/protocol.md)
     MODEL_FAILED = 5
+    #: a SAMPLES frame while the device is live (it samples its own sources): refused, counted in bad_payloads
+    LIVE = 6
 
 
 class Channel(IntEnum):
@@ -171,8 +187,13 @@ class NnResult:
 
 
 CONFIG_FLAG_TRACE = 0x01  # also stream intermediate signals (TRACE_DERIV, TRACE_PPG) for verification
+CONFIG_FLAG_LIVE = 0x02  # sample the device's own sources on its own clock (live mode)
+CONFIG_FLAG_RAW_TAP = 0x04  # in live mode, also stream every processed chunk of samples (RAW_SAMPLES)
+CONFIG_FLAGS_ALL = CONFIG_FLAG_TRACE | CONFIG_FLAG_LIVE | CONFIG_FLAG_RAW_TAP
 CONFIG_OK = 0
 CONFIG_UNSUPPORTED_RATE = 1
+CONFIG_BAD_LIVE = 2  # live settings the device cannot take (speed, raw tap without live, unknown flags)
+LIVE_SPEED_MAX = 1000  # the seeded wrist's clock at most this many times the board's (firmware: SEEDED_WRIST_SPEED_MAX)
 TRACE_PPG_MAX = 64  # filtered PPG values per TRACE_PPG frame (int32 each)
 
 
@@ -199,6 +220,9 @@ STATS_FIELDS: tuple[tuple[str, str], ...] = (
     ("stack_high_water", "deepest stack use in bytes (0: unknown)"),
     ("stack_size", "stack size in bytes (0: unknown)"),
     ("uptime_ms", "milliseconds since boot"),
+    ("live_samples", "samples the live sources delivered since live mode started (xyz triplets and PPG samples)"),
+    ("live_dropped", "samples the live sources lost to FIFO overflow since live mode started"),
+    ("live_overruns", "reads of a live source that found its FIFO overflowed"),
 )
 
 
@@ -476,12 +500,20 @@ class ErrorReport:
 
 @dataclass(frozen=True)
 class Config:
+    """CONFIG: the short form (rate, flags) unless live mode is asked for, which adds the seeded source's seed and
+    speed (its clock's multiple of the board's)."""
+
     ppg_rate_hz: int
     flags: int = CONFIG_FLAG_TRACE
+    live_seed: int = 0
+    live_speed: int = 1
 
     FORMAT = struct.Struct("<HB")
+    LIVE_FORMAT = struct.Struct("<HBIH")
 
     def pack(self) -> bytes:
+        if self.flags & (CONFIG_FLAG_LIVE | CONFIG_FLAG_RAW_TAP):
+            return self.LIVE_FORMAT.pack(self.ppg_rate_hz, self.flags, self.live_seed, self.live_speed)
         return self.FORMAT.pack(self.ppg_rate_hz, self.flags)
 
 
@@ -651,6 +683,9 @@ def describe(frame: Frame) -> dict:
         elif frame.type in (MsgType.TRACE_DERIV, MsgType.TRACE_PPG):
             trace = Trace.unpack(frame.payload, 2 if frame.type == MsgType.TRACE_DERIV else 4)
             out.update(first_index=trace.first_index, values=list(trace.values))
+        elif frame.type == MsgType.RAW_SAMPLES:
+            raw = Samples.unpack(frame.payload)
+            out.update(channel=raw.channel, first_index=raw.first_index, values=list(raw.samples))
         elif frame.type == MsgType.CONFIG_ACK:
             out.update(ConfigAck.unpack(frame.payload).__dict__)
         elif frame.type == MsgType.COST:

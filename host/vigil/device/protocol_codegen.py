@@ -41,6 +41,12 @@ def protocol_header() -> str:
         "PING_MAX": p.PING_MAX,
         "TRACE_PPG_MAX": p.TRACE_PPG_MAX,
         "CONFIG_FLAG_TRACE": p.CONFIG_FLAG_TRACE,
+        "CONFIG_FLAG_LIVE": p.CONFIG_FLAG_LIVE,
+        "CONFIG_FLAG_RAW_TAP": p.CONFIG_FLAG_RAW_TAP,
+        "CONFIG_FLAGS_ALL": p.CONFIG_FLAGS_ALL,
+        "CONFIG_SIZE": p.CONFIG_SIZE,
+        "CONFIG_LIVE_SIZE": p.CONFIG_LIVE_SIZE,
+        "LIVE_SPEED_MAX": p.LIVE_SPEED_MAX,
         "NN_CHUNK": p.NN_CHUNK,
         "NN_OP_COST_MAX": p.NN_OP_COST_MAX,
         "SLEEP_CLASSES": p.SLEEP_CLASS_COUNT,
@@ -52,6 +58,7 @@ def protocol_header() -> str:
         "COST_ENTRY_SIZE": p.COST_ENTRY_FORMAT.size,
         "CONFIG_OK": p.CONFIG_OK,
         "CONFIG_UNSUPPORTED_RATE": p.CONFIG_UNSUPPORTED_RATE,
+        "CONFIG_BAD_LIVE": p.CONFIG_BAD_LIVE,
     }
     lines += [f"#define VIGIL_{name} {value}u" for name, value in consts.items()]
     lines += ["", "typedef enum vigil_msg_type {"]
@@ -71,6 +78,8 @@ def protocol_header() -> str:
               "static inline int vigil_payload_len_ok(unsigned type, unsigned len)", "{", "    switch (type) {"]
     for mtype, (low, high) in p.PAYLOAD_BOUNDS.items():
         test = f"len == {low}u" if low == high else (f"len <= {high}u" if low == 0 else f"len >= {low}u && len <= {high}u")
+        if mtype in p.PAYLOAD_LENGTHS:
+            test = " || ".join(f"len == {n}u" for n in p.PAYLOAD_LENGTHS[mtype])
         lines += [f"    case VIGIL_MSG_{mtype.name}:", f"        return {test};"]
     lines += ["    default:", "        return 1;", "    }", "}", "", "#endif /* VIGIL_PROTOCOL_H */", ""]
     return "\n".join(lines)

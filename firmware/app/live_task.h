@@ -1,0 +1,70 @@
+/* Live mode: the device reads its own sample sources on its own clock and hands what they deliver to the same
+ * processing as the host's SAMPLES, chunk by chunk. Each chunk is laid out as a SAMPLES payload (channel, flags,
+ * first_index, int16 values), so the raw tap can send it to the host as it is (RAW_SAMPLES) and the host's twins can
+ * check every output on exactly what the device processed.
+ *
+ * The sources are the board's sensors where it has them; on boards without (native, vwrist, f405 under QEMU) the
+ * seeded wrist (sensors/seeded_wrist.h) stands in. first_index counts the source's samples, dropped ones too, so a
+ * FIFO overflow shows on the host as a gap in the indices as well as in STATS (live_dropped). */
+#ifndef VIGIL_LIVE_TASK_H
+#define VIGIL_LIVE_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/vigil_protocol.h"
+#include "sensors/seeded_wrist.h"
+#include "sensors/sensor_source.h"
+
+/* Samples per processed chunk: about half a second each, so the raw tap's frames stay few and a chunk's outputs
+ * follow soon after its samples. */
+#define LIVE_ACCEL_CHUNK 25u
+#define LIVE_PPG_CHUNK 32u
+#define LIVE_PAYLOAD_MAX (VIGIL_SAMPLE_HEADER_SIZE + 2u * 3u * LIVE_ACCEL_CHUNK)
+_Static_assert(LIVE_PAYLOAD_MAX <= VIGIL_FRAME_MAX_PAYLOAD, "a live chunk must fit one frame");
+_Static_assert(SEEDED_WRIST_SPEED_MAX == VIGIL_LIVE_SPEED_MAX, "the seeded wrist takes every speed the protocol allows");
+_Static_assert(LIVE_PPG_CHUNK <= 3u * LIVE_ACCEL_CHUNK, "the payload buffer is sized by the accelerometer chunk");
+
+typedef struct live_channel {
+    uint32_t first_index; /* the source's number of the chunk's first sample */
+    uint32_t dropped_at_first;
+    size_t n; /* samples in the chunk so far */
+} live_channel_t;
+
+typedef struct live_task {
+    bool on;
+    seeded_wrist_t wrist;
+    const accel_source_t *accel;
+    const ppg_source_t *ppg;
+    uint64_t start_tick;
+    accel_mg_t accel_chunk[LIVE_ACCEL_CHUNK];
+    uint32_t ppg_chunk[LIVE_PPG_CHUNK];
+    live_channel_t channel[2]; /* VIGIL_CHANNEL_ACCEL, VIGIL_CHANNEL_PPG */
+    uint8_t payload[LIVE_PAYLOAD_MAX];
+} live_task_t;
+
+typedef struct live_totals {
+    uint32_t samples;  /* samples delivered by the sources (xyz triplets and PPG samples) */
+    uint32_t dropped;  /* samples the sources lost to FIFO overflow */
+    uint32_t overruns; /* reads that found a FIFO overflowed */
+} live_totals_t;
+
+/* Start live mode on the seeded wrist (seed, PPG rate, speed: see seeded_wrist_init) from the board tick `now`.
+ * False (and live mode off) for settings the source cannot take. */
+bool live_task_start(live_task_t *t, uint32_t seed, uint16_t ppg_rate_hz, uint16_t speed, uint64_t now);
+
+void live_task_stop(live_task_t *t);
+
+/* The samples a channel's unfinished chunk holds, laid out in t->payload (length returned; 0: none), so that a
+ * session that ends loses nothing the sources delivered. */
+uint16_t live_task_flush(live_task_t *t, uint8_t channel);
+
+/* Read the sources at board tick `now`; when a channel's chunk is complete (or a drop ends it early), lay it out as
+ * a SAMPLES payload in t->payload and return its length, else 0. One chunk per call, the accelerometer first. */
+uint16_t live_task_poll(live_task_t *t, uint64_t now, uint32_t ticks_per_second);
+
+/* What the sources delivered and lost since live_task_start (zeros when live mode never ran). */
+live_totals_t live_task_totals(const live_task_t *t);
+
+#endif

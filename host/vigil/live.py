@@ -1,0 +1,289 @@
+"""Live mode on the host: start a device's live session, check its outputs against the twins while it streams, and
+keep the session as a recording that `vigil verify` can replay.
+
+In live mode the device samples its own sources on its own clock (on boards without sensors, the seeded wrist of
+firmware/core/sensors/seeded_wrist.c). With the raw tap it sends each chunk of samples it processes (RAW_SAMPLES)
+before the outputs computed from it, so when a tap frame arrives every output of the chunks before it has arrived:
+the twins run on the tap up to that frame must give exactly those outputs, no more, no fewer. ``LiveVerifier``
+remembers that point at each tap frame (a ``Checkpoint``); ``check`` compares there while the session runs and
+``finish`` compares everything once the device has stopped, as `vigil verify` does for a replay.
+
+Lost samples are never silent: the device counts what its sources' FIFOs dropped (STATS live_dropped), the tap's
+first indices skip them (``gaps``), and the host checks that the two agree and that the STATS sample CRC equals the
+CRC of the tap it received (nothing lost or altered between the device's pipelines and the host)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from vigil.bundle import consensus_twin
+from vigil.data.recording import Recording
+from vigil.device import protocol as p
+from vigil.device.link import Link, LinkEvent
+from vigil.errors import LinkError, VigilError
+from vigil.replay import DeviceOutputs
+
+#: The DeviceOutputs lists a checkpoint cuts (every output the twins compare).
+OUTPUT_LISTS = ("deriv", "ppg_filtered", "columns", "images", "features", "beats", "hrv", "sleep", "stress")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A point in the stream where every output of the samples tapped so far has arrived."""
+
+    accel: int  # tapped accelerometer samples (xyz triplets) before it
+    ppg: int  # tapped PPG samples before it
+    outputs: dict[str, int]  # the lengths of DeviceOutputs' lists there
+
+    @property
+    def signal_s(self) -> float:
+        return self.accel / p.ACCEL_RATE_HZ
+
+
+@dataclass
+class TapGap:
+    channel: str
+    at: int  # the source's sample number where the gap starts
+    missing: int
+
+
+@dataclass
+class LiveVerifier:
+    """Listens to a link in live mode with the raw tap: the tapped samples, the device's outputs and checkpoints."""
+
+    ppg_rate_hz: int
+    models: consensus_twin.DeviceModels
+    sample_crc_start: int = 0  # STATS sample_crc before the session (the device's CRC runs since boot)
+    outputs: DeviceOutputs = field(default_factory=DeviceOutputs)
+    gaps: list[TapGap] = field(default_factory=list)
+    checked: Checkpoint | None = None  # the latest checkpoint compared
+    mismatches: int = 0
+    first_mismatch: dict[str, Any] | None = None
+    first_mismatch_signal_s: float | None = None
+    _accel: list[tuple[int, ...]] = field(default_factory=list)
+    _ppg: list[tuple[int, ...]] = field(default_factory=list)
+    _accel_n: int = 0
+    _ppg_n: int = 0
+    _next_index: dict[int, int] = field(default_factory=dict)
+    _crc: int = 0
+    _mark: Checkpoint | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._crc = self.sample_crc_start
+
+    # ------------------------------------------------------------ the link's reader thread
+
+    def on_event(self, event: LinkEvent) -> None:
+        frame = event.frame
+        if frame is None:
+            return
+        if frame.type != p.MsgType.RAW_SAMPLES:
+            self.outputs.on_event(event)
+            return
+        raw = p.Samples.unpack(frame.payload)
+        with self._lock:
+            self._mark = Checkpoint(self._accel_n, self._ppg_n, self._lengths())
+            expected = self._next_index.get(raw.channel, 0)
+            if raw.first_index != expected:
+                name = p.Channel(raw.channel).name.lower() if raw.channel in (0, 1) else str(raw.channel)
+                self.gaps.append(TapGap(name, expected, (raw.first_index - expected) & 0xFFFFFFFF))
+            per_sample = 3 if raw.channel == p.Channel.ACCEL else 1
+            self._next_index[raw.channel] = raw.first_index + len(raw.samples) // per_sample
+            self._crc = zlib.crc32(frame.payload[p.Samples.HEADER.size :], zlib.crc32(frame.payload[:1], self._crc))
+            if raw.channel == p.Channel.ACCEL:
+                self._accel.append(raw.samples)
+                self._accel_n += len(raw.samples) // 3
+            elif raw.channel == p.Channel.PPG:
+                self._ppg.append(raw.samples)
+                self._ppg_n += len(raw.samples)
+
+    def _lengths(self) -> dict[str, int]:
+        return {name: len(getattr(self.outputs, name)) for name in OUTPUT_LISTS}
+
+    # ------------------------------------------------------------ the host's thread
+
+    @property
+    def signal_s(self) -> float:
+        """Seconds of accelerometer signal tapped so far."""
+        return self._accel_n / p.ACCEL_RATE_HZ
+
+    @property
+    def sample_crc(self) -> int:
+        return self._crc
+
+    def recording(self, upto: Checkpoint | None = None, **meta: Any) -> Recording:
+        """The tapped samples (up to a checkpoint, or all) as a recording."""
+        with self._lock:
+            accel = np.fromiter((v for chunk in self._accel for v in chunk), np.int16).reshape(-1, 3)
+            ppg = np.fromiter((v for chunk in self._ppg for v in chunk), np.int16)
+        if upto is not None:
+            accel, ppg = accel[: upto.accel], ppg[: upto.ppg]
+        return Recording.from_arrays(accel, ppg, self.ppg_rate_hz, source={"kind": "live", **meta})
+
+    def _outputs_upto(self, mark: Checkpoint | None) -> DeviceOutputs:
+        with self.outputs._lock:
+            cut = DeviceOutputs(errors=list(self.outputs.errors), cost=list(self.outputs.cost),
+                                config=self.outputs.config)  # fmt: skip
+            for name in OUTPUT_LISTS:
+                values = getattr(self.outputs, name)
+                setattr(cut, name, list(values if mark is None else values[: mark.outputs[name]]))
+        return cut
+
+    def check(self, final: bool = False) -> dict[str, Any]:
+        """Compare the device with the twins at the latest checkpoint (``final``: on everything, once the device has
+        stopped). Returns vigil verify's summary; the first mismatch of the session is kept."""
+        from vigil.verify import compare, summary, twin_outputs
+
+        with self._lock:
+            mark = None if final else self._mark
+        if not final and (mark is None or mark == self.checked):
+            return {"ok": self.first_mismatch is None, "checked_s": self.checked.signal_s if self.checked else 0.0}
+        rec = self.recording(mark)
+        report = summary(compare(self._outputs_upto(mark), twin_outputs(rec, self.ppg_rate_hz, self.models),
+                                 self.ppg_rate_hz))  # fmt: skip
+        self.checked = mark or Checkpoint(len(rec.accel), len(rec.ppg), self._lengths())
+        self.mismatches = sum(s["mismatches"] for s in report["stages"].values())
+        if not report["ok"] and self.first_mismatch is None:
+            self.first_mismatch = report["first_mismatch"]
+            self.first_mismatch_signal_s = self.checked.signal_s
+        report["checked_s"] = self.checked.signal_s
+        return report
+
+
+@dataclass
+class LiveSettings:
+    seed: int = 0
+    speed: int = 1  # the seeded wrist's clock, times the board's
+    ppg_rate_hz: int = p.PPG_RATE_HZ
+    signal_s: float | None = None  # stop after this much signal (None: at the duration, or Ctrl-C)
+    duration_s: float | None = None  # stop after this much wall time
+    check_every_s: float = 2.0  # wall seconds between live checks
+
+
+def start_live(link: Link, settings: LiveSettings, tap: bool = True) -> p.ConfigAck:
+    """CONFIG the device into live mode (with the raw tap and the traces when ``tap``); refuses loudly."""
+    flags = p.CONFIG_FLAG_LIVE | (p.CONFIG_FLAG_RAW_TAP | p.CONFIG_FLAG_TRACE if tap else 0)
+    link.send(p.MsgType.CONFIG, p.Config(settings.ppg_rate_hz, flags, settings.seed, settings.speed).pack())
+    ack = p.ConfigAck.unpack(link.expect(p.MsgType.CONFIG_ACK).payload)
+    if ack.status == p.CONFIG_UNSUPPORTED_RATE:
+        raise LinkError(f"{link.path}: the device refused a PPG rate of {settings.ppg_rate_hz} Hz")
+    if ack.status != p.CONFIG_OK:
+        raise LinkError(f"{link.path}: the device refused live mode (speed {settings.speed}: 1 to "
+                        f"{p.LIVE_SPEED_MAX}; a firmware older than live mode answers this too)")  # fmt: skip
+    return ack
+
+
+def stop_live(link: Link, ppg_rate_hz: int) -> None:
+    """End live mode (a CONFIG without it): the device has sent every output of what it processed once the
+    CONFIG_ACK is here."""
+    link.send(p.MsgType.CONFIG, p.Config(ppg_rate_hz, 0).pack())
+    link.expect(p.MsgType.CONFIG_ACK, timeout=30)
+
+
+@dataclass
+class LiveResult:
+    report: dict[str, Any]
+    verifier: LiveVerifier
+
+
+def run_live_verify(link: Link, settings: LiveSettings, rec_path: Path | None = None,
+                    on_update: Callable[[LiveVerifier], None] | None = None) -> LiveResult:  # fmt: skip
+    """`vigil monitor --verify`'s session on an open link: live mode with the raw tap, checked as it streams, until
+    the signal or wall time is up (or Ctrl-C); then the device is stopped, everything compared, the drops and the
+    tap's CRC accounted for, and the tapped samples written to ``rec_path`` (.vrec)."""
+    hello = link.hello or link.request_hello()
+    models = consensus_twin.DeviceModels.load()
+    from vigil.verify import check_models
+
+    check_models(hello, models.hashes)
+    crc0 = link.stats()["sample_crc"]
+    verifier = LiveVerifier(settings.ppg_rate_hz, models, sample_crc_start=crc0)
+    update = on_update or (lambda v: None)
+    link.listeners.append(verifier.on_event)
+    started = time.monotonic()
+    try:
+        verifier.outputs.config = start_live(link, settings)
+        next_check = started + settings.check_every_s
+        try:
+            while not _session_over(settings, verifier, started):
+                time.sleep(0.05)
+                link.drain()
+                if time.monotonic() >= next_check:
+                    verifier.check()
+                    next_check = time.monotonic() + settings.check_every_s
+                update(verifier)
+        except KeyboardInterrupt:
+            pass
+        stop_live(link, settings.ppg_rate_hz)
+        stats = link.stats()
+    finally:
+        link.listeners.remove(verifier.on_event)
+        link.drain()
+    report = verifier.check(final=True)
+    update(verifier)
+    report.update(_accounting(verifier, stats, crc0))
+    report.update(board=hello.board, boot_id=hello.boot_id, seed=settings.seed, speed=settings.speed,
+                  ppg_rate_hz=settings.ppg_rate_hz, wall_s=round(time.monotonic() - started, 3),
+                  first_mismatch_signal_s=verifier.first_mismatch_signal_s,
+                  device_errors=[e.code_name for e in verifier.outputs.errors])  # fmt: skip
+    report["ok"] = bool(report["ok"] and verifier.first_mismatch is None and not report["device_errors"]
+                        and report["drops_explained"] and report["tap_crc_ok"])  # fmt: skip
+    if rec_path is not None:
+        verifier.recording(board=hello.board, boot_id=hello.boot_id, seed=settings.seed, speed=settings.speed,
+                           dropped=report["dropped"]).save(rec_path)  # fmt: skip
+        report["recording"] = str(rec_path)
+    return LiveResult(report, verifier)
+
+
+def _session_over(settings: LiveSettings, verifier: LiveVerifier, started: float) -> bool:
+    if settings.signal_s is not None and verifier.signal_s >= settings.signal_s:
+        return True
+    return settings.duration_s is not None and time.monotonic() - started >= settings.duration_s
+
+
+def _accounting(verifier: LiveVerifier, stats: dict[str, int], crc0: int) -> dict[str, Any]:
+    """Where every sample went: delivered and tapped, dropped by a FIFO (STATS) and skipped in the tap's indices."""
+    tapped = verifier._accel_n + verifier._ppg_n
+    skipped = sum(g.missing for g in verifier.gaps)
+    dropped = stats.get("live_dropped", 0)
+    return {
+        "signal_s": round(verifier.signal_s, 3),
+        "samples": {"accel": verifier._accel_n, "ppg": verifier._ppg_n, "device_delivered": stats.get("live_samples", 0)},
+        "dropped": dropped,
+        "overruns": stats.get("live_overruns", 0),
+        "tap_gaps": [g.__dict__ for g in verifier.gaps],
+        # every sample the sources delivered reached the host, and every one they lost shows as a gap
+        "drops_explained": stats.get("live_samples", 0) == tapped and skipped == dropped,
+        "tap_crc_ok": stats.get("sample_crc") == verifier.sample_crc,
+    }
+
+
+def verify_live(port: str, settings: LiveSettings, rec_path: Path | None, log: Path | None = None,
+                on_update: Callable[[LiveVerifier], None] | None = None) -> dict[str, Any]:  # fmt: skip
+    """`vigil monitor --verify` on ``port``: run_live_verify, every frame also logged to ``log`` (JSON Lines)."""
+    from contextlib import nullcontext
+
+    from vigil.monitor import JsonlLog, event_record
+
+    with Link.open(port) as link, (JsonlLog(log) if log else nullcontext()) as jsonl:
+        if jsonl is not None:
+            link.listeners.append(lambda event: jsonl.write(event_record(event, port)))
+        link.request_hello()
+        result = run_live_verify(link, settings, rec_path, on_update)
+    if log is not None:
+        result.report["log"] = str(log)
+    return result.report
+
+
+def require_tap_settings(settings: LiveSettings) -> None:
+    if not 1 <= settings.speed <= p.LIVE_SPEED_MAX:
+        raise VigilError(f"--speed {settings.speed}: the seeded wrist runs at 1 to {p.LIVE_SPEED_MAX} times the "
+                         "board's clock")  # fmt: skip
