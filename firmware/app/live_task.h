@@ -4,8 +4,10 @@
  * check every output on exactly what the device processed.
  *
  * The sources are the board's sensors where it has them; on boards without (native, vwrist, f405 under QEMU) the
- * seeded wrist (sensors/seeded_wrist.h) stands in. first_index counts the source's samples, dropped ones too, so a
- * FIFO overflow shows on the host as a gap in the indices as well as in STATS (live_dropped). */
+ * seeded wrist (sensors/seeded_wrist.h) stands in. A sample a source's FIFO dropped is held in its place (the last
+ * delivered sample repeated, in chunks of their own flagged VIGIL_RAW_FLAG_HELD), so the pipelines keep the
+ * source's timeline (the accelerometer's epochs stay aligned with the PPG's segments) and the host's twins see what
+ * the device processed; the drops are also counted in STATS (live_dropped). */
 #ifndef VIGIL_LIVE_TASK_H
 #define VIGIL_LIVE_TASK_H
 
@@ -28,8 +30,9 @@ _Static_assert(LIVE_PPG_CHUNK <= 3u * LIVE_ACCEL_CHUNK, "the payload buffer is s
 
 typedef struct live_channel {
     uint32_t first_index; /* the source's number of the chunk's first sample */
-    uint32_t dropped_at_first;
-    size_t n; /* samples in the chunk so far */
+    uint32_t dropped_seen; /* the source's drop count already held (or queued to be) */
+    uint32_t to_hold;      /* dropped samples still to be held in their place */
+    size_t n;              /* samples in the chunk so far */
 } live_channel_t;
 
 typedef struct live_task {
@@ -40,6 +43,8 @@ typedef struct live_task {
     uint64_t start_tick;
     accel_mg_t accel_chunk[LIVE_ACCEL_CHUNK];
     uint32_t ppg_chunk[LIVE_PPG_CHUNK];
+    accel_mg_t accel_last; /* the last sample delivered: what a dropped one is held at */
+    uint32_t ppg_last;
     live_channel_t channel[2]; /* VIGIL_CHANNEL_ACCEL, VIGIL_CHANNEL_PPG */
     uint8_t payload[LIVE_PAYLOAD_MAX];
 } live_task_t;
@@ -56,12 +61,14 @@ bool live_task_start(live_task_t *t, uint32_t seed, uint16_t ppg_rate_hz, uint16
 
 void live_task_stop(live_task_t *t);
 
-/* The samples a channel's unfinished chunk holds, laid out in t->payload (length returned; 0: none), so that a
- * session that ends loses nothing the sources delivered. */
-uint16_t live_task_flush(live_task_t *t, uint8_t channel);
+/* The end of a session: what the sources still hold and the channels' unfinished chunks, with every dropped sample
+ * held, a chunk per call (of the channel further behind in time), laid out in t->payload (length returned; 0: nothing
+ * left), so that a session that ends loses nothing its sources sampled. */
+uint16_t live_task_flush(live_task_t *t);
 
-/* Read the sources at board tick `now`; when a channel's chunk is complete (or a drop ends it early), lay it out as
- * a SAMPLES payload in t->payload and return its length, else 0. One chunk per call, the accelerometer first. */
+/* Read the sources at board tick `now`; when a channel's chunk is complete (or a drop ends it early), or held
+ * samples are due, lay them out as a SAMPLES payload in t->payload and return its length, else 0. One chunk per
+ * call, of the channel further behind in time. */
 uint16_t live_task_poll(live_task_t *t, uint64_t now, uint32_t ticks_per_second);
 
 /* What the sources delivered and lost since live_task_start (zeros when live mode never ran). */

@@ -215,11 +215,9 @@ static bool run_live(app_t *app)
 /* The end of a live session: what the sources delivered into unfinished chunks is processed too. */
 static void finish_live(app_t *app)
 {
-    for (uint8_t ch = VIGIL_CHANNEL_ACCEL; ch <= VIGIL_CHANNEL_PPG; ch++) {
-        uint16_t len = live_task_flush(&app->live, ch);
-        if (len) {
-            run_live_chunk(app, len);
-        }
+    uint16_t len;
+    while ((len = live_task_flush(&app->live)) != 0u) {
+        run_live_chunk(app, len);
     }
 }
 

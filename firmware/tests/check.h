@@ -34,6 +34,7 @@ void run_plan_tests(check_totals_t *t); /* test_plan_executor.c */
 void run_models_tests(check_totals_t *t); /* test_models.c */
 void run_hrv_spectrum_tests(check_totals_t *t); /* test_hrv_spectrum.c */
 void run_sensors_tests(check_totals_t *t); /* test_sensors.c */
+void run_live_tests(check_totals_t *t);    /* test_live.c */
 
 /* Harnesses: read a binary request on `in`, write the kernel's outputs on `out`, for the
  * Python tests that compare C and twin on many signals (tests/test_dsp_*.py).

@@ -23,6 +23,7 @@ static const suite_t SUITES[] = {
     {"plan", run_plan_tests},
     {"models", run_models_tests},
     {"sensors", run_sensors_tests},
+    {"live", run_live_tests},
 };
 
 typedef struct harness {

@@ -123,12 +123,46 @@ def ping(port: str, count: int, timeout: float, as_json: bool) -> None:
 @click.option("--stats-every", type=float, default=0.0, help="Also request device STATS every S seconds (0: never).")
 @click.option("--no-hello", is_flag=True, help="Do not ask the device to announce itself first.")
 @click.option("--quiet", is_flag=True, help="No live view; only the log and a final line.")
-def monitor(port: str, out: Path, duration: float | None, stats_every: float, no_hello: bool, quiet: bool) -> None:
+@click.option("--live", is_flag=True, help="Put the device in live mode: it samples its own sources (the seeded wrist "
+              "on boards without sensors) on its own clock; back to host samples at the end.")
+@click.option("--verify", is_flag=True, help="Live mode with the raw tap: every output is checked against the twins "
+              "as it streams (the first mismatch is shown at once), the session is checked whole at the end, and "
+              "its samples are kept as a recording (--rec). Exit 1 on a mismatch or an unexplained drop.")
+@click.option("--seed", type=int, default=0, help="Live mode: the seeded wrist's seed (the same seed, the same signal "
+              "on every board).")
+@click.option("--speed", type=click.IntRange(1, 1000), default=1, help="Live mode: the seeded wrist's clock, in "
+              "multiples of the board's (60: an hour of signal in a minute).")
+@click.option("--signal-seconds", type=float, default=None, help="--verify: stop after this much signal.")
+@click.option("--ppg-rate", type=int, default=64, help="Live mode: the PPG rate (Hz).")
+@click.option("--rec", "rec", type=NEW_FILE, default=None, help="--verify: the session's .vrec (default: OUT with "
+              "the suffix .vrec), for `vigil verify` to replay later.")
+@click.option("--json", "as_json", is_flag=True, help="--verify: print the report as JSON.")
+def monitor(port: str, out: Path, duration: float | None, stats_every: float, no_hello: bool, quiet: bool, live: bool,
+            verify: bool, seed: int, speed: int, signal_seconds: float | None, ppg_rate: int, rec: Path | None,
+            as_json: bool) -> None:
     """Show what the device streams, live (sleep classes, stress probabilities, alerts and the conditions that
-    failed), and log every frame and link error to OUT, one JSON line each as it arrives."""
+    failed), and log every frame and link error to OUT, one JSON line each as it arrives.
+
+    \b
+    Live mode, checked as it streams (the seeded wrist at 60 times real time, 30 minutes of signal):
+      vigil monitor --port vwrist --out live.jsonl --verify --speed 60 --signal-seconds 1800
+      vigil verify --port vwrist --input live.vrec  # the same session replayed later"""
+    from vigil.live import LiveSettings, verify_live
     from vigil.monitor import run_monitor
+
+    settings = LiveSettings(seed=seed, speed=speed, ppg_rate_hz=ppg_rate, signal_s=signal_seconds, duration_s=duration)
+    if verify:
+        if signal_seconds is None and duration is None and not sys.stdin.isatty():
+            raise click.UsageError("--verify without a terminal needs --signal-seconds or --duration to end")
+        rec = rec or out.with_suffix(".vrec")
+        with ui.LiveVerifyView(port, enabled=not quiet and not as_json) as view:
+            report = verify_live(port, settings, rec, log=out, on_update=view)
+        ui.print_live_verify(report, as_json)
+        exit_unless(report["ok"])
+        return
     with ui.MonitorView(port, out, enabled=not quiet) as view:
-        totals = run_monitor(port, out, duration, stats_every, hello=not no_hello, on_update=view)
+        totals = run_monitor(port, out, duration, stats_every, hello=not no_hello, on_update=view,
+                             live=settings if live else None)
     ui.print_monitor_end(totals, out)
 
 

@@ -270,6 +270,72 @@ def print_monitor_end(totals: Any, log_path: Path) -> None:
     err.print(f"{totals.records} records logged to {log_path}; link errors {totals.errors}; reboots {totals.reboots}")
 
 
+def live_verify_view(verifier: Any, port: str) -> Group:
+    """`vigil monitor --verify`'s live table: signal time, what has been checked, the first mismatch, drops."""
+    out = verifier.outputs
+    table = Table(title=f"vigil monitor --verify — {port} (live, raw tap)", show_header=False)
+    table.add_row("signal", f"{verifier.signal_s / 60:.1f} min tapped, checked to {verifier.checked.signal_s / 60 if verifier.checked else 0:.1f} min")
+    table.add_row("outputs", f"{len(out.features)} epoch features, {len(out.beats)} beats, {len(out.hrv)} HRV, "
+                  f"{len(out.sleep)} SLEEP, {len(out.stress)} STRESS ({sum(r['alert'] for r in out.stress)} alerts)")
+    if verifier.first_mismatch is None:
+        table.add_row("twins", "[green]every output equal so far[/]")
+    else:
+        m = verifier.first_mismatch
+        table.add_row("twins", f"[red]MISMATCH[/] at {verifier.first_mismatch_signal_s / 60:.1f} min: {m['stage']} window "
+                      f"{m['window']}, {m['index']}: device {m['device']}, twin {m['twin']}")
+    held, gaps = sum(verifier.held.values()), sum(g.missing for g in verifier.gaps)
+    drops = "[green]none[/]" if not held else f"[yellow]{held} samples dropped by the sources, held in place[/]"
+    if gaps:
+        drops += f", [red]{gaps} samples of tap frames lost on the way[/]"
+    table.add_row("drops", drops)
+    table.add_row("device errors", str(len(out.errors)))
+    return Group(table)
+
+
+class LiveVerifyView(MonitorView):
+    """The live table of `vigil monitor --verify` (vigil.live.run_live_verify's ``on_update``)."""
+
+    def __init__(self, port: str, enabled: bool = True) -> None:
+        super().__init__(port, Path("-"), enabled)
+
+    def __call__(self, verifier: Any) -> None:
+        if not self.enabled:
+            return
+        view = live_verify_view(verifier, self.port)
+        if self.live is None:
+            self.live = Live(view, console=err, refresh_per_second=4)
+            self.live.start(refresh=True)
+        else:
+            self.live.update(view)
+
+
+def print_live_verify(report: dict, as_json: bool = False) -> None:
+    """The end of `vigil monitor --verify`: the stages' table, where every sample went, the recording."""
+    if as_json:
+        emit_json(report)
+        return
+    table = Table(title=f"live session on {report['board']} (seed {report['seed']}, speed {report['speed']}): "
+                  f"{report['signal_s'] / 60:.1f} min of signal in {report['wall_s']:.0f} s")
+    table.add_column("stage")
+    table.add_column("windows", justify="right")
+    table.add_column("mismatches", justify="right")
+    table.add_column("first mismatch")
+    for name, st in report["stages"].items():
+        table.add_row(name, str(st["windows"]), str(st["mismatches"]), st["first_mismatch"] or "")
+    stdout().print(table)
+    samples = report["samples"]
+    stdout().print(f"samples: {samples['accel']} accelerometer, {samples['ppg']} PPG tapped; the device's sources "
+                   f"delivered {samples['device_delivered']}, dropped {report['dropped']} "
+                   f"({'each held in its place' if report['drops_explained'] else 'NOT ALL ACCOUNTED FOR'}); "
+                   f"sample CRC {'matches' if report['tap_crc_ok'] else 'DIFFERS'}")
+    if report.get("first_mismatch_signal_s") is not None:
+        stdout().print(f"first mismatch seen live at {report['first_mismatch_signal_s'] / 60:.1f} min of signal")
+    if report.get("recording"):
+        stdout().print(f"recording: {report['recording']} (vigil verify --port PORT --input {report['recording']})")
+    stdout().print(f"{'OK' if report['ok'] else 'FAILED'}: every output equal to its twin, nothing lost"
+                   if report["ok"] else "FAILED: see above")
+
+
 # ---------------------------------------------------------------- link proofs
 
 

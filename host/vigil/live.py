@@ -8,9 +8,11 @@ the twins run on the tap up to that frame must give exactly those outputs, no mo
 remembers that point at each tap frame (a ``Checkpoint``); ``check`` compares there while the session runs and
 ``finish`` compares everything once the device has stopped, as `vigil verify` does for a replay.
 
-Lost samples are never silent: the device counts what its sources' FIFOs dropped (STATS live_dropped), the tap's
-first indices skip them (``gaps``), and the host checks that the two agree and that the STATS sample CRC equals the
-CRC of the tap it received (nothing lost or altered between the device's pipelines and the host)."""
+Lost samples are never silent: the device counts what its sources' FIFOs dropped (STATS live_dropped) and holds
+each in its place (the last delivered sample repeated, in tap frames flagged RAW_FLAG_HELD), so its pipelines keep
+the sources' timeline and the twins see what it processed. The host checks that the held samples are as many as the
+dropped ones, that the tap's indices have no gap (a gap is a tap frame lost on the way) and that the STATS sample CRC
+equals the CRC of the tap it received (nothing lost or altered between the device's pipelines and the host)."""
 
 from __future__ import annotations
 
@@ -62,7 +64,8 @@ class LiveVerifier:
     models: consensus_twin.DeviceModels
     sample_crc_start: int = 0  # STATS sample_crc before the session (the device's CRC runs since boot)
     outputs: DeviceOutputs = field(default_factory=DeviceOutputs)
-    gaps: list[TapGap] = field(default_factory=list)
+    gaps: list[TapGap] = field(default_factory=list)  # tap frames lost on the way (never expected)
+    held: dict[str, int] = field(default_factory=lambda: {"accel": 0, "ppg": 0})  # samples standing in for drops
     checked: Checkpoint | None = None  # the latest checkpoint compared
     mismatches: int = 0
     first_mismatch: dict[str, Any] | None = None
@@ -97,6 +100,8 @@ class LiveVerifier:
                 self.gaps.append(TapGap(name, expected, (raw.first_index - expected) & 0xFFFFFFFF))
             per_sample = 3 if raw.channel == p.Channel.ACCEL else 1
             self._next_index[raw.channel] = raw.first_index + len(raw.samples) // per_sample
+            if raw.flags & p.RAW_FLAG_HELD and raw.channel in (p.Channel.ACCEL, p.Channel.PPG):
+                self.held[p.Channel(raw.channel).name.lower()] += len(raw.samples) // per_sample
             self._crc = zlib.crc32(frame.payload[p.Samples.HEADER.size :], zlib.crc32(frame.payload[:1], self._crc))
             if raw.channel == p.Channel.ACCEL:
                 self._accel.append(raw.samples)
@@ -238,7 +243,7 @@ def run_live_verify(link: Link, settings: LiveSettings, rec_path: Path | None = 
                         and report["drops_explained"] and report["tap_crc_ok"])  # fmt: skip
     if rec_path is not None:
         verifier.recording(board=hello.board, boot_id=hello.boot_id, seed=settings.seed, speed=settings.speed,
-                           dropped=report["dropped"]).save(rec_path)  # fmt: skip
+                           dropped=report["dropped"], held=report["held"]).save(rec_path)  # fmt: skip
         report["recording"] = str(rec_path)
     return LiveResult(report, verifier)
 
@@ -250,18 +255,20 @@ def _session_over(settings: LiveSettings, verifier: LiveVerifier, started: float
 
 
 def _accounting(verifier: LiveVerifier, stats: dict[str, int], crc0: int) -> dict[str, Any]:
-    """Where every sample went: delivered and tapped, dropped by a FIFO (STATS) and skipped in the tap's indices."""
-    tapped = verifier._accel_n + verifier._ppg_n
-    skipped = sum(g.missing for g in verifier.gaps)
+    """Where every sample went: delivered and tapped, or dropped by a FIFO (STATS) and held in the tap."""
+    held = sum(verifier.held.values())
+    tapped = verifier._accel_n + verifier._ppg_n - held
     dropped = stats.get("live_dropped", 0)
     return {
         "signal_s": round(verifier.signal_s, 3),
         "samples": {"accel": verifier._accel_n, "ppg": verifier._ppg_n, "device_delivered": stats.get("live_samples", 0)},
         "dropped": dropped,
+        "held": dict(verifier.held),
         "overruns": stats.get("live_overruns", 0),
         "tap_gaps": [g.__dict__ for g in verifier.gaps],
-        # every sample the sources delivered reached the host, and every one they lost shows as a gap
-        "drops_explained": stats.get("live_samples", 0) == tapped and skipped == dropped,
+        # every sample the sources delivered reached the host, every one they lost was held in its place, and no tap
+        # frame went missing on the way
+        "drops_explained": stats.get("live_samples", 0) == tapped and held == dropped and not verifier.gaps,
         "tap_crc_ok": stats.get("sample_crc") == verifier.sample_crc,
     }
 

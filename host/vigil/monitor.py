@@ -12,11 +12,14 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, TYPE_CHECKING, Callable
 
 from vigil.device import protocol as p
 from vigil.device.link import Link, LinkEvent
 from vigil.errors import VigilError
+
+if TYPE_CHECKING:
+    from vigil.live import LiveSettings
 
 FSYNC_INTERVAL_S = 1.0
 
@@ -164,11 +167,14 @@ class MonitorTotals:
 
 
 def run_monitor(port: str, out: Path, duration: float | None = None, stats_every: float = 0.0, hello: bool = True,
-                on_update: Callable[[MonitorTotals], None] | None = None) -> MonitorTotals:
+                on_update: Callable[[MonitorTotals], None] | None = None, live: LiveSettings | None = None
+                ) -> MonitorTotals:  # fmt: skip
     """`vigil monitor`: log every frame and link error of the device on ``port`` to ``out`` (appended) until
     ``duration`` seconds have passed (None: until Ctrl-C), asking for STATS every ``stats_every`` seconds (0: never)
     and first for HELLO (unless not ``hello``). ``on_update(totals)`` runs once the device was asked for HELLO and
-    then after each read of the link (about ten times a second). Returns the session's totals."""
+    then after each read of the link (about ten times a second). With ``live`` the device runs in live mode (no raw
+    tap; vigil.live for that) for the session and is set back to host samples at its end. Returns the session's
+    totals."""
     totals = MonitorTotals()
     update = on_update or (lambda totals: None)
     with JsonlLog(out) as log, Link.open(port) as link:
@@ -181,6 +187,10 @@ def run_monitor(port: str, out: Path, duration: float | None = None, stats_every
         link.listeners.append(on_event)
         if hello:
             link.request_hello()
+        if live is not None:
+            from vigil.live import start_live
+
+            start_live(link, live, tap=False)
         update(totals)
         next_stats = time.monotonic()
         try:
@@ -193,5 +203,9 @@ def run_monitor(port: str, out: Path, duration: float | None = None, stats_every
                 time.sleep(0.1)
         except KeyboardInterrupt:
             pass
+        if live is not None:
+            from vigil.live import stop_live
+
+            stop_live(link, live.ppg_rate_hz)
     totals.reboots = link.counters.reboots
     return totals

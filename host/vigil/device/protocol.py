@@ -190,6 +190,7 @@ CONFIG_FLAG_TRACE = 0x01  # also stream intermediate signals (TRACE_DERIV, TRACE
 CONFIG_FLAG_LIVE = 0x02  # sample the device's own sources on its own clock (live mode)
 CONFIG_FLAG_RAW_TAP = 0x04  # in live mode, also stream every processed chunk of samples (RAW_SAMPLES)
 CONFIG_FLAGS_ALL = CONFIG_FLAG_TRACE | CONFIG_FLAG_LIVE | CONFIG_FLAG_RAW_TAP
+RAW_FLAG_HELD = 0x01  # RAW_SAMPLES flags: held samples, standing in for ones the source dropped (the last repeated)
 CONFIG_OK = 0
 CONFIG_UNSUPPORTED_RATE = 1
 CONFIG_BAD_LIVE = 2  # live settings the device cannot take (speed, raw tap without live, unknown flags)
@@ -424,6 +425,7 @@ class Samples:
     channel: int
     first_index: int
     samples: tuple[int, ...]
+    flags: int = 0  # RAW_SAMPLES: RAW_FLAG_HELD; SAMPLES: 0
 
     HEADER = struct.Struct("<BBI")
     MAX_SAMPLES = (MAX_PAYLOAD - HEADER.size) // 2
@@ -431,7 +433,7 @@ class Samples:
     def pack(self) -> bytes:
         if len(self.samples) > self.MAX_SAMPLES:
             raise ValueError(f"{len(self.samples)} samples exceed {self.MAX_SAMPLES} per frame")
-        return self.HEADER.pack(self.channel, 0, self.first_index) + struct.pack(
+        return self.HEADER.pack(self.channel, self.flags, self.first_index) + struct.pack(
             f"<{len(self.samples)}h", *self.samples
         )
 
@@ -439,9 +441,9 @@ class Samples:
     def unpack(cls, payload: bytes) -> Samples:
         if len(payload) < cls.HEADER.size or (len(payload) - cls.HEADER.size) % 2:
             raise ProtocolError("payload", f"SAMPLES payload of {len(payload)} bytes")
-        channel, _flags, first = cls.HEADER.unpack_from(payload)
+        channel, flags, first = cls.HEADER.unpack_from(payload)
         n = (len(payload) - cls.HEADER.size) // 2
-        return cls(channel, first, struct.unpack_from(f"<{n}h", payload, cls.HEADER.size))
+        return cls(channel, first, struct.unpack_from(f"<{n}h", payload, cls.HEADER.size), flags)
 
 
 @dataclass(frozen=True)
@@ -685,7 +687,8 @@ def describe(frame: Frame) -> dict:
             out.update(first_index=trace.first_index, values=list(trace.values))
         elif frame.type == MsgType.RAW_SAMPLES:
             raw = Samples.unpack(frame.payload)
-            out.update(channel=raw.channel, first_index=raw.first_index, values=list(raw.samples))
+            out.update(channel=raw.channel, first_index=raw.first_index, held=bool(raw.flags & RAW_FLAG_HELD),
+                       values=list(raw.samples))
         elif frame.type == MsgType.CONFIG_ACK:
             out.update(ConfigAck.unpack(frame.payload).__dict__)
         elif frame.type == MsgType.COST:

@@ -47,6 +47,7 @@ def protocol_header() -> str:
         "CONFIG_SIZE": p.CONFIG_SIZE,
         "CONFIG_LIVE_SIZE": p.CONFIG_LIVE_SIZE,
         "LIVE_SPEED_MAX": p.LIVE_SPEED_MAX,
+        "RAW_FLAG_HELD": p.RAW_FLAG_HELD,
         "NN_CHUNK": p.NN_CHUNK,
         "NN_OP_COST_MAX": p.NN_OP_COST_MAX,
         "SLEEP_CLASSES": p.SLEEP_CLASS_COUNT,
