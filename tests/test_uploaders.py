@@ -90,3 +90,29 @@ def test_a_failing_tool_is_an_error_naming_it(only) -> None:
 def test_hardware_needs_a_chip_this_machine_uploads() -> None:
     with pytest.raises(BoardError, match="--hardware: vwrist is not a chip this machine uploads"):
         boards.flash_board("vwrist", hardware=True)
+
+
+@pytest.mark.parametrize("registry_env, offline_env", [("feather_f405", "f405"), ("nano33ble_registry", "nano33ble")])
+def test_the_registry_environments_build_the_offline_ones_sources(registry_env: str, offline_env: str) -> None:
+    """platformio.ini's environments for users with PlatformIO's registry: its own platforms, the same sources,
+    linker script and board folder as the offline environment that `make test` builds."""
+    import configparser
+
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(flash.project_root() / "platformio.ini")
+    reg, off = config[f"env:{registry_env}"], config[f"env:{offline_env}"]
+    assert "://" not in reg["platform"] and off["platform"].startswith("symlink://")
+    for key in ("build_src_filter", "board_build.ldscript", "custom_vigil_board_dir"):
+        assert reg[key] == off[key], key
+    assert flash.OFFLINE_ALTERNATIVE[registry_env].startswith(f"vigil flash -e {offline_env}")
+
+
+def test_a_registry_environment_without_its_platform_is_one_line(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("PLATFORMIO_CORE_DIR", str(tmp_path))
+    with pytest.raises(BoardError, match=r"feather_f405 needs PlatformIO's ststm32 platform.*vigil flash -e f405 --hardware"):
+        boards.flash_board("feather_f405")
+    (tmp_path / "platforms" / "ststm32").mkdir(parents=True)
+    flash.require_platform("feather_f405")  # installed: PlatformIO takes it from there
+    with pytest.raises(BoardError, match="no environment nosuch"):
+        boards.flash_board("nosuch")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import importlib.util
 import os
 import subprocess
@@ -60,8 +61,44 @@ def build(env: str, verbose: bool = False, extra_env: dict[str, str] | None = No
     return proc.stdout or ""
 
 
+#: What uploads the same sources without PlatformIO's registry, for its registry environments (platformio.ini).
+OFFLINE_ALTERNATIVE = {"feather_f405": "vigil flash -e f405 --hardware", "nano33ble_registry": "vigil flash -e nano33ble"}
+
+
+def env_platform(env: str) -> str:
+    """The ``platform`` of ``[env:ENV]`` in platformio.ini; a BoardError naming the environments if there is none."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(project_root() / "platformio.ini")
+    section = f"env:{env}"
+    if not config.has_section(section):
+        envs = ", ".join(sorted(name[4:] for name in config.sections() if name.startswith("env:")))
+        raise BoardError(f"platformio.ini has no environment {env} (there are: {envs})")
+    return config.get(section, "platform", fallback=config.get("env", "platform", fallback=""))
+
+
+def platforms_dir() -> Path:
+    """Where PlatformIO keeps its installed platforms ($PLATFORMIO_CORE_DIR/platforms, else ~/.platformio/platforms)."""
+    core = os.environ.get("PLATFORMIO_CORE_DIR")
+    return (Path(core) if core else Path.home() / ".platformio") / "platforms"
+
+
+def require_platform(env: str) -> None:
+    """Refuse, in one line, an environment whose PlatformIO platform comes from the registry and is not installed:
+    building it would go to the registry (out of reach on an offline machine) and fail with pages of output."""
+    platform = env_platform(env)
+    if "://" in platform or not platform:  # a local platform (symlink://, file://) or an inherited one
+        return
+    name = platform.split("@")[0].strip()
+    if not (platforms_dir() / name).is_dir():
+        instead = OFFLINE_ALTERNATIVE.get(env)
+        raise BoardError(f"{env} needs PlatformIO's {name} platform, which is not installed ({platforms_dir() / name}): "
+                         f"`pio pkg install -g -p {name}` fetches it from PlatformIO's registry"
+                         + (f"; without it, `{instead}` uploads the same sources" if instead else ""))  # fmt: skip
+
+
 def upload(env: str, port: str | None = None) -> None:
     """Build and upload to a real board (needs PlatformIO's registry for its platform)."""
+    require_platform(env)
     cmd = [*pio_command(), "run", "-e", env, "-t", "upload"]
     if port:
         cmd += ["--upload-port", port]
