@@ -219,6 +219,11 @@ def monitor_view(totals: Any, port: str, log_path: Path) -> Group:
     for name, n in sorted(totals.by_type.items()):
         table.add_row(name, str(n))
     table.add_row("[red]link errors[/]", str(totals.errors))
+    stats = getattr(totals, "last_stats", None)
+    if stats and stats.get("live_samples"):
+        dropped = stats.get("live_dropped", 0)
+        table.add_row("live samples", f"{stats['live_samples']} from the sources, "
+                      + ("[green]none dropped[/]" if not dropped else f"[red]{dropped} dropped[/] (held in place)"))
     table.add_row("records logged", str(totals.records))
     table.add_row("elapsed", f"{time.monotonic() - totals.started:.1f} s")
     lines = [readable_line(r) for r in (totals.last_sleep, totals.last_stress) if r is not None and "readable" in r]

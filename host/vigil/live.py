@@ -32,6 +32,9 @@ from vigil.device.link import Link, LinkEvent
 from vigil.errors import LinkError, VigilError
 from vigil.replay import DeviceOutputs
 
+#: How often `vigil monitor --live` asks for STATS (what the sources dropped), unless --stats-every says.
+LIVE_STATS_EVERY_S = 2.0
+
 #: The DeviceOutputs lists a checkpoint cuts (every output the twins compare).
 OUTPUT_LISTS = ("deriv", "ppg_filtered", "columns", "images", "features", "beats", "hrv", "sleep", "stress")
 

@@ -149,6 +149,7 @@ class MonitorTotals:
     last: dict | None = None
     last_sleep: dict | None = None  # the latest SLEEP and STRESS records (with their readable form)
     last_stress: dict | None = None
+    last_stats: dict | None = None  # the latest STATS (live mode: what the sources dropped)
     records: int = 0  # records logged
     started: float = field(default_factory=time.monotonic)
     reboots: int = 0  # the link's count when the session ended
@@ -162,6 +163,8 @@ class MonitorTotals:
                 self.last_sleep = record
             elif record["type"] == "STRESS":
                 self.last_stress = record
+            elif record["type"] == "STATS":
+                self.last_stats = record
         self.last = record
         self.records += 1
 
@@ -188,9 +191,10 @@ def run_monitor(port: str, out: Path, duration: float | None = None, stats_every
         if hello:
             link.request_hello()
         if live is not None:
-            from vigil.live import start_live
+            from vigil.live import LIVE_STATS_EVERY_S, start_live
 
             start_live(link, live, tap=False)
+            stats_every = stats_every or LIVE_STATS_EVERY_S  # its drops are shown as they happen
         update(totals)
         next_stats = time.monotonic()
         try:
