@@ -2,7 +2,9 @@
 
 The log is JSON Lines, one record per frame or link event, each written and flushed
 as it arrives (and fsync'ed at least once a second), so a crash loses at most the line
-being written; ``read_log`` detects such a partial last line and skips it.
+being written. ``read_log`` skips any line it cannot read (a crash's partial line, wherever
+a later run appended after it) and reports which; a run that appends to an existing log
+starts with a session marker (LOG_SESSION), and after a line a crash cut, a LOG_RESUMED marker.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class LogFormatError(VigilError):
 
 #: The record a log writer adds after a line the previous writer left cut (a crash mid-write).
 LOG_RESUMED = "log_resumed"
+#: The record a log writer starts with when it appends to a log that already holds records: a new run.
+LOG_SESSION = "log_session"
 
 
 def _cut_last_line(path: Path) -> int:
@@ -59,11 +63,17 @@ class JsonlLog:
     def __enter__(self) -> JsonlLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         cut = _cut_last_line(self.path)
+        appending = self.path.is_file() and self.path.stat().st_size > 0
         self._file = open(self.path, "a", encoding="utf-8")
+        now = round(time.time(), 6)
         if cut:
             # the previous run died mid-line: end that line and say so, so the log stays readable (read_log)
-            self._file.write("\n" + json.dumps({"event": LOG_RESUMED, "cut_line": cut, "t": round(time.time(), 6)},
+            self._file.write("\n" + json.dumps({"event": LOG_RESUMED, "cut_line": cut, "t": now},
                                                separators=(",", ":")) + "\n")  # fmt: skip
+        if appending:
+            self._file.write(json.dumps({"event": LOG_SESSION, "t": now, "pid": os.getpid()}, separators=(",", ":"))
+                             + "\n")  # fmt: skip
+        self._file.flush()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -99,6 +109,15 @@ class LogReadResult:
     records: list[dict] = field(default_factory=list)
     partial_last_line: bool = False
     cut_lines: list[int] = field(default_factory=list)  # lines a crash cut and a later run marked (skipped)
+    skipped_lines: list[int] = field(default_factory=list)  # every line that could not be read (skipped), these too
+
+    def skipped_note(self, path: str | Path) -> str | None:
+        """One line on what was skipped, or None."""
+        if not self.skipped_lines:
+            return None
+        shown = ", ".join(str(n) for n in self.skipped_lines[:5]) + (" …" if len(self.skipped_lines) > 5 else "")
+        return (f"{path}: {len(self.skipped_lines)} line(s) could not be read and were skipped (line {shown}): a "
+                "crash mid-write, or damage")
 
 
 def _record(line: str) -> dict:
@@ -120,25 +139,29 @@ def _resumes(line: str | None, number: int) -> bool:
 
 
 def read_log(path: str | Path) -> LogReadResult:
-    """Read a monitor log. A partly written last line (crash mid-write) is skipped and flagged, and so is a cut line
-    that a later run ended and marked (LOG_RESUMED, JsonlLog); any other bad line is an error naming the file and
-    line."""
+    """Read a monitor log. A line that is not a JSON record (a crash's partial line, wherever a later run appended after
+    it, or damage) is skipped and reported (``skipped_lines``; ``partial_last_line``, ``cut_lines`` say which kind),
+    never fatal; a file with no readable record at all is not a log: an error naming the file and its first line."""
     result = LogReadResult()
     path = Path(path)
     with open(path, encoding="utf-8", errors="replace") as f:
         lines = f.readlines()
+    first_error = None
     for number, line in enumerate(lines, start=1):
         try:
             record = _record(line)
         except ValueError as exc:
+            result.skipped_lines.append(number)
+            first_error = first_error or (number, exc)
             if number == len(lines):
                 result.partial_last_line = True
-                break
-            if _resumes(lines[number], number):
+            elif _resumes(lines[number], number):
                 result.cut_lines.append(number)
-                continue
-            raise LogFormatError(f"{path}:{number}: expected one JSON object per line ({exc})") from None
+            continue
         result.records.append(record)
+    if first_error and not result.records:
+        number, exc = first_error
+        raise LogFormatError(f"{path}:{number}: expected one JSON object per line ({exc}): not a monitor log")
     return result
 
 

@@ -47,6 +47,7 @@ class DeviceLog:
     stress: list[dict[str, int]] = field(default_factory=list)  # STRESS records (p.STRESS_FIELDS)
     sessions: int = 0  # CONFIG_ACKs seen; only the last session is kept
     partial_last_line: bool = False
+    skipped_note: str | None = None  # the lines read_log could not read and skipped
 
     def column_array(self) -> np.ndarray:
         """The spectrogram columns 0..n-1 as (n, 65) int8; a missing column is an error naming the log."""
@@ -86,14 +87,15 @@ def read_device_log(path: str | Path) -> DeviceLog:
     if not path.is_file():
         raise VigilError(f"{path}: no such log file (write one with `vigil replay --out LOG.jsonl`)")
     result = read_log(path)
-    log = DeviceLog(path, partial_last_line=result.partial_last_line)
+    log = DeviceLog(path, partial_last_line=result.partial_last_line, skipped_note=result.skipped_note(path))
     for number, record in enumerate(result.records, start=1):
         where = f"{path}:{number}"
         kind = record.get("type")
         if kind == "HELLO":
             log.hello = record
         elif kind == "CONFIG_ACK":  # a new session: forget the outputs of the previous one
-            log = DeviceLog(path, hello=log.hello, sessions=log.sessions + 1, partial_last_line=log.partial_last_line)
+            log = DeviceLog(path, hello=log.hello, sessions=log.sessions + 1, partial_last_line=log.partial_last_line,
+                            skipped_note=log.skipped_note)  # fmt: skip
         elif kind == "SPEC_COLUMN":
             values = np.asarray(_number(record, "values", where), dtype=np.int64)
             if values.shape != (65,) or values.min() < -128 or values.max() > 127:

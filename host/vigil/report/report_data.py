@@ -99,12 +99,13 @@ def resolve_bundle(inputs: ReportInputs) -> Path | None:
 
 
 def log_hash_notes(log: DeviceLog | None, checks: list[HashCheck]) -> list[str]:
-    """The note on a log's models (the same as the report's, which differ, or unknown without a HELLO)."""
+    """The notes on a log: its models (the same as the report's, which differ, or unknown without a HELLO) and the
+    lines it could not read."""
     if log is None:
         return []
     unknown = None if log.model_hashes() else log.path
     note = hash_note([c for c in checks if c.log == str(log.path)], unknown)
-    return [note] if note else []
+    return [n for n in (note, log.skipped_note) if n]
 
 
 def build_report_data(inputs: ReportInputs, progress: Progress | None = None) -> ReportData:
