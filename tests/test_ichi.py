@@ -428,3 +428,18 @@ def test_real_sleep_data_of_two_patients() -> None:
     assert ds.subject_names == ["p002", "p005"] and ds.source["nights"] == 2
     assert ds.images.shape[1:] == (65, 73) and ds.images.dtype == np.int8
     assert set(np.unique(ds.labels).tolist()) == {0, 1, 2} and len(ds) > 1000
+
+
+def test_a_damaged_npy_header_is_one_line_and_nothing_is_allocated(gravity_night, tmp_path: Path) -> None:
+    """Found by tests/test_reader_mutations.py: a byte of the header changed made numpy's parser raise SyntaxError or
+    TokenError; a header may also claim any shape, which np.load would try to allocate."""
+    raw = gravity_night[0].read_bytes()
+    cases = {"p002.npy": raw[:27] + b"\0" + raw[28:],  # a NUL inside the header's dict
+             "p003.npy": raw.replace(b"'shape': (", b"'shape': (99999999999", 1),  # a shape the file cannot hold
+             "p004.npy": raw[: len(raw) // 2]}  # cut short
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(RecordingFormatError, match=r"\.npy") as err:
+            convert_source(path, kind="ichi")
+        assert "\n" not in str(err.value)

@@ -38,6 +38,7 @@ Speed: a 9-hour night (3.3 M samples) loads in about 1 s, so nothing is cached o
 from __future__ import annotations
 
 import math
+import tokenize
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,6 +262,7 @@ def _load_array(path: Path) -> np.ndarray:
     if magic != NPY_MAGIC:  # np.load would try it as a pickle and say so, which misleads
         what = "empty" if not magic else "an .npz archive" if magic.startswith(b"PK") else "not a NumPy .npy file"
         raise RecordingFormatError(f"{path}: {what}; {EXPECTED}")
+    _check_npy_size(path)
     try:
         arr = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:  # truncated, or an object array (pickles are never loaded)
@@ -270,6 +272,32 @@ def _load_array(path: Path) -> np.ndarray:
         raise RecordingFormatError(f"{path}: a plain {arr.dtype} array of shape {arr.shape}, not a structured "
                                    f"array; {EXPECTED}")  # fmt: skip
     return arr
+
+
+NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _check_npy_size(path: Path) -> None:
+    """Refuse a .npy whose header does not parse or does not match the file's size, before anything is allocated
+    (a damaged header can claim any shape; numpy's parser raises SyntaxError or TokenError on some)."""
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = NPY_HEADER_READERS.get(version)
+            if read_header is None:
+                raise ValueError(f".npy format version {version[0]}.{version[1]}, not 1.0 or 2.0")
+            shape, _fortran, dtype = read_header(f)
+            data_bytes = path.stat().st_size - f.tell()
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, KeyError, UnicodeDecodeError,
+            tokenize.TokenError) as exc:  # fmt: skip
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RecordingFormatError(f"{path}: unreadable .npy header ({reason}); {EXPECTED}") from None
+    if dtype.hasobject:
+        raise RecordingFormatError(f"{path}: an array of Python objects (never loaded: it could run code); {EXPECTED}")
+    need = math.prod(shape) * dtype.itemsize
+    if need != data_bytes:
+        raise RecordingFormatError(f"{path}: the header says {shape} of {dtype.itemsize}-byte rows ({need} bytes), the "
+                                   f"file holds {data_bytes}: cut short or damaged; {EXPECTED}")  # fmt: skip
 
 
 def _check_rows(path: Path, arr: np.ndarray, t: np.ndarray) -> None:
