@@ -46,7 +46,7 @@ def test_a_live_session_with_the_raw_tap_is_bit_exact_and_loses_nothing(link: Li
     rec_path = tmp_path / "live.vrec"
     settings = LiveSettings(seed=11, speed=LIVE_SPEED[board], signal_s=signal_s, check_every_s=5.0)
     report = run_live_verify(link, settings, rec_path).report
-    assert report["ok"], report["first_mismatch"]
+    assert report["ok"], json.dumps({k: v for k, v in report.items() if k not in ("stages", "cost")})
     assert report["first_mismatch_signal_s"] is None  # no check during the session found one either
     assert report["dropped"] == 0 and report["held"] == {"accel": 0, "ppg": 0} and not report["tap_gaps"]
     assert report["drops_explained"] and report["tap_crc_ok"] and not report["device_errors"]
@@ -182,3 +182,4 @@ def test_vigil_monitor_verify_and_live_from_the_command_line(native_board: board
     with Link.open(board.port) as link:
         link.request_hello()
         link.send_samples([p.Samples(p.Channel.PPG, 0, tuple(np.zeros(10, int)))], timeout=10)
+

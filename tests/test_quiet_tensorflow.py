@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +19,12 @@ def _tf_lines(stderr: str) -> list[str]:
 
 
 def test_tensorflow_prints_without_vigil_and_not_with_it() -> None:
-    bare = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True, text=True, check=True)
+    # TensorFlow as it is: without the log level that `import vigil` (here, conftest's) sets for its subprocesses
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    bare = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True, text=True, check=True, env=env)
     assert _tf_lines(bare.stderr), "TensorFlow no longer prints on import: vigil.quiet_tensorflow may go"
     quiet = subprocess.run([sys.executable, "-c", "import vigil, keras, tensorflow"], capture_output=True, text=True,
-                           check=True)
+                           check=True, env=env)
     assert _tf_lines(quiet.stderr) == [] and quiet.stderr.strip() == ""
 
 

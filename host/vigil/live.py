@@ -80,6 +80,7 @@ class LiveVerifier:
     _next_index: dict[int, int] = field(default_factory=dict)
     _crc: int = 0
     _mark: Checkpoint | None = None
+    _started: bool = False  # the session's CONFIG_ACK has come: what came before belongs to an earlier session
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -90,6 +91,11 @@ class LiveVerifier:
     def on_event(self, event: LinkEvent) -> None:
         frame = event.frame
         if frame is None:
+            return
+        if not self._started:  # a frame still in the port from before this session (an ERROR, a record) is not ours
+            if frame.type == p.MsgType.CONFIG_ACK:
+                ack = p.ConfigAck.unpack(frame.payload)
+                self._started = ack.status == p.CONFIG_OK and bool(ack.flags & p.CONFIG_FLAG_LIVE)
             return
         if frame.type != p.MsgType.RAW_SAMPLES:
             self.outputs.on_event(event)
