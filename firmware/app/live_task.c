@@ -104,7 +104,7 @@ static uint16_t poll_channel(live_task_t *t, uint8_t channel, bool last)
         }
     }
     c->n += got;
-    return c->n == chunk || (last && c->n && !got) ? lay_out(t, channel, 0u) : 0u;
+    return c->n == chunk || (last && c->n) ? lay_out(t, channel, 0u) : 0u; /* last: the source is empty */
 }
 
 /* Whether the accelerometer's next chunk starts no later than the PPG's (in time). */

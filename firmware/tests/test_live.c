@@ -166,8 +166,28 @@ static void test_live_holds_drops_and_keeps_channels_together(check_totals_t *t)
     CHECK(t, pos.worst_lead_s <= 1.0, "one channel ran %.1f s ahead of the other", pos.worst_lead_s);
 }
 
+/* A session that ends with samples still in the sources' FIFOs and no chunk begun: the flush takes them all (it
+ * once stopped at the first partial read and lost them). */
+static void test_the_end_of_a_session_takes_what_the_fifos_hold(check_totals_t *t)
+{
+    static live_task_t lt;
+    live_task_start(&lt, 8u, 64u, 1u, 0u);
+    seeded_wrist_advance(&lt.wrist, TPS / 5u, TPS); /* 0.2 s: 10 accelerometer and 12 PPG samples, none read */
+    tap_position_t pos;
+    memset(&pos, 0, sizeof pos);
+    uint16_t len;
+    while ((len = live_task_flush(&lt)) != 0u) {
+        take(&lt, len, &pos);
+    }
+    live_totals_t totals = live_task_totals(&lt);
+    CHECK(t, pos.next[0] == 10u && pos.next[1] == 12u, "flushed %u + %u samples of 10 + 12", (unsigned)pos.next[0],
+          (unsigned)pos.next[1]);
+    CHECK(t, totals.samples == 22u && totals.dropped == 0u, "delivered %u", (unsigned)totals.samples);
+}
+
 void run_live_tests(check_totals_t *t)
 {
+    test_the_end_of_a_session_takes_what_the_fifos_hold(t);
     test_same_seed_same_samples(t);
     test_wrist_like(t);
     test_bad_settings_refused(t);
