@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 STAMP_SYSTEM := $(VENV)/.system-packages
 STAMP_DEPS := $(VENV)/.python-deps
 SVD_FILES := $(VENV)/share/vigil-svd/nrf52840.svd
-PYTEST_ARGS ?=
+# two workers, one per core of the build machines; a file's tests stay on one worker (its fixtures are built once)
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: setup demo test firmware clean-firmware help
 .DEFAULT_GOAL := help

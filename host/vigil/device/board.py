@@ -130,8 +130,8 @@ def spec(board: str) -> BoardSpec:
 def prepare(board: str, build: bool = True) -> BoardSpec:
     """Build the board's firmware if a source changed (or it was never built)."""
     s = spec(board)
-    if build and flash.sources_newer_than(s.artifact_path()):
-        flash.build(s.env)
+    if build:
+        flash.build_if_stale(s.env, s.artifact_path())
     if not s.artifact_path().exists():
         raise BoardError(
             f"{board} firmware not built ({s.artifact_path()} missing): run `pio run -e {s.env}` or drop --no-build"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import configparser
+import fcntl
 import importlib.util
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from vigil.errors import BoardError
@@ -46,10 +49,39 @@ def sources_newer_than(artifact: Path) -> bool:
     return any(q.stat().st_mtime > built for q in paths if q.is_file())
 
 
+@contextmanager
+def build_lock() -> Iterator[None]:
+    """One PlatformIO build of this checkout at a time across processes (two pytest workers, a test and a `vigil board
+    start`): two builds writing one .pio folder at once can leave a broken object or a half-written program."""
+    path = project_root() / ".pio" / "vigil-build.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_if_stale(env: str, artifact: Path) -> None:
+    """Build ``env`` if a source changed after ``artifact`` (or it is missing), deciding under the build lock, so that
+    of two processes that both found it stale only the first builds."""
+    if not sources_newer_than(artifact):
+        return
+    with build_lock():
+        if sources_newer_than(artifact):
+            _build_unlocked(env)
+
+
 def build(env: str, verbose: bool = False, extra_env: dict[str, str] | None = None) -> str:
-    """Run `pio run -e env`; returns its output. Raises BoardError with the compiler's
+    """Run `pio run -e env` (under the build lock); returns its output. Raises BoardError with the compiler's
     complaint when the build fails. ``extra_env`` passes PlatformIO settings such as
     PLATFORMIO_BUILD_FLAGS and PLATFORMIO_BUILD_DIR (a separate build of the same env)."""
+    with build_lock():
+        return _build_unlocked(env, verbose, extra_env)
+
+
+def _build_unlocked(env: str, verbose: bool = False, extra_env: dict[str, str] | None = None) -> str:
     cmd = [*pio_command(), "run", "-e", env]
     environ = {**os.environ, **(extra_env or {})}
     proc = subprocess.run(cmd, cwd=project_root(), capture_output=not verbose, text=True, env=environ)
