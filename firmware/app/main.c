@@ -255,11 +255,12 @@ static void on_config(app_t *app, const frame_t *frame)
     bool long_form = frame->len == VIGIL_CONFIG_LIVE_SIZE;
     uint32_t seed = long_form ? get_u32(frame->payload + 3) : 0u;
     uint16_t speed = long_form ? get_u16(frame->payload + 7) : 1u;
+    const bool settings_ok = live_settings_ok(flags, speed);
     uint8_t status = VIGIL_CONFIG_OK;
-    if (app->live.on && live_settings_ok(flags, speed)) {
+    if (app->live.on && settings_ok) {
         finish_live(app); /* before the pipelines restart */
     }
-    if (!live_settings_ok(flags, speed)) {
+    if (!settings_ok) {
         status = VIGIL_CONFIG_BAD_LIVE; /* nothing changes: the old session goes on */
     } else if (!configure(app, rate, flags)) {
         status = VIGIL_CONFIG_UNSUPPORTED_RATE;

@@ -260,10 +260,13 @@ class MonitorView:
         if self.live is not None:
             self.live.stop()
 
-    def __call__(self, totals: Any) -> None:
+    def render(self, state: Any) -> Group:
+        return monitor_view(state, self.port, self.log_path)
+
+    def __call__(self, state: Any) -> None:
         if not self.enabled:
             return
-        view = monitor_view(totals, self.port, self.log_path)
+        view = self.render(state)
         if self.live is None:
             self.live = Live(view, console=err, refresh_per_second=4)
             self.live.start(refresh=True)
@@ -303,15 +306,8 @@ class LiveVerifyView(MonitorView):
     def __init__(self, port: str, enabled: bool = True) -> None:
         super().__init__(port, Path("-"), enabled)
 
-    def __call__(self, verifier: Any) -> None:
-        if not self.enabled:
-            return
-        view = live_verify_view(verifier, self.port)
-        if self.live is None:
-            self.live = Live(view, console=err, refresh_per_second=4)
-            self.live.start(refresh=True)
-        else:
-            self.live.update(view)
+    def render(self, state: Any) -> Group:
+        return live_verify_view(state, self.port)
 
 
 def print_live_verify(report: dict, as_json: bool = False) -> None:

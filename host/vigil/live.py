@@ -29,7 +29,7 @@ from vigil.bundle import consensus_twin
 from vigil.data.recording import Recording
 from vigil.device import protocol as p
 from vigil.device.link import Link, LinkEvent
-from vigil.errors import LinkError, VigilError
+from vigil.errors import LinkError
 from vigil.replay import DeviceOutputs
 
 #: How often `vigil monitor --live` asks for STATS (what the sources dropped), unless --stats-every says.
@@ -73,8 +73,8 @@ class LiveVerifier:
     mismatches: int = 0
     first_mismatch: dict[str, Any] | None = None
     first_mismatch_signal_s: float | None = None
-    _accel: list[tuple[int, ...]] = field(default_factory=list)
-    _ppg: list[tuple[int, ...]] = field(default_factory=list)
+    _accel: list[np.ndarray] = field(default_factory=list)  # the tapped chunks, int16 (accelerometer: n x 3)
+    _ppg: list[np.ndarray] = field(default_factory=list)
     _accel_n: int = 0
     _ppg_n: int = 0
     _next_index: dict[int, int] = field(default_factory=dict)
@@ -112,12 +112,13 @@ class LiveVerifier:
             if raw.flags & p.RAW_FLAG_HELD and raw.channel in (p.Channel.ACCEL, p.Channel.PPG):
                 self.held[p.Channel(raw.channel).name.lower()] += len(raw.samples) // per_sample
             self._crc = zlib.crc32(frame.payload[p.Samples.HEADER.size :], zlib.crc32(frame.payload[:1], self._crc))
+            values = np.frombuffer(frame.payload, "<i2", offset=p.Samples.HEADER.size)
             if raw.channel == p.Channel.ACCEL:
-                self._accel.append(raw.samples)
-                self._accel_n += len(raw.samples) // 3
+                self._accel.append(values.reshape(-1, 3))
+                self._accel_n += len(values) // 3
             elif raw.channel == p.Channel.PPG:
-                self._ppg.append(raw.samples)
-                self._ppg_n += len(raw.samples)
+                self._ppg.append(values)
+                self._ppg_n += len(values)
 
     def _lengths(self) -> dict[str, int]:
         return {name: len(getattr(self.outputs, name)) for name in OUTPUT_LISTS}
@@ -136,8 +137,8 @@ class LiveVerifier:
     def recording(self, upto: Checkpoint | None = None, **meta: Any) -> Recording:
         """The tapped samples (up to a checkpoint, or all) as a recording."""
         with self._lock:
-            accel = np.fromiter((v for chunk in self._accel for v in chunk), np.int16).reshape(-1, 3)
-            ppg = np.fromiter((v for chunk in self._ppg for v in chunk), np.int16)
+            accel = np.concatenate(self._accel) if self._accel else np.zeros((0, 3), np.int16)
+            ppg = np.concatenate(self._ppg) if self._ppg else np.zeros(0, np.int16)
         if upto is not None:
             accel, ppg = accel[: upto.accel], ppg[: upto.ppg]
         return Recording.from_arrays(accel, ppg, self.ppg_rate_hz, source={"kind": "live", **meta})
@@ -297,9 +298,3 @@ def verify_live(port: str, settings: LiveSettings, rec_path: Path | None, log: P
     if log is not None:
         result.report["log"] = str(log)
     return result.report
-
-
-def require_tap_settings(settings: LiveSettings) -> None:
-    if not 1 <= settings.speed <= p.LIVE_SPEED_MAX:
-        raise VigilError(f"--speed {settings.speed}: the seeded wrist runs at 1 to {p.LIVE_SPEED_MAX} times the "
-                         "board's clock")  # fmt: skip

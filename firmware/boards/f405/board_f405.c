@@ -18,6 +18,7 @@
  * 5.95 guest instructions.
  */
 #include "board.h"
+#include "mix32.h"
 
 #include "f405.h"
 
@@ -91,18 +92,8 @@ static inline void irq_restore(uint32_t primask)
     __asm volatile("msr primask, %0" ::"r"(primask) : "memory");
 }
 
-/* A bijective 32-bit mix ("lowbias32", C. Wellons): successive counters give
+/* Boot ids come from the boot counter through mix32 (bijective): successive counters give
  * unrelated-looking ids, and distinct counters can never collide. */
-static uint32_t mix32(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7FEB352Du;
-    x ^= x >> 15;
-    x *= 0x846CA68Bu;
-    x ^= x >> 16;
-    return x;
-}
-
 static void boot_record_update(void)
 {
     f405_boot_record_t *r = &f405_boot_record;

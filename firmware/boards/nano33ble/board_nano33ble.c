@@ -23,6 +23,7 @@
  * fresh RNG/FICR/RESETREAS seed when it does not (see nrf52840.h).
  */
 #include "board.h"
+#include "mix32.h"
 
 #include <string.h>
 
@@ -186,18 +187,8 @@ static void gpio_set(uint32_t pin)
     GPIO_OUTSET(NRF_PIN_PORT_BASE(pin)) = 1u << NRF_PIN_NUMBER(pin);
 }
 
-/* A bijective 32-bit mix ("lowbias32", C. Wellons): successive counters give
+/* Boot ids come from the boot counter through mix32 (bijective): successive counters give
  * unrelated-looking ids, and distinct counters can never collide. */
-static uint32_t mix32(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7FEB352Du;
-    x ^= x >> 15;
-    x *= 0x846CA68Bu;
-    x ^= x >> 16;
-    return x;
-}
-
 /* ---- time ---- */
 
 static void timebase_init(void)

@@ -1,5 +1,6 @@
 /* The seeded wrist (seeded_wrist.h): a wearer's accelerometer and PPG, made sample by sample from a seed. */
 #include "sensors/seeded_wrist.h"
+#include "mix32.h"
 
 #include <string.h>
 
@@ -41,16 +42,6 @@ static const int32_t seeded_pulse_counts[3] = {2500, 2200, 1800};
 #define SEEDED_ARTIFACT_COUNTS 900
 #define SEEDED_PPG_MID 32768
 #define SEEDED_PPG_MAX 65535
-
-static uint32_t mix32(uint32_t x) /* a bijective integer hash: scene and posture draws, seeds */
-{
-    x ^= x >> 16;
-    x *= 0x7feb352du;
-    x ^= x >> 15;
-    x *= 0x846ca68bu;
-    x ^= x >> 16;
-    return x;
-}
 
 static uint32_t next_u32(uint32_t *state) /* xorshift32 */
 {

@@ -12,7 +12,6 @@ Two lifetimes:
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import json
 import os
 import re
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Iterator
 
 from vigil.device import flash
+from vigil.device.file_lock import exclusive
 from vigil.errors import BoardError
 from vigil.project import state_dir
 
@@ -253,14 +253,8 @@ def running_detached() -> list[BoardProcess]:
 def _board_lock(board: str) -> Iterator[None]:
     """One `vigil board start|stop` of ``board`` at a time across processes: starts at the same instant would
     otherwise each find no board running and start one (the second record hiding the first, left orphaned)."""
-    path = state_dir() / "boards" / f"{board}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive(state_dir() / "boards" / f"{board}.lock"):
+        yield
 
 
 def start_detached(board: str, build: bool = True) -> tuple[BoardProcess, bool]:

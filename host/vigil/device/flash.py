@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import configparser
-import fcntl
 import importlib.util
 import os
 import subprocess
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from vigil.device.file_lock import exclusive
 from vigil.errors import BoardError
 from vigil.project import project_root
 
@@ -53,14 +53,8 @@ def sources_newer_than(artifact: Path) -> bool:
 def build_lock() -> Iterator[None]:
     """One PlatformIO build of this checkout at a time across processes (two pytest workers, a test and a `vigil board
     start`): two builds writing one .pio folder at once can leave a broken object or a half-written program."""
-    path = project_root() / ".pio" / "vigil-build.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive(project_root() / ".pio" / "vigil-build.lock"):
+        yield
 
 
 def build_if_stale(env: str, artifact: Path) -> None:
