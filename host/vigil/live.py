@@ -196,11 +196,22 @@ def start_live(link: Link, settings: LiveSettings, tap: bool = True) -> p.Config
     return ack
 
 
-def stop_live(link: Link, ppg_rate_hz: int) -> None:
+#: How long the end of a session may go without a frame before the device counts as gone.
+STOP_IDLE_S = 30.0
+
+
+def stop_live(link: Link, ppg_rate_hz: int, idle_s: float = STOP_IDLE_S) -> None:
     """End live mode (a CONFIG without it): the device has sent every output of what it processed once the
-    CONFIG_ACK is here."""
+    CONFIG_ACK is here. The ACK queues behind the session's backlog, which a host slower than the device may take
+    minutes to read: it waits as long as frames keep coming, and gives up after ``idle_s`` without one."""
     link.send(p.MsgType.CONFIG, p.Config(ppg_rate_hz, 0).pack())
-    link.expect(p.MsgType.CONFIG_ACK, timeout=30)
+    while True:
+        try:
+            frame = link.recv(idle_s)
+        except LinkError as exc:
+            raise LinkError(f"{exc}; the session's end (CONFIG_ACK) never came") from None
+        if frame.type == p.MsgType.CONFIG_ACK:
+            return
 
 
 @dataclass
