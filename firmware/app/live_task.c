@@ -3,7 +3,30 @@
 
 #include <string.h>
 
+#include "dsp/dsp_config.h"
+#include "dsp/ppg_tables.h"
 #include "protocol/frame.h"
+
+/* Both sources taken: the rates the pipelines run at, one PPG value per sample. */
+static bool begin(live_task_t *t, const accel_source_t *accel, const ppg_source_t *ppg, uint64_t now)
+{
+    if (!live_task_sources_usable(accel, ppg)) {
+        return false;
+    }
+    t->accel = accel;
+    t->ppg = ppg;
+    t->start_tick = now;
+    t->ppg_last = ppg->full_scale_counts / 2u; /* mid-scale until a sample came */
+    t->on = true;
+    return true;
+}
+
+bool live_task_sources_usable(const accel_source_t *accel, const ppg_source_t *ppg)
+{
+    return accel && ppg && accel->read && ppg->read && accel->counters && ppg->counters &&
+           accel->rate_hz == DSP_ACCEL_RATE_HZ && ppg->channels == 1u && ppg_rate_table(ppg->rate_hz) != NULL &&
+           ppg->full_scale_counts >= 2u;
+}
 
 bool live_task_start(live_task_t *t, uint32_t seed, uint16_t ppg_rate_hz, uint16_t speed, uint64_t now)
 {
@@ -11,12 +34,14 @@ bool live_task_start(live_task_t *t, uint32_t seed, uint16_t ppg_rate_hz, uint16
     if (seeded_wrist_init(&t->wrist, seed, ppg_rate_hz, speed) != SENSOR_OK) {
         return false;
     }
-    t->accel = &t->wrist.accel_source;
-    t->ppg = &t->wrist.ppg_source;
-    t->start_tick = now;
-    t->ppg_last = SEEDED_WRIST_PPG_FULL_SCALE_COUNTS / 2u; /* mid-scale until a sample came */
-    t->on = true;
-    return true;
+    t->seeded = true;
+    return begin(t, &t->wrist.accel_source, &t->wrist.ppg_source, now);
+}
+
+bool live_task_start_sources(live_task_t *t, const accel_source_t *accel, const ppg_source_t *ppg, uint64_t now)
+{
+    memset(t, 0, sizeof *t);
+    return begin(t, accel, ppg, now);
 }
 
 void live_task_stop(live_task_t *t)
@@ -133,7 +158,9 @@ uint16_t live_task_poll(live_task_t *t, uint64_t now, uint32_t ticks_per_second)
     if (!t->on) {
         return 0u;
     }
-    seeded_wrist_advance(&t->wrist, now - t->start_tick, ticks_per_second);
+    if (t->seeded) { /* a chip samples on its own clock; the seeded wrist on the board's */
+        seeded_wrist_advance(&t->wrist, now - t->start_tick, ticks_per_second);
+    }
     /* the channel further behind in time first, so that neither runs ahead when the device is busy (as a replay
      * sends frames in order of their start): the baseline needs the accelerometer's epochs with the PPG's minutes */
     return next_chunk(t, false);

@@ -37,6 +37,7 @@ typedef struct live_channel {
 
 typedef struct live_task {
     bool on;
+    bool seeded; /* the sources are t->wrist, advanced on the board's clock; else a board's chips */
     seeded_wrist_t wrist;
     const accel_source_t *accel;
     const ppg_source_t *ppg;
@@ -58,6 +59,15 @@ typedef struct live_totals {
 /* Start live mode on the seeded wrist (seed, PPG rate, speed: see seeded_wrist_init) from the board tick `now`.
  * False (and live mode off) for settings the source cannot take. */
 bool live_task_start(live_task_t *t, uint32_t seed, uint16_t ppg_rate_hz, uint16_t speed, uint64_t now);
+
+/* Start live mode on a board's own sources (its sensor drivers: sensors/max3010x.h, lsm9ds1_accel.h,
+ * bmi270_accel.h), which sample on their own clocks; they must outlive the session. False (and live mode off) unless
+ * live_task_sources_usable. */
+bool live_task_start_sources(live_task_t *t, const accel_source_t *accel, const ppg_source_t *ppg, uint64_t now);
+
+/* Whether the pipelines can take these sources as they are: the accelerometer at DSP_ACCEL_RATE_HZ, the PPG at one
+ * of DSP_PPG_RATES_HZ with one value per sample (a MAX3010x in heart-rate mode, not SpO2). */
+bool live_task_sources_usable(const accel_source_t *accel, const ppg_source_t *ppg);
 
 void live_task_stop(live_task_t *t);
 

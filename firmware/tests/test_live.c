@@ -2,8 +2,11 @@
 #include <string.h>
 
 #include "check.h"
+#include "fake_i2c.h"
 #include "../app/live_task.h"
 #include "protocol/frame.h"
+#include "sensors/lsm9ds1_accel.h"
+#include "sensors/max3010x.h"
 #include "sensors/seeded_wrist.h"
 
 #define TPS 1000000u /* a microsecond clock */
@@ -185,8 +188,126 @@ static void test_the_end_of_a_session_takes_what_the_fifos_hold(check_totals_t *
     CHECK(t, totals.samples == 22u && totals.dropped == 0u, "delivered %u", (unsigned)totals.samples);
 }
 
+
+/* What the chips test reads back from the tap: the delivered (not held) PPG values in order, and the accelerometer's
+ * x and y against what the LSM9DS1 was given (x = 8 LSB per sample number, y = -8192 LSB). */
+typedef struct chip_values {
+    int16_t ppg_values[400];
+    uint32_t ppg, accel, accel_wrong;
+} chip_values_t;
+
+static void collect(const live_task_t *lt, uint16_t len, chip_values_t *seen)
+{
+    uint32_t first = get_u32(lt->payload + 2);
+    bool held = (lt->payload[1] & VIGIL_RAW_FLAG_HELD) != 0u;
+    const uint8_t *v = lt->payload + VIGIL_SAMPLE_HEADER_SIZE;
+    if (lt->payload[0] == VIGIL_CHANNEL_PPG && !held) {
+        for (uint32_t j = 0u; j < (uint32_t)(len - VIGIL_SAMPLE_HEADER_SIZE) / 2u; j++) {
+            if (seen->ppg < 400u) {
+                seen->ppg_values[seen->ppg] = (int16_t)get_u16(v + 2u * j);
+            }
+            seen->ppg++;
+        }
+    } else if (lt->payload[0] == VIGIL_CHANNEL_ACCEL) {
+        for (uint32_t j = 0u; j < (uint32_t)(len - VIGIL_SAMPLE_HEADER_SIZE) / 6u; j++) {
+            int16_t want_x = lsm9ds1_accel_raw_to_mg((int16_t)(8u * (first + j)), 4u);
+            seen->accel_wrong += (int16_t)get_u16(v + 6u * j) != want_x || (int16_t)get_u16(v + 6u * j + 2u) != -999;
+            seen->accel++;
+        }
+    }
+}
+
+/* Live mode on a board's chips (fake_i2c.h: an LSM9DS1 at 50 Hz and a MAX3010x in heart-rate mode at 100 Hz, as
+ * their datasheets behave): the tap carries what the chips' FIFOs held, in order, the PPG's 18-bit counts as the
+ * pipeline's int16; a MAX3010x overflow (its OVF_COUNTER) is held in place and accounted for; sources the pipelines
+ * cannot take are refused. */
+static void test_live_on_the_chips(check_totals_t *t)
+{
+    static fake_i2c_t bus_state;
+    fake_i2c_init(&bus_state);
+    const i2c_bus_t bus = fake_i2c_bus(&bus_state);
+    fake_device_t *lsm_chip = fake_i2c_add(&bus_state, FAKE_CHIP_LSM9DS1, 0x6Bu);
+    fake_device_t *max_chip = fake_i2c_add(&bus_state, FAKE_CHIP_MAX3010X, MAX3010X_I2C_ADDR);
+    static lsm9ds1_accel_t lsm;
+    static max3010x_t max;
+    const lsm9ds1_accel_config_t lsm_cfg = {.i2c_addr = 0x6Bu, .rate_hz = 50u, .full_scale_g = 4u};
+    const max3010x_config_t max_cfg = {.mode = MAX3010X_MODE_HR, .sample_rate_hz = 100u, .averaging = 1u,
+                                       .adc_bits = 18u, .adc_range_na = 4096u, .led_red_pa = 0x24u,
+                                       .led_ir_pa = 0u, .rollover = false, .almost_full = 0x0Fu};
+    CHECK(t, lsm9ds1_accel_init(&lsm, &bus, &lsm_cfg) == SENSOR_OK && max3010x_init(&max, &bus, &max_cfg) == SENSOR_OK,
+          "the chips did not start");
+    accel_source_t accel;
+    ppg_source_t ppg;
+    lsm9ds1_accel_source(&lsm, &accel);
+    max3010x_ppg_source(&max, &ppg);
+    static live_task_t lt;
+    CHECK(t, live_task_start_sources(&lt, &accel, &ppg, 0u), "live mode refused the chips");
+
+    tap_position_t pos;
+    memset(&pos, 0, sizeof pos);
+    static chip_values_t seen;
+    memset(&seen, 0, sizeof seen);
+    uint64_t now = 0u;
+    for (uint32_t half_second = 0u; half_second < 8u; half_second++) {
+        for (uint32_t k = 0u; k < 50u; k++) {
+            uint32_t i = half_second * 50u + k; /* the PPG's sample number; every second one has an accelerometer */
+            if (k % 2u == 0u) {
+                fake_lsm9ds1_push(lsm_chip, (int16_t)(8 * (int32_t)(i / 2u)), -8192, 8192); /* 0.122 mg/LSB */
+            }
+            fake_max3010x_push(max_chip, 1000u + 4u * i, 0u); /* an 18-bit count, 4 per int16 step */
+            if (half_second == 5u && k < 39u) {
+                continue; /* 40 PPG samples unread: the 32-deep FIFO discards 8, OVF_COUNTER says so */
+            }
+            if (k % 10u == 9u) {
+                now += TPS / 10u;
+                uint16_t len;
+                while ((len = live_task_poll(&lt, now, TPS)) != 0u) {
+                    take(&lt, len, &pos);
+                    collect(&lt, len, &seen);
+                }
+            }
+        }
+    }
+    uint16_t len;
+    while ((len = live_task_flush(&lt)) != 0u) {
+        take(&lt, len, &pos);
+        collect(&lt, len, &seen);
+    }
+    live_totals_t totals = live_task_totals(&lt);
+    CHECK(t, totals.dropped == 8u && max.counters.dropped == 8u && max.counters.overruns == 1u,
+          "the MAX3010x overflow: %u dropped", (unsigned)totals.dropped);
+    CHECK(t, pos.held[VIGIL_CHANNEL_PPG] == 8u && pos.held[VIGIL_CHANNEL_ACCEL] == 0u && !pos.gap,
+          "held %u PPG samples, gap %d", (unsigned)pos.held[VIGIL_CHANNEL_PPG], pos.gap);
+    CHECK(t, pos.next[VIGIL_CHANNEL_ACCEL] == 200u && pos.next[VIGIL_CHANNEL_PPG] == 400u,
+          "tapped %u + %u samples of 200 + 400", (unsigned)pos.next[0], (unsigned)pos.next[1]);
+    CHECK(t, seen.accel == 200u && seen.accel_wrong == 0u, "accelerometer values: %u wrong of %u",
+          (unsigned)seen.accel_wrong, (unsigned)seen.accel);
+    /* with rollover off the full FIFO discarded the newest: samples 282..289 of the chip never came */
+    uint32_t ppg_wrong = 0u, kept = 0u;
+    for (uint32_t i = 0u; i < 400u && kept < seen.ppg; i++) {
+        if (i >= 282u && i < 290u) {
+            continue;
+        }
+        ppg_wrong += seen.ppg_values[kept++] != (int16_t)((int32_t)(1000u + 4u * i) / 4 - 32768);
+    }
+    CHECK(t, seen.ppg == 392u && kept == 392u && ppg_wrong == 0u, "PPG values: %u wrong of %u", (unsigned)ppg_wrong,
+          (unsigned)seen.ppg);
+
+    ppg_source_t two = ppg;
+    two.channels = 2u; /* SpO2 mode: red and IR in a row */
+    accel_source_t fast = accel;
+    fast.rate_hz = 119u;
+    ppg_source_t slow = ppg;
+    slow.rate_hz = 50u;
+    CHECK(t, !live_task_start_sources(&lt, &accel, &two, 0u) && !lt.on, "a two-channel PPG taken");
+    CHECK(t, !live_task_start_sources(&lt, &fast, &ppg, 0u), "an accelerometer at 119 Hz taken");
+    CHECK(t, !live_task_start_sources(&lt, &accel, &slow, 0u), "a PPG at 50 Hz taken");
+    CHECK(t, !live_task_start_sources(&lt, NULL, &ppg, 0u), "no accelerometer taken");
+}
+
 void run_live_tests(check_totals_t *t)
 {
+    test_live_on_the_chips(t);
     test_the_end_of_a_session_takes_what_the_fifos_hold(t);
     test_same_seed_same_samples(t);
     test_wrist_like(t);
