@@ -21,7 +21,8 @@ from vigil.data.recording import Recording
 from vigil.device import board as boards
 from vigil.device import protocol as p
 from vigil.device.link import Link, LinkEvent
-from vigil.live import LiveSettings, run_live_verify
+from vigil.errors import LinkError
+from vigil.live import LiveSettings, run_live_verify, start_live
 
 pytestmark = pytest.mark.board
 
@@ -99,9 +100,14 @@ def test_live_mode_refuses_what_it_cannot_take(link: Link) -> None:
         return p.ConfigAck.unpack(link.expect(p.MsgType.CONFIG_ACK).payload)
 
     for flags, speed in ((p.CONFIG_FLAG_RAW_TAP, 1), (p.CONFIG_FLAG_LIVE, 0), (p.CONFIG_FLAG_LIVE, p.LIVE_SPEED_MAX + 1),
-                         (p.CONFIG_FLAG_LIVE | 0x80, 1)):  # fmt: skip
+                         (p.CONFIG_FLAG_LIVE | 0x80, 1), (p.CONFIG_FLAG_SENSORS, 1)):  # fmt: skip
         ack = config(flags, speed)
         assert ack.status == p.CONFIG_BAD_LIVE and ack.flags == 0, (flags, speed, ack)  # the old session goes on
+    for rate in (64, 100):  # these boards have no sensors: configured for host samples, not live
+        ack = config(p.CONFIG_FLAG_LIVE | p.CONFIG_FLAG_SENSORS | p.CONFIG_FLAG_RAW_TAP, rate=rate)
+        assert (ack.status, ack.flags, ack.ppg_rate_hz) == (p.CONFIG_NO_SENSORS, 0, rate), ack
+    with pytest.raises(LinkError, match=r"the board has no sensors that answered at a PPG rate of 100 Hz"):
+        start_live(link, LiveSettings(ppg_rate_hz=100, sensors=True))
     before = link.stats()
     assert config(p.CONFIG_FLAG_LIVE, speed=10).status == p.CONFIG_OK
     seq = link.send(p.MsgType.SAMPLES, p.Samples(p.Channel.PPG, 0, (1, 2, 3)).pack())
@@ -171,6 +177,15 @@ def test_vigil_monitor_verify_and_live_from_the_command_line(native_board: board
     run = subprocess.run([*VIGIL, "monitor", "--port", board.port, "--out", str(log), "--verify"],
                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
     assert run.returncode == 2 and "--signal-seconds" in run.stderr
+    # the board's own sensors: this board has none, said in one line; and --sensors alone is not live mode
+    run = subprocess.run([*VIGIL, "monitor", "--port", board.port, "--out", str(log), "--verify", "--sensors",
+                          "--ppg-rate", "100", "--duration", "5"],
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
+    last = run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ""
+    assert run.returncode == 1 and "the board has no sensors" in last and "Traceback" not in run.stderr, run.stderr
+    run = subprocess.run([*VIGIL, "monitor", "--port", board.port, "--out", str(log), "--sensors"],
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
+    assert run.returncode == 2 and "--sensors is a live mode setting" in run.stderr
     # plain live mode: the device's own outputs in the log, and host samples taken again afterwards
     plain = tmp_path / "plain.jsonl"
     run = subprocess.run([*VIGIL, "monitor", "--port", board.port, "--out", str(plain), "--live",

@@ -242,7 +242,7 @@ static bool live_settings_ok(uint8_t flags, uint16_t speed)
     if (flags & ~VIGIL_CONFIG_FLAGS_ALL) {
         return false;
     }
-    if ((flags & VIGIL_CONFIG_FLAG_RAW_TAP) && !(flags & VIGIL_CONFIG_FLAG_LIVE)) {
+    if ((flags & (VIGIL_CONFIG_FLAG_RAW_TAP | VIGIL_CONFIG_FLAG_SENSORS)) && !(flags & VIGIL_CONFIG_FLAG_LIVE)) {
         return false;
     }
     return speed >= 1u && speed <= VIGIL_LIVE_SPEED_MAX;
@@ -264,6 +264,14 @@ static void on_config(app_t *app, const frame_t *frame)
         status = VIGIL_CONFIG_BAD_LIVE; /* nothing changes: the old session goes on */
     } else if (!configure(app, rate, flags)) {
         status = VIGIL_CONFIG_UNSUPPORTED_RATE;
+    } else if (flags & VIGIL_CONFIG_FLAG_SENSORS) {
+        const accel_source_t *accel = NULL;
+        const ppg_source_t *ppg = NULL;
+        if (!board_sensor_sources(rate, &accel, &ppg) || ppg->rate_hz != rate ||
+            !live_task_start_sources(&app->live, accel, ppg, board_ticks())) {
+            status = VIGIL_CONFIG_NO_SENSORS; /* configured, but not live */
+            app->config_flags &= (uint8_t)~(VIGIL_CONFIG_FLAG_LIVE | VIGIL_CONFIG_FLAG_RAW_TAP | VIGIL_CONFIG_FLAG_SENSORS);
+        }
     } else if (flags & VIGIL_CONFIG_FLAG_LIVE) {
         (void)live_task_start(&app->live, seed, rate, speed, board_ticks()); /* the settings were checked above */
     }

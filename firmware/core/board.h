@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sensors/sensor_source.h"
+
 /* The firmware's entry point (firmware/app/main.c). Each port calls it once its own
  * start-up is done (C runtime, FPU, stack painting); it returns only on a fatal error. */
 int app_main(void);
@@ -46,6 +48,12 @@ size_t board_stack_size(void);
 
 /* Wait a little for something to happen (an interrupt, received bytes, a tick). */
 void board_idle(void);
+
+/* Live mode on the board's own sensors (CONFIG flag SENSORS): start them for a PPG at ppg_rate_hz and hand back
+ * their sample sources (sensors/sensor_source.h; the board keeps the drivers' state). False when the board has no
+ * sensors, none answered, or they cannot run at that rate; the host is then told NO_SENSORS. Boards without sensors
+ * (native, vwrist, f405 under QEMU) return false: their live mode runs on the seeded wrist. */
+bool board_sensor_sources(uint16_t ppg_rate_hz, const accel_source_t **accel, const ppg_source_t **ppg);
 
 /* Restart the firmware from scratch (new boot id). Never returns. */
 void board_reset(void) __attribute__((noreturn));

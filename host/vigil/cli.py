@@ -132,25 +132,33 @@ def ping(port: str, count: int, timeout: float, as_json: bool) -> None:
               "on every board).")
 @click.option("--speed", type=click.IntRange(1, 1000), default=1, help="Live mode: the seeded wrist's clock, in "
               "multiples of the board's (60: an hour of signal in a minute).")
+@click.option("--sensors", is_flag=True, help="Live mode on the board's own sensors (a Nano 33 BLE Sense's LSM9DS1 "
+              "and a MAX3010x on its header, at --ppg-rate 100) instead of the seeded wrist; --seed and --speed "
+              "are then unused. A board without sensors refuses in one line.")
 @click.option("--signal-seconds", type=float, default=None, help="--verify: stop after this much signal.")
 @click.option("--ppg-rate", type=int, default=64, help="Live mode: the PPG rate (Hz).")
 @click.option("--rec", "rec", type=NEW_FILE, default=None, help="--verify: the session's .vrec (default: OUT with "
               "the suffix .vrec), for `vigil verify` to replay later.")
 @click.option("--json", "as_json", is_flag=True, help="--verify: print the report as JSON.")
 def monitor(port: str, out: Path, duration: float | None, stats_every: float, no_hello: bool, quiet: bool, live: bool,
-            verify: bool, seed: int, speed: int, signal_seconds: float | None, ppg_rate: int, rec: Path | None,
-            as_json: bool) -> None:
+            verify: bool, seed: int, speed: int, sensors: bool, signal_seconds: float | None, ppg_rate: int,
+            rec: Path | None, as_json: bool) -> None:
     """Show what the device streams, live (sleep classes, stress probabilities, alerts and the conditions that
     failed), and log every frame and link error to OUT, one JSON line each as it arrives.
 
     \b
     Live mode, checked as it streams (the seeded wrist at 60 times real time, 30 minutes of signal):
       vigil monitor --port vwrist --out live.jsonl --verify --speed 60 --signal-seconds 1800
-      vigil verify --port vwrist --input live.vrec  # the same session replayed later"""
+      vigil verify --port vwrist --input live.vrec  # the same session replayed later
+    On a board with sensors (the wearer's own signal):
+      vigil monitor --port /dev/ttyUSB0 --out wrist.jsonl --verify --sensors --ppg-rate 100 --duration 600"""
     from vigil.live import LiveSettings, verify_live
     from vigil.monitor import run_monitor
 
-    settings = LiveSettings(seed=seed, speed=speed, ppg_rate_hz=ppg_rate, signal_s=signal_seconds, duration_s=duration)
+    settings = LiveSettings(seed=seed, speed=speed, ppg_rate_hz=ppg_rate, signal_s=signal_seconds, duration_s=duration,
+                            sensors=sensors)
+    if sensors and not (live or verify):
+        raise click.UsageError("--sensors is a live mode setting: add --live or --verify")
     if verify:
         if signal_seconds is None and duration is None and not sys.stdin.isatty():
             raise click.UsageError("--verify without a terminal needs --signal-seconds or --duration to end")

@@ -315,7 +315,9 @@ def print_live_verify(report: dict, as_json: bool = False) -> None:
     if as_json:
         emit_json(report)
         return
-    table = Table(title=f"live session on {report['board']} (seed {report['seed']}, speed {report['speed']}): "
+    sources = ("its sensors" if report["sources"] == "sensors"
+               else f"the seeded wrist, seed {report['seed']}, speed {report['speed']}")  # fmt: skip
+    table = Table(title=f"live session on {report['board']} ({sources}): "
                   f"{report['signal_s'] / 60:.1f} min of signal in {report['wall_s']:.0f} s")
     table.add_column("stage")
     table.add_column("windows", justify="right")

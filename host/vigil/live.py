@@ -181,15 +181,23 @@ class LiveSettings:
     signal_s: float | None = None  # stop after this much signal (None: at the duration, or Ctrl-C)
     duration_s: float | None = None  # stop after this much wall time
     check_every_s: float = 2.0  # wall seconds between live checks
+    sensors: bool = False  # the board's own sensors instead of the seeded wrist (seed and speed then unused)
 
 
 def start_live(link: Link, settings: LiveSettings, tap: bool = True) -> p.ConfigAck:
     """CONFIG the device into live mode (with the raw tap and the traces when ``tap``); refuses loudly."""
     flags = p.CONFIG_FLAG_LIVE | (p.CONFIG_FLAG_RAW_TAP | p.CONFIG_FLAG_TRACE if tap else 0)
-    link.send(p.MsgType.CONFIG, p.Config(settings.ppg_rate_hz, flags, settings.seed, settings.speed).pack())
+    flags |= p.CONFIG_FLAG_SENSORS if settings.sensors else 0
+    speed = 1 if settings.sensors else settings.speed  # a chip samples at its own rate
+    link.send(p.MsgType.CONFIG, p.Config(settings.ppg_rate_hz, flags, settings.seed, speed).pack())
     ack = p.ConfigAck.unpack(link.expect(p.MsgType.CONFIG_ACK).payload)
     if ack.status == p.CONFIG_UNSUPPORTED_RATE:
         raise LinkError(f"{link.path}: the device refused a PPG rate of {settings.ppg_rate_hz} Hz")
+    if ack.status == p.CONFIG_NO_SENSORS:
+        raise LinkError(f"{link.path}: the board has no sensors that answered at a PPG rate of "
+                        f"{settings.ppg_rate_hz} Hz (a Nano 33 BLE Sense rev1 with a MAX3010x on the header runs at "
+                        "100 Hz: --ppg-rate 100; boards without sensors run live mode on the seeded wrist: drop "
+                        "--sensors)")  # fmt: skip
     if ack.status != p.CONFIG_OK:
         raise LinkError(f"{link.path}: the device refused live mode (speed {settings.speed}: 1 to "
                         f"{p.LIVE_SPEED_MAX}; a firmware older than live mode answers this too)")  # fmt: skip
@@ -256,14 +264,16 @@ def run_live_verify(link: Link, settings: LiveSettings, rec_path: Path | None = 
     report = verifier.check(final=True)
     update(verifier)
     report.update(_accounting(verifier, stats, crc0))
-    report.update(board=hello.board, boot_id=hello.boot_id, seed=settings.seed, speed=settings.speed,
+    source = {"sources": "sensors"} if settings.sensors else {"sources": "seeded wrist", "seed": settings.seed,
+                                                                  "speed": settings.speed}  # fmt: skip
+    report.update(board=hello.board, boot_id=hello.boot_id, **source,
                   ppg_rate_hz=settings.ppg_rate_hz, wall_s=round(time.monotonic() - started, 3),
                   first_mismatch_signal_s=verifier.first_mismatch_signal_s,
                   device_errors=[e.code_name for e in verifier.outputs.errors])  # fmt: skip
     report["ok"] = bool(report["ok"] and verifier.first_mismatch is None and not report["device_errors"]
                         and report["drops_explained"] and report["tap_crc_ok"])  # fmt: skip
     if rec_path is not None:
-        verifier.recording(board=hello.board, boot_id=hello.boot_id, seed=settings.seed, speed=settings.speed,
+        verifier.recording(board=hello.board, boot_id=hello.boot_id, **source,
                            dropped=report["dropped"], held=report["held"]).save(rec_path)  # fmt: skip
         report["recording"] = str(rec_path)
     return LiveResult(report, verifier)

@@ -435,6 +435,14 @@ size_t board_stack_high_water(void)
     return (size_t)((uintptr_t)__stack_top - (uintptr_t)p);
 }
 
+bool board_sensor_sources(uint16_t ppg_rate_hz, const accel_source_t **accel, const ppg_source_t **ppg)
+{
+    (void)ppg_rate_hz; /* no sensors here: live mode runs on the seeded wrist */
+    (void)accel;
+    (void)ppg;
+    return false;
+}
+
 size_t board_stack_size(void)
 {
     return (size_t)((uintptr_t)__stack_top - (uintptr_t)stack_usable_bottom());

@@ -150,6 +150,8 @@ static bool board_ready;
 /* ---- I2C ---- */
 static uint8_t i2c_tx[1u + NANO33BLE_I2C_WRITE_MAX]; /* register address + data, in RAM for EasyDMA */
 static bool i2c_ready;
+static nano33ble_i2c_bus_t i2c_routed; /* the bus TWIM0's pins go to, once i2c_ready */
+static bool sensors_powered;           /* VDD_ENV and the internal bus's pull-ups are on */
 
 /* Compiler barrier: orders the ring store before the index store. A single Cortex-M4
  * core sees its own memory accesses in order, so no DMB is needed for that. */
@@ -647,6 +649,9 @@ void nano33ble_i2c_init(nano33ble_i2c_bus_t bus)
         return; /* the waits below need TIMER1; every call then returns ERR_ARG */
     }
     const bool internal = (bus == NANO33BLE_I2C_BUS_INTERNAL);
+    if (i2c_ready && i2c_routed == bus) {
+        return; /* already there: the sensor glue routes TWIM0 before every transfer */
+    }
     const uint32_t sda = internal ? NANO33BLE_PIN_I2C_INT_SDA : NANO33BLE_PIN_I2C_EXT_SDA;
     const uint32_t scl = internal ? NANO33BLE_PIN_I2C_INT_SCL : NANO33BLE_PIN_I2C_EXT_SCL;
 
@@ -655,7 +660,7 @@ void nano33ble_i2c_init(nano33ble_i2c_bus_t bus)
     TWIM0_INTENCLR = TWIM_INT_ALL;
     TWIM0_SHORTS = 0u;
 
-    if (internal) {
+    if (internal && !sensors_powered) {
         /* The pull-ups of the sensor bus hang off P1.00, which is also the SWO
          * trace pin: keep trace off it, then drive it high. VDD_ENV powers the
          * sensors. (ArduinoCore-mbed initVariant() does the same.) */
@@ -665,6 +670,7 @@ void nano33ble_i2c_init(nano33ble_i2c_bus_t bus)
         gpio_set(NANO33BLE_PIN_VDD_ENV);
         gpio_config(NANO33BLE_PIN_VDD_ENV, GPIO_PIN_CNF_DIR_OUTPUT | GPIO_PIN_CNF_INPUT_DISCONNECT);
         delay_us(NANO33BLE_SENSOR_POWER_UP_US);
+        sensors_powered = true;
     }
     /* Open drain, input connected (the TWIM reads the lines back). The internal
      * ~13 kOhm pull-ups keep a header bus without external resistors usable at low
@@ -675,7 +681,13 @@ void nano33ble_i2c_init(nano33ble_i2c_bus_t bus)
     TWIM0_PSEL_SDA = sda;
     TWIM0_FREQUENCY = TWIM_FREQUENCY_K390;
     TWIM0_ENABLE = TWIM_ENABLE_ENABLED;
+    i2c_routed = bus;
     i2c_ready = true;
+}
+
+void nano33ble_delay_us(uint32_t us)
+{
+    delay_us(us);
 }
 
 /* Run the transfer set up in TXD/RXD, from STARTTX to STOPPED, bounded. */

@@ -356,10 +356,14 @@ typedef enum {
     NANO33BLE_I2C_ERR_BUS,     /* any other TWIM error (overrun) */
 } nano33ble_i2c_status_t;
 
-/* Route TWIM0 to a bus at 390 kHz (anomaly 219). For the internal bus this also
- * switches on the sensors' supply and the pull-ups and waits for the sensors to power
- * up. Call after board_init (it uses the timebase). */
+/* Route TWIM0 to a bus at 390 kHz (anomaly 219); nothing to do when it is routed there
+ * already, so the sensor glue (sensors_nano33ble.c) calls it before every transfer and
+ * one TWIM serves both buses. The first time on the internal bus it also switches on
+ * the sensors' supply and the pull-ups and waits for the sensors to power up. Call
+ * after board_init (it uses the timebase). */
 void nano33ble_i2c_init(nano33ble_i2c_bus_t bus);
+/* Busy-wait at least us microseconds on the board's timebase (after board_init). */
+void nano33ble_delay_us(uint32_t us);
 /* Read len (1..NANO33BLE_I2C_READ_MAX) bytes starting at register reg of the 7-bit
  * address addr (write reg, repeated start, read). buf must be in RAM: EasyDMA writes
  * it directly. */

@@ -189,11 +189,13 @@ class NnResult:
 CONFIG_FLAG_TRACE = 0x01  # also stream intermediate signals (TRACE_DERIV, TRACE_PPG) for verification
 CONFIG_FLAG_LIVE = 0x02  # sample the device's own sources on its own clock (live mode)
 CONFIG_FLAG_RAW_TAP = 0x04  # in live mode, also stream every processed chunk of samples (RAW_SAMPLES)
-CONFIG_FLAGS_ALL = CONFIG_FLAG_TRACE | CONFIG_FLAG_LIVE | CONFIG_FLAG_RAW_TAP
+CONFIG_FLAG_SENSORS = 0x08  # in live mode, read the board's own sensors instead of the seeded wrist
+CONFIG_FLAGS_ALL = CONFIG_FLAG_TRACE | CONFIG_FLAG_LIVE | CONFIG_FLAG_RAW_TAP | CONFIG_FLAG_SENSORS
 RAW_FLAG_HELD = 0x01  # RAW_SAMPLES flags: held samples, standing in for ones the source dropped (the last repeated)
 CONFIG_OK = 0
 CONFIG_UNSUPPORTED_RATE = 1
 CONFIG_BAD_LIVE = 2  # live settings the device cannot take (speed, raw tap without live, unknown flags)
+CONFIG_NO_SENSORS = 3  # live mode on the board's sensors: none answered, or not at this PPG rate
 LIVE_SPEED_MAX = 1000  # the seeded wrist's clock at most this many times the board's (firmware: SEEDED_WRIST_SPEED_MAX)
 TRACE_PPG_MAX = 64  # filtered PPG values per TRACE_PPG frame (int32 each)
 
@@ -514,7 +516,7 @@ class Config:
     LIVE_FORMAT = struct.Struct("<HBIH")
 
     def pack(self) -> bytes:
-        if self.flags & (CONFIG_FLAG_LIVE | CONFIG_FLAG_RAW_TAP):
+        if self.flags & (CONFIG_FLAG_LIVE | CONFIG_FLAG_RAW_TAP | CONFIG_FLAG_SENSORS):
             return self.LIVE_FORMAT.pack(self.ppg_rate_hz, self.flags, self.live_seed, self.live_speed)
         return self.FORMAT.pack(self.ppg_rate_hz, self.flags)
 

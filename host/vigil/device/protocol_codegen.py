@@ -43,6 +43,7 @@ def protocol_header() -> str:
         "CONFIG_FLAG_TRACE": p.CONFIG_FLAG_TRACE,
         "CONFIG_FLAG_LIVE": p.CONFIG_FLAG_LIVE,
         "CONFIG_FLAG_RAW_TAP": p.CONFIG_FLAG_RAW_TAP,
+        "CONFIG_FLAG_SENSORS": p.CONFIG_FLAG_SENSORS,
         "CONFIG_FLAGS_ALL": p.CONFIG_FLAGS_ALL,
         "CONFIG_SIZE": p.CONFIG_SIZE,
         "CONFIG_LIVE_SIZE": p.CONFIG_LIVE_SIZE,
@@ -60,6 +61,7 @@ def protocol_header() -> str:
         "CONFIG_OK": p.CONFIG_OK,
         "CONFIG_UNSUPPORTED_RATE": p.CONFIG_UNSUPPORTED_RATE,
         "CONFIG_BAD_LIVE": p.CONFIG_BAD_LIVE,
+        "CONFIG_NO_SENSORS": p.CONFIG_NO_SENSORS,
     }
     lines += [f"#define VIGIL_{name} {value}u" for name, value in consts.items()]
     lines += ["", "typedef enum vigil_msg_type {"]
