@@ -270,7 +270,8 @@ static void on_config(app_t *app, const frame_t *frame)
         if (!board_sensor_sources(rate, &accel, &ppg) || ppg->rate_hz != rate ||
             !live_task_start_sources(&app->live, accel, ppg, board_ticks())) {
             status = VIGIL_CONFIG_NO_SENSORS; /* configured, but not live */
-            app->config_flags &= (uint8_t)~(VIGIL_CONFIG_FLAG_LIVE | VIGIL_CONFIG_FLAG_RAW_TAP | VIGIL_CONFIG_FLAG_SENSORS);
+            const uint8_t live_flags = VIGIL_CONFIG_FLAG_LIVE | VIGIL_CONFIG_FLAG_RAW_TAP | VIGIL_CONFIG_FLAG_SENSORS;
+            app->config_flags &= (uint8_t)~live_flags;
         }
     } else if (flags & VIGIL_CONFIG_FLAG_LIVE) {
         (void)live_task_start(&app->live, seed, rate, speed, board_ticks()); /* the settings were checked above */
