@@ -420,21 +420,6 @@ uint32_t board_boot_id(void)
     return boot_id;
 }
 
-/* The usable stack starts above the MPU guard; the guard is never written. */
-static const uint32_t *stack_usable_bottom(void)
-{
-    return __stack_bottom + F405_STACK_GUARD_BYTES / sizeof(uint32_t);
-}
-
-size_t board_stack_high_water(void)
-{
-    const uint32_t *p = stack_usable_bottom();
-    while (p < __stack_top && *p == F405_STACK_PAINT) {
-        ++p;
-    }
-    return (size_t)((uintptr_t)__stack_top - (uintptr_t)p);
-}
-
 bool board_sensor_sources(uint16_t ppg_rate_hz, const accel_source_t **accel, const ppg_source_t **ppg)
 {
     (void)ppg_rate_hz; /* no sensors here: live mode runs on the seeded wrist */
@@ -443,9 +428,14 @@ bool board_sensor_sources(uint16_t ppg_rate_hz, const accel_source_t **accel, co
     return false;
 }
 
+size_t board_stack_high_water(void)
+{
+    return armv7m_stack_high_water();
+}
+
 size_t board_stack_size(void)
 {
-    return (size_t)((uintptr_t)__stack_top - (uintptr_t)stack_usable_bottom());
+    return armv7m_stack_size();
 }
 
 /* ---- power, reset ---- */

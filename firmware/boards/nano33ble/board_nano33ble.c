@@ -576,24 +576,14 @@ const char *board_name(void)
 
 /* ---- stack ---- */
 
-/* The usable stack starts above the MPU guard; the guard is never written. */
-static const uint32_t *stack_usable_bottom(void)
-{
-    return __stack_bottom + NANO33BLE_STACK_GUARD_BYTES / sizeof(uint32_t);
-}
-
 size_t board_stack_high_water(void)
 {
-    const uint32_t *p = stack_usable_bottom();
-    while (p < __stack_top && *p == NANO33BLE_STACK_PAINT) {
-        ++p;
-    }
-    return (size_t)((uintptr_t)__stack_top - (uintptr_t)p);
+    return armv7m_stack_high_water();
 }
 
 size_t board_stack_size(void)
 {
-    return (size_t)((uintptr_t)__stack_top - (uintptr_t)stack_usable_bottom());
+    return armv7m_stack_size();
 }
 
 /* ---- power, reset ---- */

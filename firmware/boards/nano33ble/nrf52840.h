@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "../armv7m/armv7m.h"
+#include "../armv7m/armv7m_runtime.h"
 
 #define NRF_REG32(base, offset) (*(volatile uint32_t *)(uintptr_t)((base) + (offset)))
 /* An array register (TASKS_CAPTURE[n], CC[n], PIN_CNF[n]): consecutive words. */
@@ -287,22 +288,6 @@
 /* --------------------------------------------------------------------------
  * Port-internal glue
  * -------------------------------------------------------------------------- */
-
-/* Linker script symbols (nano33ble.ld). Only their addresses are meaningful. */
-extern uint32_t __data_start[], __data_end[], __data_load[];
-extern uint32_t __bss_start[], __bss_end[];
-extern uint32_t __stack_bottom[], __stack_top[];
-extern uint32_t __isr_vector_start[];
-
-/* Read-only MPU region at the bottom of the stack (as vwrist): a push into it is a
- * MemManage fault instead of silent corruption of the RAM below. 32 bytes is the
- * smallest MPU region; a single frame larger than that can jump over it. */
-#define NANO33BLE_STACK_GUARD_LOG2 5u
-#define NANO33BLE_STACK_GUARD_BYTES (1u << NANO33BLE_STACK_GUARD_LOG2)
-
-/* Word written over the whole free stack at boot; the deepest word that no longer
- * holds it marks the high-water line. */
-#define NANO33BLE_STACK_PAINT 0xC0FFEE5Au
 
 /* Boot record, first thing in RAM (section .noinit.nano33ble_boot). Reset_Handler
  * does not clear it, so it survives a reset IF the bootloader, which runs first on

@@ -138,11 +138,6 @@ _Static_assert(NRF_NUM_IRQS == 48u, "vector table lists exactly 48 IRQ entries")
 _Static_assert(NRF_IRQ_UARTE0 == 2u && NRF_IRQ_TIMER1 == 9u, "handlers sit at their IRQ numbers above");
 _Static_assert(sizeof(nano33ble_vector_table) == 256u, "nano33ble.ld aligns .isr_vector to 256 bytes for VTOR");
 
-/* Constructor tables; vigil's C has none today, but a library might. */
-typedef void (*init_fn_t)(void);
-extern init_fn_t __preinit_array_start[], __preinit_array_end[];
-extern init_fn_t __init_array_start[], __init_array_end[];
-
 /* --------------------------------------------------------------------------
  * Reset
  * -------------------------------------------------------------------------- */
@@ -205,52 +200,23 @@ static void quiesce_bootloader(void)
 
 void nano33ble_reset_c(void)
 {
-    /* FPU access first: with -mfloat-abi=hard the compiler may use FP registers in
-     * any function, and touching them while CP10/CP11 are off is a UsageFault. */
-    SCB_CPACR |= SCB_CPACR_CP10_CP11_FULL;
-    __asm volatile("dsb\n\tisb" ::: "memory");
-
+    armv7m_enable_fpu();
     /* The image lives at 0x10000, not 0: without this, exceptions would go through
      * the bootloader's table. */
     SCB_VTOR = (uint32_t)(uintptr_t)__isr_vector_start;
     __asm volatile("dsb\n\tisb" ::: "memory");
 
     quiesce_bootloader();
-
-    /* Paint the free stack, from its bottom up to (not including) the current SP:
-     * everything at and above SP is this function's own frame. Volatile stores stop
-     * GCC from turning the loop into a memset() call whose frame would be painted. */
-    {
-        uintptr_t sp;
-        __asm volatile("mov %0, sp" : "=r"(sp));
-        for (volatile uint32_t *p = __stack_bottom; (uintptr_t)p < sp; ++p) {
-            *p = NANO33BLE_STACK_PAINT;
-        }
-    }
-
-    /* .data: copy its initial image from flash. */
-    {
-        const uint32_t *src = __data_load;
-        for (uint32_t *dst = __data_start; dst < __data_end; ++dst, ++src) {
-            *dst = *src;
-        }
-    }
-    /* .bss: zero. (.noinit is left alone on purpose.) */
-    for (uint32_t *dst = __bss_start; dst < __bss_end; ++dst) {
-        *dst = 0u;
-    }
+    armv7m_paint_stack();
+    armv7m_init_data_bss();
 
     /* Instruction cache on: off at reset, and code runs from flash with wait states
      * at 64 MHz, so the DSP/NN loops gain a lot from it. */
     NVMC_ICACHECNF = NVMC_ICACHECNF_CACHEEN;
 
-    /* Faults: divide-by-zero traps (as on vwrist and natively), and MemManage/
-     * BusFault/UsageFault get their own vectors so the report names the cause. */
-    SCB_CCR |= SCB_CCR_DIV_0_TRP;
-    SCB_SHCSR |= SCB_SHCSR_MEMFAULTENA | SCB_SHCSR_BUSFAULTENA | SCB_SHCSR_USGFAULTENA;
+    armv7m_trap_faults();
 
-    /* MPU: clear every region the bootloader might have set, then the stack guard
-     * (see NANO33BLE_STACK_GUARD_BYTES). The linker aligns __stack_bottom to 32. */
+    /* MPU: clear every region the bootloader might have set before the stack guard. */
     MPU_CTRL = 0u;
     __asm volatile("dsb\n\tisb" ::: "memory");
     {
@@ -261,19 +227,8 @@ void nano33ble_reset_c(void)
             MPU_RBAR = 0u;
         }
     }
-    MPU_RNR = 0u;
-    MPU_RBAR = (uint32_t)(uintptr_t)__stack_bottom;
-    MPU_RASR = MPU_RASR_XN | MPU_RASR_AP_RO | MPU_RASR_C | MPU_RASR_B |
-               MPU_RASR_SIZE(NANO33BLE_STACK_GUARD_LOG2) | MPU_RASR_ENABLE;
-    MPU_CTRL = MPU_CTRL_PRIVDEFENA | MPU_CTRL_ENABLE;
-    __asm volatile("dsb\n\tisb" ::: "memory");
-
-    for (init_fn_t *fn = __preinit_array_start; fn < __preinit_array_end; ++fn) {
-        (*fn)();
-    }
-    for (init_fn_t *fn = __init_array_start; fn < __init_array_end; ++fn) {
-        (*fn)();
-    }
+    armv7m_guard_stack();
+    armv7m_run_constructors();
 
     int status = app_main();
 

@@ -105,71 +105,20 @@ const vector_entry_t vwrist_vector_table[VWRIST_NUM_SYSTEM_VECTORS + VWRIST_NUM_
 
 _Static_assert(VWRIST_NUM_IRQS == 32u, "vector table lists exactly 32 IRQ entries");
 
-/* Constructor tables; vigil's C has none today, but a library might. */
-typedef void (*init_fn_t)(void);
-extern init_fn_t __preinit_array_start[], __preinit_array_end[];
-extern init_fn_t __init_array_start[], __init_array_end[];
-
 /* --------------------------------------------------------------------------
  * Reset
  * -------------------------------------------------------------------------- */
 void Reset_Handler(void)
 {
-    /* FPU access first: with -mfloat-abi=hard the compiler may use FP
-     * registers in any function (even memcpy-like code), and touching them
-     * while CP10/CP11 are off is a UsageFault (NOCP). */
-    SCB_CPACR |= SCB_CPACR_CP10_CP11_FULL;
-    __asm volatile("dsb\n\tisb" ::: "memory");
-
+    armv7m_enable_fpu();
     /* QEMU resets VTOR to 0 where our table already is; setting it anyway
      * keeps the port correct if the image is ever linked elsewhere. */
     SCB_VTOR = (uint32_t)(uintptr_t)__isr_vector_start;
-
-    /* Paint the free stack, from its bottom up to (not including) the
-     * current SP: everything at and above SP is this function's own frame.
-     * Volatile stores stop GCC from turning the loop into a memset() call,
-     * whose frame would sit in the very words being painted. */
-    {
-        uintptr_t sp;
-        __asm volatile("mov %0, sp" : "=r"(sp));
-        for (volatile uint32_t *p = __stack_bottom; (uintptr_t)p < sp; ++p) {
-            *p = VWRIST_STACK_PAINT;
-        }
-    }
-
-    /* .data: copy its initial image from flash. */
-    {
-        const uint32_t *src = __data_load;
-        for (uint32_t *dst = __data_start; dst < __data_end; ++dst, ++src) {
-            *dst = *src;
-        }
-    }
-    /* .bss: zero. (.noinit is left alone on purpose.) */
-    for (uint32_t *dst = __bss_start; dst < __bss_end; ++dst) {
-        *dst = 0u;
-    }
-
-    /* Faults: divide-by-zero traps (the native build would SIGFPE, so both
-     * boards agree), and MemManage/BusFault/UsageFault get their own vector
-     * so the report names the real cause instead of an escalated HardFault. */
-    SCB_CCR |= SCB_CCR_DIV_0_TRP;
-    SCB_SHCSR |= SCB_SHCSR_MEMFAULTENA | SCB_SHCSR_BUSFAULTENA | SCB_SHCSR_USGFAULTENA;
-
-    /* Stack guard (see VWRIST_STACK_GUARD_BYTES). The linker aligns
-     * __stack_bottom to 32 bytes as the MPU requires. */
-    MPU_RNR = 0u;
-    MPU_RBAR = (uint32_t)(uintptr_t)__stack_bottom;
-    MPU_RASR = MPU_RASR_XN | MPU_RASR_AP_RO | MPU_RASR_C | MPU_RASR_B |
-               MPU_RASR_SIZE(VWRIST_STACK_GUARD_LOG2) | MPU_RASR_ENABLE;
-    MPU_CTRL = MPU_CTRL_PRIVDEFENA | MPU_CTRL_ENABLE;
-    __asm volatile("dsb\n\tisb" ::: "memory");
-
-    for (init_fn_t *fn = __preinit_array_start; fn < __preinit_array_end; ++fn) {
-        (*fn)();
-    }
-    for (init_fn_t *fn = __init_array_start; fn < __init_array_end; ++fn) {
-        (*fn)();
-    }
+    armv7m_paint_stack();
+    armv7m_init_data_bss();
+    armv7m_trap_faults();
+    armv7m_guard_stack();
+    armv7m_run_constructors();
 
     int status = app_main();
     vwrist_exit((uint32_t)status);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../armv7m/armv7m.h"
+#include "../armv7m/armv7m_runtime.h"
 
 /* QEMU mps2.c: SYSCLK_FRQ drives the CPU ("cpuclk") and so SysTick with
  * CLKSOURCE=1; "refclk" (CLKSOURCE=0) is only 1 MHz. */
@@ -44,25 +45,6 @@
 #define NVIC_ICER0 VWRIST_REG32(0xE000E180u)
 #define NVIC_ISPR0 VWRIST_REG32(0xE000E200u)
 #define NVIC_ICPR0 VWRIST_REG32(0xE000E280u)
-
-/* Linker script symbols (vwrist.ld). Only their addresses are meaningful. */
-extern uint32_t __data_start[], __data_end[], __data_load[];
-extern uint32_t __bss_start[], __bss_end[];
-extern uint32_t __stack_bottom[], __stack_top[];
-extern uint32_t __isr_vector_start[];
-
-/* Read-only MPU region at the bottom of the stack: a push into it is a
- * MemManage fault (exit status 132) instead of silent corruption of the RAM
- * below. 32 bytes is the smallest MPU region; it catches frames that grow
- * into it, not a single frame larger than the guard that jumps over it.
- * Read-only rather than no-access so the fault handler may still read an
- * exception frame that landed there. */
-#define VWRIST_STACK_GUARD_LOG2 5u
-#define VWRIST_STACK_GUARD_BYTES (1u << VWRIST_STACK_GUARD_LOG2)
-
-/* Word written over the whole free stack at boot; the deepest word that no
- * longer holds it marks the high-water line. */
-#define VWRIST_STACK_PAINT 0xC0FFEE5Au
 
 /* Process exit statuses seen by whoever runs QEMU: main's return value as is,
  * a fault as 128 + exception number (3 = HardFault, 16 + n = IRQ n) so that a
