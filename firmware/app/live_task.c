@@ -34,7 +34,6 @@ bool live_task_start(live_task_t *t, uint32_t seed, uint16_t ppg_rate_hz, uint16
     if (seeded_wrist_init(&t->wrist, seed, ppg_rate_hz, speed) != SENSOR_OK) {
         return false;
     }
-    t->seeded = true;
     return begin(t, &t->wrist.accel_source, &t->wrist.ppg_source, now);
 }
 
@@ -158,7 +157,7 @@ uint16_t live_task_poll(live_task_t *t, uint64_t now, uint32_t ticks_per_second)
     if (!t->on) {
         return 0u;
     }
-    if (t->seeded) { /* a chip samples on its own clock; the seeded wrist on the board's */
+    if (t->accel == &t->wrist.accel_source) { /* a chip samples on its own clock; the seeded wrist on the board's */
         seeded_wrist_advance(&t->wrist, now - t->start_tick, ticks_per_second);
     }
     /* the channel further behind in time first, so that neither runs ahead when the device is busy (as a replay

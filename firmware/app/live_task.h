@@ -37,7 +37,6 @@ typedef struct live_channel {
 
 typedef struct live_task {
     bool on;
-    bool seeded; /* the sources are t->wrist, advanced on the board's clock; else a board's chips */
     seeded_wrist_t wrist;
     const accel_source_t *accel;
     const ppg_source_t *ppg;

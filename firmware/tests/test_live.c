@@ -128,7 +128,8 @@ static void take(const live_task_t *lt, uint16_t len, tap_position_t *pos)
     pos->next[ch] = first + count;
     pos->held[ch] += (lt->payload[1] & VIGIL_RAW_FLAG_HELD) ? count : 0u;
     pos->chunks++;
-    double lead = (double)pos->next[VIGIL_CHANNEL_ACCEL] / 50.0 - (double)pos->next[VIGIL_CHANNEL_PPG] / 64.0;
+    double lead = (double)pos->next[VIGIL_CHANNEL_ACCEL] / lt->accel->rate_hz -
+                  (double)pos->next[VIGIL_CHANNEL_PPG] / lt->ppg->rate_hz;
     lead = lead < 0 ? -lead : lead;
     pos->worst_lead_s = lead > pos->worst_lead_s ? lead : pos->worst_lead_s;
 }

@@ -100,25 +100,28 @@ class LiveVerifier:
         if frame.type != p.MsgType.RAW_SAMPLES:
             self.outputs.on_event(event)
             return
-        raw = p.Samples.unpack(frame.payload)
+        header = p.Samples.HEADER.size
+        if len(frame.payload) < header or (len(frame.payload) - header) % 2:
+            p.Samples.unpack(frame.payload)  # raises the decoder's own error for a malformed payload
+        channel, flags, first_index = p.Samples.HEADER.unpack_from(frame.payload)
+        values = np.frombuffer(frame.payload, "<i2", offset=header)  # the samples once, not as Python ints too
         with self._lock:
             self._mark = Checkpoint(self._accel_n, self._ppg_n, self._lengths())
-            expected = self._next_index.get(raw.channel, 0)
-            if raw.first_index != expected:
-                name = p.Channel(raw.channel).name.lower() if raw.channel in (0, 1) else str(raw.channel)
-                self.gaps.append(TapGap(name, expected, (raw.first_index - expected) & 0xFFFFFFFF))
-            per_sample = 3 if raw.channel == p.Channel.ACCEL else 1
-            self._next_index[raw.channel] = raw.first_index + len(raw.samples) // per_sample
-            if raw.flags & p.RAW_FLAG_HELD and raw.channel in (p.Channel.ACCEL, p.Channel.PPG):
-                self.held[p.Channel(raw.channel).name.lower()] += len(raw.samples) // per_sample
-            self._crc = zlib.crc32(frame.payload[p.Samples.HEADER.size :], zlib.crc32(frame.payload[:1], self._crc))
-            values = np.frombuffer(frame.payload, "<i2", offset=p.Samples.HEADER.size)
-            if raw.channel == p.Channel.ACCEL:
+            expected = self._next_index.get(channel, 0)
+            if first_index != expected:
+                name = p.Channel(channel).name.lower() if channel in (0, 1) else str(channel)
+                self.gaps.append(TapGap(name, expected, (first_index - expected) & 0xFFFFFFFF))
+            count = len(values) // (3 if channel == p.Channel.ACCEL else 1)
+            self._next_index[channel] = first_index + count
+            if flags & p.RAW_FLAG_HELD and channel in (p.Channel.ACCEL, p.Channel.PPG):
+                self.held[p.Channel(channel).name.lower()] += count
+            self._crc = zlib.crc32(frame.payload[header:], zlib.crc32(frame.payload[:1], self._crc))
+            if channel == p.Channel.ACCEL:
                 self._accel.append(values.reshape(-1, 3))
-                self._accel_n += len(values) // 3
-            elif raw.channel == p.Channel.PPG:
+                self._accel_n += count
+            elif channel == p.Channel.PPG:
                 self._ppg.append(values)
-                self._ppg_n += len(values)
+                self._ppg_n += count
 
     def _lengths(self) -> dict[str, int]:
         return {name: len(getattr(self.outputs, name)) for name in OUTPUT_LISTS}

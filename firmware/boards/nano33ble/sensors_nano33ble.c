@@ -49,10 +49,8 @@ static i2c_status_t from_port(nano33ble_i2c_status_t s)
 static i2c_status_t sense_write(void *ctx, uint8_t addr7, uint8_t reg, const uint8_t *data, size_t len)
 {
     const sense_bus_t *b = ctx;
-    if (len > NANO33BLE_I2C_WRITE_MAX) {
-        return I2C_BUS_ERROR; /* the port copies writes into a buffer this long; no driver used here writes more */
-    }
     nano33ble_i2c_init(b->route);
+    /* longer than NANO33BLE_I2C_WRITE_MAX: ERR_ARG, a bus error (no driver used here writes more) */
     return from_port(nano33ble_i2c_write(addr7, reg, data, len));
 }
 
