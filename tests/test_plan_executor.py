@@ -9,8 +9,12 @@ The main.c also checks the arena-size refusal, the per-op hook, and that nothing
 
 from __future__ import annotations
 
+import atexit
+import functools
 import shutil
 import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -240,15 +244,32 @@ def cases() -> _Cases:
     return _Cases()
 
 
+@functools.cache
+def engine_objects(defines: tuple[str, ...]) -> tuple[str, ...]:
+    """firmware/core/nn/*.c compiled once per set of defines for the whole run: no engine file depends on a plan
+    (only main.c includes the plan header), and recompiling the 14 files for each of the ~80 runners was most of
+    this module's time."""
+    out = Path(tempfile.mkdtemp(prefix="vigil_nn_objects_"))
+    atexit.register(shutil.rmtree, out, True)
+
+    def compile_one(src: Path) -> str:
+        obj = out / f"{src.stem}.o"
+        subprocess.run(["gcc", *GCC_FLAGS, *defines, f"-I{ROOT / 'firmware' / 'core'}", "-c", str(src), "-o",
+                        str(obj)], check=True, capture_output=True, text=True)  # fmt: skip
+        return str(obj)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return tuple(pool.map(compile_one, sorted(NN_DIR.glob("*.c"))))
+
+
 def build_runner(name: str, plan: Plan, model: bytes, tmp: Path, defines: list[str]) -> Path:
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / f"{name}_plan.h").write_text(headers.plan_header(name, plan, model))
     main = tmp / "main.c"
     main.write_text(MAIN_C.format(name=name, upper=name.upper(), guard=GUARD_BYTES))
     exe = tmp / "run_plan"
-    sources = sorted(str(p) for p in NN_DIR.glob("*.c"))
     subprocess.run(["gcc", *GCC_FLAGS, *defines, f"-I{ROOT / 'firmware' / 'core'}", f"-I{tmp}", str(main),
-                    *sources, "-o", str(exe)], check=True, capture_output=True, text=True)
+                    *engine_objects(tuple(defines)), "-o", str(exe)], check=True, capture_output=True, text=True)
     return exe
 
 
