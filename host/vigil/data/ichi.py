@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from vigil.data import resample as rs
 from vigil.data.recording import (
@@ -425,6 +424,8 @@ def _covers_both_sides(means: np.ndarray) -> bool:
 
 
 def _sphere_fit(means: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    from scipy.optimize import least_squares  # here: scipy.optimize costs every `vigil` command ~0.4 s to import
+
     points, weights = np.unique(means, axis=0, return_counts=True)
     root_w = np.sqrt(weights)
 

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
-from scipy.signal import firwin, resample_poly
 
 from vigil.dsp.config import PPG_RATES_HZ
 from vigil.errors import RecordingFormatError
@@ -87,6 +86,8 @@ def resample_uniform(x: np.ndarray, from_hz: float, to_hz: float) -> np.ndarray:
         # resample_poly's line padding needs two points; one sample just repeats
         n_out = math.ceil(len(x) * ratio)
         return np.repeat(x, n_out, axis=0)
+    from scipy.signal import resample_poly  # here: scipy.signal costs every `vigil` command ~1 s to import
+
     up, down = ratio.numerator, ratio.denominator
     return resample_poly(x, up, down, axis=0, window=polyphase_filter(up, down), padtype="line")
 
@@ -97,6 +98,8 @@ def polyphase_filter(up: int, down: int) -> np.ndarray:
     its ``up`` polyphase branches scaled to a DC gain of exactly 1. Unscaled, the branches'
     gains differ by up to ±0.07 % at 32 -> 50 Hz, which turns the 1 g of gravity into a
     ±0.7 mg ripple repeating every 25 output samples: a false 2 Hz comb in quiet sleep."""
+    from scipy.signal import firwin
+
     max_rate = max(up, down)
     half_len = 10 * max_rate
     h = firwin(2 * half_len + 1, 1.0 / max_rate, window=("kaiser", 5.0))
