@@ -139,12 +139,13 @@ def test_board_start_ping_monitor_stop(name: str, tmp_path: Path) -> None:
         assert all("t" in r for r in records)
 
         night = tmp_path / "night.vrec"
-        assert vigil("synth", "--night", "--hours", "0.2", "--out", str(night)).returncode == 0
+        assert vigil("synth", "--night", "--hours", "0.1", "--out", str(night)).returncode == 0
         stem = tmp_path / "results"
         replayed = vigil("replay", "--port", name, "--input", str(night), "--csv", str(stem), "--json",
                          "--out", str(tmp_path / "night.jsonl"), env=env)  # fmt: skip
         assert replayed.returncode == 0, replayed.stderr
         summary = json.loads(replayed.stdout)
+        assert summary["sleep_epochs"] >= 5  # 6 minutes: 12 epochs, 6 with a decision (image and context need the rest)
         assert summary["csv"] == [f"{stem}.sleep.csv", f"{stem}.stress.csv"]
         rows = (tmp_path / "results.sleep.csv").read_text().splitlines()
         assert rows[0].startswith("epoch,start_s,class,p_wake,p_NREM,p_REM") and len(rows) == summary["sleep_epochs"] + 1
