@@ -311,9 +311,9 @@ def _minutes(session: StressSessionData) -> np.ndarray:
 
 
 def _shade_alerts(ax, session: StressSessionData) -> None:  # noqa: ANN001
-    for alert in session.alerts or []:
+    for n, alert in enumerate(session.alerts or []):
         ax.axvspan(alert.segment * dsp.SEGMENT_S / 60.0, (alert.segment + 1) * dsp.SEGMENT_S / 60.0,
-                   color=STRESS_COLOURS[1], alpha=0.18, linewidth=0)  # fmt: skip
+                   color=STRESS_COLOURS[1], alpha=0.18, linewidth=0, label="alert" if n == 0 else None)  # fmt: skip
 
 
 def _decision_strip(ax, session: StressSessionData) -> None:  # noqa: ANN001
@@ -425,7 +425,7 @@ def plot_model_probabilities(session: StressSessionData, path: Path) -> tuple[in
     for k in invalid:  # hatched: invalid features, not classified, nothing drawn
         ax.axvspan(k * dsp.SEGMENT_S / 60.0, (k + 1) * dsp.SEGMENT_S / 60.0, facecolor="none", edgecolor="#bbbbbb",
                    hatch="//", linewidth=0, label="not classified (invalid)" if k == invalid[0] else None)  # fmt: skip
-    ax.axhline(0.5, color="#888888", linestyle="--", linewidth=1.0)
+    ax.axhline(0.5, color="#888888", linestyle="--", linewidth=1.0, label="decision 0.50 (weighted vote)")
     if session.alert_threshold is not None:
         ax.axhline(session.alert_threshold, color=STRESS_COLOURS[1], linestyle=":", linewidth=1.2,
                    label=f"alert threshold {session.alert_threshold:.2f}")  # fmt: skip
