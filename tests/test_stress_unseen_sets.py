@@ -1,0 +1,53 @@
+"""benchmarks/stress_unseen_sets.py: the threshold a validation split chooses and the spread over unseen subject sets,
+by hand on small made-up predictions. The run on WESAD is a documented command (docs/stress.md section 6):
+
+    .venv/bin/python benchmarks/stress_unseen_sets.py
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("stress_unseen_sets", ROOT / "benchmarks" / "stress_unseen_sets.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["stress_unseen_sets"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _bench()
+
+
+def test_the_validation_threshold_is_the_lowest_with_the_best_balanced_accuracy() -> None:
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    # stress minutes at 0.33 and 0.42: every threshold from 0.35 up misses one or both, 0.20-0.30 take a relax at 0.25
+    weighted = np.array([0.05, 0.10, 0.25, 0.15, 0.33, 0.42])
+    assert bench.validation_threshold(weighted, labels) == 0.30
+    assert bench.validation_threshold(np.array([0.1, 0.2, 0.7, 0.9]), np.array([0, 0, 1, 1])) == 0.25  # ties: lowest
+
+
+def test_every_set_is_scored_and_the_bars_are_counted() -> None:
+    # four subjects, five minutes each; subject 3 misses every stress minute and raises a false alert
+    groups = np.repeat(np.arange(4), 5)
+    labels = np.tile([0, 0, 0, 1, 1], 4)
+    decisions = labels.copy()
+    decisions[groups == 3] = 0
+    alerts = (labels == 1) & (groups < 3)
+    alerts[15] = True  # subject 3's first minute, relax
+    out = bench.set_spread(labels, decisions, alerts, groups, set_size=2)
+    assert out["sets"] == 6
+    # the three sets without subject 3 are perfect; the three with it: accuracy 0.8, sensitivity 0.5
+    assert out["meet_accuracy_and_sensitivity"] == 3 and out["meet_all_bars"] == 3
+    s = out["spread"]
+    assert s["sensitivity"]["lowest"] == 0.5 and s["accuracy"]["lowest"] == 0.8 and s["accuracy"]["median"] == 0.9
+    assert s["alert_precision"]["lowest"] == 0.667  # with subject 3: the other's 2 true alerts and its false one
