@@ -70,9 +70,10 @@ def test_frames_beyond_credit_are_refused_and_counted(link: Link) -> None:
     error = p.ErrorReport.unpack(link.expect(p.MsgType.ERROR).payload)
     assert error.code == p.ErrorCode.NO_CREDIT
     assert error.offending_type == p.MsgType.SAMPLES
-    consumed = link.credit_consumed
+    # the device's own count, as send_samples anchors it: this Link's last CREDIT can be older than frames another
+    # session on the same board (a CLI replay) had consumed, and waiting from it returned before all four were
     link.send(p.MsgType.SAMPLES_HOLD, b"\x00")
-    link.wait_credit(consumed + p.SAMPLE_SLOTS)
+    link.wait_credit(before["sample_frames_consumed"] + p.SAMPLE_SLOTS)
     after = link.stats()
     assert after["sample_overflows"] - before["sample_overflows"] == 1
     assert after["sample_frames_consumed"] - before["sample_frames_consumed"] == p.SAMPLE_SLOTS
