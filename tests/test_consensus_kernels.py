@@ -16,8 +16,9 @@ WEIGHTS = [18204, 10923, 3641]
 
 
 def constants(threshold: int = 19661, motion_limit: int = 40, weights: list[int] = WEIGHTS,
-              sustain_lookback: int = 0) -> mb.ConsensusConstants:
-    return mb.ConsensusConstants([], [], [], [], list(weights), threshold, motion_limit, False, sustain_lookback)
+              sustain_lookback: int = 0, decision: int = 16384) -> mb.ConsensusConstants:
+    return mb.ConsensusConstants([], [], [], [], list(weights), threshold, motion_limit, False, sustain_lookback,
+                                 decision)  # fmt: skip
 
 
 def run_c(program: Path, cases: list[tuple[mb.ConsensusConstants, ct.Evidence]]) -> list[dict[str, int]]:
@@ -28,6 +29,7 @@ def run_c(program: Path, cases: list[tuple[mb.ConsensusConstants, ct.Evidence]])
         valid_ready = int(e.features_valid) | int(e.baseline_ready) << 1  # the harness's byte 17: bit 0, bit 1
         rec += bytes([sum(1 << j for j, v in enumerate(e.votes_stress) if v), valid_ready, e.context_known, e.awake])
         rec += int(e.motion).to_bytes(2, "little") + bytes([c.sustain_lookback]) + int(e.segment).to_bytes(4, "little")
+        rec += int(c.decision_q15).to_bytes(2, "little")
         data += rec
     out = subprocess.run([str(program), "harness", "consensus"], input=data, capture_output=True, check=True).stdout
     rows = np.frombuffer(out, dtype=np.uint8).reshape(-1, 6)
@@ -85,10 +87,21 @@ def test_random_evidence_matches_the_twin(ctest_program: Path) -> None:
         e = ct.Evidence(p, tuple(bool(v) for v in rng.integers(0, 2, size=3)), bool(rng.integers(0, 2)),  # type: ignore[arg-type]
                         bool(rng.integers(0, 2)), bool(rng.integers(0, 2)), int(rng.integers(0, 80)),
                         bool(rng.random() < 0.8))  # fmt: skip
-        cases.append((constants(int(rng.integers(0, 32769)), int(rng.integers(0, 80)), weights), e))
+        # the decision threshold: 0.5, a learnt one (0.20-0.60), or at the weighted value's edges
+        decision = int(rng.choice([16384, int(rng.integers(6554, 19662)), 0, 32767, 32768]))
+        cases.append((constants(int(rng.integers(0, 32769)), int(rng.integers(0, 80)), weights, decision=decision), e))
     got = run_c(ctest_program, cases)
     assert got == twin_run(cases)
-    assert {r["alert"] for r in got} == {0, 1}
+    assert {r["alert"] for r in got} == {0, 1} and {r["decision"] for r in got} == {0, 1}
+
+
+def test_the_decision_is_the_weighted_vote_above_the_trios_threshold(ctest_program: Path) -> None:
+    """Weighted 9830 (P = 0.30): relax at 0.5, stress above a learnt 0.25, relax at exactly its own value (a tie)."""
+    e = ct.Evidence((9830, 9830, 9830), (False, False, False), True, True, True, 3)
+    cases = [(constants(decision=d), e) for d in (16384, 8192, 9830, 9829)]
+    got = run_c(ctest_program, cases)
+    assert got == twin_run(cases)
+    assert [r["weighted_q15"] for r in got] == [9830] * 4 and [r["decision"] for r in got] == [0, 1, 0, 1]
 
 
 def test_sustained_looks_back_at_the_evidence_only() -> None:

@@ -404,3 +404,15 @@ def test_training_refuses_data_it_cannot_learn_from_in_one_line(tmp_path: Path, 
     want = "leaves no stress rows" if case == "one subject holds all stress" else "at least 5 of each"
     assert want in message, message
     assert not (tmp_path / "trio").exists()
+
+
+def test_the_decision_threshold_is_learnt_on_validation_rows_by_balanced_accuracy() -> None:
+    """vigil.ml.stress.choose_threshold: stress when the weighted P(stress) is above the threshold; the grid value with
+    the best balanced accuracy, the middle of tied ones, 0.5 without both classes."""
+    from vigil.ml.stress import choose_threshold
+
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    # stress minutes at 0.33 and 0.42: 0.25 and 0.30 separate them from the relax ones (0.20 lets 0.25 in, 0.35 loses one)
+    assert choose_threshold(np.array([0.05, 0.10, 0.25, 0.15, 0.33, 0.42]), labels) == 0.25  # of 0.25, 0.30
+    assert choose_threshold(np.array([0.1, 0.2, 0.7, 0.9]), np.array([0, 0, 1, 1])) == 0.40  # 0.20-0.60 all tie
+    assert choose_threshold(np.array([0.9, 0.8]), np.array([1, 1])) == 0.5  # one class: nothing to choose on

@@ -51,7 +51,7 @@ static stress_evidence_t all_held(void)
 static void test_consensus(check_totals_t *t)
 {
     /* sustain_lookback 0: SUSTAINED always holds, so each check below is about one condition */
-    const stress_consensus_q15_t c = {{18204u, 10923u, 3641u}, 19661u, 40u, 0u};
+    const stress_consensus_q15_t c = {{18204u, 10923u, 3641u}, 19661u, 40u, 0u, STRESS_Q15_HALF};
     stress_alert_memory_t mem = {0u, false};
     stress_verdict_t v;
     stress_evidence_t e = all_held();
@@ -111,7 +111,7 @@ static void test_consensus(check_totals_t *t)
 /* SUSTAINED: the evidence (unanimous, above the threshold, valid inputs) in one of the 2 segments before. */
 static void test_consensus_sustained(check_totals_t *t)
 {
-    const stress_consensus_q15_t c = {{18204u, 10923u, 3641u}, 19661u, 40u, 2u};
+    const stress_consensus_q15_t c = {{18204u, 10923u, 3641u}, 19661u, 40u, 2u, STRESS_Q15_HALF};
     stress_alert_memory_t mem = {0u, false};
     stress_verdict_t v;
     stress_evidence_t e = all_held();
@@ -225,12 +225,12 @@ void run_models_tests(check_totals_t *t)
 }
 
 /* stdin: records of weight[3] u16, threshold u16, motion_limit u16, p[3] u16, votes u8 (bit j), valid u8 (bit 0
- * features valid, bit 1 baseline ready), known u8, awake u8, motion u16, sustain_lookback u8, segment u32 (27 bytes,
- * little endian), all through one alert memory; stdout per record: weighted u16, decision, unanimous, alert,
- * reasons u8. */
+ * features valid, bit 1 baseline ready), known u8, awake u8, motion u16, sustain_lookback u8, segment u32,
+ * decision u16 (29 bytes, little endian), all through one alert memory; stdout per record: weighted u16, decision,
+ * unanimous, alert, reasons u8. */
 int harness_consensus(FILE *in, FILE *out)
 {
-    uint8_t r[27];
+    uint8_t r[29];
     stress_alert_memory_t mem = {0u, false};
     while (fread(r, 1, sizeof r, in) == sizeof r) {
         stress_consensus_q15_t c;
@@ -249,6 +249,7 @@ int harness_consensus(FILE *in, FILE *out)
         e.motion = (uint16_t)(r[20] | r[21] << 8);
         c.sustain_lookback = r[22];
         e.segment = (uint32_t)r[23] | (uint32_t)r[24] << 8 | (uint32_t)r[25] << 16 | (uint32_t)r[26] << 24;
+        c.decision_q15 = (uint16_t)(r[27] | r[28] << 8);
         stress_verdict_t v;
         stress_consensus_q15(&c, &e, &mem, &v);
         const uint8_t o[6] = {(uint8_t)v.weighted_q15, (uint8_t)(v.weighted_q15 >> 8), v.decision, v.unanimous,

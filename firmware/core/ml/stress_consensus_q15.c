@@ -51,7 +51,7 @@ void stress_consensus_q15(const stress_consensus_q15_t *c, const stress_evidence
         reasons |= STRESS_REASON_SUSTAINED;
     }
     out->weighted_q15 = weighted;
-    out->decision = weighted > STRESS_Q15_HALF ? 1u : 0u;
+    out->decision = weighted > c->decision_q15 ? 1u : 0u;
     out->unanimous = unanimous ? 1u : 0u;
     out->alert = reasons == STRESS_REASON_ALL ? 1u : 0u;
     out->reasons = reasons;

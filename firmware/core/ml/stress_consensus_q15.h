@@ -5,7 +5,8 @@
  * of the accelerometer epochs covering the segment (known or not; awake per the sleep CNN; motion level).
  *
  *   weighted_q15 = (sum_j weight_q15[j] * p_j + 2^14) >> 15      (weights sum to 32768: weighted <= 32768)
- *   decision     = weighted_q15 > 16384                          (stress; an exact tie is relax, the lower index)
+ *   decision     = weighted_q15 > decision_q15                   (stress; an exact tie is relax; 16384 is P > 0.5,
+ *                                                                 the trio's own threshold comes from its training)
  *   unanimous    = all three votes are stress
  *   alert        = every reason bit below is set
  * reasons: a bit per condition, set when it HELD, so a blocked alert says why. BASELINE_READY: the models' inputs
@@ -44,6 +45,7 @@ typedef struct stress_consensus_q15 {
     uint16_t threshold_q15;             /* alert needs weighted_q15 >= this */
     uint16_t motion_limit;              /* "little motion": level <= this (mean |derivative|, milli-g) */
     uint8_t sustain_lookback;           /* SUSTAINED: the evidence held in one of this many segments before */
+    uint16_t decision_q15;              /* decision: weighted_q15 > this (the trio's threshold; 16384 = 0.5) */
 } stress_consensus_q15_t;
 
 /* The last segment whose evidence held (what SUSTAINED looks back at). Zeroed: none yet. */

@@ -234,7 +234,7 @@ def stress_verdict(c: mb.ConsensusConstants, e: Evidence, memory: AlertMemory) -
         reasons |= REASON_LITTLE_MOTION if e.motion <= c.motion_limit else 0
     if memory.sustained(c.sustain_lookback, e.segment, reasons & REASON_EVIDENCE == REASON_EVIDENCE):
         reasons |= REASON_SUSTAINED
-    return {"weighted_q15": weighted, "decision": int(weighted > Q15_HALF), "unanimous": int(unanimous),
+    return {"weighted_q15": weighted, "decision": int(weighted > c.decision_q15), "unanimous": int(unanimous),
             "alert": int(reasons == REASON_ALL), "reasons": reasons}  # fmt: skip
 
 

@@ -290,6 +290,7 @@ class ConsensusConstants:
     motion_limit: int
     inputs_baseline: bool = False  # the models read the features relative to the wearer's baseline (rel_*)
     sustain_lookback: int = 0  # SUSTAINED looks back this many segments (0: always set)
+    decision_q15: int = 16384  # decision: weighted_q15 > this (the trio's learnt threshold; 16384 = P > 0.5)
 
 
 def consensus_constants(stress_files: dict[str, bytes], settings: ConsensusSettings) -> ConsensusConstants:
@@ -311,8 +312,17 @@ def consensus_constants(stress_files: dict[str, bytes], settings: ConsensusSetti
     return ConsensusConstants(
         muls, adds, shifts, logit_pair_table_q15(float(qo.scale)).tolist(),
         consensus_weights_q15(consensus["weights"]).tolist(), settings.threshold_q15(), settings.motion_limit,
-        inputs == "baseline", settings.sustain_lookback,
+        inputs == "baseline", settings.sustain_lookback, decision_q15(consensus),
     )  # fmt: skip
+
+
+def decision_q15(consensus: dict) -> int:
+    """stress_consensus.json's decision threshold (``vigil.ml.stress.choose_threshold``; 0.5 for folders trained before
+    it was learnt) in Q15: the device decides stress when weighted_q15 > this."""
+    threshold = float(consensus.get("decision_threshold", 0.5))
+    if not 0.0 < threshold < 1.0:
+        raise VigilError(f"stress_consensus.json:1: decision_threshold {threshold}; expected between 0 and 1")
+    return int(round(threshold * 32768))
 
 
 def stress_consensus_header(c: ConsensusConstants, weights: list[float], settings: ConsensusSettings) -> str:
@@ -323,6 +333,7 @@ def stress_consensus_header(c: ConsensusConstants, weights: list[float], setting
         _BANNER,
         "/* The stress trio's local consensus (firmware/core/ml/stress_consensus_q15.h):",
         f" * weights tree/svm/nn {', '.join(f'{w:.6f}' for w in weights)} -> Q15 {c.weights_q15};",
+        f" * decision: P(stress) > {c.decision_q15 / 32768:.4f} (Q15 {c.decision_q15}, the trio's own threshold);",
         f" * alert threshold P(stress) >= {settings.alert_probability} (Q15 {c.threshold_q15}); "
         "little motion: level <= "
         f"{settings.motion_limit} milli-g;",
@@ -353,6 +364,7 @@ def stress_consensus_header(c: ConsensusConstants, weights: list[float], setting
         f"    {c.threshold_q15}u, /* threshold_q15 */",
         f"    {c.motion_limit}u, /* motion_limit */",
         f"    {c.sustain_lookback}u, /* sustain_lookback */",
+        f"    {c.decision_q15}u, /* decision_q15 */",
         "};",
         "",
         "#endif /* STRESS_CONSENSUS_H */",

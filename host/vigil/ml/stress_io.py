@@ -107,7 +107,9 @@ def save_stress_trio(trio: StressTrio, out_dir: Path, dataset: HrvDataset, setti
     consensus = {
         "models": list(MODEL_NAMES),
         "weights": trio.weights.tolist(),
-        "rule": "stress = argmax_i sum_j weights[j] * p_j[i] == 1; unanimous = every model's argmax is stress",
+        "decision_threshold": trio.threshold,
+        "rule": "stress = sum_j weights[j] * p_j[stress] > decision_threshold; unanimous = every model's argmax is "
+                "stress",
         "chosen_on": trio.validation,
         "inputs": dataset.source.get("inputs", "raw"),  # raw features, or relative to the wearer's baseline
     }

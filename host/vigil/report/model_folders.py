@@ -70,7 +70,9 @@ def load_stress_model(folder: str | Path) -> StressModel:
                          "`vigil train stress`'s stress_consensus.json")  # fmt: skip
     if list(consensus("models")) != list(MODEL_NAMES):
         raise consensus.error(f"models {consensus('models')}; expected {list(MODEL_NAMES)}")
-    trio = StressTrio(load_scaler(folder), models, np.asarray(consensus("weights"), dtype=np.float64))
+    # folders trained before the trio learnt its decision threshold decide at 0.5, as their devices do
+    threshold = consensus.number("decision_threshold") if consensus.has("decision_threshold") else 0.5
+    trio = StressTrio(load_scaler(folder), models, np.asarray(consensus("weights"), dtype=np.float64), {}, threshold)
     return StressModel(folder, trio, manifest)
 
 

@@ -49,6 +49,10 @@ class ModelBundle:
         return self.models.consensus.threshold_q15 / Q15_ONE
 
     @property
+    def decision_threshold(self) -> float:
+        return self.models.consensus.decision_q15 / Q15_ONE
+
+    @property
     def weights(self) -> tuple[float, ...]:
         return tuple(w / Q15_ONE for w in self.models.consensus.weights_q15)
 

@@ -404,7 +404,7 @@ def plot_hrv(session: StressSessionData, path: Path) -> tuple[int, int]:
 
 
 def plot_model_probabilities(session: StressSessionData, path: Path) -> tuple[int, int]:
-    """P(stress) of each model and the weighted vote per segment, with the 0.5 decision line."""
+    """P(stress) of each model and the weighted vote per segment, with the consensus's decision line."""
     assert session.p_stress is not None
     fig = _figure(WIDE, 3.8)
     ax = fig.subplots(1, 1)
@@ -425,7 +425,8 @@ def plot_model_probabilities(session: StressSessionData, path: Path) -> tuple[in
     for k in invalid:  # hatched: invalid features, not classified, nothing drawn
         ax.axvspan(k * dsp.SEGMENT_S / 60.0, (k + 1) * dsp.SEGMENT_S / 60.0, facecolor="none", edgecolor="#bbbbbb",
                    hatch="//", linewidth=0, label="not classified (invalid)" if k == invalid[0] else None)  # fmt: skip
-    ax.axhline(0.5, color="#888888", linestyle="--", linewidth=1.0, label="decision 0.50 (weighted vote)")
+    ax.axhline(session.decision_threshold, color="#888888", linestyle="--", linewidth=1.0,
+               label=f"decision {session.decision_threshold:.2f} (weighted vote)")  # fmt: skip
     if session.alert_threshold is not None:
         ax.axhline(session.alert_threshold, color=STRESS_COLOURS[1], linestyle=":", linewidth=1.2,
                    label=f"alert threshold {session.alert_threshold:.2f}")  # fmt: skip

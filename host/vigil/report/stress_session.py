@@ -77,6 +77,7 @@ class StressSessionData:
     reasons: np.ndarray | None = None  # (n_segments,) int64 bitmask, -1 no record
     motion: np.ndarray | None = None  # (n_segments,) int64 milli-g, -1 no record
     alert_threshold: float | None = None  # the bundle's weighted P(stress) threshold for an alert
+    decision_threshold: float = 0.5  # the consensus says stress when the weighted P(stress) is above this
 
     def __post_init__(self) -> None:
         freeze(self)
@@ -148,7 +149,7 @@ def trio_classification(segments: Sequence[HrvFeatures], model: StressModel, fea
             p_stress[name][valid] = probas[j][:, 1]
         mix = consensus_proba(probas, model.trio.weights)
         weighted[valid] = mix[:, 1]
-        decision[valid] = np.argmax(mix, axis=1)
+        decision[valid] = (mix[:, 1] > model.trio.threshold).astype(np.int64)
         unanimous[valid] = np.all(np.argmax(probas, axis=2) == 1, axis=0).astype(np.int64)
     return Classification(f"{model.path} on the {features_from} HRV features", p_stress, weighted, decision,
                           unanimous, weights=tuple(float(w) for w in model.trio.weights))  # fmt: skip
@@ -235,8 +236,10 @@ def build_stress_session(
     # the weights drawn with the weighted vote: the bundle's consensus, else the host trio's when it classified
     weights = bundle.weights if bundle is not None else (shown.weights if shown is not None else None)
     threshold = bundle.threshold if bundle is not None else None
+    decides_at = bundle.decision_threshold if bundle is not None else (model.trio.threshold if model else 0.5)
     common: dict[str, Any] = {"beats_from": beats_from, "features_from": features_from, "notes": notes,
-                              "weights": weights, "alert_threshold": threshold}  # fmt: skip
+                              "weights": weights, "alert_threshold": threshold,
+                              "decision_threshold": decides_at}  # fmt: skip
     if shown is None:
         session = StressSessionData(name, rec.ppg, fs, filtered, beats, segments, **common)
     else:
