@@ -591,7 +591,9 @@ def stress_model_card(manifest: dict[str, Any], consensus: dict[str, Any], setti
         "## Intended use",
         "Per 60-s PPG segment on the wrist device: six HRV features (AVHR, AVRR, SDRR, RMSSD, pNN50, pNN20, device "
         f"integers{relative_words}) -> each model's P(stress) in Q15 -> weighted probability "
-        f"(weights tree/svm/nn {consensus.get('weights')}) and a unanimity flag. An alert needs all three models to "
+        f"(weights tree/svm/nn {consensus.get('weights')}), stress when it is above "
+        f"{float(consensus.get('decision_threshold', 0.5))} (the threshold learnt with the weights on the validation "
+        "subjects), and a unanimity flag. An alert needs all three models to "
         f"say stress, weighted P(stress) >= {settings.alert_probability}, valid features{ready_words}, awake (sleep "
         f"model) and motion level <= {settings.motion_limit} milli-g"
         + (f", and the three models' stress (unanimous, above the threshold) in one of the {settings.sustain_lookback} "
