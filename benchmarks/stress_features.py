@@ -109,6 +109,9 @@ def loso_trio(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, moti
 
     settings = ConsensusSettings()
     preds = {k: np.full(len(labels), -1, dtype=np.int64) for k in (*REPORTED, "alert", "alert_single")}
+    # per row, for benchmarks/stress_unseen_sets.py: the weighted P(stress) and the decision threshold its fold learnt
+    preds["weighted"] = np.full(len(labels), np.nan)
+    preds["threshold"] = np.full(len(labels), np.nan)
     for i, g in enumerate(np.unique(groups)):
         test = groups == g
         trio = fit_stress_trio(features[~test], labels[~test], groups[~test], seed=i)
@@ -117,6 +120,7 @@ def loso_trio(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, moti
                 preds[k][test] = v
         p = trio.probabilities(features[test])
         weighted = consensus_proba(p, trio.weights)[:, 1]
+        preds["weighted"][test], preds["threshold"][test] = weighted, trio.threshold
         evidence = unanimous_stress(p) & (weighted >= settings.alert_probability)
         preds["alert_single"][test] = evidence & (motion[test] <= settings.motion_limit)
         preds["alert"][test] = preds["alert_single"][test] & sustained(segments[test], evidence,
@@ -145,6 +149,7 @@ def evaluate_sets(data: list[dict[str, Any]], sets: dict[str, list[str]]) -> lis
         started = time.monotonic()
         preds = loso_trio(features[:, [COLUMNS.index(c) for c in cols]], labels, groups, motion, segments)
         alerts = {k: alert_summary(preds.pop(k).astype(bool), labels, groups) for k in ("alert", "alert_single")}
+        preds.pop("weighted"), preds.pop("threshold")
         scores = {k: classification_metrics(labels, p) for k, p in preds.items()}
         rows.append({"set": name, "columns": cols, "minutes": len(labels),
                      "seconds": round(time.monotonic() - started, 1),

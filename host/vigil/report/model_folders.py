@@ -29,7 +29,7 @@ from vigil.manifest import read_json_file
 from vigil.ml.sleep_context_io import KIND as SLEEP_CONTEXT_KIND
 from vigil.ml.sleep_context_io import TFLITE as SLEEP_CONTEXT_FILE
 from vigil.ml.sleep_io import KIND as SLEEP_KIND
-from vigil.ml.stress import MODEL_NAMES, Int8StressNet, StressTrio
+from vigil.ml.stress import DECISION_DEFAULT, MODEL_NAMES, Int8StressNet, StressTrio
 from vigil.ml.stress_io import MANIFEST, load_scaler, read_manifest
 from vigil.report.json_keys import JsonKeys
 
@@ -71,7 +71,7 @@ def load_stress_model(folder: str | Path) -> StressModel:
     if list(consensus("models")) != list(MODEL_NAMES):
         raise consensus.error(f"models {consensus('models')}; expected {list(MODEL_NAMES)}")
     # folders trained before the trio learnt its decision threshold decide at 0.5, as their devices do
-    threshold = consensus.number("decision_threshold") if consensus.has("decision_threshold") else 0.5
+    threshold = consensus.number("decision_threshold") if consensus.has("decision_threshold") else DECISION_DEFAULT
     trio = StressTrio(load_scaler(folder), models, np.asarray(consensus("weights"), dtype=np.float64), {}, threshold)
     return StressModel(folder, trio, manifest)
 

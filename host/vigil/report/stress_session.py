@@ -26,7 +26,7 @@ from vigil.dsp import ppg as ppg_twin
 from vigil.dsp.accel import accel_motion
 from vigil.dsp.hrv import HrvFeatures
 from vigil.errors import VigilError
-from vigil.ml.stress import MODEL_NAMES, consensus_proba
+from vigil.ml.stress import DECISION_DEFAULT, MODEL_NAMES, consensus_proba
 from vigil.records import REASON_INPUTS
 from vigil.report.device_log import DeviceLog
 from vigil.report.frozen import freeze
@@ -77,7 +77,7 @@ class StressSessionData:
     reasons: np.ndarray | None = None  # (n_segments,) int64 bitmask, -1 no record
     motion: np.ndarray | None = None  # (n_segments,) int64 milli-g, -1 no record
     alert_threshold: float | None = None  # the bundle's weighted P(stress) threshold for an alert
-    decision_threshold: float = 0.5  # the consensus says stress when the weighted P(stress) is above this
+    decision_threshold: float = DECISION_DEFAULT  # the consensus says stress when the weighted P(stress) is above this
 
     def __post_init__(self) -> None:
         freeze(self)
@@ -236,7 +236,7 @@ def build_stress_session(
     # the weights drawn with the weighted vote: the bundle's consensus, else the host trio's when it classified
     weights = bundle.weights if bundle is not None else (shown.weights if shown is not None else None)
     threshold = bundle.threshold if bundle is not None else None
-    decides_at = bundle.decision_threshold if bundle is not None else (model.trio.threshold if model else 0.5)
+    decides_at = bundle.decision_threshold if bundle is not None else (model.trio.threshold if model else DECISION_DEFAULT)
     common: dict[str, Any] = {"beats_from": beats_from, "features_from": features_from, "notes": notes,
                               "weights": weights, "alert_threshold": threshold,
                               "decision_threshold": decides_at}  # fmt: skip
