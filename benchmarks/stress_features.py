@@ -7,7 +7,7 @@ Each subject of ``--data`` (WESAD layout, default ../shared/data/wesad_wrist_tra
 minutes go through the device twin's PPG chain (``vigil.dsp.ppg.ppg_chain``), which gives, per valid 60-s segment, the
 proposal's six features and the ones beyond them that the HRV record carries (``vigil.dsp.config.HRV_EXTRA_FEATURES``:
 Poincaré SD1/SD2, pulse amplitude, LF, HF and LF/HF over the last 4 minutes), plus the accelerometer's motion level
-(the larger of the segment's two 30-s epochs, ``vigil.dsp.accel.accel_motion``: what gates the alert).
+(the larger of the segment's two 30-s epochs, ``vigil.dsp.accel.wrist_motion``'s epochs: what gates the alert).
 
 Every column is taken relative to the wearer's own causal baseline, with the device's rule
 (``vigil.dsp.hrv_baseline.baseline_relative``: feature minus the median of the last 120 valid, still segments before
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "host"))
 
 from vigil.data.wesad import WESAD_PPG_RATE_HZ, segment_labels, subject_session, wesad_subject_folders  # noqa: E402
-from vigil.dsp.accel import accel_motion  # noqa: E402
+from vigil.dsp.accel import wrist_motion  # noqa: E402
 from vigil.dsp.config import HRV_EXTRA_FEATURES, HRV_FEATURES  # noqa: E402
 from vigil.dsp.hrv_baseline import baseline_relative, segments_still  # noqa: E402
 from vigil.dsp.ppg import ppg_chain  # noqa: E402
@@ -66,8 +66,9 @@ def subject_rows(subject: Path, scratch: Path) -> dict[str, Any]:
     """The subject's usable minutes (labelled, valid, baseline ready): relative features (m, len(COLUMNS)), labels
     (m,), and whether each minute's spectrum was ready."""
     rec, conditions, offset = subject_session(subject, scratch)
-    motion = accel_motion(rec.accel)
-    _, _, segments = ppg_chain(rec.ppg, WESAD_PPG_RATE_HZ, motion=motion)
+    wrist = wrist_motion(rec.accel)
+    motion = wrist.epochs
+    _, _, segments = ppg_chain(rec.ppg, WESAD_PPG_RATE_HZ, motion=wrist)
     labels = segment_labels(conditions, len(segments), offset)
     per_segment = np.zeros(len(segments), dtype=np.int64)
     for k in range(len(segments)):

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "host"))
 from vigil.data.hrv_csv import FEATURE_NAMES  # noqa: E402
 from vigil.data.wesad import WESAD_PPG_RATE_HZ, segment_labels, subject_session, wesad_subject_folders  # noqa: E402
 from vigil.dsp.config import SEGMENT_S  # noqa: E402
-from vigil.dsp.accel import accel_motion  # noqa: E402
+from vigil.dsp.accel import wrist_motion  # noqa: E402
 from vigil.dsp.ppg import ppg_chain  # noqa: E402
 from vigil.ml.metrics import classification_metrics  # noqa: E402
 
@@ -62,7 +62,7 @@ def subject_minutes(subject: Path, scratch: Path) -> dict[str, Any]:
     minutes = np.flatnonzero(labels >= 0)
 
     started = time.monotonic()
-    _, _, segments = ppg_chain(rec.ppg, fs, motion=accel_motion(rec.accel))
+    _, _, segments = ppg_chain(rec.ppg, fs, motion=wrist_motion(rec.accel))
     vigil = np.full((len(minutes), len(FEATURE_NAMES)), np.nan)
     for i, k in enumerate(minutes):
         if k < len(segments) and segments[k].valid:

@@ -19,6 +19,7 @@ from scipy import signal
 
 from vigil.data.synthetic_ppg import synthetic_ppg
 from vigil.dsp import config, ppg_tables
+from vigil.dsp.accel import WristMotion
 from vigil.dsp.hrv import Flag, HrvFeatures, Verdict, hrv_features, hrv_segments, ibi_verdicts, pulse_amplitude
 from vigil.dsp.ppg import bandpass, detect_beats, ppg_chain
 from vigil.records import HRV_FORMAT
@@ -45,13 +46,14 @@ Chain = tuple[np.ndarray, np.ndarray, list[HrvFeatures]]  # filtered, beats, seg
 
 
 def run_harness(program: Path, raw: np.ndarray, fs: int, chunking: int | None = None,
-                motion: np.ndarray | None = None) -> Chain:  # fmt: skip
+                motion: WristMotion | None = None) -> Chain:  # fmt: skip
     raw = np.asarray(raw, dtype=np.int16)
     req = struct.pack("<HI", fs, len(raw)) + raw.astype("<i2").tobytes()
     if chunking is not None or motion is not None:
         req += struct.pack("<I", chunking or 0)
     if motion is not None:
-        req += struct.pack("<I", len(motion)) + np.asarray(motion, dtype="<u2").tobytes()
+        for levels in (motion.epochs, motion.seconds):
+            req += struct.pack("<I", len(levels)) + np.asarray(levels, dtype="<u2").tobytes()
     proc = subprocess.run([str(program), "harness", "ppg"], input=req, capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()
     out = proc.stdout
@@ -74,7 +76,7 @@ def run_harness(program: Path, raw: np.ndarray, fs: int, chunking: int | None = 
 
 def assert_twin(
     program: Path, raw: np.ndarray, fs: int, chunkings: tuple[int | None, ...] = (None, 1, 253, RANDOM_CHUNKS | 7),
-    motion: np.ndarray | None = None,
+    motion: WristMotion | None = None,
 ) -> Chain:
     """C == twin for every chunking (None: no chunking field, one call), with the accelerometer's motion levels when
     given; returns the twin's output."""
@@ -168,17 +170,58 @@ def test_long_synthetic_recordings(ctest_program: Path, fs: int) -> None:
 
 
 def test_the_baseline_with_an_accelerometer_matches_the_c_chain(ctest_program: Path) -> None:
-    """25 minutes with motion levels around the stillness bound (and the accelerometer ending a minute early): the
-    baseline takes only still minutes, on both sides, whatever the chunking."""
+    """26 minutes with motion levels around the stillness bounds (and the accelerometer ending two minutes early): the
+    baseline takes only still minutes and the IBI filter leaves out moving intervals, on both sides, whatever the
+    chunking."""
     from vigil.dsp import ppg_tables
 
-    raw, _ = synthetic_ppg(25 * 60, 64, seed=5, difficulty="clean")
+    raw, _ = synthetic_ppg(26 * 60, 64, seed=5, difficulty="clean")
     top = ppg_tables.BASELINE_MOTION_MAX
-    motion = np.random.default_rng(5).integers(top - 8, top + 4, 48)
+    rng = np.random.default_rng(5)
+    epochs = rng.integers(top - 8, top + 4, 48)
+    seconds = np.full(48 * 30, ppg_tables.BEAT_MOTION_MAX)  # at the beats' bound: still
+    seconds[rng.choice(len(seconds), 30, replace=False)] += 1  # a few moving seconds
+    motion = WristMotion(epochs, seconds)
     _, _, segs = assert_twin(ctest_program, raw, 64, (None, 1, 253, RANDOM_CHUNKS | 5), motion)
     _, _, ignoring = assert_twin(ctest_program, raw, 64, (None,), None)
     assert max(s.baseline_n for s in segs) < max(s.baseline_n for s in ignoring)
     assert max(s.baseline_n for s in segs) >= ppg_tables.BASELINE_WARMUP
+    # the moving seconds' intervals are left out (fewer IBIs, no more rejects), and after the accelerometer's end
+    # every interval counts as moving
+    assert sum(s.n_ibis for s in segs[:24]) < sum(s.n_ibis for s in ignoring[:24])
+    assert sum(s.n_rejected for s in segs[:24]) <= sum(s.n_rejected for s in ignoring[:24])
+    assert segs[24].n_ibis == 0 and not segs[24].valid
+
+
+def test_moving_intervals_are_left_out_of_the_ibi_filter() -> None:
+    """IBI_MOVING: neither accepted nor rejected, not in the history, and no successive difference across it."""
+    from vigil.dsp import ppg_tables
+    from vigil.dsp.hrv import IbiFilter, Verdict
+
+    f = IbiFilter(64)
+    rhythm = [f.push(64 * k) for k in range(6)]
+    assert [r.verdict for r in rhythm[4:]] == [Verdict.ACCEPT, Verdict.ACCEPT]
+    history = list(f.history)
+    moved = f.push(64 * 6 + 10, moving=True)
+    assert moved.verdict == Verdict.MOVING and moved.diff is None and f.history == history
+    after = f.push(64 * 7 + 10)
+    assert after.verdict == Verdict.ACCEPT and after.diff is None  # nothing to difference against
+    assert f.push(64 * 8 + 10).diff == 0
+    # a span too long to be accepted or interpolated is rejected by range, moving or not
+    span = 2 * ppg_tables.rate_table(64).ibi_max + 2
+    assert f.push(64 * 8 + 10 + span, moving=True).verdict == Verdict.REJECT_RANGE
+
+
+def test_the_beats_motion_reference_spans_every_second_of_an_interval() -> None:
+    from vigil.dsp import ppg_tables
+    from vigil.dsp.hrv import beats_moving
+
+    loud = ppg_tables.BEAT_MOTION_MAX + 1
+    seconds = np.zeros(6, dtype=np.int64)
+    seconds[2] = loud
+    beats = np.array([10, 70, 150, 200, 260, 330, 400])  # 64 Hz: seconds 0, 1, 2, 3, 4, 5, 6
+    assert beats_moving(beats, 64, seconds).tolist() == [False, False, True, True, False, False, True]
+    assert beats_moving(beats, 64, None) is None and beats_moving(beats, 64, seconds[:0]) is None
 
 
 @pytest.mark.parametrize("difficulty", ["clean", "hard"])
@@ -426,17 +469,21 @@ def test_a_real_wrist_session_with_its_baseline_matches_the_c_chain(ctest_progra
 
     from vigil.data.wesad import subject_session
 
-    from vigil.dsp.accel import accel_motion
+    from vigil.dsp.accel import wrist_motion
+    from vigil.dsp.hrv import beats_moving
     from vigil.dsp.hrv_baseline import segments_still
 
     with tempfile.TemporaryDirectory() as scratch:
         rec, _, _ = subject_session(subject, Path(scratch))
-    motion = accel_motion(rec.accel)
-    _, _, segs = assert_twin(ctest_program, rec.ppg, 64, (None, RANDOM_CHUNKS | 3), motion)
+    motion = wrist_motion(rec.accel)
+    _, beats, segs = assert_twin(ctest_program, rec.ppg, 64, (None, RANDOM_CHUNKS | 3), motion)
     ready = [s for s in segs if s.baseline_ready and s.valid]
     assert len(ready) > 60 and max(s.baseline_n for s in segs) > 60
+    # the beats' motion reference is at work: some intervals are left out, most are judged
+    moving = beats_moving(beats, 64, motion.seconds)
+    assert 0.01 < moving.mean() < 0.5
     # the stillness rule is at work: some valid minutes move too much to join the baseline
-    still = segments_still(len(segs), motion)
+    still = segments_still(len(segs), motion.epochs)
     assert 0 < sum(1 for s, ok in zip(segs, still) if s.valid and not ok) < len(segs) // 2
     assert sum(s.spectrum_ready for s in segs) > 40 and all(s.lf > 0 and s.hf > 0 for s in segs if s.spectrum_ready)
     assert any(s.rel_avhr > 2000 for s in ready) and any(s.rel_avhr < -500 for s in ready)  # +/- bpm around usual

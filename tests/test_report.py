@@ -21,7 +21,7 @@ from vigil.data.synthetic_ppg import synthetic_ppg
 from vigil.device import protocol as p
 from vigil.dsp.accel import accel_columns
 from vigil.dsp.epoch_image import epoch_images
-from vigil.dsp.accel import accel_motion
+from vigil.dsp.accel import wrist_motion
 from vigil.dsp.ppg import ppg_chain
 from vigil.errors import VigilError
 from vigil.report.device_log import read_device_log
@@ -176,7 +176,7 @@ def test_the_plotted_values_are_the_twins_and_the_models_as_the_device_runs_them
     assert np.array_equal(data.night.predicted[: len(images)], np.argmax(raw, axis=1))
     assert np.all(data.night.predicted[len(images):] == -1) and len(images) < 40  # last epoch: no full image yet
     # the stress session: twin beats and features, the trio's outputs on exactly those features
-    filtered, beats, segments = ppg_chain(session_rec.ppg, 64, motion=accel_motion(session_rec.accel))
+    filtered, beats, segments = ppg_chain(session_rec.ppg, 64, motion=wrist_motion(session_rec.accel))
     assert np.array_equal(data.stress.beats, beats) and list(data.stress.segments) == segments
     feats = np.asarray([[s.avhr, s.avrr, s.sdrr, s.rmssd, s.pnn50, s.pnn20] for s in segments])
     probas = load_stress_model(inputs["stress_model"]).trio.probabilities(feats)
@@ -211,7 +211,7 @@ def stress_record(segment: int, stressed: bool, reasons: int) -> dict:
 
 def test_device_log_values_are_preferred_and_said_so(inputs: dict[str, Path], tmp_path: Path) -> None:
     session = Recording.load(inputs["stress"])
-    _, beats, segments = ppg_chain(session.ppg, 64, motion=accel_motion(session.accel))
+    _, beats, segments = ppg_chain(session.ppg, 64, motion=wrist_motion(session.accel))
     hrv = [{k: int(getattr(s, k)) for k in p.HRV_FIELDS} for s in segments]
     hrv[2]["avhr"] += 100  # the device says 1 bpm more in segment 2
     stale = [{"type": "CONFIG_ACK"}, {"type": "BEAT", "index": 5}]  # an earlier session in the same log

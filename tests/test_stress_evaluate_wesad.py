@@ -53,13 +53,13 @@ def test_the_device_classifies_most_base_and_tsst_minutes_of_the_training_subjec
     """Issue 13, item 2: at least 85 % of the 10 training subjects' Base and TSST minutes get a valid segment from the
     device's PPG chain (40 % before missed beats were interpolated); no subject is left with under half."""
     from vigil.data.wesad import WESAD_PPG_RATE_HZ, segment_labels, subject_session, wesad_subject_folders
-    from vigil.dsp.accel import accel_motion
+    from vigil.dsp.accel import wrist_motion
     from vigil.dsp.ppg import ppg_chain
 
     labelled = classified = 0
     for subject in wesad_subject_folders(WESAD):
         rec, conditions, offset = subject_session(subject, tmp_path)
-        _, _, segments = ppg_chain(rec.ppg, WESAD_PPG_RATE_HZ, motion=accel_motion(rec.accel))
+        _, _, segments = ppg_chain(rec.ppg, WESAD_PPG_RATE_HZ, motion=wrist_motion(rec.accel))
         labels = segment_labels(conditions, len(segments), offset)
         mine = [seg.valid for seg, label in zip(segments, labels) if label >= 0]
         assert len(mine) >= 25 and sum(mine) >= len(mine) / 2, (subject.name, sum(mine), len(mine))
@@ -75,14 +75,14 @@ def test_the_sync_tap_puts_the_stress_test_where_the_heart_rate_rises(tmp_path: 
     import numpy as np
 
     from vigil.data.wesad import WESAD_PPG_RATE_HZ, segment_labels, subject_session, wesad_subject_folders
-    from vigil.dsp.accel import accel_motion
+    from vigil.dsp.accel import wrist_motion
     from vigil.dsp.ppg import ppg_chain
 
     higher = 0
     for subject in wesad_subject_folders(WESAD):
         rec, conditions, offset = subject_session(subject, tmp_path)
         assert 18 * 60 <= rec.meta["wesad"]["sync_tap_s"] <= 25 * 60 and offset == -rec.meta["wesad"]["sync_tap_s"]
-        _, _, segments = ppg_chain(rec.ppg, WESAD_PPG_RATE_HZ, motion=accel_motion(rec.accel))
+        _, _, segments = ppg_chain(rec.ppg, WESAD_PPG_RATE_HZ, motion=wrist_motion(rec.accel))
         labels = segment_labels(conditions, len(segments), offset)
         hr = {c: [s.avhr for s, label in zip(segments, labels) if s.valid and label == c] for c in (0, 1)}
         if hr[0] and hr[1] and np.median(hr[1]) > np.median(hr[0]) + 200:  # 2 bpm

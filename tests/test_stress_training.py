@@ -111,7 +111,7 @@ def test_sessions_split_on_new_days_but_not_across_midnight() -> None:
 def test_synthetic_stress_data_from_the_twins() -> None:
     from vigil.data.synthetic import synthetic_session
     from vigil.data.synthetic_stress import PPG_RATE_HZ, synthetic_stress_dataset
-    from vigil.dsp.accel import accel_motion
+    from vigil.dsp.accel import wrist_motion
     from vigil.dsp.ppg import ppg_chain
 
     started = time.monotonic()
@@ -124,7 +124,7 @@ def test_synthetic_stress_data_from_the_twins() -> None:
 
     y, level = session_levels(0, 1, DIFFICULTY["moderate"], 3)[0]
     rec = synthetic_session(240, 300000, ppg_rate_hz=PPG_RATE_HZ, stress=level, difficulty="moderate")
-    first = next(s for s in ppg_chain(rec.ppg, PPG_RATE_HZ, motion=accel_motion(rec.accel))[2] if s.valid)
+    first = next(s for s in ppg_chain(rec.ppg, PPG_RATE_HZ, motion=wrist_motion(rec.accel))[2] if s.valid)
     assert ds.features[0].tolist() == [getattr(first, k) for k in FEATURE_NAMES] and ds.labels[0] == y
 
 

@@ -11,7 +11,9 @@ void accel_task_init(accel_task_t *t)
 #else
     epoch_image_init(&t->images);
 #endif
-    motion_level_init(&t->motion);
+    motion_level_init(&t->motion, MOTION_WINDOW_EPOCH);
+    motion_level_init(&t->second_motion, MOTION_WINDOW_SECOND);
+    t->n_new_seconds = 0;
     t->next_sample = 0;
 }
 
@@ -116,6 +118,8 @@ size_t accel_task_process(accel_task_t *t, const int16_t *xyz, size_t n, bool tr
     for (size_t i = 0; i < n_levels; i++) {
         t->motion_levels[(first_level + i) % ACCEL_TASK_MOTION_EPOCHS] = t->new_levels[i];
     }
+    t->n_new_seconds =
+        motion_level_push(&t->second_motion, t->deriv, n, t->new_second_levels, ACCEL_TASK_MAX_SECOND_LEVELS);
     stage_end(costs, VIGIL_STAGE_ACCEL_DERIVATIVE, began, (uint32_t)n);
     if (trace) {
         send_trace(t, n, link);

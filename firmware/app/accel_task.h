@@ -30,6 +30,7 @@
  * sends 0xFFFF if not). */
 #define ACCEL_TASK_MOTION_EPOCHS (MODELS_SLEEP_DELAY_EPOCHS + 2u)
 #define ACCEL_TASK_MAX_LEVELS (ACCEL_TASK_MAX_BLOCK / DSP_EPOCH_SAMPLES + 1u)
+#define ACCEL_TASK_MAX_SECOND_LEVELS (ACCEL_TASK_MAX_BLOCK / MOTION_WINDOW_SECOND + 1u)
 
 typedef struct accel_task {
     accel_stft_t stft; /* the derivative's state (and the STFT's, for the epoch image) */
@@ -45,6 +46,9 @@ typedef struct accel_task {
     motion_level_t motion;
     uint16_t motion_levels[ACCEL_TASK_MOTION_EPOCHS]; /* epoch e at e % ACCEL_TASK_MOTION_EPOCHS */
     uint16_t new_levels[ACCEL_TASK_MAX_LEVELS];
+    motion_level_t second_motion;                          /* per second: the PPG beats' motion reference */
+    uint16_t new_second_levels[ACCEL_TASK_MAX_SECOND_LEVELS];
+    size_t n_new_seconds;                                  /* seconds the last block completed */
     int16_t deriv[ACCEL_TASK_MAX_BLOCK];
     uint8_t out[VIGIL_FRAME_MAX_PAYLOAD];
 } accel_task_t;
@@ -53,7 +57,8 @@ void accel_task_init(accel_task_t *t);
 
 /* Process n xyz samples (3n int16); trace: also stream the derivative. Each epoch the sleep model can decide goes to
  * the models (sleep model, stress context). Returns how many epochs these samples completed; their motion levels are
- * t->new_levels[0 ..] (for the PPG pipeline's baseline). */
+ * t->new_levels[0 ..] (for the PPG pipeline's baseline); the levels of the seconds they completed are
+ * t->new_second_levels[0 .. t->n_new_seconds) (for the PPG pipeline's beats). */
 size_t accel_task_process(accel_task_t *t, const int16_t *xyz, size_t n, bool trace, link_t *link,
                           stage_costs_t *costs, models_t *models);
 

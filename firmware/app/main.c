@@ -169,6 +169,9 @@ static void process_samples(app_t *app, const uint8_t *payload, uint16_t len)
         for (size_t e = 0; e < n_epochs; e++) {
             ppg_task_motion(&app->ppg, app->accel.new_levels[e]); /* the baseline keeps still minutes only */
         }
+        for (size_t k = 0; k < app->accel.n_new_seconds; k++) {
+            ppg_task_motion_second(&app->ppg, app->accel.new_second_levels[k]); /* the beats' motion reference */
+        }
     } else if (payload[0] == VIGIL_CHANNEL_PPG) {
         ppg_task_process(&app->ppg, app->values, n_values, trace, &app->link, &app->costs, &app->models);
     }

@@ -61,6 +61,11 @@ void ppg_task_motion(ppg_task_t *t, uint16_t level)
     ppg_pipeline_motion(&t->pipe, level);
 }
 
+void ppg_task_motion_second(ppg_task_t *t, uint16_t level)
+{
+    ppg_pipeline_motion_second(&t->pipe, level);
+}
+
 static void process_step(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs,
                          models_t *models)
 {

@@ -33,6 +33,9 @@ bool ppg_task_init(ppg_task_t *t, uint16_t rate_hz);
 /* The motion level of the accelerometer's next epoch, for the wearer's baseline (ppg_pipeline_motion). */
 void ppg_task_motion(ppg_task_t *t, uint16_t level);
 
+/* The accelerometer's next 1-s motion level: the beats' motion reference (ppg_pipeline_motion_second). */
+void ppg_task_motion_second(ppg_task_t *t, uint16_t level);
+
 void ppg_task_process(ppg_task_t *t, const int16_t *raw, size_t n, bool trace, link_t *link, stage_costs_t *costs,
                       models_t *models);
 

@@ -149,7 +149,7 @@ static void test_consensus_sustained(check_totals_t *t)
 static void test_motion_level(check_totals_t *t)
 {
     motion_level_t m;
-    motion_level_init(&m);
+    motion_level_init(&m, MOTION_WINDOW_EPOCH);
     static int16_t d[DSP_EPOCH_SAMPLES + 10];
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
         d[i] = (int16_t)(i % 2 ? -7 : 8); /* mean |d| = 7.5 -> 7 */
@@ -163,9 +163,14 @@ static void test_motion_level(check_totals_t *t)
     for (size_t i = 0; i < DSP_EPOCH_SAMPLES; i++) {
         loud[i] = -32768;
     }
-    motion_level_init(&m);
+    motion_level_init(&m, MOTION_WINDOW_EPOCH);
     n = motion_level_push(&m, loud, DSP_EPOCH_SAMPLES, levels, 2u);
     CHECK(t, n == 1u && levels[0] == 32768u, "|-32768| does not overflow, got %u", levels[0]);
+    uint16_t per_second[DSP_EPOCH_S + 1u];
+    motion_level_init(&m, MOTION_WINDOW_SECOND);
+    n = motion_level_push(&m, d, DSP_EPOCH_SAMPLES + 10u, per_second, DSP_EPOCH_S + 1u);
+    CHECK(t, n == DSP_EPOCH_S && per_second[0] == 7u && per_second[DSP_EPOCH_S - 1u] == 7u && m.filled == 10u,
+          "30 one-second levels of 7 and 10 samples over, got %u", (unsigned)n);
 }
 
 static stress_segment_t segment(uint32_t s)

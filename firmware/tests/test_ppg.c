@@ -9,7 +9,9 @@
  *                                 (LCG seeded with the low 31 bits)
  *        then optionally u32 n_motion, n_motion x u16: the accelerometer's motion level per 30-s epoch. The levels
  *          go in in time order, as a replay interleaves them: each call is also cut at the epoch boundaries, and
- *          before it every epoch that ends by the call's last sample is passed to ppg_pipeline_motion.
+ *          before it every epoch that ends by the call's last sample is passed to ppg_pipeline_motion;
+ *        then optionally u32 n_seconds, n_seconds x u16: its motion level per second, passed the same way (each call
+ *          also cut at the second boundaries) to ppg_pipeline_motion_second.
  *   out: n x int32 filtered (counts in Q12),
  *        u32 n_beats, n_beats x u32 beat indices, n_beats x i32 beat amplitudes (Q12),
  *        u32 n_segments, then per segment the fields of hrv_features_t in order, packed:
@@ -32,6 +34,7 @@
 #define HARNESS_MAX_SEGMENTS PPG_MAX_SEGMENTS(HARNESS_MAX_SAMPLES)
 #define HARNESS_MAX_RANDOM_CHUNK 253u
 #define HARNESS_MAX_EPOCHS (HARNESS_MAX_SAMPLES / (DSP_EPOCH_S * PPG_RATE_MIN_HZ) + 1u)
+#define HARNESS_MAX_SECONDS (HARNESS_MAX_SAMPLES / PPG_RATE_MIN_HZ + 1u)
 #define HARNESS_RANDOM_FLAG 0x80000000u
 
 /* Test signals live in static buffers: the test program runs on the host, the kernels never see them. */
@@ -284,7 +287,7 @@ static void check_ibi_rules(check_totals_t *t)
     };
     const size_t count = sizeof seq / sizeof seq[0];
     for (size_t i = 0; i < count; i++) {
-        const ibi_result_t r = ibi_filter_push(&f, seq[i].beat);
+        const ibi_result_t r = ibi_filter_push(&f, seq[i].beat, false);
         CHECK(t, r.verdict == seq[i].v, "IBI rule row %zu: verdict %d, want %d", i, (int)r.verdict, (int)seq[i].v);
         CHECK(t, r.has_diff == seq[i].has_diff && (!r.has_diff || r.diff == seq[i].diff), "IBI rule row %zu: diff", i);
     }
@@ -295,7 +298,7 @@ static void check_ibi_rules(check_totals_t *t)
     uint32_t b = seq[count - 1u].beat;
     for (size_t i = 0; i < 4; i++) {
         b += 105u;
-        v[i] = ibi_filter_push(&f, b).verdict;
+        v[i] = ibi_filter_push(&f, b, false).verdict;
     }
     CHECK(t, v[0] == IBI_REJECT_CHANGE && v[1] == IBI_ACCEPT && v[2] == IBI_ACCEPT && v[3] == IBI_ACCEPT,
           "rate change: verdicts %d %d %d %d", (int)v[0], (int)v[1], (int)v[2], (int)v[3]);
@@ -313,7 +316,7 @@ static void check_ibi_rules(check_totals_t *t)
         {560, IBI_ACCEPT, false},      {640, IBI_ACCEPT, true},        {900, IBI_REJECT_RANGE, false},
     };
     for (size_t i = 0; i < sizeof missed / sizeof missed[0]; i++) {
-        const ibi_result_t r = ibi_filter_push(&f, missed[i].beat);
+        const ibi_result_t r = ibi_filter_push(&f, missed[i].beat, false);
         CHECK(t, r.verdict == missed[i].v && r.has_diff == missed[i].has_diff, "missed beat row %zu: verdict %d, want %d",
               i, (int)r.verdict, (int)missed[i].v);
     }
@@ -537,6 +540,7 @@ static int32_t h_filt[HARNESS_MAX_SAMPLES];
 static uint32_t h_beats[HARNESS_MAX_BEATS];
 static int32_t h_amps[HARNESS_MAX_BEATS];
 static uint16_t h_motion[HARNESS_MAX_EPOCHS];
+static uint16_t h_seconds[HARNESS_MAX_SECONDS];
 static hrv_features_t h_segs[HARNESS_MAX_SEGMENTS];
 
 int harness_ppg(FILE *in, FILE *out)
@@ -574,13 +578,30 @@ int harness_ppg(FILE *in, FILE *out)
             h_motion[e] = (uint16_t)v;
         }
     }
+    uint32_t n_seconds = 0;
+    if (harness_read_le(in, 4, &n_seconds)) {
+        if (n_seconds > HARNESS_MAX_SECONDS) {
+            fprintf(stderr, "harness ppg: %lu 1-s motion levels, at most %lu\n", (unsigned long)n_seconds,
+                    (unsigned long)HARNESS_MAX_SECONDS);
+            return 1;
+        }
+        for (uint32_t k = 0; k < n_seconds; k++) {
+            uint32_t v;
+            if (!harness_read_le(in, 2, &v)) {
+                fprintf(stderr, "harness ppg: input ends at 1-s motion level %lu of %lu\n", (unsigned long)k,
+                        (unsigned long)n_seconds);
+                return 1;
+            }
+            h_seconds[k] = (uint16_t)v;
+        }
+    }
     ppg_pipeline_t p;
     if (!ppg_pipeline_init(&p, (uint16_t)fs)) {
         fprintf(stderr, "harness ppg: rate %lu Hz refused\n", (unsigned long)fs);
         return 3;
     }
     uint32_t lcg = chunking & ~HARNESS_RANDOM_FLAG;
-    size_t nb = 0, ns = 0, motion_in = 0;
+    size_t nb = 0, ns = 0, motion_in = 0, seconds_in = 0;
     const size_t epoch_len = (size_t)DSP_EPOCH_S * fs;
     for (size_t i = 0; i < n;) {
         size_t m = n - i;
@@ -595,6 +616,13 @@ int harness_ppg(FILE *in, FILE *out)
             m = to_boundary < m ? to_boundary : m;
             while (motion_in < n_motion && (motion_in + 1u) * epoch_len <= i + m) {
                 ppg_pipeline_motion(&p, h_motion[motion_in++]);
+            }
+        }
+        if (n_seconds > 0) {
+            const size_t to_boundary = fs - i % fs;
+            m = to_boundary < m ? to_boundary : m;
+            while (seconds_in < n_seconds && (seconds_in + 1u) * fs <= i + m) {
+                ppg_pipeline_motion_second(&p, h_seconds[seconds_in++]);
             }
         }
         ppg_filter(&p, h_raw + i, m, h_filt + i);

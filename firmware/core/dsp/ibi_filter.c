@@ -30,7 +30,12 @@ static uint16_t history_median(const ibi_filter_t *f)
     return v[k / 2u];
 }
 
-ibi_result_t ibi_filter_push(ibi_filter_t *f, uint32_t beat)
+bool ibi_filter_judges_motion(const ibi_filter_t *f, uint32_t span)
+{
+    return span <= 2u * (uint32_t)f->prm.ibi_max + 1u;
+}
+
+ibi_result_t ibi_filter_push(ibi_filter_t *f, uint32_t beat, bool moving)
 {
     ibi_result_t r = {IBI_NONE, 0, false, 0};
     if (!f->have_beat) {
@@ -41,6 +46,12 @@ ibi_result_t ibi_filter_push(ibi_filter_t *f, uint32_t beat)
     const uint32_t span = beat - f->last_beat;
     f->last_beat = beat;
     r.ibi = span > UINT16_MAX ? UINT16_MAX : (uint16_t)span;
+    if (moving && ibi_filter_judges_motion(f, span)) {
+        r.verdict = IBI_MOVING;
+        f->prev_accepted = false;
+        f->prev_ibi = r.ibi;
+        return r;
+    }
     const bool have_ref = f->hist_n >= PPG_IBI_MIN_HISTORY;
     const uint32_t ref = have_ref ? history_median(f) : 0u;
     const uint32_t pct = f->prm.change_pct;

@@ -15,6 +15,11 @@
  *                   beats often; condemning the interval cost more segments than any other rule). Without
  *                   the previous acceptance, a burst of noise that halves the history's median would have
  *                   true intervals split in two (heart rate doubled).
+ *   - MOVING        before all of these, when the caller says the wrist moved during the span (the accelerometer
+ *                   is the motion reference, ppg_pipeline.h) and the span is at most 2 ibi_max + 1 (one that could
+ *                   otherwise be accepted or interpolated): left out, neither accepted nor rejected, and not in the
+ *                   history; the next IBI has no previous accepted one. A moving wrist's intervals say nothing about
+ *                   the heart, neither for the features nor against the segment's validity.
  * A successive difference (for RMSSD, pNN) exists only between two adjacent accepted IBIs: never
  * across an interpolated one, whose halves are equal by construction. */
 #ifndef VIGIL_IBI_FILTER_H
@@ -31,6 +36,7 @@ typedef enum ibi_verdict {
     IBI_REJECT_RANGE,
     IBI_REJECT_CHANGE,
     IBI_INTERPOLATED, /* one missed beat: two IBIs of ibi / 2 and ibi - ibi / 2 */
+    IBI_MOVING,       /* the wrist moved during the interval: left out */
 } ibi_verdict_t;
 
 typedef struct ibi_params {
@@ -58,7 +64,11 @@ typedef struct ibi_result {
 
 void ibi_filter_init(ibi_filter_t *f, const ibi_params_t *prm);
 
-/* The next beat (absolute sample index, increasing). */
-ibi_result_t ibi_filter_push(ibi_filter_t *f, uint32_t beat);
+/* The next beat (absolute sample index, increasing); moving: the wrist moved since the previous beat. */
+ibi_result_t ibi_filter_push(ibi_filter_t *f, uint32_t beat, bool moving);
+
+/* Whether a span of this many samples since the previous beat is one the motion reference judges (at most
+ * 2 ibi_max + 1); longer ones are rejected by range whatever the motion. */
+bool ibi_filter_judges_motion(const ibi_filter_t *f, uint32_t span);
 
 #endif

@@ -1,7 +1,8 @@
 #include "dsp/motion_level.h"
 
-void motion_level_init(motion_level_t *m)
+void motion_level_init(motion_level_t *m, uint32_t window)
 {
+    m->window = window;
     m->sum = 0u;
     m->filled = 0u;
     m->epoch = 0u;
@@ -14,8 +15,8 @@ size_t motion_level_push(motion_level_t *m, const int16_t *deriv, size_t n, uint
         int32_t d = deriv[i];
         m->sum += (uint32_t)(d < 0 ? -d : d);
         m->filled++;
-        if (m->filled == DSP_EPOCH_SAMPLES) {
-            uint32_t level = m->sum / DSP_EPOCH_SAMPLES;
+        if (m->filled == m->window) {
+            uint32_t level = m->sum / m->window;
             if (done < max) {
                 levels[done++] = (uint16_t)(level > MOTION_LEVEL_MAX ? MOTION_LEVEL_MAX : level);
             }

@@ -11,6 +11,7 @@ bool ppg_pipeline_init(ppg_pipeline_t *p, uint16_t fs_hz)
     *p = (ppg_pipeline_t){0};
     p->table = table;
     p->segment_len = DSP_SEGMENT_S * (uint32_t)fs_hz;
+    p->hold = PPG_BEAT_HOLD_S * (uint32_t)fs_hz;
     biquad_cascade_q30_init(&p->bq, PPG_BIQUAD_SECTIONS, table->sos_q30, p->bq_state);
     const beat_terma_params_t det = {
         .fs_hz = fs_hz,
@@ -37,6 +38,29 @@ void ppg_pipeline_motion(ppg_pipeline_t *p, uint16_t level)
 {
     p->motion[p->motion_epochs % PPG_MOTION_EPOCHS] = level;
     p->motion_epochs++;
+}
+
+void ppg_pipeline_motion_second(ppg_pipeline_t *p, uint16_t level)
+{
+    p->motion_s[p->motion_seconds % PPG_MOTION_SECONDS] = level;
+    p->motion_seconds++;
+}
+
+/* Whether the wrist moved between beats a < b: a second from a's to b's arrived above PPG_BEAT_MOTION_MAX, or has not
+ * arrived (or is no longer kept). */
+static bool interval_moving(const ppg_pipeline_t *p, uint32_t a, uint32_t b)
+{
+    if (p->motion_seconds == 0u) {
+        return false; /* no accelerometer: every interval is still */
+    }
+    const uint32_t fs = p->table->fs_hz;
+    for (uint32_t k = a / fs; k <= b / fs; k++) {
+        const bool kept = k < p->motion_seconds && p->motion_seconds - k <= PPG_MOTION_SECONDS;
+        if (!kept || p->motion_s[k % PPG_MOTION_SECONDS] > PPG_BEAT_MOTION_MAX) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Whether segment seg was still: both its epochs arrived, are kept and are at most HRV_BASELINE_MOTION_MAX. */
@@ -80,7 +104,10 @@ static void add_beat(ppg_pipeline_t *p, uint32_t beat, int32_t amp)
 {
     hrv_accum_t *a = &p->acc;
     hrv_accum_beat(a, amp);
-    const ibi_result_t r = ibi_filter_push(&p->ibi, beat);
+    /* spans too long to be accepted are rejected whatever the motion: their seconds may be gone from the ring */
+    const bool moving = p->ibi.have_beat && ibi_filter_judges_motion(&p->ibi, beat - p->ibi.last_beat) &&
+                        interval_moving(p, p->ibi.last_beat, beat);
+    const ibi_result_t r = ibi_filter_push(&p->ibi, beat, moving);
     if (r.verdict == IBI_ACCEPT) {
         a->n_accepted++;
         hrv_accum_ibi(a, r.ibi);
@@ -92,7 +119,7 @@ static void add_beat(ppg_pipeline_t *p, uint32_t beat, int32_t amp)
         a->n_interpolated++;
         hrv_accum_ibi(a, (uint16_t)(r.ibi / 2u));
         hrv_accum_ibi(a, (uint16_t)(r.ibi - r.ibi / 2u));
-    } else if (r.verdict != IBI_NONE) {
+    } else if (r.verdict == IBI_REJECT_RANGE || r.verdict == IBI_REJECT_CHANGE) {
         a->n_rejected++;
     }
 }
@@ -129,17 +156,49 @@ static hrv_features_t finish_segment(const ppg_pipeline_t *p)
     return f;
 }
 
+/* The oldest beat not yet judged: a held one, else the call's beat j. false: none. */
+static bool next_beat(const ppg_pipeline_t *p, const uint32_t *beats, size_t n_beats, size_t j, uint32_t *beat)
+{
+    if (p->held_n > 0u) {
+        *beat = p->held_beat[p->held_first];
+        return true;
+    }
+    if (j < n_beats) {
+        *beat = beats[j];
+        return true;
+    }
+    return false;
+}
+
+/* Judge, oldest first, the beats before end whose hold has passed. */
+static void judge_beats(ppg_pipeline_t *p, uint32_t end, const uint32_t *beats, const int32_t *amps, size_t n_beats,
+                        size_t *j)
+{
+    uint32_t beat;
+    while (next_beat(p, beats, n_beats, *j, &beat) && beat < end && p->det.t - beat >= p->hold) {
+        if (p->held_n > 0u) {
+            add_beat(p, beat, p->held_amp[p->held_first]);
+            p->held_first = (p->held_first + 1u) % PPG_HOLD_BEATS;
+            p->held_n--;
+        } else {
+            add_beat(p, beat, amps[*j]);
+            (*j)++;
+        }
+    }
+}
+
 size_t ppg_segments(ppg_pipeline_t *p, const int16_t *raw, size_t n, const uint32_t *beats, const int32_t *amps,
                     size_t n_beats, hrv_features_t *out, size_t max_out)
 {
     const uint32_t len = p->segment_len;
     size_t i = 0, j = 0, k = 0;
+    if (n_beats > 0u) {
+        p->any_beat = true;
+        p->newest_beat = beats[n_beats - 1u];
+    }
     for (;;) {
         const uint32_t end = (p->seg + 1u) * len;
-        while (j < n_beats && beats[j] < end) {
-            add_beat(p, beats[j], amps[j]);
-            j++;
-        }
+        judge_beats(p, end, beats, amps, n_beats, &j);
         /* Raw quality runs at most one segment ahead of the features (two verdict slots); under the
          * calling order above it never has to wait, since the detector is then as far as the raw. */
         while (i < n && p->q_seg <= p->seg + 1u) {
@@ -157,7 +216,11 @@ size_t ppg_segments(ppg_pipeline_t *p, const int16_t *raw, size_t n, const uint3
             }
         }
         const bool raw_done = p->q_seg > p->seg;
-        const bool beats_done = j < n_beats || p->det.t >= end + p->table->latency || p->q_seg > p->seg + 1u;
+        uint32_t oldest;
+        const bool judged = !next_beat(p, beats, n_beats, j, &oldest) || oldest >= end;
+        const bool later_beat = p->any_beat && p->newest_beat >= end;
+        const bool beats_done =
+            judged && (later_beat || p->det.t >= end + p->table->latency || p->q_seg > p->seg + 1u);
         if (!(raw_done && beats_done)) {
             break;
         }
@@ -173,6 +236,15 @@ size_t ppg_segments(ppg_pipeline_t *p, const int16_t *raw, size_t n, const uint3
         p->seg++;
         hrv_accum_reset(&p->acc);
     }
-    p->beats_dropped += (uint32_t)(n_beats - j);
+    for (; j < n_beats; j++) { /* the rest wait for their motion */
+        if (p->held_n == PPG_HOLD_BEATS) {
+            p->beats_dropped++; /* more beats than the detector can find in the hold: calling order broken */
+            continue;
+        }
+        const uint32_t slot = (p->held_first + p->held_n) % PPG_HOLD_BEATS;
+        p->held_beat[slot] = beats[j];
+        p->held_amp[slot] = amps[j];
+        p->held_n++;
+    }
     return k;
 }

@@ -17,6 +17,10 @@
  * come out of the ppg_segments call during which its last sample has been seen and no beat of it
  * can still be detected: a later beat was seen, or the detector has run `latency` samples past the
  * segment's end (<= 1.7 s at every rate). The partial segment at the end of a stream never comes out.
+ * The accelerometer is the beats' motion reference: the IBI filter leaves out an interval during which any of the
+ * accelerometer's 1-s motion levels was above PPG_BEAT_MOTION_MAX (IBI_MOVING, ibi_filter.h). So that those levels are
+ * in, every beat waits until the detector has run PPG_BEAT_HOLD_S past it before the filter judges it (at most
+ * PPG_HOLD_BEATS are held), and a segment comes out once its last beat is judged too.
  * Each segment's features also come relative to the wearer's baseline (dsp/hrv_baseline.h), and a valid segment
  * carries the spectrum of the HRV_SPECTRUM_WINDOW_S up to its end (dsp/hrv_spectrum.h) over the accepted IBIs (an
  * interpolated span is bridged by the tachogram's own interpolation). */
@@ -61,6 +65,14 @@ typedef struct ppg_pipeline {
     hrv_spectrum_t spectrum; /* the accepted IBIs of the last minutes, for lf, hf, lfhf */
     uint16_t motion[PPG_MOTION_EPOCHS]; /* the accelerometer's motion levels, epoch e at e % PPG_MOTION_EPOCHS */
     uint32_t motion_epochs;             /* epochs whose level arrived (0: no accelerometer so far) */
+    uint16_t motion_s[PPG_MOTION_SECONDS]; /* the accelerometer's 1-s motion levels, second k at k % PPG_MOTION_SECONDS */
+    uint32_t motion_seconds;               /* seconds whose level arrived (0: no accelerometer so far) */
+    uint32_t hold;                         /* PPG_BEAT_HOLD_S in samples */
+    uint32_t held_beat[PPG_HOLD_BEATS];    /* beats waiting for their motion, oldest at held_first */
+    int32_t held_amp[PPG_HOLD_BEATS];
+    uint32_t held_first, held_n;
+    uint32_t newest_beat; /* the last beat detected (valid when any_beat) */
+    bool any_beat;
     uint32_t beats_dropped;    /* beats passed without their raw samples (calling order broken) */
     uint32_t segments_dropped; /* segments that did not fit in the caller's buffer */
 } ppg_pipeline_t;
@@ -73,6 +85,13 @@ bool ppg_pipeline_init(ppg_pipeline_t *p, uint16_t fs_hz);
  * the levels of segment s's epochs 2s, 2s + 1 must arrive before segment s + 1 closes, and the accelerometer may run
  * ahead of the PPG by up to PPG_MOTION_EPOCHS - 4 epochs; an epoch not here (or no longer kept) counts as moving. */
 void ppg_pipeline_motion(ppg_pipeline_t *p, uint16_t level);
+
+/* The motion level of the accelerometer's next second (dsp/motion_level.h, MOTION_WINDOW_SECOND; seconds come in
+ * order, from 0 at the PPG's first sample). Second k's level must arrive before the detector runs PPG_BEAT_HOLD_S past
+ * the end of second k; the accelerometer may run ahead of the PPG by up to PPG_MOTION_SECONDS - 10 seconds. A second
+ * not here (or no longer kept) counts as moving; with no second at all yet, there is no accelerometer and every
+ * interval is still. */
+void ppg_pipeline_motion_second(ppg_pipeline_t *p, uint16_t level);
 
 /* Stage 1: band-pass n raw samples into filtered (int32, counts in Q12). */
 void ppg_filter(ppg_pipeline_t *p, const int16_t *raw, size_t n, int32_t *filtered);

@@ -25,7 +25,7 @@ import numpy as np
 
 from vigil.data.hrv_csv import FEATURE_NAMES, HrvDataset
 from vigil.data.synthetic import synthetic_session
-from vigil.dsp.accel import accel_motion
+from vigil.dsp.accel import wrist_motion
 from vigil.dsp.ppg import ppg_chain
 
 
@@ -81,7 +81,7 @@ def synthetic_stress_dataset(
             session_seed = (seed * 1000 + s) * 100 + k
             rec = synthetic_session(session_s, session_seed, ppg_rate_hz=PPG_RATE_HZ, stress=stress,
                                     difficulty=level.ppg)  # fmt: skip
-            _, _, segments = ppg_chain(rec.ppg, PPG_RATE_HZ, motion=accel_motion(rec.accel))
+            _, _, segments = ppg_chain(rec.ppg, PPG_RATE_HZ, motion=wrist_motion(rec.accel))
             for seg in segments:
                 if seg.valid:
                     feats.append([getattr(seg, name) for name in FEATURE_NAMES])

@@ -215,12 +215,12 @@ MODEL_INPUTS = ("raw", "baseline")
 def subject_segments(subject: Path, scratch: Path, inputs: str = "raw") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(features (m, 6) int32, labels (m,), segment start unix s (m,)) of one subject's labelled valid segments; with
     ``inputs="baseline"`` the features relative to the wearer's baseline, on the segments where it is ready."""
-    from vigil.dsp.accel import accel_motion
+    from vigil.dsp.accel import wrist_motion
     from vigil.dsp.ppg import ppg_chain
 
     rec, conditions, offset = subject_session(subject, scratch)
     alignment = rec.meta["conversion"]["alignment"]
-    _, _, segments = ppg_chain(rec.ppg, WESAD_PPG_RATE_HZ, motion=accel_motion(rec.accel))
+    _, _, segments = ppg_chain(rec.ppg, WESAD_PPG_RATE_HZ, motion=wrist_motion(rec.accel))
     labels = segment_labels(conditions, len(segments), offset)
     relative = inputs == "baseline"
     keep = [k for k, seg in enumerate(segments)

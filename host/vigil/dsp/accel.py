@@ -1,10 +1,12 @@
 """Twin of the accelerometer front end (firmware/core/dsp/accel_magnitude_u16.c, diff_sat_i16.c,
 accel_stft.c, motion_level.c): 3-axis int16 milli-g -> magnitude (uint16) -> first difference (int16) -> spectrogram
-columns, and the motion level per 30-s epoch.
+columns, and the motion level per 30-s epoch and per second.
 
 Integer-exact; the whole chain to int8 spectrogram columns is :func:`accel_columns`."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,18 +35,36 @@ def derivative(mag: np.ndarray) -> np.ndarray:
     return np.clip(d, INT16_MIN, INT16_MAX).astype(np.int16)
 
 
-def motion_levels(deriv: np.ndarray) -> np.ndarray:
-    """Per complete 30-s epoch: floor(sum |derivative| / EPOCH_SAMPLES), saturated to uint16 (motion_level.c)."""
+def motion_levels(deriv: np.ndarray, window: int = config.EPOCH_SAMPLES) -> np.ndarray:
+    """Per complete window (a 30-s epoch unless told): floor(sum |derivative| / window), saturated to uint16
+    (motion_level.c)."""
     d = np.abs(np.asarray(deriv, dtype=np.int64))
-    n = len(d) // config.EPOCH_SAMPLES
-    per_epoch = d[: n * config.EPOCH_SAMPLES].reshape(n, config.EPOCH_SAMPLES).sum(axis=1)
-    return np.minimum(per_epoch // config.EPOCH_SAMPLES, MOTION_LEVEL_MAX)
+    n = len(d) // window
+    per_window = d[: n * window].reshape(n, window).sum(axis=1)
+    return np.minimum(per_window // window, MOTION_LEVEL_MAX)
 
 
 def accel_motion(xyz: np.ndarray) -> np.ndarray:
     """The motion level of every complete epoch of (n, 3) int16 milli-g samples (what the PPG pipeline's baseline and
     the stress alert are given)."""
     return motion_levels(derivative(magnitude(xyz))) if len(xyz) else np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class WristMotion:
+    """What the PPG pipeline is told of the accelerometer recorded with it: the motion level of every complete 30-s
+    epoch (the baseline's stillness rule) and of every complete second (the beats' motion reference)."""
+
+    epochs: np.ndarray
+    seconds: np.ndarray
+
+
+def wrist_motion(xyz: np.ndarray) -> WristMotion:
+    """Both motion levels of (n, 3) int16 milli-g samples, from the same derivative (``ppg_chain(..., motion=)``)."""
+    if not len(xyz):
+        return WristMotion(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    d = derivative(magnitude(xyz))
+    return WristMotion(motion_levels(d), motion_levels(d, config.ACCEL_RATE_HZ))
 
 
 def accel_columns(xyz: np.ndarray) -> np.ndarray:

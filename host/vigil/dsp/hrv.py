@@ -14,6 +14,7 @@ from enum import IntEnum, IntFlag
 import numpy as np
 
 from vigil.dsp import ppg_tables as tables
+from vigil.dsp.accel import WristMotion
 from vigil.dsp.hrv_spectrum import hrv_spectrum
 from vigil.dsp.isqrt import isqrt
 
@@ -27,6 +28,7 @@ class Verdict(IntEnum):
     REJECT_RANGE = 2
     REJECT_CHANGE = 3
     INTERPOLATED = 4  # one missed beat: two IBIs of ibi // 2 and ibi - ibi // 2
+    MOVING = 5  # the wrist moved during the interval: left out, neither accepted nor rejected
 
 
 @dataclass(frozen=True)
@@ -103,13 +105,18 @@ class IbiFilter:
         self.prev_accepted = False
         self.prev_ibi = 0
 
-    def push(self, beat: int) -> IbiResult:
+    def push(self, beat: int, moving: bool = False) -> IbiResult:
+        """``moving``: the accelerometer saw the wrist move during the span since the previous beat."""
         if self.last_beat is None:
             self.last_beat = beat
             return IbiResult(Verdict.NONE, 0, None)
         span = (beat - self.last_beat) & 0xFFFFFFFF
         self.last_beat = beat
         ibi = min(span, 0xFFFF)
+        if moving and span <= 2 * self.ibi_max + 1:
+            self.prev_accepted = False
+            self.prev_ibi = ibi
+            return IbiResult(Verdict.MOVING, ibi, None)
         ref = sorted(self.history)[len(self.history) // 2] if len(self.history) >= tables.IBI_MIN_HISTORY else None
         if span < self.ibi_min or span > self.ibi_max:
             verdict = Verdict.REJECT_RANGE
@@ -128,10 +135,30 @@ class IbiFilter:
         return IbiResult(verdict, ibi, diff)
 
 
-def ibi_verdicts(beats: np.ndarray, fs: int) -> list[IbiResult]:
-    """The IBI filter's result for every beat of a stream, in order (the first is NONE)."""
+def ibi_verdicts(beats: np.ndarray, fs: int, moving: np.ndarray | None = None) -> list[IbiResult]:
+    """The IBI filter's result for every beat of a stream, in order (the first is NONE); ``moving``: per beat, whether
+    the wrist moved since the previous one (``beats_moving``; None: never)."""
     f = IbiFilter(fs)
-    return [f.push(int(b)) for b in beats]
+    if moving is None:
+        return [f.push(int(b)) for b in beats]
+    return [f.push(int(b), bool(m)) for b, m in zip(beats, moving)]
+
+
+def beats_moving(beats: np.ndarray, fs: int, seconds: np.ndarray | None) -> np.ndarray | None:
+    """Per beat, whether any 1-s motion level from the previous beat's second to its own is above BEAT_MOTION_MAX
+    (``interval_moving`` in ppg_pipeline.c); a second past the accelerometer's end counts as moving. ``seconds``: the
+    accelerometer's level per second (``vigil.dsp.accel.wrist_motion``); None or empty: no accelerometer (None back)."""
+    if seconds is None or len(seconds) == 0:
+        return None
+    beats = np.asarray(beats, dtype=np.int64)
+    loud = np.ones(int(beats[-1]) // fs + 1 if len(beats) else 0, dtype=bool)
+    known = min(len(seconds), len(loud))
+    loud[:known] = np.asarray(seconds, dtype=np.int64)[:known] > tables.BEAT_MOTION_MAX
+    ends = np.concatenate([[0], np.cumsum(loud)])  # ends[k]: loud seconds before second k
+    moving = np.zeros(len(beats), dtype=bool)
+    first, last = beats[:-1] // fs, beats[1:] // fs
+    moving[1:] = ends[last + 1] - ends[first] > 0
+    return moving
 
 
 def segment_quality(raw: np.ndarray, fs: int) -> int:
@@ -188,24 +215,30 @@ def pulse_amplitude(amps: np.ndarray) -> int:
 
 def segments_completed(beats: np.ndarray, n_samples: int, fs: int) -> int:
     """How many segments ``ppg_segments`` has output after a whole stream of n_samples: each one whose
-    samples are all in and whose beats are all known (a later beat exists, or the detector has run
-    `latency` samples past its end)."""
+    samples are all in, whose beats are all known (a later beat exists, or the detector has run
+    `latency` samples past its end) and judged (the detector has run BEAT_HOLD_S past its last beat)."""
     t = tables.rate_table(fs)
+    beats = np.asarray(beats, dtype=np.int64)
     last_beat = int(beats[-1]) if len(beats) else -1
+    hold = tables.BEAT_HOLD_S * fs
     s = 0
     while (s + 1) * t.segment_len <= n_samples:
         end = (s + 1) * t.segment_len
         if not (last_beat >= end or n_samples >= end + t.latency):
             break
+        before = int(np.searchsorted(beats, end))  # the segment's beats and those before it
+        if before and n_samples < int(beats[before - 1]) + hold:
+            break
         s += 1
     return s
 
 
-def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int, amps: np.ndarray, motion: np.ndarray | None
+def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int, amps: np.ndarray, motion: WristMotion | None
                  ) -> list[HrvFeatures]:  # fmt: skip
     """Stages 3 + 4 over a whole stream: the features of every completed segment, with the wearer's baseline;
     ``amps`` are the beats' amplitudes (the filtered signal at each beat, ``detect_beats``); ``motion`` the
-    accelerometer's motion level per epoch of the same stream (``vigil.dsp.accel.accel_motion``), None without one."""
+    accelerometer's motion levels per epoch and per second of the same stream (``vigil.dsp.accel.wrist_motion``),
+    None without one."""
     from vigil.dsp.hrv_baseline import with_baseline
 
     t = tables.rate_table(fs)
@@ -214,7 +247,7 @@ def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int, amps: np.ndarray, 
     if len(amps) != len(beats):
         raise ValueError(f"{len(amps)} amplitudes for {len(beats)} beats")
     raw = np.asarray(raw, dtype=np.int16)
-    results = ibi_verdicts(beats, fs)
+    results = ibi_verdicts(beats, fs, beats_moving(beats, fs, None if motion is None else motion.seconds))
     seg_of_beat = beats // t.segment_len
     accepted = np.array([r.verdict == Verdict.ACCEPT for r in results], dtype=bool)
     spectrum_beats = beats[accepted]  # the pairs the pipeline pushes to hrv_spectrum, in order
@@ -256,4 +289,4 @@ def hrv_segments(beats: np.ndarray, raw: np.ndarray, fs: int, amps: np.ndarray, 
                 **(dict.fromkeys(tables.HRV_FEATURES, 0) | feats),
             )
         )
-    return with_baseline(out, motion)
+    return with_baseline(out, None if motion is None else motion.epochs)

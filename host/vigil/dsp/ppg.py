@@ -1,7 +1,7 @@
 """Twin of the firmware's PPG stages 1 and 2 (``firmware/core/dsp/biquad_cascade_q30.c``,
 ``beat_detect_terma.c``, wrapped by ``ppg_pipeline.c``): the same integers, exactly.
 
-    filtered, beats, segments = ppg_chain(raw, fs, motion=accel_motion(xyz))   # or motion=None without accelerometer
+    filtered, beats, segments = ppg_chain(raw, fs, motion=wrist_motion(xyz))   # or motion=None without accelerometer
 
 The fixed-point kernels are our own (a float filter or a library detector could not be bit-exact);
 the filter design itself comes from scipy (``vigil.dsp.ppg_tables``).
@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from vigil.dsp import ppg_tables as tables
+from vigil.dsp.accel import WristMotion
 from vigil.dsp.hrv import HrvFeatures, hrv_segments
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -117,11 +118,12 @@ class AmplitudeGate:
         return True
 
 
-def ppg_chain(raw: np.ndarray, fs: int, *, motion: np.ndarray | None
+def ppg_chain(raw: np.ndarray, fs: int, *, motion: WristMotion | None
               ) -> tuple[np.ndarray, np.ndarray, list[HrvFeatures]]:  # fmt: skip
-    """The whole chain on one stream: (filtered int32, beats int64, completed segments). ``motion``: the motion level
-    per 30-s epoch of the accelerometer recorded with it (``vigil.dsp.accel.accel_motion``), for the baseline's
-    stillness rule; None when there is no accelerometer (the device then judges by validity alone)."""
+    """The whole chain on one stream: (filtered int32, beats int64, completed segments). ``motion``: the motion levels
+    per 30-s epoch and per second of the accelerometer recorded with it (``vigil.dsp.accel.wrist_motion``), for the
+    baseline's stillness rule and the beats' motion reference; None when there is no accelerometer (the device then
+    judges every interval and segment as still)."""
     filtered = bandpass(raw, fs)
     beats = detect_beats(filtered, fs)
     return filtered, beats, hrv_segments(beats, raw, fs, filtered[beats], motion)

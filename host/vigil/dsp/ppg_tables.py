@@ -91,6 +91,15 @@ BASELINE_MOTION_MAX = 30  # ... and only still segments join it: both 30-s epoch
 # per sample) <= 30, the alert's own "nearly still" bound. A segment joins when the next one closes (its accelerometer
 # epochs are in by then); with no accelerometer at all, validity alone decides.
 MOTION_EPOCHS = 8  # motion levels the PPG pipeline keeps: the accelerometer may run up to 3 epochs ahead of the PPG
+BEAT_MOTION_MAX = 60  # the accelerometer as the beats' motion reference: an interval during which any 1-s motion
+# level (mean |d|a|/dt|, mg per sample) is above 60 is left out of the IBI filter (neither accepted nor rejected: a
+# moving wrist's intervals say nothing about the heart, and must not condemn the minute either). Twice the epochs'
+# "nearly still" bound, since one second is far noisier than a 30-s mean; 30 and 120 cost WESAD's training subjects
+# sensitivity held out by subject (docs/stress.md section 2).
+BEAT_HOLD_S = 4  # a beat waits this long (of PPG) before the filter judges it, so that its seconds' motion is in;
+# the accelerometer's 1-s levels must arrive within it (a replay interleaves frames of under 2 s)
+MOTION_SECONDS = 32  # 1-s motion levels the PPG pipeline keeps: an interval that can be accepted spans at most
+# 2 * IBI_MAX + 1 samples (5 seconds), plus the hold; the accelerometer may run up to 20 s ahead of the PPG
 FLAGS = {  # reasons a segment is invalid: hrv_features_t.flags bits (HRV_FLAG_*), vigil.dsp.hrv.Flag
     "TOO_FEW_BEATS": (0x01, f"fewer than {MIN_IBIS} accepted IBIs or {MIN_DIFFS} successive differences"),
     "FLAT": (0x02, f"the raw signal held one value for >= {FLAT_RUN_S} s"),
@@ -294,6 +303,12 @@ def tables() -> list[PpgRateTable]:
     return [rate_table(fs) for fs in config.PPG_RATES_HZ]
 
 
+def hold_beats() -> int:
+    """Beats the pipeline may hold at once: those within the last BEAT_HOLD_S of PPG, which the detector spaces at
+    least w1 + 1 samples apart (the bound of PPG_MAX_BEATS), at the rate that allows the most."""
+    return max(BEAT_HOLD_S * t.fs_hz // (t.w1 + 1) + 1 for t in tables())
+
+
 def _check(t: PpgRateTable) -> None:
     b = filter_bounds(t.fs_hz)
     assert b["state_max"] < 2**30, f"{t.fs_hz} Hz: filter state could reach {b['state_max']:.3g}"
@@ -421,6 +436,12 @@ def tables_header() -> str:
         f"#define HRV_BASELINE_MOTION_MAX {BASELINE_MOTION_MAX}u /* a segment joins the baseline when both its epochs' "
         "motion levels are <= this */",
         f"#define PPG_MOTION_EPOCHS {MOTION_EPOCHS}u /* the accelerometer epochs' motion levels kept by the pipeline */",
+        (f"#define PPG_BEAT_MOTION_MAX {BEAT_MOTION_MAX}u /* an interval with a 1-s motion level above this is"
+         " left out (IBI_MOVING) */"),
+        f"#define PPG_BEAT_HOLD_S {BEAT_HOLD_S}u /* beats wait this long for their seconds' motion levels */",
+        f"#define PPG_MOTION_SECONDS {MOTION_SECONDS}u /* the accelerometer's 1-s motion levels kept by the pipeline */",
+        (f"#define PPG_HOLD_BEATS {hold_beats()}u /* beats held at most: PPG_BEAT_HOLD_S of the densest beats"
+         " the detector can find, at the worst rate, plus one */"),
         "",
         "/* Frequency-domain HRV (dsp/hrv_spectrum.h): bin k of the DFT is k * GRID_HZ / POINTS Hz. */",
         f"#define HRV_SPECTRUM_WINDOW_S {SPECTRUM_WINDOW_S}u /* the spectrum of the last 4 minutes */",

@@ -23,7 +23,7 @@ import numpy as np
 from vigil.data.recording import Recording
 from vigil.dsp import config as dsp
 from vigil.dsp import ppg as ppg_twin
-from vigil.dsp.accel import accel_motion
+from vigil.dsp.accel import wrist_motion
 from vigil.dsp.hrv import HrvFeatures
 from vigil.errors import VigilError
 from vigil.ml.stress import DECISION_DEFAULT, MODEL_NAMES, consensus_proba
@@ -188,7 +188,7 @@ def build_stress_session(
     if not len(rec.ppg) or rec.ppg_rate_hz is None:
         raise VigilError(f"{name}: no PPG samples (a stress session needs the PPG channel)")
     fs = int(rec.ppg_rate_hz)
-    filtered, twin_beats, twin_segments = ppg_twin.ppg_chain(rec.ppg, fs, motion=accel_motion(rec.accel))
+    filtered, twin_beats, twin_segments = ppg_twin.ppg_chain(rec.ppg, fs, motion=wrist_motion(rec.accel))
     notes = conversion_notes(rec, name)
     beats, beats_from = twin_beats, "twin"
     if log is not None and log.beats:
