@@ -34,6 +34,7 @@ _API: dict[str, str] = {
     # the twins of the device's fixed-point DSP
     "accel_columns": "vigil.dsp.accel:accel_columns",
     "accel_motion": "vigil.dsp.accel:accel_motion",
+    "wrist_motion": "vigil.dsp.accel:wrist_motion",
     "epoch_images": "vigil.dsp.epoch_image:epoch_images",
     "epoch_features": "vigil.dsp.epoch_features:epoch_features",
     "context_inputs": "vigil.dsp.epoch_features:context_inputs",
