@@ -315,7 +315,7 @@ def test_interpolated_halves_count_as_intervals_of_the_segment() -> None:
     """A 60-s segment at 100 Hz of 0.8-s beats with every fifth beat missing: before, 25 % of its spans
     were rejected and the segment condemned; now each gap is two 80-sample IBIs and the segment is valid."""
     beats = [b for b in range(0, 7000, 80) if (b // 80) % 5 != 4]
-    raw = np.sin(np.arange(6500) / 5.0) * 1000  # raw only feeds FLAT / CLIPPED
+    raw = np.sin(np.arange(7000) / 5.0) * 1000  # raw only feeds FLAT / CLIPPED; 70 s: the hold passes
     amps = np.full(len(beats), 3 << ppg_tables.FILT_SHIFT)  # every peak 3 counts high
     seg = hrv_segments(np.array(beats), raw.astype(np.int16), 100, amps, None)[0]
     # rejected: the three spans before a reference exists, then the first gap (its previous span was rejected)

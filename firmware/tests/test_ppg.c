@@ -404,7 +404,7 @@ static void check_quality(check_totals_t *t)
 static void check_pipeline(check_totals_t *t)
 {
     const uint16_t fs = 100;
-    const size_t n = 3u * 60u * fs + 500u;
+    const size_t n = 3u * 60u * fs + 1000u; /* the last segment out needs PPG_BEAT_HOLD_S past its last beat */
     /* clean 75-bpm train: every segment valid, 75 bpm, no variability */
     pulse_train(u_raw, n, 80, 10, 300, 2000);
     chain_out_t r = run_chain(fs, u_raw, n, 0, u_filt, u_beats, u_amps, u_segs);

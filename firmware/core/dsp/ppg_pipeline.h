@@ -87,9 +87,9 @@ bool ppg_pipeline_init(ppg_pipeline_t *p, uint16_t fs_hz);
 void ppg_pipeline_motion(ppg_pipeline_t *p, uint16_t level);
 
 /* The motion level of the accelerometer's next second (dsp/motion_level.h, MOTION_WINDOW_SECOND; seconds come in
- * order, from 0 at the PPG's first sample). Second k's level must arrive before the detector runs PPG_BEAT_HOLD_S past
- * the end of second k; the accelerometer may run ahead of the PPG by up to PPG_MOTION_SECONDS - 10 seconds. A second
- * not here (or no longer kept) counts as moving; with no second at all yet, there is no accelerometer and every
+ * order, from 0 at the PPG's first sample). Second k's level must arrive before the detector runs PPG_BEAT_HOLD_S - 1
+ * seconds past the end of second k; the accelerometer may run ahead of the PPG by up to PPG_MOTION_SECONDS -
+ * PPG_BEAT_HOLD_S - 6 seconds. A second not here (or no longer kept) counts as moving; with no second at all yet, there is no accelerometer and every
  * interval is still. */
 void ppg_pipeline_motion_second(ppg_pipeline_t *p, uint16_t level);
 

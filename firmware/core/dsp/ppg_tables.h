@@ -37,9 +37,9 @@
 #define HRV_BASELINE_MOTION_MAX 30u /* a segment joins the baseline when both its epochs' motion levels are <= this */
 #define PPG_MOTION_EPOCHS 8u /* the accelerometer epochs' motion levels kept by the pipeline */
 #define PPG_BEAT_MOTION_MAX 60u /* an interval with a 1-s motion level above this is left out (IBI_MOVING) */
-#define PPG_BEAT_HOLD_S 4u /* beats wait this long for their seconds' motion levels */
+#define PPG_BEAT_HOLD_S 8u /* beats wait this long for their seconds' motion levels */
 #define PPG_MOTION_SECONDS 32u /* the accelerometer's 1-s motion levels kept by the pipeline */
-#define PPG_HOLD_BEATS 34u /* beats held at most: PPG_BEAT_HOLD_S of the densest beats the detector can find, at the worst rate, plus one */
+#define PPG_HOLD_BEATS 67u /* beats held at most: PPG_BEAT_HOLD_S of the densest beats the detector can find, at the worst rate, plus one */
 
 /* Frequency-domain HRV (dsp/hrv_spectrum.h): bin k of the DFT is k * GRID_HZ / POINTS Hz. */
 #define HRV_SPECTRUM_WINDOW_S 240u /* the spectrum of the last 4 minutes */

@@ -96,10 +96,12 @@ BEAT_MOTION_MAX = 60  # the accelerometer as the beats' motion reference: an int
 # moving wrist's intervals say nothing about the heart, and must not condemn the minute either). Twice the epochs'
 # "nearly still" bound, since one second is far noisier than a 30-s mean; 30 and 120 cost WESAD's training subjects
 # sensitivity held out by subject (docs/stress.md section 2).
-BEAT_HOLD_S = 4  # a beat waits this long (of PPG) before the filter judges it, so that its seconds' motion is in;
-# the accelerometer's 1-s levels must arrive within it (a replay interleaves frames of under 2 s)
+BEAT_HOLD_S = 8  # a beat waits this long (of PPG) before the filter judges it, so that its seconds' motion is in:
+# the accelerometer's level of second k must arrive before the PPG passes k + 1 + 8 s. A replay interleaves frames
+# in time order, and one PPG frame holds up to 253 samples (4 s at 64 Hz), so a beat can be seen, and its hold run,
+# up to 4 s before the accelerometer's frame that ends its second; 8 s leaves room for frames twice that long.
 MOTION_SECONDS = 32  # 1-s motion levels the PPG pipeline keeps: an interval that can be accepted spans at most
-# 2 * IBI_MAX + 1 samples (5 seconds), plus the hold; the accelerometer may run up to 20 s ahead of the PPG
+# 2 * IBI_MAX + 1 samples (5 seconds), plus the hold; the accelerometer may run up to 18 s ahead of the PPG
 FLAGS = {  # reasons a segment is invalid: hrv_features_t.flags bits (HRV_FLAG_*), vigil.dsp.hrv.Flag
     "TOO_FEW_BEATS": (0x01, f"fewer than {MIN_IBIS} accepted IBIs or {MIN_DIFFS} successive differences"),
     "FLAT": (0x02, f"the raw signal held one value for >= {FLAT_RUN_S} s"),
