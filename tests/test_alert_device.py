@@ -1,6 +1,7 @@
 """The local consensus's alert on the native board, where it fires and where each gate blocks it: a stressed awake
 seated person alerts; a relaxed one does not; the same stressed PPG under a sleeping wrist fails "awake", under a
-walking wrist "little motion", and a flat PPG fails "features valid", with the committed sleep model and a stress
+restless wrist "little motion", under a walking one the beats' motion reference too, and a flat PPG fails "features
+valid", with the committed sleep model and a stress
 trio trained on synthetic stress sessions (tests/conftest.py: synthetic_stress_models). Every SLEEP and STRESS record the device
 sends equals its twin (vigil.bundle.consensus_twin), field for field; the reason bits asserted are the twin's too."""
 
@@ -17,7 +18,8 @@ from vigil.data.synthetic_day import day_accel, synthetic_day
 from vigil.data.synthetic_night import synthetic_night
 from vigil.device import board as boards
 from vigil.device.link import Link
-from vigil.dsp.config import SLEEP_CONTEXT_EPOCHS
+from vigil.dsp import ppg_tables
+from vigil.dsp.config import ACCEL_RATE_HZ, SLEEP_CONTEXT_EPOCHS
 from vigil.bundle import consensus_twin as ct
 from vigil.replay import replay
 from vigil.verify import check_models, twin_outputs
@@ -112,11 +114,34 @@ def test_a_sleeping_wrist_blocks_the_alert_on_awake(link: Link, models: ct.Devic
     assert any(r["reasons"] == ct.REASON_ALL & ~ct.REASON_AWAKE for r in blocked)  # only "awake" kept them silent
 
 
-def test_walking_blocks_the_alert_on_little_motion(link: Link, models: ct.DeviceModels, stressed: Recording) -> None:
+def restless_accel(seconds: int, slope_mg: int) -> np.ndarray:
+    """A wrist moving steadily: the magnitude rises and falls by ``slope_mg`` every sample (a 0.8-s triangle), so its
+    motion level is ``slope_mg`` in every second and every epoch."""
+    n = seconds * ACCEL_RATE_HZ
+    phase = np.arange(n) % 40
+    z = 1000 + slope_mg * np.where(phase < 20, phase, 40 - phase)
+    return np.stack([np.zeros(n), np.zeros(n), z], axis=1).astype(np.int16)
+
+
+def test_walking_blocks_the_alert_on_little_motion_and_the_motion_reference(
+        link: Link, models: ct.DeviceModels, stressed: Recording) -> None:  # fmt: skip
+    """Walking moves the wrist in nearly every second: the beats' motion reference leaves the intervals out, so the
+    minutes are not classified at all, and the motion gate would block them anyway."""
     walking = day_accel(SECONDS, np.random.default_rng(STRESSED_SEED), "walking")
     records = device_stress_records(link, with_accel(stressed, walking), models)
     assert all(r["motion"] > models.consensus.motion_limit and r["alert"] == 0 for r in records)
     assert all(not r["reasons"] & ct.REASON_LITTLE_MOTION and r["reasons"] & ct.REASON_AWAKE for r in records)
+    assert all(not r["reasons"] & ct.REASON_FEATURES_VALID for r in records)
+
+
+def test_a_restless_wrist_blocks_the_alert_on_little_motion(link: Link, models: ct.DeviceModels,
+                                                           stressed: Recording) -> None:  # fmt: skip
+    """Motion above the alert's limit but under the beats' bound: the beats are judged, the trio says stress, and only
+    "little motion" keeps the alert silent."""
+    slope = (models.consensus.motion_limit + ppg_tables.BEAT_MOTION_MAX) // 2
+    records = device_stress_records(link, with_accel(stressed, restless_accel(SECONDS, slope)), models)
+    assert all(r["motion"] == slope and r["alert"] == 0 for r in records)
+    assert all(not r["reasons"] & ct.REASON_LITTLE_MOTION and r["reasons"] & ct.REASON_FEATURES_VALID for r in records)
     assert any(r["reasons"] == ct.REASON_ALL & ~ct.REASON_LITTLE_MOTION for r in records)
 
 
