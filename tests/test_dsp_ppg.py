@@ -5,13 +5,10 @@ benchmarks/ppg_beats.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import struct
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -24,6 +21,8 @@ from vigil.dsp.hrv import Flag, HrvFeatures, Verdict, hrv_features, hrv_segments
 from vigil.dsp.ppg import bandpass, detect_beats, ppg_chain
 from vigil.records import HRV_FORMAT
 
+from benchmark_module import load_benchmark
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 RATES = config.PPG_RATES_HZ
@@ -31,17 +30,7 @@ RANDOM_CHUNKS = 0x80000000
 SEGMENT_FMT = HRV_FORMAT.format  # the harness writes hrv_features_t in the HRV record's layout
 
 
-def _bench() -> ModuleType:
-    """benchmarks/ppg_beats.py, whose scoring the accuracy floors below use."""
-    spec = importlib.util.spec_from_file_location("ppg_beats", ROOT / "benchmarks" / "ppg_beats.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ppg_beats"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = load_benchmark("ppg_beats")  # its scoring is what the accuracy floors below use
 Chain = tuple[np.ndarray, np.ndarray, list[HrvFeatures]]  # filtered, beats, segments
 
 

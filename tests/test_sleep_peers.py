@@ -8,29 +8,16 @@ nights is a documented command, not a test (docs/benchmarks.md, "Sleep peers on 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmark_module import load_benchmark
 
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sleep_peers", ROOT / "benchmarks" / "sleep_peers.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["sleep_peers"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = load_benchmark("sleep_peers")
 
 
 def test_paint_maps_intervals_to_samples_at_50_hz() -> None:

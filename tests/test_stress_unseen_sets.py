@@ -6,26 +6,11 @@ made-up predictions. The run on WESAD is a documented command (docs/stress.md se
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmark_module import load_benchmark
 
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("stress_unseen_sets", ROOT / "benchmarks" / "stress_unseen_sets.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["stress_unseen_sets"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = load_benchmark("stress_unseen_sets")
 
 
 def test_every_set_is_scored_and_the_bars_are_counted() -> None:
