@@ -543,6 +543,29 @@ static uint16_t h_motion[HARNESS_MAX_EPOCHS];
 static uint16_t h_seconds[HARNESS_MAX_SECONDS];
 static hrv_features_t h_segs[HARNESS_MAX_SEGMENTS];
 
+/* Optional u32 n, then n x u16 levels (absent: n = 0). false on a malformed list. */
+static bool read_levels(FILE *in, const char *what, uint32_t max, uint16_t *levels, uint32_t *n)
+{
+    *n = 0;
+    if (!harness_read_le(in, 4, n)) {
+        *n = 0;
+        return true;
+    }
+    if (*n > max) {
+        fprintf(stderr, "harness ppg: %lu %ss, at most %lu\n", (unsigned long)*n, what, (unsigned long)max);
+        return false;
+    }
+    for (uint32_t k = 0; k < *n; k++) {
+        uint32_t v;
+        if (!harness_read_le(in, 2, &v)) {
+            fprintf(stderr, "harness ppg: input ends at %s %lu of %lu\n", what, (unsigned long)k, (unsigned long)*n);
+            return false;
+        }
+        levels[k] = (uint16_t)v;
+    }
+    return true;
+}
+
 int harness_ppg(FILE *in, FILE *out)
 {
     uint32_t fs = 0, n = 0, chunking = 0;
@@ -561,39 +584,10 @@ int harness_ppg(FILE *in, FILE *out)
     if (!harness_read_le(in, 4, &chunking)) {
         chunking = 0;
     }
-    uint32_t n_motion = 0;
-    if (harness_read_le(in, 4, &n_motion)) {
-        if (n_motion > HARNESS_MAX_EPOCHS) {
-            fprintf(stderr, "harness ppg: %lu motion levels, at most %lu\n", (unsigned long)n_motion,
-                    (unsigned long)HARNESS_MAX_EPOCHS);
-            return 1;
-        }
-        for (uint32_t e = 0; e < n_motion; e++) {
-            uint32_t v;
-            if (!harness_read_le(in, 2, &v)) {
-                fprintf(stderr, "harness ppg: input ends at motion level %lu of %lu\n", (unsigned long)e,
-                        (unsigned long)n_motion);
-                return 1;
-            }
-            h_motion[e] = (uint16_t)v;
-        }
-    }
-    uint32_t n_seconds = 0;
-    if (harness_read_le(in, 4, &n_seconds)) {
-        if (n_seconds > HARNESS_MAX_SECONDS) {
-            fprintf(stderr, "harness ppg: %lu 1-s motion levels, at most %lu\n", (unsigned long)n_seconds,
-                    (unsigned long)HARNESS_MAX_SECONDS);
-            return 1;
-        }
-        for (uint32_t k = 0; k < n_seconds; k++) {
-            uint32_t v;
-            if (!harness_read_le(in, 2, &v)) {
-                fprintf(stderr, "harness ppg: input ends at 1-s motion level %lu of %lu\n", (unsigned long)k,
-                        (unsigned long)n_seconds);
-                return 1;
-            }
-            h_seconds[k] = (uint16_t)v;
-        }
+    uint32_t n_motion = 0, n_seconds = 0;
+    if (!read_levels(in, "motion level", HARNESS_MAX_EPOCHS, h_motion, &n_motion) ||
+        !read_levels(in, "1-s motion level", HARNESS_MAX_SECONDS, h_seconds, &n_seconds)) {
+        return 1;
     }
     ppg_pipeline_t p;
     if (!ppg_pipeline_init(&p, (uint16_t)fs)) {
