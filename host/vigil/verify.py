@@ -107,11 +107,10 @@ def check_models(hello: p.Hello, hashes: dict[str, bytes]) -> None:
 
 def twin_outputs(rec: Recording, ppg_rate_hz: int, models: consensus_twin.DeviceModels | None = None) -> TwinOutputs:
     deriv = accel_twin.derivative(accel_twin.magnitude(rec.accel))
-    motion = consensus_twin.motion_levels(deriv)  # the alert's context and the baseline's stillness
+    wrist = accel_twin.derivative_motion(deriv)  # the beats' motion reference and the baseline's stillness
+    motion = wrist.epochs  # the alert's context too
     if len(rec.ppg):
-        seconds = accel_twin.motion_levels(deriv, dsp.ACCEL_RATE_HZ)  # the beats' motion reference
-        filtered, beats, segments = ppg_twin.ppg_chain(rec.ppg, ppg_rate_hz,
-                                                       motion=accel_twin.WristMotion(motion, seconds))
+        filtered, beats, segments = ppg_twin.ppg_chain(rec.ppg, ppg_rate_hz, motion=wrist)
         hrv = [{name: int(getattr(seg, name)) for name in p.HRV_FIELDS} for seg in segments]
     else:
         filtered, beats, hrv = np.zeros(0, np.int64), np.zeros(0, np.int64), []

@@ -30,7 +30,9 @@ static uint16_t history_median(const ibi_filter_t *f)
     return v[k / 2u];
 }
 
-bool ibi_filter_judges_motion(const ibi_filter_t *f, uint32_t span)
+/* Whether the motion reference judges a span: one that could be accepted or interpolated (at most 2 ibi_max + 1);
+ * a longer one is rejected by range whatever the motion. */
+static bool judges_motion(const ibi_filter_t *f, uint32_t span)
 {
     return span <= 2u * (uint32_t)f->prm.ibi_max + 1u;
 }
@@ -46,7 +48,7 @@ ibi_result_t ibi_filter_push(ibi_filter_t *f, uint32_t beat, bool moving)
     const uint32_t span = beat - f->last_beat;
     f->last_beat = beat;
     r.ibi = span > UINT16_MAX ? UINT16_MAX : (uint16_t)span;
-    if (moving && ibi_filter_judges_motion(f, span)) {
+    if (moving && judges_motion(f, span)) {
         r.verdict = IBI_MOVING;
         f->prev_accepted = false;
         f->prev_ibi = r.ibi;

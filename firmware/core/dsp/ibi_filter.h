@@ -67,8 +67,4 @@ void ibi_filter_init(ibi_filter_t *f, const ibi_params_t *prm);
 /* The next beat (absolute sample index, increasing); moving: the wrist moved since the previous beat. */
 ibi_result_t ibi_filter_push(ibi_filter_t *f, uint32_t beat, bool moving);
 
-/* Whether a span of this many samples since the previous beat is one the motion reference judges (at most
- * 2 ibi_max + 1); longer ones are rejected by range whatever the motion. */
-bool ibi_filter_judges_motion(const ibi_filter_t *f, uint32_t span);
-
 #endif

@@ -104,9 +104,8 @@ static void add_beat(ppg_pipeline_t *p, uint32_t beat, int32_t amp)
 {
     hrv_accum_t *a = &p->acc;
     hrv_accum_beat(a, amp);
-    /* spans too long to be accepted are rejected whatever the motion: their seconds may be gone from the ring */
-    const bool moving = p->ibi.have_beat && ibi_filter_judges_motion(&p->ibi, beat - p->ibi.last_beat) &&
-                        interval_moving(p, p->ibi.last_beat, beat);
+    /* a span too long to be accepted is rejected whatever the motion (ibi_filter.h), so an unkept second is moot */
+    const bool moving = p->ibi.have_beat && interval_moving(p, p->ibi.last_beat, beat);
     const ibi_result_t r = ibi_filter_push(&p->ibi, beat, moving);
     if (r.verdict == IBI_ACCEPT) {
         a->n_accepted++;
@@ -170,6 +169,21 @@ static bool next_beat(const ppg_pipeline_t *p, const uint32_t *beats, size_t n_b
     return false;
 }
 
+/* The newest beat not yet judged: the call's last beat, else the newest held one. false: none. Every beat seen at or
+ * after the open segment's end is one of them (only beats before it are judged). */
+static bool newest_beat(const ppg_pipeline_t *p, const uint32_t *beats, size_t n_beats, size_t j, uint32_t *beat)
+{
+    if (j < n_beats) {
+        *beat = beats[n_beats - 1u];
+        return true;
+    }
+    if (p->held_n > 0u) {
+        *beat = p->held_beat[(p->held_first + p->held_n - 1u) % PPG_HOLD_BEATS];
+        return true;
+    }
+    return false;
+}
+
 /* Judge, oldest first, the beats before end whose hold has passed. */
 static void judge_beats(ppg_pipeline_t *p, uint32_t end, const uint32_t *beats, const int32_t *amps, size_t n_beats,
                         size_t *j)
@@ -192,10 +206,6 @@ size_t ppg_segments(ppg_pipeline_t *p, const int16_t *raw, size_t n, const uint3
 {
     const uint32_t len = p->segment_len;
     size_t i = 0, j = 0, k = 0;
-    if (n_beats > 0u) {
-        p->any_beat = true;
-        p->newest_beat = beats[n_beats - 1u];
-    }
     for (;;) {
         const uint32_t end = (p->seg + 1u) * len;
         judge_beats(p, end, beats, amps, n_beats, &j);
@@ -216,9 +226,9 @@ size_t ppg_segments(ppg_pipeline_t *p, const int16_t *raw, size_t n, const uint3
             }
         }
         const bool raw_done = p->q_seg > p->seg;
-        uint32_t oldest;
+        uint32_t oldest, newest;
         const bool judged = !next_beat(p, beats, n_beats, j, &oldest) || oldest >= end;
-        const bool later_beat = p->any_beat && p->newest_beat >= end;
+        const bool later_beat = newest_beat(p, beats, n_beats, j, &newest) && newest >= end;
         const bool beats_done =
             judged && (later_beat || p->det.t >= end + p->table->latency || p->q_seg > p->seg + 1u);
         if (!(raw_done && beats_done)) {

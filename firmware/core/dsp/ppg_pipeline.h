@@ -71,8 +71,6 @@ typedef struct ppg_pipeline {
     uint32_t held_beat[PPG_HOLD_BEATS];    /* beats waiting for their motion, oldest at held_first */
     int32_t held_amp[PPG_HOLD_BEATS];
     uint32_t held_first, held_n;
-    uint32_t newest_beat; /* the last beat detected (valid when any_beat) */
-    bool any_beat;
     uint32_t beats_dropped;    /* beats passed without their raw samples (calling order broken) */
     uint32_t segments_dropped; /* segments that did not fit in the caller's buffer */
 } ppg_pipeline_t;

@@ -59,12 +59,14 @@ class WristMotion:
     seconds: np.ndarray
 
 
+def derivative_motion(deriv: np.ndarray) -> WristMotion:
+    """Both motion levels of the accelerometer magnitude's derivative (``derivative``)."""
+    return WristMotion(motion_levels(deriv), motion_levels(deriv, config.ACCEL_RATE_HZ))
+
+
 def wrist_motion(xyz: np.ndarray) -> WristMotion:
-    """Both motion levels of (n, 3) int16 milli-g samples, from the same derivative (``ppg_chain(..., motion=)``)."""
-    if not len(xyz):
-        return WristMotion(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    d = derivative(magnitude(xyz))
-    return WristMotion(motion_levels(d), motion_levels(d, config.ACCEL_RATE_HZ))
+    """Both motion levels of (n, 3) int16 milli-g samples (``ppg_chain(..., motion=)``)."""
+    return derivative_motion(derivative(magnitude(xyz)) if len(xyz) else np.zeros(0, dtype=np.int16))
 
 
 def accel_columns(xyz: np.ndarray) -> np.ndarray:

@@ -139,8 +139,7 @@ def ibi_verdicts(beats: np.ndarray, fs: int, moving: np.ndarray | None = None) -
     """The IBI filter's result for every beat of a stream, in order (the first is NONE); ``moving``: per beat, whether
     the wrist moved since the previous one (``beats_moving``; None: never)."""
     f = IbiFilter(fs)
-    if moving is None:
-        return [f.push(int(b)) for b in beats]
+    moving = np.zeros(len(beats), dtype=bool) if moving is None else moving
     return [f.push(int(b), bool(m)) for b, m in zip(beats, moving)]
 
 
